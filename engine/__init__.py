@@ -1,0 +1,55 @@
+"""The playground's compute core: datasets, training with PyTorch, and closed-form analysis.
+
+Imports neither streamlit nor plotly, so it works from a notebook or a script as well as from the app.
+"""
+
+from .analysis import (
+    Quadratic,
+    Stability,
+    Surface,
+    least_squares,
+    loss_surface,
+    optimum_problem,
+    r2,
+    rmse,
+    stability,
+)
+from .config import DEVICES, INITS, METHODS, OPTIMIZERS, TrainConfig
+from .data import DATASET_NAMES, SYNTHETIC, Dataset, Scaling, dataset_from_arrays, make_dataset, scale_inputs
+from .devices import available_devices, resolve_device
+from .limits import MAX_EPOCHS, MAX_POINTS, MAX_STEPS
+from .train import History, Trainer, train
+from .warmup import warm_up
+
+__all__ = [
+    "DATASET_NAMES",
+    "DEVICES",
+    "INITS",
+    "MAX_EPOCHS",
+    "MAX_POINTS",
+    "MAX_STEPS",
+    "METHODS",
+    "OPTIMIZERS",
+    "SYNTHETIC",
+    "Dataset",
+    "History",
+    "Quadratic",
+    "Scaling",
+    "Stability",
+    "Surface",
+    "TrainConfig",
+    "Trainer",
+    "available_devices",
+    "dataset_from_arrays",
+    "least_squares",
+    "loss_surface",
+    "make_dataset",
+    "optimum_problem",
+    "r2",
+    "resolve_device",
+    "rmse",
+    "scale_inputs",
+    "stability",
+    "train",
+    "warm_up",
+]

@@ -1,0 +1,79 @@
+"""TrainConfig: every knob of a run in one frozen, hashable, validated dataclass."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .limits import MAX_EPOCHS
+
+METHODS = ("optimizer", "autograd", "finite-difference", "analytic")
+OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+INITS = ("zeros", "random")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train: gradient method, optimizer, hyperparameters, start, device. Invalid values raise ValueError."""
+
+    method: str = "optimizer"
+    optimizer: str = "sgd"
+    lr: float = 0.01
+    momentum: float = 0.0
+    nesterov: bool = False
+    epochs: int = 100
+    batch_size: int | None = None
+    init: str | tuple[float, ...] = "zeros"
+    fit_bias: bool = True
+    fd_delta: float = 0.1
+    seed: int = 0
+    device: str = "cpu"
+    zero_grad: bool = True
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+        if self.optimizer != "sgd" and self.method != "optimizer":
+            raise ValueError(
+                f"the {self.optimizer} optimizer needs method='optimizer'; the {self.method} method "
+                "updates the parameters by hand with plain SGD (and momentum)"
+            )
+        if not _finite_number(self.lr) or self.lr <= 0:
+            raise ValueError(f"the learning rate must be a positive number, got {self.lr}")
+        if not _finite_number(self.momentum) or not 0.0 <= self.momentum < 1.0:
+            raise ValueError(f"momentum must be at least 0 and below 1, got {self.momentum}")
+        if self.nesterov and self.momentum == 0:
+            raise ValueError("Nesterov momentum needs a momentum above 0")
+        if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or not 1 <= self.epochs <= MAX_EPOCHS:
+            raise ValueError(f"epochs must be a whole number from 1 to the cap of {MAX_EPOCHS:,}, got {self.epochs}")
+        if self.batch_size is not None and (
+            isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1
+        ):
+            raise ValueError(
+                f"batch_size must be a whole number of at least 1 (or None for all points), got {self.batch_size}"
+            )
+        if isinstance(self.init, str):
+            if self.init not in INITS:
+                raise ValueError(f"unknown init {self.init!r}; use 'zeros', 'random' or a tuple of numbers")
+        else:
+            values = tuple(self.init)
+            if not values or not all(_finite_number(v) for v in values):
+                raise ValueError(f"the starting point must be finite numbers, got {self.init}")
+            object.__setattr__(self, "init", tuple(float(v) for v in values))
+        if not _finite_number(self.fd_delta) or self.fd_delta <= 0:
+            raise ValueError(f"the finite-difference delta must be positive, got {self.fd_delta}")
+        if self.device not in DEVICES:
+            raise ValueError(f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ValueError(f"the seed must be a whole number, got {self.seed}")
+
+    @property
+    def full_batch(self) -> bool:
+        return self.batch_size is None
+
+
+def _finite_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)

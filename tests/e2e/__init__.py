@@ -1,0 +1,1 @@
+"""Real-browser tests: Chromium (through Playwright) against a live `streamlit run` server."""
