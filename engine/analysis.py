@@ -125,10 +125,13 @@ class Stability:
     best_momentum_lr: float
     best_momentum: float
 
-    def max_stable_lr_with_momentum(self, beta: float) -> float:
-        """Heavy-ball momentum stays stable for lr < (2 + 2 beta) / lambda_max."""
+    def max_stable_lr_with_momentum(self, beta: float, nesterov: bool = False) -> float:
+        """Heavy-ball momentum stays stable for lr < (2 + 2 beta) / lambda_max; Nesterov's (torch's form) for
+        lr < (2 + 2 beta) / ((1 + 2 beta) lambda_max)."""
         lmax = float(self.eigenvalues[-1])
-        return math.inf if lmax == 0 else (2.0 + 2.0 * beta) / lmax
+        if lmax == 0:
+            return math.inf
+        return (2.0 + 2.0 * beta) / ((1.0 + 2.0 * beta) if nesterov else 1.0) / lmax
 
 
 def stability(ds: Dataset, fit_bias: bool = True) -> Stability:
@@ -162,6 +165,7 @@ class Surface:
     optimum: np.ndarray  # the least-squares point in these axes
     fixed: dict  # parameters held constant for the slice, e.g. {"b": 1.02}
     columns: tuple[int, ...]  # which History.params columns the axes are
+    min_loss: float  # the loss at the least-squares optimum
 
 
 def surface_columns(d: int, fit_bias: bool) -> tuple[int, ...]:
@@ -203,11 +207,13 @@ def loss_surface(
     if len(cols) == 1:
         grid = np.zeros((resolution, len(names)))
         grid[:, cols[0]] = a
-        return Surface("curve", (names[cols[0]],), a, None, quad.loss(grid), quad.optimum[list(cols)], fixed, cols)
+        return Surface("curve", (names[cols[0]],), a, None, quad.loss(grid), quad.optimum[list(cols)], fixed, cols,
+                       quad.min_loss)
     b = np.linspace(lo[1], hi[1], resolution)
     A, B = np.meshgrid(a, b)
     grid = np.tile(quad.optimum, (resolution, resolution, 1))
     grid[..., cols[0]], grid[..., cols[1]] = A, B
     return Surface(
-        "grid", (names[cols[0]], names[cols[1]]), a, b, quad.loss(grid), quad.optimum[list(cols)], fixed, cols
+        "grid", (names[cols[0]], names[cols[1]]), a, b, quad.loss(grid), quad.optimum[list(cols)], fixed, cols,
+        quad.min_loss,
     )

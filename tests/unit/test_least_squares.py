@@ -14,7 +14,14 @@ def _xy(ds):
 
 @pytest.mark.parametrize(
     ("name", "fit_bias"),
-    [("line", True), ("line", False), ("plane", True), ("plane", False), ("thermometer", True), ("lab", True)],
+    [
+        ("line", True),
+        ("line", False),
+        ("plane", True),
+        ("plane", False),
+        ("thermometer", True),
+        ("lab", True),
+    ],
 )
 def test_least_squares_matches_numpy_lstsq(name, fit_bias):
     ds = engine.make_dataset(name)

@@ -223,3 +223,23 @@ def test_forgetting_zero_grad_accumulates_the_gradient_in_every_method(line, met
     x, y = _xy(line)
     running = np.cumsum([np_grad(x, y, p) for p in hist.params[:-1]], axis=0)
     np.testing.assert_allclose(np.diff(hist.params, axis=0), -0.01 * running, rtol=1e-4, atol=1e-6)
+
+
+def test_finite_differences_use_the_configured_delta():
+    """On a quadratic loss central differences are exact for any delta, so delta shows only in float32
+    rounding, which tutorial 003's way of computing pins down: at [1, 0] on the raw thermometer every loss lies in
+    [1024, 2048), so L(p + delta e_j) - L(p - delta e_j) is a whole multiple of 2**-13, and with
+    delta = 2**-10 the gradient is a whole multiple of 2**-13 / 2**-9 = 1/16 (not so with delta = 0.1)."""
+    ds = engine.make_dataset("thermometer")
+    x, y = _xy(ds)
+    delta = 2.0**-10
+    ref = tutorial003_fd_loop(x, y, (1.0, 0.0), lr=1e-5, epochs=1, delta=delta)
+    assert 1024 <= ref["loss"][0] < 2048
+    np.testing.assert_array_equal(ref["grads"][0] * 16, np.round(ref["grads"][0] * 16))  # the property holds
+    cfg = engine.TrainConfig(method="finite-difference", fd_delta=delta, lr=1e-5, epochs=1, init=(1.0, 0.0))
+    grads = engine.train(ds, cfg).grads[0]
+    np.testing.assert_array_equal(grads * 16, np.round(grads * 16))
+    np.testing.assert_allclose(grads, np_grad(x, y, (1.0, 0.0)), atol=0.5)  # within a few quanta of exact
+    coarse = engine.TrainConfig(method="finite-difference", fd_delta=0.1, lr=1e-5, epochs=1, init=(1.0, 0.0))
+    g01 = engine.train(ds, coarse).grads[0]
+    assert not np.array_equal(g01 * 16, np.round(g01 * 16))

@@ -150,3 +150,21 @@ def test_best_momentum_beats_plain_gradient_descent_on_ill_conditioned_data():
     )
     assert not plain.diverged and not heavy.diverged
     assert np.linalg.norm(heavy.params[-1] - opt) < 0.01 * np.linalg.norm(plain.params[-1] - opt)
+
+
+@pytest.mark.parametrize("scale", [0.95, 1.05])
+def test_nesterov_limit(scale):
+    """torch's Nesterov form on curvature lam: z^2 - (1 + beta)(1 - h) z + beta (1 - h) with h = lr lam; the
+    root z = -1 sits at h = (2 + 2 beta) / (1 + 2 beta): below it converges, above it diverges."""
+    ds = engine.make_dataset("line")
+    st = engine.stability(ds)
+    beta = 0.5
+    limit = (2 + 2 * beta) / (1 + 2 * beta) / st.eigenvalues[-1]
+    assert st.max_stable_lr_with_momentum(beta, nesterov=True) == pytest.approx(limit, rel=1e-6)
+    hist = engine.train(ds, engine.TrainConfig(lr=scale * limit, momentum=beta, nesterov=True, epochs=1000))
+    assert hist.diverged == (scale > 1)
+    if scale < 1:
+        x, y = _xy(ds)
+        assert hist.loss[-1] == pytest.approx(np_mse(x, y, np_lstsq(x, y)), rel=1e-5)
+        ref = np_gd(x, y, (0.0, 0.0), scale * limit, 1000, momentum=beta, nesterov=True)
+        np.testing.assert_allclose(hist.params[::100], ref[::100], rtol=1e-4, atol=1e-5)

@@ -1,4 +1,4 @@
-"""engine.loss_surface: exact MSE values at grid points (numpy float64), bounds that hold the optimum and the path."""
+"""engine.loss_surface: exact MSE at grid points (numpy float64); bounds holding the optimum and the path."""
 
 import numpy as np
 import pytest

@@ -74,7 +74,9 @@ def test_tutorial_002_lab_with_torch_optim_sgd():
     hist = engine.train(ds, cfg)
     ref = tutorial002_lab_loop(*_xy(ds), init=(0.0, 0.0), lr=0.01, epochs=50)
     assert hist.params.shape == (51, 2)
-    assert_matches(hist, ref, **TIGHT)
+    # Near the end the gradient (~0.1) is a difference of terms ~2 * 29 * 9: float32 leaves ~3e-5 of noise in
+    # it, whether the model is computed as w * x + b (the tutorial) or x @ W + b (nn.Linear).
+    assert_matches(hist, ref, **TIGHT, grads_atol=1e-4)
 
 
 def test_lab_default_init_is_zeros():

@@ -1,0 +1,28 @@
+"""Entry point: `streamlit run app.py`. Process set-up, then the page router."""
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import streamlit as st  # noqa: E402
+import torch  # noqa: E402
+
+import engine  # noqa: E402
+
+torch.set_num_threads(1)  # tiny tensors, many sessions: one thread each
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> bool:
+    """Once per server process: run every code path so the first student's first click is not the slowest."""
+    engine.warm_up()
+    return True
+
+
+st.set_page_config(page_title="PyTorch training playground", page_icon="📉", layout="wide")
+warm_up()
+
+PAGES = [
+    st.Page("pages/playground.py", title="Playground", icon="🎛️", default=True, url_path="playground"),
+]
+st.navigation(PAGES).run()

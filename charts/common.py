@@ -1,0 +1,125 @@
+"""Shared pieces of every figure: colours, frame sampling, compact arrays, animation controls."""
+
+from __future__ import annotations
+
+import numpy as np
+
+COLORS = {
+    "data": "#4C6A92",
+    "fit": "#0F766E",
+    "optimum": "#1F2933",
+    "true": "#9AA5B1",
+    "path": "#E4572E",
+    "current": "#C2185B",
+    "loss": "#0F766E",
+    "start": "#F2A541",
+}
+RACE_COLORS = ("#E4572E", "#0F766E", "#4C6A92", "#F2A541", "#8E44AD", "#2E86AB", "#6B8E23")
+MAX_FRAMES = 150
+MAX_STATIC_POINTS = 1_500  # loss curves longer than this are thinned (every extreme kept) before drawing
+
+
+def f32(values) -> np.ndarray:
+    """float32 array: Plotly ships numpy arrays as base64 typed arrays, about 5 characters a number."""
+    return np.asarray(values, dtype=np.float32)
+
+
+def frame_steps(last_step: int, diverged_at: int | None = None, max_frames: int = MAX_FRAMES) -> np.ndarray:
+    """At most max_frames step indices sampled over 0..last_step, always with the first, the last and the blow-up."""
+    count = min(max_frames, last_step + 1)
+    steps = set(np.round(np.linspace(0, last_step, count)).astype(int).tolist())
+    steps.add(last_step)
+    if diverged_at is not None and diverged_at <= last_step:
+        steps.add(int(diverged_at))
+    steps = sorted(steps)
+    while len(steps) > max_frames:  # the extra must-have steps pushed us over: drop interior samples
+        keep = {0, last_step, diverged_at}
+        drop = next(s for s in steps[len(steps) // 2 :] if s not in keep)
+        steps.remove(drop)
+    return np.array(steps)
+
+
+def thin_indices(length: int, max_points: int = MAX_STATIC_POINTS) -> np.ndarray:
+    """Indices of at most ~max_points evenly spread samples of a long series, first and last included."""
+    if length <= max_points:
+        return np.arange(length)
+    return np.unique(np.round(np.linspace(0, length - 1, max_points)).astype(int))
+
+
+def trail_indices(upto: int, recent: int = 40, older: int = 20) -> np.ndarray:
+    """Which of the frame points 0..upto draw the path so far: the last `recent` exactly, older ones thinned."""
+    if upto + 1 <= recent + older:
+        return np.arange(upto + 1)
+    cut = upto + 1 - recent
+    return np.concatenate([np.round(np.linspace(0, cut - 1, older)).astype(int), np.arange(cut, upto + 1)])
+
+
+def positive(values: np.ndarray) -> np.ndarray:
+    """Values safe for a log axis: zeros (an exact fit) become a tiny positive number."""
+    values = np.asarray(values, dtype=np.float64)
+    top = float(np.max(values)) if len(values) else 1.0
+    floor = max(top * 1e-16, 1e-300)
+    return np.maximum(values, floor)
+
+
+def padded(lo: float, hi: float, frac: float = 0.08) -> list[float]:
+    """An axis range around [lo, hi] with a margin; a zero-width range gets a unit margin."""
+    span = hi - lo
+    if span <= 0 or not np.isfinite(span):
+        span = max(abs(lo), 1.0)
+    return [lo - frac * span, hi + frac * span]
+
+
+def animation_controls(labels: list[str], names: list[str], prefix: str = "", redraw: bool = True) -> dict:
+    """One Play / Pause pair and one step slider, as layout.updatemenus and layout.sliders.
+
+    Frames redraw: without it plotly.js drops contour traces and some static lines during an animation.
+    """
+    frame_args = {"frame": {"duration": 0, "redraw": redraw}, "mode": "immediate", "transition": {"duration": 0}}
+    play = {
+        "frame": {"duration": 80, "redraw": redraw},
+        "fromcurrent": True,
+        "transition": {"duration": 0},
+        "mode": "immediate",
+    }
+    return {
+        "updatemenus": [
+            {
+                "type": "buttons",
+                "direction": "left",
+                "showactive": False,
+                "x": 0.0,
+                "xanchor": "left",
+                "y": -0.04,
+                "yanchor": "top",
+                "pad": {"t": 0, "r": 10},
+                "buttons": [
+                    {"label": "▶ Play", "method": "animate", "args": [None, play]},
+                    {"label": "❚❚ Pause", "method": "animate", "args": [[None], frame_args]},
+                ],
+            }
+        ],
+        "sliders": [
+            {
+                "active": 0,
+                "x": 0.16,
+                "len": 0.84,
+                "y": -0.02,
+                "yanchor": "top",
+                "pad": {"t": 0, "b": 0},
+                "currentvalue": {"prefix": prefix, "font": {"size": 13}},
+                "font": {"size": 1, "color": "rgba(0,0,0,0)"},  # per-step labels: only the current one is shown
+                "ticklen": 0,
+                "minorticklen": 0,
+                "steps": [
+                    {"label": label, "method": "animate", "args": [[name], frame_args]}
+                    for label, name in zip(labels, names, strict=True)
+                ],
+            }
+        ],
+    }
+
+
+def fmt_params(names, values) -> str:
+    """w = 1.23, b = -0.45"""
+    return ", ".join(f"{n} = {v:.4g}" for n, v in zip(names, values, strict=True))

@@ -1,0 +1,426 @@
+"""The playground's one animated figure: the fit over the data, the path over the loss surface, the loss per step.
+
+Static traces (data, reference lines, the surface, the loss curve) are sent once; each animation frame carries
+only the traces that move (the fitted line or plane, the path so far, the current point, the loss marker), and
+the path so far is thinned (recent steps exact, older ones sampled), so the figure's size stays bounded for any
+run length.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+import engine
+
+from .common import (
+    COLORS,
+    animation_controls,
+    f32,
+    fmt_params,
+    frame_steps,
+    padded,
+    positive,
+    thin_indices,
+    trail_indices,
+)
+
+
+def _line_points(ds: engine.Dataset, params, xs: np.ndarray) -> np.ndarray:
+    """y of the model (w, [b]) at xs, for one feature."""
+    b = params[1] if len(params) > 1 else 0.0
+    return params[0] * xs + b
+
+
+def _plane_z(params, g1: np.ndarray, g2: np.ndarray) -> np.ndarray:
+    b = params[2] if len(params) > 2 else 0.0
+    return params[0] * g1 + params[1] * g2 + b
+
+
+class _Panels:
+    """Builds the static traces and, per frame, the moving ones; remembers which trace index is which."""
+
+    def __init__(self, fig: go.Figure, ds, history, surface, optimum, fit_bias: bool):
+        self.fig, self.ds, self.h, self.surface, self.optimum = fig, ds, history, surface, optimum
+        self.fit_bias = fit_bias
+        self.moving: list[int] = []
+
+    def add(self, trace, row: int, col: int, moving: bool = False) -> int:
+        self.fig.add_trace(trace, row=row, col=col)
+        index = len(self.fig.data) - 1
+        if moving:
+            self.moving.append(index)
+        return index
+
+
+def playground_figure(
+    ds: engine.Dataset,
+    history: engine.History,
+    surface: engine.Surface,
+    optimum: np.ndarray,
+    fit_bias: bool = True,
+    height: int = 760,
+) -> go.Figure:
+    """The animated three-panel figure for one run; frames sampled from the whole run (at most 150)."""
+    three_d = ds.d == 2
+    fig = make_subplots(
+        rows=2,
+        cols=2,
+        specs=[[{"type": "scene" if three_d else "xy"}, {"type": "xy"}], [{"type": "xy", "colspan": 2}, None]],
+        row_heights=[0.64, 0.36],
+        column_widths=[0.5, 0.5],
+        vertical_spacing=0.11,
+        horizontal_spacing=0.09,
+        subplot_titles=(
+            "Data and fitted plane" if three_d else "Data and fitted line",
+            "Loss along w" if surface.kind == "curve" else "Loss surface and the path of the parameters",
+            "Loss (mean squared error) per step, log scale",
+        ),
+    )
+    panels = _Panels(fig, ds, history, surface, optimum, fit_bias)
+    steps = frame_steps(history.steps, history.diverged_at)
+    params = history.params[steps]
+    data_frame = _plane_panel(panels, params) if three_d else _line_panel(panels, params)
+    surface_frame = _surface_panel(panels, steps)
+    loss_frame = _loss_panel(panels, steps)
+
+    names = [str(s) for s in steps]
+    frames = []
+    for i, step in enumerate(steps):
+        data = data_frame(i) + surface_frame(i) + loss_frame(i)
+        frames.append(go.Frame(name=names[i], data=data, traces=panels.moving))
+    fig.frames = frames
+    labels = [
+        f"{s} (epoch {history.epoch_of(int(s)):.4g}) · loss {history.loss[s]:.4g} · "
+        f"{fmt_params(history.param_names, history.params[s])}"
+        for s in steps
+    ]
+    fig.update_layout(
+        height=height,
+        margin={"l": 50, "r": 20, "t": 40, "b": 90},
+        template="plotly_white",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.04, "x": 0.0, "font": {"size": 11}},
+        hovermode="closest",
+        **animation_controls(labels, names, prefix="step "),
+    )
+    return fig
+
+
+def _line_panel(panels: _Panels, params: np.ndarray):
+    """Row 1, col 1: the points, the true and least-squares lines, and the fitted line of the frame."""
+    ds = panels.ds
+    x, y = ds.x[:, 0].double().numpy(), ds.y.double().numpy()
+    xr = padded(float(x.min()), float(x.max()))
+    xs = np.array(xr)
+    panels.add(
+        go.Scatter(
+            x=f32(x), y=f32(y), mode="markers", name="data", marker={"color": COLORS["data"], "size": 7, "opacity": 0.8}
+        ),
+        1,
+        1,
+    )
+    refs = [_line_points(ds, panels.optimum, xs)]
+    if ds.true_params is not None and len(ds.true_params) == len(panels.optimum):
+        true_y = _line_points(ds, ds.true_params, xs)
+        refs.append(true_y)
+        panels.add(
+            go.Scatter(
+                x=f32(xs),
+                y=f32(true_y),
+                mode="lines",
+                name="true line",
+                line={"color": COLORS["true"], "dash": "dot", "width": 2},
+            ),
+            1,
+            1,
+        )
+    panels.add(
+        go.Scatter(
+            x=f32(xs),
+            y=f32(refs[0]),
+            mode="lines",
+            name="least squares",
+            line={"color": COLORS["optimum"], "dash": "dash", "width": 1.5},
+        ),
+        1,
+        1,
+    )
+    fitted = [_line_points(ds, p, xs) for p in params]
+    panels.add(
+        go.Scatter(
+            x=f32(xs), y=f32(fitted[0]), mode="lines", name="model now", line={"color": COLORS["fit"], "width": 3}
+        ),
+        1,
+        1,
+        moving=True,
+    )
+    lo = min(float(y.min()), *(float(r.min()) for r in refs))
+    hi = max(float(y.max()), *(float(r.max()) for r in refs))
+    panels.fig.update_xaxes(title_text=ds.feature_names[0], range=xr, row=1, col=1)
+    panels.fig.update_yaxes(title_text=ds.target_name, range=padded(lo, hi, 0.12), row=1, col=1)
+    return lambda i: [go.Scatter(x=f32(xs), y=f32(fitted[i]))]
+
+
+def _plane_panel(panels: _Panels, params: np.ndarray):
+    """Row 1, col 1 for two features: the points in 3-D, the least-squares plane and the fitted plane."""
+    ds = panels.ds
+    x, y = ds.x.double().numpy(), ds.y.double().numpy()
+    r1, r2 = padded(float(x[:, 0].min()), float(x[:, 0].max())), padded(float(x[:, 1].min()), float(x[:, 1].max()))
+    g1, g2 = np.meshgrid(np.array(r1), np.array(r2))
+    panels.add(
+        go.Scatter3d(
+            x=f32(x[:, 0]),
+            y=f32(x[:, 1]),
+            z=f32(y),
+            mode="markers",
+            name="data",
+            marker={"color": COLORS["data"], "size": 3},
+        ),
+        1,
+        1,
+    )
+    panels.add(
+        go.Surface(
+            x=f32(g1),
+            y=f32(g2),
+            z=f32(_plane_z(panels.optimum, g1, g2)),
+            name="least squares",
+            showscale=False,
+            opacity=0.25,
+            colorscale=[[0, COLORS["optimum"]], [1, COLORS["optimum"]]],
+            showlegend=True,
+            hoverinfo="skip",
+        ),
+        1,
+        1,
+    )
+    planes = [_plane_z(p, g1, g2) for p in params]
+    panels.add(
+        go.Surface(
+            x=f32(g1),
+            y=f32(g2),
+            z=f32(planes[0]),
+            name="model now",
+            showscale=False,
+            opacity=0.6,
+            colorscale=[[0, COLORS["fit"]], [1, COLORS["fit"]]],
+            showlegend=True,
+        ),
+        1,
+        1,
+        moving=True,
+    )
+    zr = padded(float(y.min()), float(y.max()), 0.3)
+    panels.fig.update_scenes(
+        xaxis={"title": {"text": ds.feature_names[0]}, "range": r1},
+        yaxis={"title": {"text": ds.feature_names[1]}, "range": r2},
+        zaxis={"title": {"text": ds.target_name}, "range": zr},
+        aspectmode="cube",
+        camera={"eye": {"x": 1.5, "y": -1.5, "z": 0.9}},
+        row=1,
+        col=1,
+    )
+    return lambda i: [go.Surface(x=f32(g1), y=f32(g2), z=f32(planes[i]))]
+
+
+def _surface_panel(panels: _Panels, steps: np.ndarray):
+    """Row 1, col 2: contours of the loss (or the loss curve over w) with the path so far and the current point."""
+    s, h = panels.surface, panels.h
+    cols = list(s.columns)
+    path = h.params[steps][:, cols]
+    if s.kind == "curve":
+        panels.add(
+            go.Scatter(
+                x=f32(s.a), y=f32(s.z), mode="lines", name="loss L(w)", line={"color": COLORS["loss"], "width": 2}
+            ),
+            1,
+            2,
+        )
+        on_curve = h.loss[steps]
+        panels.add(
+            go.Scatter(
+                x=f32(s.optimum),
+                y=[s.min_loss],
+                mode="markers",
+                name="least squares",
+                marker={"symbol": "star", "size": 14, "color": COLORS["optimum"]},
+            ),
+            1,
+            2,
+        )
+        panels.add(
+            go.Scatter(
+                x=f32(path[:1, 0]),
+                y=f32(on_curve[:1]),
+                mode="lines+markers",
+                name="path",
+                line={"color": COLORS["path"], "width": 1},
+                marker={"size": 5},
+            ),
+            1,
+            2,
+            moving=True,
+        )
+        panels.add(
+            go.Scatter(
+                x=f32(path[:1, 0]),
+                y=f32(on_curve[:1]),
+                mode="markers",
+                name="now",
+                marker={"size": 13, "color": COLORS["current"]},
+            ),
+            1,
+            2,
+            moving=True,
+        )
+        panels.fig.update_xaxes(title_text=s.axes[0], range=[float(s.a[0]), float(s.a[-1])], row=1, col=2)
+        panels.fig.update_yaxes(title_text="loss", range=padded(0.0, float(s.z.max()), 0.05), row=1, col=2)
+
+        def frame(i):
+            t = trail_indices(i)
+            return [
+                go.Scatter(x=f32(path[t, 0]), y=f32(on_curve[t])),
+                go.Scatter(x=f32(path[i : i + 1, 0]), y=f32(on_curve[i : i + 1])),
+            ]
+
+        return frame
+
+    z = np.log10(positive(s.z))
+    panels.add(
+        go.Contour(
+            x=f32(s.a),
+            y=f32(s.b),
+            z=f32(z),
+            name="log10 loss",
+            showscale=True,
+            ncontours=24,
+            colorscale="YlGnBu",
+            reversescale=True,
+            opacity=0.9,
+            line={"width": 0.5},
+            colorbar={"title": {"text": "log10<br>loss", "side": "top"}, "len": 0.6, "y": 0.7, "thickness": 12},
+            hovertemplate=f"{s.axes[0]} = %{{x:.4g}}<br>{s.axes[1]} = %{{y:.4g}}<br>"
+            "log10 loss = %{z:.3f}<extra></extra>",
+        ),
+        1,
+        2,
+    )
+    panels.add(
+        go.Scatter(
+            x=f32(path[:1, 0]),
+            y=f32(path[:1, 1]),
+            mode="markers",
+            name="start",
+            marker={"symbol": "circle-open", "size": 12, "color": COLORS["start"], "line": {"width": 3}},
+        ),
+        1,
+        2,
+    )
+    panels.add(
+        go.Scatter(
+            x=f32(s.optimum[:1]),
+            y=f32(s.optimum[1:2]),
+            mode="markers",
+            name="least squares",
+            marker={"symbol": "star", "size": 15, "color": COLORS["optimum"]},
+        ),
+        1,
+        2,
+    )
+    panels.add(
+        go.Scatter(
+            x=f32(path[:1, 0]),
+            y=f32(path[:1, 1]),
+            mode="lines+markers",
+            name="path",
+            line={"color": COLORS["path"], "width": 2},
+            marker={"size": 4},
+        ),
+        1,
+        2,
+        moving=True,
+    )
+    panels.add(
+        go.Scatter(
+            x=f32(path[:1, 0]),
+            y=f32(path[:1, 1]),
+            mode="markers",
+            name="now",
+            marker={"size": 12, "color": COLORS["current"], "line": {"color": "white", "width": 1.5}},
+        ),
+        1,
+        2,
+        moving=True,
+    )
+    fixed = "".join(f" (slice at {k} = {v:.3g})" for k, v in s.fixed.items())
+    panels.fig.update_xaxes(title_text=s.axes[0] + fixed, range=[float(s.a[0]), float(s.a[-1])], row=1, col=2)
+    panels.fig.update_yaxes(title_text=s.axes[1], range=[float(s.b[0]), float(s.b[-1])], row=1, col=2)
+
+    def frame(i):
+        t = trail_indices(i)
+        return [
+            go.Scatter(x=f32(path[t, 0]), y=f32(path[t, 1])),
+            go.Scatter(x=f32(path[i : i + 1, 0]), y=f32(path[i : i + 1, 1])),
+        ]
+
+    return frame
+
+
+def _loss_panel(panels: _Panels, steps: np.ndarray):
+    """Row 2: the full-data loss at every step on a log axis, with a marker at the frame's step."""
+    h = panels.h
+    keep = thin_indices(len(h.loss))
+    loss = positive(h.loss)
+    panels.add(
+        go.Scatter(
+            x=keep.astype(np.int32),
+            y=f32(loss[keep]),
+            mode="lines",
+            name="loss",
+            line={"color": COLORS["loss"], "width": 2},
+            showlegend=False,
+        ),
+        2,
+        1,
+    )
+    if h.batch_loss is not None:
+        bk = thin_indices(len(h.batch_loss))
+        panels.add(
+            go.Scatter(
+                x=bk.astype(np.int32),
+                y=f32(positive(h.batch_loss)[bk]),
+                mode="lines",
+                name="mini-batch loss",
+                line={"color": COLORS["true"], "width": 1},
+                opacity=0.7,
+            ),
+            2,
+            1,
+        )
+        panels.fig.data[-1].update(showlegend=True)
+    panels.add(
+        go.Scatter(
+            x=[0],
+            y=f32(loss[:1]),
+            mode="markers",
+            name="now",
+            showlegend=False,
+            marker={"size": 11, "color": COLORS["current"]},
+        ),
+        2,
+        1,
+        moving=True,
+    )
+    lo, hi = np.log10(loss.min()), np.log10(loss.max())
+    panels.fig.update_xaxes(title_text="step", range=padded(0.0, float(max(h.steps, 1)), 0.01), row=2, col=1)
+    panels.fig.update_yaxes(
+        type="log",
+        title_text="loss",
+        range=padded(float(lo), float(hi), 0.05),
+        row=2,
+        col=1,
+        dtick=1 if hi - lo > 2 else "D2",
+        exponentformat="power",
+    )
+    return lambda i: [go.Scatter(x=[int(steps[i])], y=f32(loss[steps[i] : steps[i] + 1]))]

@@ -1,0 +1,81 @@
+"""The playground: sliders on the left, one animated figure, readouts and plain-language explanations."""
+
+import streamlit as st
+
+from ui import cache, explain, runs, widgets
+from ui.controls import LR_GRID, relevant
+
+values = widgets.init_values()
+shown = relevant(values)
+
+st.title("Watch PyTorch train a line")
+for note in widgets.take_notes():
+    st.warning(f"Link corrected — {note}", icon="🔗")
+
+sb = st.sidebar
+sb.header("Training")
+widgets.draw(["lr"], values, sb, shown)
+lr_caption = sb.empty()
+widgets.draw(["momentum", "nesterov", "epochs"], values, sb, shown)
+sb.header("Data")
+widgets.draw(["dataset", "n", "noise", "seed"], values, sb, shown)
+if "n" in shown or "seed" in shown:
+    sb.button(
+        "🎲 New data",
+        on_click=lambda: widgets.set_values(seed=(values["seed"] + 1) % 100_000),
+        help="Draw a fresh sample (the next seed).",
+    )
+widgets.draw(["scaling"], values, sb, shown)
+with sb.expander("Method, batch, start, device"):
+    widgets.draw(
+        ["method", "optimizer", "fd_delta", "batch", "batch_size", "w0", "w2_0", "b0", "device"],
+        values,
+        st.container(),
+        shown,
+    )
+widgets.sync_url(values)
+
+try:
+    with st.spinner("Training…"):
+        result = cache.run(values)
+        fig = cache.playground_figure(values)
+except ValueError as exc:
+    st.error(f"This run cannot start: {exc}")
+    st.stop()
+
+lr_caption.caption(explain.lr_limit_caption(result))
+h = result.history
+if result.optimum_note:
+    st.info(result.optimum_note, icon="ℹ️")
+if h.diverged:
+    st.error(runs.divergence_message(result), icon="💥")
+    fix = st.columns(3)
+    if result.lr_limit:
+        safe = runs.safe_lr(result.lr_limit, LR_GRID)
+        fix[0].button(
+            f"Use a stable learning rate ({safe:g})", on_click=lambda: widgets.set_values(lr=safe), type="primary"
+        )
+    if result.stability.condition_number > 100 and values["scaling"] == "none":
+        fix[1].button("Standardize the inputs", on_click=lambda: widgets.set_values(scaling="standardize"))
+
+m = st.columns(4)
+m[0].metric("Steps", f"{h.steps}", help=f"{h.epoch_of(h.steps):g} epochs of {h.steps_per_epoch} step(s)")
+m[1].metric("Final loss", explain.num(h.final_loss), help="Mean squared error on all the data after the last step")
+m[2].metric("Best possible loss", explain.num(result.surface.min_loss), help="The least-squares optimum's loss")
+m[3].metric("R²", explain.num(explain.r2_of(result), 3), help="Share of the variance in y the model explains")
+st.caption(
+    f"Parameters now: {explain.vector(h.param_names, h.final_params)} · least squares: "
+    f"{explain.vector(h.param_names, result.optimum)}"
+)
+
+st.plotly_chart(fig, width="stretch", key="playground_chart")
+
+changed = widgets.changes_since_last_run(values)
+if changed:
+    st.caption("Changed since the previous run: " + "; ".join(changed))
+
+left, right = st.columns(2)
+with left.expander("What am I looking at?", expanded=True):
+    st.markdown(explain.what_am_i_looking_at(result))
+with right.expander("The update rule, with this run's numbers", expanded=True):
+    st.markdown(explain.update_rule(result))

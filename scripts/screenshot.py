@@ -1,0 +1,42 @@
+"""Screenshots of the running app for a human to look at: python scripts/screenshot.py URL_PATH[?query] OUT.png
+
+Expects a server on $PLAYGROUND_URL (default http://127.0.0.1:8599); uses Debian's Chromium when present.
+"""
+
+import os
+import sys
+
+from playwright.sync_api import sync_playwright
+
+BASE = os.environ.get("PLAYGROUND_URL", "http://127.0.0.1:8599")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def main() -> None:
+    path, out = sys.argv[1], sys.argv[2]
+    play = "--play" in sys.argv
+    with sync_playwright() as p:
+        exe = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+        browser = p.chromium.launch(executable_path=exe, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": int(os.environ.get("SHOT_HEIGHT", "1900"))})
+        page.goto(BASE + path)
+        page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=60_000)
+        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
+        page.wait_for_timeout(1500)
+        if play:
+            page.locator(".updatemenu-button").first.click()
+            page.wait_for_timeout(int(os.environ.get("PLAY_MS", "7000")))
+        page.screenshot(path=out, full_page=True)
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

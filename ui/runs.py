@@ -1,0 +1,150 @@
+"""From control values to a finished run: dataset, config, history and the closed-form facts around it.
+
+Pure Python (no streamlit): pages call it through a cached wrapper; tests call it directly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+import engine
+
+from .controls import MAX_UI_POINTS
+
+SCALING_ARGS = {"standardize": ("standardize", 1.0), "x0.1": ("multiply", 0.1)}
+
+
+@dataclass(frozen=True, eq=False)
+class RunResult:
+    """Everything the pages draw and explain for one configuration."""
+
+    dataset: engine.Dataset  # the data as trained on (scaled if scaling was chosen)
+    raw: engine.Dataset  # the data before scaling
+    config: engine.TrainConfig
+    history: engine.History
+    surface: engine.Surface
+    stability: engine.Stability
+    lr_limit: float | None  # largest stable lr for this optimizer and momentum; None when there is no fixed one
+    optimum: np.ndarray  # least-squares parameters (the minimum-norm one when not unique)
+    optimum_note: str | None  # why the optimum is not unique, if it is not
+
+    @property
+    def fit_bias(self) -> bool:
+        return self.config.fit_bias
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return self.history.param_names
+
+
+def build_dataset(values: Mapping) -> tuple[engine.Dataset, engine.Dataset]:
+    """The raw dataset the controls name, and the same data after the chosen input scaling."""
+    n = min(int(values["n"]), MAX_UI_POINTS)
+    raw = engine.make_dataset(values["dataset"], n=n, noise=float(values["noise"]), seed=int(values["seed"]))
+    return raw, scaled(raw, values["scaling"], raw.default_fit_bias)
+
+
+def scaled(raw: engine.Dataset, scaling: str, fit_bias: bool) -> engine.Dataset:
+    """Apply a scaling control value; without a bias, standardizing only divides (centring needs a bias)."""
+    if scaling not in SCALING_ARGS:
+        return raw
+    how, factor = SCALING_ARGS[scaling]
+    return engine.scale_inputs(raw, how, factor=factor, center=fit_bias)
+
+
+def build_config(values: Mapping, ds: engine.Dataset, fit_bias: bool | None = None) -> engine.TrainConfig:
+    """The TrainConfig the controls describe, for this dataset."""
+    fit_bias = ds.default_fit_bias if fit_bias is None else fit_bias
+    method, optimizer = values["method"], values["optimizer"] if values["method"] == "optimizer" else "sgd"
+    uses_momentum = method != "optimizer" or optimizer in ("sgd", "rmsprop")
+    momentum = float(values["momentum"]) if uses_momentum else 0.0
+    nesterov = bool(values["nesterov"]) and momentum > 0 and (method != "optimizer" or optimizer == "sgd")
+    batch_size = {"full": None, "single sample": 1}.get(values["batch"], int(values["batch_size"]))
+    start = [float(values["w0"])] + ([float(values["w2_0"])] if ds.d == 2 else [])
+    if fit_bias:
+        start.append(float(values["b0"]))
+    if ds.scaling is not None and not (ds.scaling.how == "standardize" and not fit_bias and any(ds.scaling.offset)):
+        start = list(ds.scaling.to_scaled(start))  # the start is given in the original units
+    return engine.TrainConfig(
+        method=method,
+        optimizer=optimizer,
+        lr=float(values["lr"]),
+        momentum=momentum,
+        nesterov=nesterov,
+        epochs=int(values["epochs"]),
+        batch_size=batch_size,
+        init=tuple(start),
+        fit_bias=fit_bias,
+        fd_delta=float(values["fd_delta"]),
+        seed=int(values["seed"]),
+        device=values["device"],
+    )
+
+
+def lr_limit(stab: engine.Stability, cfg: engine.TrainConfig) -> float | None:
+    """The largest stable learning rate for plain SGD (with this momentum); None for adaptive optimizers."""
+    if cfg.method == "optimizer" and cfg.optimizer != "sgd":
+        return None
+    return stab.max_stable_lr_with_momentum(cfg.momentum, cfg.nesterov)
+
+
+def compute(values: Mapping) -> RunResult:
+    """Train the run the controls describe and gather what the page shows; ValueError for impossible settings."""
+    raw, ds = build_dataset(values)
+    cfg = build_config(values, ds)
+    return compute_for(raw, ds, cfg)
+
+
+def compute_for(raw: engine.Dataset, ds: engine.Dataset, cfg: engine.TrainConfig) -> RunResult:
+    """The same as compute() for a dataset and config built elsewhere (uploaded data, other pages)."""
+    history = engine.train(ds, cfg)
+    quad = engine.Quadratic.of(ds, cfg.fit_bias)
+    stab = engine.stability(ds, cfg.fit_bias)
+    return RunResult(
+        dataset=ds,
+        raw=raw,
+        config=cfg,
+        history=history,
+        surface=engine.loss_surface(ds, cfg.fit_bias, path=history.params),
+        stability=stab,
+        lr_limit=lr_limit(stab, cfg),
+        optimum=quad.optimum,
+        optimum_note=engine.optimum_problem(ds, cfg.fit_bias),
+    )
+
+
+def safe_lr(limit: float, grid: tuple[float, ...]) -> float:
+    """The largest learning rate on the slider's ladder that is safely (10 %) below a stability limit."""
+    below = [v for v in grid if v <= 0.9 * limit]
+    return below[-1] if below else grid[0]
+
+
+def divergence_message(result: RunResult) -> str:
+    """Plain words for why a run blew up, with its numbers."""
+    h, cfg = result.history, result.config
+    at = f"at step {h.diverged_at}" if h.diverged_at is not None else ""
+    limit = result.lr_limit
+    if limit is not None and math.isfinite(limit) and cfg.lr > limit:
+        momentum = f" with momentum {cfg.momentum:g}" if cfg.momentum else ""
+        return (
+            f"The run diverged {at}: the learning rate {cfg.lr:g} is above this data's limit {limit:.3g}{momentum}, "
+            "so each step overshoots the bottom of the valley by more than it started from and the "
+            "parameters swing further out every time."
+        )
+    if cfg.batch_size is not None:
+        return (
+            f"The run diverged {at}: the learning rate {cfg.lr:g} is below the full-data limit {limit:.3g}, but "
+            "single mini-batches can be much steeper than the whole data, and a step that is safe on average "
+            "overshoots on them. Use a smaller learning rate or larger batches."
+        )
+    return (
+        f"The run diverged {at}: the steps of {OPTIMIZER_NAMES.get(cfg.optimizer, cfg.optimizer)} with learning "
+        f"rate {cfg.lr:g} grew instead of shrinking. Try a learning rate ten times smaller."
+    )
+
+
+OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}

@@ -1,0 +1,113 @@
+"""Streamlit widgets drawn from the control schema, kept in step with the URL query string.
+
+The values live in st.session_state["values"]; each widget has the key "ctl_<control key>". A value reaches the
+page from the URL on a session's first run, from a widget after that, or from a button (a one-click fix) through
+set_values(), which runs as a callback before the widgets are drawn.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import engine
+
+from . import controls
+from .controls import BY_KEY, Control
+
+VALUES = "values"
+NOTES = "url_notes"
+PREVIOUS = "previous_values"
+
+
+def _wkey(key: str) -> str:
+    return f"ctl_{key}"
+
+
+def init_values() -> dict:
+    """The session's control values: read from the URL on the first run, then kept in session state."""
+    if VALUES not in st.session_state:
+        values, notes = controls.parse_query(st.query_params.to_dict(), tuple(engine.available_devices()))
+        st.session_state[VALUES] = values
+        st.session_state[NOTES] = notes
+    values = st.session_state[VALUES]
+    for key in values:  # a widget the user just moved holds the newest value
+        wkey = _wkey(key)
+        if wkey in st.session_state:
+            values[key] = st.session_state[wkey]
+    return values
+
+
+def set_values(**changes) -> None:
+    """Change control values from a button callback; the widgets pick them up on this rerun."""
+    values = st.session_state[VALUES]
+    for key, value in changes.items():
+        values[key] = value
+        st.session_state[_wkey(key)] = value
+
+
+def take_notes() -> list[str]:
+    """Notes about corrected URL values, shown once."""
+    return st.session_state.pop(NOTES, [])
+
+
+def _widget(control: Control, container, value, disabled: bool = False):
+    """Draw one control with the Streamlit widget that suits its kind."""
+    key = _wkey(control.key)
+    if key not in st.session_state:
+        st.session_state[key] = value
+    common = {"key": key, "help": control.help or None, "disabled": disabled}
+    if control.kind == "grid":
+        options = controls.grid_options(control.key, st.session_state[key])
+        return container.select_slider(control.label, options=options, format_func=lambda v: f"{v:g}", **common)
+    if control.kind == "choice":
+        options = control.options
+        if control.key == "device":
+            options = tuple(engine.available_devices())
+        fmt = (lambda v: str(control.labels.get(v, v))) if control.labels else str
+        if len(options) <= 3 and control.key != "device":
+            return container.radio(control.label, options, format_func=fmt, horizontal=True, **common)
+        return container.selectbox(control.label, options, format_func=fmt, **common)
+    if control.kind == "bool":
+        return container.toggle(control.label, **common)
+    if control.kind == "int" and control.key in ("seed", "batch_size"):
+        return container.number_input(
+            control.label, min_value=int(control.lo), max_value=int(control.hi), step=1, **common
+        )
+    if control.key in ("w0", "w2_0", "b0"):
+        return container.number_input(
+            control.label, min_value=control.lo, max_value=control.hi, step=control.step, format="%g", **common
+        )
+    cast = int if control.kind == "int" else float
+    return container.slider(
+        control.label, min_value=cast(control.lo), max_value=cast(control.hi), step=cast(control.step), **common
+    )
+
+
+def draw(keys, values: dict, container=None, shown: set[str] | None = None) -> None:
+    """Draw the listed controls (those in `shown`, default all) into a container and store their values."""
+    container = container or st.sidebar
+    for key in keys:
+        if shown is not None and key not in shown:
+            continue
+        values[key] = _widget(BY_KEY[key], container, values[key])
+
+
+def sync_url(values: dict) -> None:
+    """Write every control into the query string, so the address bar is always a link to this exact run."""
+    wanted = controls.to_query(values)
+    current = st.query_params.to_dict()
+    if any(current.get(k) != v for k, v in wanted.items()):
+        st.query_params.update(wanted)
+
+
+def changes_since_last_run(values: dict) -> list[str]:
+    """What the learner changed since the previous run on this page, in words ("Learning rate 0.1 → 0.3")."""
+    previous = st.session_state.get(PREVIOUS)
+    st.session_state[PREVIOUS] = dict(values)
+    if previous is None:
+        return []
+    return [f"{BY_KEY[k].label} {_show(previous[k])} → {_show(v)}" for k, v in values.items() if previous.get(k) != v]
+
+
+def _show(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
