@@ -86,11 +86,10 @@ def playground_figure(
     loss_frame = _loss_panel(panels, steps)
 
     names = [str(s) for s in steps]
-    frames = []
-    for i, step in enumerate(steps):
-        data = data_frame(i) + surface_frame(i) + loss_frame(i)
-        frames.append(go.Frame(name=names[i], data=data, traces=panels.moving))
-    fig.frames = frames
+    fig.frames = [
+        go.Frame(name=name, data=data_frame(i) + surface_frame(i) + loss_frame(i), traces=panels.moving)
+        for i, name in enumerate(names)
+    ]
     labels = [
         f"{s} (epoch {history.epoch_of(int(s)):.4g}) · loss {history.loss[s]:.4g} · "
         f"{fmt_params(history.param_names, history.params[s])}"
