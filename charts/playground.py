@@ -25,6 +25,7 @@ from .common import (
     thin_indices,
     trail_indices,
 )
+from .raster import add_surface_image
 
 
 def _line_points(ds: engine.Dataset, params, xs: np.ndarray) -> np.ndarray:
@@ -179,11 +180,14 @@ def _plane_panel(panels: _Panels, params: np.ndarray):
         1,
         1,
     )
+    ls_plane = f32(_plane_z(panels.optimum, g1, g2))
+    # The reference plane rides along in every frame (four numbers): a static surface in a 3-D scene is dropped
+    # by plotly.js when frames redraw the scene.
     panels.add(
         go.Surface(
             x=f32(g1),
             y=f32(g2),
-            z=f32(_plane_z(panels.optimum, g1, g2)),
+            z=ls_plane,
             name="least squares",
             showscale=False,
             opacity=0.25,
@@ -193,6 +197,7 @@ def _plane_panel(panels: _Panels, params: np.ndarray):
         ),
         1,
         1,
+        moving=True,
     )
     planes = [_plane_z(p, g1, g2) for p in params]
     panels.add(
@@ -220,7 +225,7 @@ def _plane_panel(panels: _Panels, params: np.ndarray):
         row=1,
         col=1,
     )
-    return lambda i: [go.Surface(x=f32(g1), y=f32(g2), z=f32(planes[i]))]
+    return lambda i: [go.Surface(x=f32(g1), y=f32(g2), z=ls_plane), go.Surface(x=f32(g1), y=f32(g2), z=f32(planes[i]))]
 
 
 def _surface_panel(panels: _Panels, steps: np.ndarray):
@@ -286,25 +291,7 @@ def _surface_panel(panels: _Panels, steps: np.ndarray):
         return frame
 
     z = np.log10(positive(s.z))
-    panels.add(
-        go.Contour(
-            x=f32(s.a),
-            y=f32(s.b),
-            z=f32(z),
-            name="log10 loss",
-            showscale=True,
-            ncontours=24,
-            colorscale="YlGnBu",
-            reversescale=True,
-            opacity=0.9,
-            line={"width": 0.5},
-            colorbar={"title": {"text": "log10<br>loss", "side": "top"}, "len": 0.6, "y": 0.7, "thickness": 12},
-            hovertemplate=f"{s.axes[0]} = %{{x:.4g}}<br>{s.axes[1]} = %{{y:.4g}}<br>"
-            "log10 loss = %{z:.3f}<extra></extra>",
-        ),
-        1,
-        2,
-    )
+    add_surface_image(panels.fig, s.a, s.b, z, row=1, col=2)
     panels.add(
         go.Scatter(
             x=f32(path[:1, 0]),

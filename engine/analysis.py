@@ -207,13 +207,21 @@ def loss_surface(
     if len(cols) == 1:
         grid = np.zeros((resolution, len(names)))
         grid[:, cols[0]] = a
-        return Surface("curve", (names[cols[0]],), a, None, quad.loss(grid), quad.optimum[list(cols)], fixed, cols,
-                       quad.min_loss)
+        return Surface(
+            "curve", (names[cols[0]],), a, None, quad.loss(grid), quad.optimum[list(cols)], fixed, cols, quad.min_loss
+        )
     b = np.linspace(lo[1], hi[1], resolution)
     A, B = np.meshgrid(a, b)
     grid = np.tile(quad.optimum, (resolution, resolution, 1))
     grid[..., cols[0]], grid[..., cols[1]] = A, B
     return Surface(
-        "grid", (names[cols[0]], names[cols[1]]), a, b, quad.loss(grid), quad.optimum[list(cols)], fixed, cols,
+        "grid",
+        (names[cols[0]], names[cols[1]]),
+        a,
+        b,
+        quad.loss(grid),
+        quad.optimum[list(cols)],
+        fixed,
+        cols,
         quad.min_loss,
     )

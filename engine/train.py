@@ -285,7 +285,10 @@ class Trainer:
         self.step_index = 0
         self.diverged_at: int | None = None
         start_loss = float(self.quad.loss(start.double().numpy()))
-        self._loss_limit = DIVERGENCE_FACTOR * max(start_loss, float(np.mean(ds.y.double().numpy() ** 2)), 1e-30)
+        # a start at (or within rounding of) the optimum must not make every wobble a "divergence": floor the
+        # reference at a millionth of the data's own scale
+        floor = 1e-6 * float(np.mean(ds.y.double().numpy() ** 2)) + 1e-30
+        self._loss_limit = DIVERGENCE_FACTOR * max(start_loss, floor)
         self._sampler = (
             None if batch is None else RandomSampler(range(ds.n), generator=torch.Generator().manual_seed(cfg.seed))
         )

@@ -48,11 +48,10 @@ def plane():
 @pytest.mark.parametrize("method", METHODS)
 def test_every_method_matches_torch_optim_sgd_on_a_line(line, method, momentum, nesterov):
     init = (-0.7, 1.3)
-    cfg = engine.TrainConfig(
-        method=method, lr=0.05, momentum=momentum, nesterov=nesterov, epochs=60, init=init
-    )
+    mom = {"momentum": momentum, "nesterov": nesterov}
+    cfg = engine.TrainConfig(method=method, lr=0.05, epochs=60, init=init, **mom)
     hist = engine.train(line, cfg)
-    ref = torch_optim_loop(*_xy(line), init, lr=0.05, epochs=60, momentum=momentum, nesterov=nesterov)
+    ref = torch_optim_loop(*_xy(line), init, lr=0.05, epochs=60, **mom)
     assert_matches(hist, ref, **_tol(method))
 
 
@@ -60,11 +59,10 @@ def test_every_method_matches_torch_optim_sgd_on_a_line(line, method, momentum, 
 @pytest.mark.parametrize("method", METHODS)
 def test_every_method_matches_torch_optim_sgd_on_a_plane(plane, method, momentum, nesterov):
     init = (0.5, 0.25, -1.0)
-    cfg = engine.TrainConfig(
-        method=method, lr=0.03, momentum=momentum, nesterov=nesterov, epochs=50, init=init
-    )
+    mom = {"momentum": momentum, "nesterov": nesterov}
+    cfg = engine.TrainConfig(method=method, lr=0.03, epochs=50, init=init, **mom)
     hist = engine.train(plane, cfg)
-    ref = torch_optim_loop(*_xy(plane), init, lr=0.03, epochs=50, momentum=momentum, nesterov=nesterov)
+    ref = torch_optim_loop(*_xy(plane), init, lr=0.03, epochs=50, **mom)
     assert hist.params.shape == (51, 3)
     assert_matches(hist, ref, **_tol(method))
 
@@ -117,11 +115,10 @@ def test_recorded_loss_and_gradient_are_exact_at_the_recorded_params(plane, meth
 @pytest.mark.parametrize("method", METHODS)
 def test_mini_batches_match_the_reference_sampler_loop(line, method, momentum):
     n = line.x.shape[0]  # 20 points in batches of 6: 6, 6, 6, 2
-    cfg = engine.TrainConfig(
-        method=method, lr=0.05, momentum=momentum, epochs=5, batch_size=6, seed=4, init=(0.5, 0.0)
-    )
+    batches = {"batch_size": 6, "seed": 4}
+    cfg = engine.TrainConfig(method=method, lr=0.05, momentum=momentum, epochs=5, init=(0.5, 0.0), **batches)
     hist = engine.train(line, cfg)
-    ref = torch_optim_loop(*_xy(line), (0.5, 0.0), lr=0.05, epochs=5, momentum=momentum, batch_size=6, seed=4)
+    ref = torch_optim_loop(*_xy(line), (0.5, 0.0), lr=0.05, epochs=5, momentum=momentum, **batches)
     assert hist.steps_per_epoch == int(np.ceil(n / 6)) == 4
     assert hist.params.shape == (5 * 4 + 1, 2)
     assert hist.grads.shape == (5 * 4, 2)
@@ -131,9 +128,7 @@ def test_mini_batches_match_the_reference_sampler_loop(line, method, momentum):
 
 
 def test_mini_batch_of_one_point_on_two_features(plane):
-    cfg = engine.TrainConfig(
-        method="optimizer", lr=0.02, epochs=2, batch_size=1, seed=9, init=(0.0, 0.0, 0.0)
-    )
+    cfg = engine.TrainConfig(lr=0.02, epochs=2, batch_size=1, seed=9, init=(0.0, 0.0, 0.0))
     hist = engine.train(plane, cfg)
     ref = torch_optim_loop(*_xy(plane), (0.0, 0.0, 0.0), lr=0.02, epochs=2, batch_size=1, seed=9)
     assert hist.steps_per_epoch == 25
@@ -156,9 +151,7 @@ def test_mini_batches_are_reshuffled_every_epoch(line):
     cfg = engine.TrainConfig(method="optimizer", lr=0.05, epochs=2, batch_size=6, seed=4, init=(0.5, 0.0))
     hist = engine.train(line, cfg)
     reshuffled = torch_optim_loop(*_xy(line), (0.5, 0.0), lr=0.05, epochs=2, batch_size=6, seed=4)
-    same_order = torch_optim_loop(
-        *_xy(line), (0.5, 0.0), lr=0.05, epochs=2, batch_size=6, seed=4, reshuffle=False
-    )
+    same_order = torch_optim_loop(*_xy(line), (0.5, 0.0), 0.05, 2, batch_size=6, seed=4, reshuffle=False)
     assert_matches(hist, reshuffled, **F32)
     # Same first epoch, different second epoch: the engine does not reuse epoch 1's order.
     np.testing.assert_allclose(hist.batch_loss[:4], same_order["batch_loss"][:4], **F32)
@@ -188,13 +181,9 @@ def test_adaptive_optimizers_match_torch_optim_on_a_line(line, optimizer):
 
 @pytest.mark.parametrize("optimizer", ["adam", "rmsprop", "adagrad"])
 def test_adaptive_optimizers_match_torch_optim_on_a_plane_with_mini_batches(plane, optimizer):
-    cfg = engine.TrainConfig(
-        method="optimizer", optimizer=optimizer, lr=0.05, epochs=4, batch_size=7, seed=3, init=(0.0, 0.0, 0.0)
-    )
-    hist = engine.train(plane, cfg)
-    ref = torch_optim_loop(
-        *_xy(plane), (0.0, 0.0, 0.0), lr=0.05, epochs=4, optimizer=optimizer, batch_size=7, seed=3
-    )
+    run = {"optimizer": optimizer, "lr": 0.05, "epochs": 4, "batch_size": 7, "seed": 3}
+    hist = engine.train(plane, engine.TrainConfig(init=(0.0, 0.0, 0.0), **run))
+    ref = torch_optim_loop(*_xy(plane), (0.0, 0.0, 0.0), **run)
     assert_matches(hist, ref, **F32)
     np.testing.assert_allclose(hist.batch_loss, ref["batch_loss"], **F32)
 
@@ -227,8 +216,8 @@ def test_forgetting_zero_grad_accumulates_the_gradient_in_every_method(line, met
 
 def test_finite_differences_use_the_configured_delta():
     """On a quadratic loss central differences are exact for any delta, so delta shows only in float32
-    rounding, which tutorial 003's way of computing pins down: at [1, 0] on the raw thermometer every loss lies in
-    [1024, 2048), so L(p + delta e_j) - L(p - delta e_j) is a whole multiple of 2**-13, and with
+    rounding, which tutorial 003's way of computing pins down: at [1, 0] on the raw thermometer every loss
+    lies in [1024, 2048), so L(p + delta e_j) - L(p - delta e_j) is a whole multiple of 2**-13, and with
     delta = 2**-10 the gradient is a whole multiple of 2**-13 / 2**-9 = 1/16 (not so with delta = 0.1)."""
     ds = engine.make_dataset("thermometer")
     x, y = _xy(ds)

@@ -1,0 +1,131 @@
+"""A filled-contour picture of a 2-D field as a small PNG, to sit under the traces as a layout image.
+
+Why not a go.Contour trace: during an animation plotly.js redraws every trace on every frame, and when a frame
+arrives before the contour has finished redrawing (always with a 3-D scene in the figure, sometimes on a slow
+laptop) the contour vanishes. A layout image is never redrawn by frames, and it is also cheaper for the browser.
+The PNG is written with zlib alone, so no imaging library is needed.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+import zlib
+
+import numpy as np
+import plotly.graph_objects as go
+
+# Plotly's "YlGnBu", from dark (low loss) to light (high loss).
+_STOPS = np.array(
+    [
+        [8, 29, 88],
+        [37, 52, 148],
+        [34, 94, 168],
+        [29, 145, 192],
+        [65, 182, 196],
+        [127, 205, 187],
+        [199, 233, 180],
+        [237, 248, 217],
+        [255, 255, 217],
+    ],
+    dtype=np.float64,
+)
+
+
+def colorscale(levels: int = 9) -> list[list]:
+    """The same colours as a Plotly colorscale (for a colour bar that matches the picture)."""
+    return [[i / (len(_STOPS) - 1), f"rgb({r:.0f},{g:.0f},{b:.0f})"] for i, (r, g, b) in enumerate(_STOPS)]
+
+
+def banded_rgb(z: np.ndarray, bands: int, lo: float, hi: float) -> np.ndarray:
+    """RGB image (h, w, 3) of z quantised into `bands` equal bands between lo and hi, with darker edges."""
+    t = np.clip((z - lo) / (hi - lo if hi > lo else 1.0), 0.0, 1.0)
+    band = np.minimum((t * bands).astype(int), bands - 1)
+    u = (band + 0.5) / bands * (len(_STOPS) - 1)
+    i = np.minimum(u.astype(int), len(_STOPS) - 2)
+    frac = (u - i)[..., None]
+    rgb = _STOPS[i] * (1 - frac) + _STOPS[i + 1] * frac
+    edge = np.zeros(band.shape, dtype=bool)  # thin darker iso-lines where the band changes
+    edge[1:, :] |= band[1:, :] != band[:-1, :]
+    edge[:, 1:] |= band[:, 1:] != band[:, :-1]
+    rgb[edge] *= 0.78
+    return rgb.astype(np.uint8)
+
+
+def png_data_uri(rgb: np.ndarray) -> str:
+    """Encode an (h, w, 3) uint8 image, top row first, as a data: URI holding a PNG."""
+    h, w, _ = rgb.shape
+    raw = b"".join(b"\x00" + rgb[row].tobytes() for row in range(h))
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def upsample(z: np.ndarray, factor: int) -> np.ndarray:
+    """Bilinear upsampling of a grid, so band edges are smooth in the picture."""
+    h, w = z.shape
+    ys, xs = np.linspace(0, h - 1, (h - 1) * factor + 1), np.linspace(0, w - 1, (w - 1) * factor + 1)
+    y0, x0 = np.minimum(ys.astype(int), h - 2), np.minimum(xs.astype(int), w - 2)
+    fy, fx = (ys - y0)[:, None], (xs - x0)[None, :]
+    top = z[y0][:, x0] * (1 - fx) + z[y0][:, x0 + 1] * fx
+    bottom = z[y0 + 1][:, x0] * (1 - fx) + z[y0 + 1][:, x0 + 1] * fx
+    return top * (1 - fy) + bottom * fy
+
+
+def add_surface_image(
+    fig: go.Figure,
+    a: np.ndarray,
+    b: np.ndarray,
+    z: np.ndarray,
+    row: int,
+    col: int,
+    bands: int = 24,
+    title: str = "log10<br>loss",
+) -> None:
+    """Put z (rows along b, columns along a) under subplot (row, col) as banded contours, with a colour bar."""
+    lo, hi = float(z.min()), float(z.max())
+    picture = banded_rgb(upsample(z, 8)[::-1], bands, lo, hi)  # image rows run top (high b) to bottom
+    axes = fig.get_subplot(row, col)
+    xref, yref = axes.xaxis.plotly_name.replace("axis", ""), axes.yaxis.plotly_name.replace("axis", "")
+    fig.add_layout_image(
+        source=png_data_uri(picture),
+        xref=xref,
+        yref=yref,
+        x=float(a[0]),
+        y=float(b[-1]),
+        sizex=float(a[-1] - a[0]),
+        sizey=float(b[-1] - b[0]),
+        xanchor="left",
+        yanchor="top",
+        sizing="stretch",
+        layer="below",
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="markers",
+            showlegend=False,
+            hoverinfo="skip",
+            marker={
+                "colorscale": colorscale(),
+                "cmin": lo,
+                "cmax": hi,
+                "color": [lo],
+                "showscale": True,
+                "colorbar": {"title": {"text": title, "side": "top"}, "len": 0.55, "y": 0.72, "thickness": 12},
+            },
+        ),
+        row=row,
+        col=col,
+    )
+    fig.update_xaxes(showgrid=False, zeroline=False, row=row, col=col)
+    fig.update_yaxes(showgrid=False, zeroline=False, row=row, col=col)
