@@ -8,6 +8,7 @@ import streamlit as st  # noqa: E402
 import torch  # noqa: E402
 
 import engine  # noqa: E402
+from ui import cache, controls  # noqa: E402
 
 torch.set_num_threads(1)  # tiny tensors, many sessions: one thread each
 
@@ -16,6 +17,7 @@ torch.set_num_threads(1)  # tiny tensors, many sessions: one thread each
 def warm_up() -> bool:
     """Once per server process: run every code path so the first student's first click is not the slowest."""
     engine.warm_up()
+    cache.playground_figure(controls.defaults())  # also fills the cache for the landing page
     return True
 
 

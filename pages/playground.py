@@ -8,7 +8,7 @@ from ui.controls import LR_GRID, relevant
 values = widgets.init_values()
 shown = relevant(values)
 
-st.title("Watch PyTorch train a line")
+st.title("Watch PyTorch train a linear model")
 for note in widgets.take_notes():
     st.warning(f"Link corrected — {note}", icon="🔗")
 
@@ -63,10 +63,7 @@ m[0].metric("Steps", f"{h.steps}", help=f"{h.epoch_of(h.steps):g} epochs of {h.s
 m[1].metric("Final loss", explain.num(h.final_loss), help="Mean squared error on all the data after the last step")
 m[2].metric("Best possible loss", explain.num(result.surface.min_loss), help="The least-squares optimum's loss")
 m[3].metric("R²", explain.num(explain.r2_of(result), 3), help="Share of the variance in y the model explains")
-st.caption(
-    f"Parameters now: {explain.vector(h.param_names, h.final_params)} · least squares: "
-    f"{explain.vector(h.param_names, result.optimum)}"
-)
+st.caption(explain.params_caption(result))
 
 st.plotly_chart(fig, width="stretch", key="playground_chart")
 

@@ -74,6 +74,12 @@ def update_rule(result: RunResult) -> str:
         )
     lines.append(f"Last step ({k} → {k + 1}), gradient: {vector(names, grad)}.")
     step = before - after
+    if not np.any(step):
+        lines.append(
+            "The last step changed nothing: the update is smaller than the precision of float32 numbers, "
+            "so training has gone as far as it can."
+        )
+        return "\n\n".join(lines)
     rows = [f"{n}: {num(b)} − {num(s)} = {num(a)}" for n, b, s, a in zip(names, before, step, after, strict=True)]
     lines.append("New value = old − step: " + "; ".join(rows) + ".")
     if cfg.momentum and not (cfg.method == "optimizer" and cfg.optimizer != "sgd"):
@@ -115,3 +121,18 @@ The model has {len(result.param_names)} parameter(s): {names}. Each step compute
 def r2_of(result: RunResult) -> float:
     """R² of the run's final parameters on the data it trained on."""
     return engine.r2(result.dataset, result.history.final_params)
+
+
+def params_caption(result: RunResult) -> str:
+    """Final parameters against the least-squares ones; in the original units too when inputs were rescaled."""
+    h = result.history
+    names = h.param_names
+    text = f"Parameters now: {vector(names, h.final_params)} · least squares: {vector(names, result.optimum)}"
+    scaling = result.dataset.scaling
+    if scaling is not None:
+        try:
+            original = scaling.to_original(h.final_params)
+        except ValueError:
+            return text
+        text += f" · in the original units of x: {vector(names, original)}"
+    return text
