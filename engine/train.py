@@ -22,7 +22,7 @@ from .data import Dataset
 from .devices import resolve_device
 from .limits import DIVERGENCE_FACTOR, MAX_POINTS, MAX_STEPS
 
-CHECK_EVERY = 16  # steps between divergence checks (each check waits for the device once)
+CHECK_EVERY = 32  # steps between divergence checks (each check waits for the device once)
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,16 +108,44 @@ class _ManualSGD:
         return torch.cat([b.reshape(-1) for b in self.buf]).cpu().double().numpy()
 
 
-class _OptimizerMethod:
+class _FlatStorage:
+    """The parameters and their gradients as views into two flat tensors (w1..wd, b).
+
+    The tutorials' tensors (nn.Linear's weight and bias, or raw W and b) are views into `params`, and their .grad
+    are views into `grad`, so backward() accumulates into `grad` and every in-place update lands in `params`:
+    recording a step is one copy of each, and the arithmetic is exactly the tutorials'.
+    """
+
+    def __init__(self, start: torch.Tensor, d: int, device: torch.device):
+        self.params = start.clone().to(device)
+        self.grad = torch.zeros_like(self.params)
+        self.d = d
+
+    def view(self, shape) -> tuple[torch.Tensor, torch.Tensor]:
+        """(weight view, its grad view) shaped as the tutorial shapes its weight."""
+        return self.params[: self.d].view(shape), self.grad[: self.d].view(shape)
+
+    def bias(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.params[self.d :], self.grad[self.d :]
+
+    def read(self, out) -> None:
+        out.copy_(self.params)
+
+
+class _OptimizerMethod(_FlatStorage):
     """Tutorial 000 / 002: torch.nn.Linear, torch.nn.MSELoss, loss.backward(), optimizer.step()."""
 
     def __init__(self, x, y, start, cfg: TrainConfig):
         d = x.shape[1]
-        self.model = nn.Linear(d, 1, bias=cfg.fit_bias).to(x.device)
-        with torch.no_grad():
-            self.model.weight.copy_(start[:d].view(1, d))
-            if cfg.fit_bias:
-                self.model.bias.copy_(start[d:])
+        super().__init__(start, d, x.device)
+        self.model = nn.Linear(d, 1, bias=cfg.fit_bias, device=x.device)
+        weight, weight_grad = self.view((1, d))
+        self.model.weight = nn.Parameter(weight)  # shares storage with self.params
+        self.model.weight.grad = weight_grad
+        if cfg.fit_bias:
+            bias, bias_grad = self.bias()
+            self.model.bias = nn.Parameter(bias)
+            self.model.bias.grad = bias_grad
         self.tensors = list(self.model.parameters())
         self.loss_fn = nn.MSELoss()
         self.optimizer = make_optimizer(cfg, self.tensors)
@@ -126,14 +154,11 @@ class _OptimizerMethod:
     def step(self, xb, yb, grad_out) -> torch.Tensor:
         loss = self.loss_fn(self.model(xb).squeeze(1), yb)
         loss.backward()
-        torch.cat([t.grad.view(-1) for t in self.tensors], out=grad_out)
+        grad_out.copy_(self.grad)
         self.optimizer.step()
         if self.zero_grad:
-            self.optimizer.zero_grad()
+            self.optimizer.zero_grad(set_to_none=False)  # zeroes in place, keeping .grad a view of self.grad
         return loss.detach()
-
-    def read(self, out) -> None:
-        torch.cat([t.detach().view(-1) for t in self.tensors], out=out)
 
     def momentum_buffer(self) -> np.ndarray | None:
         state = [self.optimizer.state[t] for t in self.tensors]
@@ -141,15 +166,20 @@ class _OptimizerMethod:
         return None if key is None else torch.cat([s[key].view(-1) for s in state]).cpu().double().numpy()
 
 
-class _AutogradMethod:
+class _AutogradMethod(_FlatStorage):
     """Tutorial 001: raw W, b with requires_grad, loss.backward(), `W -= lr * W.grad` under no_grad, zero_()."""
 
     def __init__(self, x, y, start, cfg: TrainConfig):
         d = x.shape[1]
-        self.W = start[:d].view(d, 1).clone().to(x.device).requires_grad_()
+        super().__init__(start, d, x.device)
+        self.W, W_grad = self.view((d, 1))
+        self.W.requires_grad_()
+        self.W.grad = W_grad
         self.tensors = [self.W]
         if cfg.fit_bias:
-            self.b = start[d:].clone().to(x.device).requires_grad_()
+            self.b, b_grad = self.bias()
+            self.b.requires_grad_()
+            self.b.grad = b_grad
             self.tensors.append(self.b)
         self.fit_bias = cfg.fit_bias
         self.y, self.y_true = y, y[:, None]  # the tutorial keeps targets as a column
@@ -164,16 +194,17 @@ class _AutogradMethod:
         loss.backward()
         lr, update = self.update.lr, self.update
         with torch.no_grad():
-            for slot, t in enumerate(self.tensors):
-                t -= lr * update.direction(slot, t.grad)
-        torch.cat([t.grad.view(-1) for t in self.tensors], out=grad_out)
+            if update.beta == 0:  # plain gradient descent, as the tutorial writes it
+                for t in self.tensors:
+                    t -= lr * t.grad
+            else:
+                for slot, t in enumerate(self.tensors):
+                    t -= lr * update.direction(slot, t.grad)
+        grad_out.copy_(self.grad)
         if self.zero_grad:
             for t in self.tensors:
                 t.grad.zero_()
         return loss.detach()
-
-    def read(self, out) -> None:
-        torch.cat([t.detach().view(-1) for t in self.tensors], out=out)
 
     def momentum_buffer(self) -> np.ndarray | None:
         return self.update.buffer()
@@ -300,8 +331,6 @@ class Trainer:
         return self.diverged_at is not None or self.step_index >= self.total_steps
 
     def _next_batch(self):
-        if self._sampler is None:
-            return None, self.y
         if not self._batches:  # a new epoch: the sampler reshuffles (as a DataLoader with shuffle=True does)
             batches = BatchSampler(self._sampler, self.batch_size, drop_last=False)
             self._batches = [torch.as_tensor(b, device=self.x.device) for b in batches][::-1]
@@ -313,17 +342,19 @@ class Trainer:
     def _advance(self, count: int) -> None:
         k = self.step_index
         end = min(k + count, self.total_steps)
-        method, params, grads, batch_loss = self.method, self._params, self._grads, self._batch_loss
+        method, params, grads = self.method, self._params, self._grads
         while k < end and self.diverged_at is None:
             chunk_end = min(k + CHECK_EVERY, end)
-            for step in range(k, chunk_end):
-                xb, yb = self._next_batch()
-                if xb is None and not isinstance(method, _FlatMethod):
-                    xb = self.x
-                loss = method.step(xb, yb, grads[step])
-                method.read(params[step + 1])
-                if batch_loss is not None:
-                    batch_loss[step] = loss
+            if self._sampler is None:  # full batch: the same tensors every step
+                xb = None if isinstance(method, _FlatMethod) else self.x
+                for step in range(k, chunk_end):
+                    method.step(xb, self.y, grads[step])
+                    method.read(params[step + 1])
+            else:
+                for step in range(k, chunk_end):
+                    xb, yb = self._next_batch()
+                    self._batch_loss[step] = method.step(xb, yb, grads[step])
+                    method.read(params[step + 1])
             k = chunk_end
             self.step_index = k
             self._check(params[k])
