@@ -64,6 +64,7 @@ class Dataset:
     default_fit_bias: bool = True
     scaling: Scaling | None = None
     description: str = ""
+    source: tuple = ()  # how to make it again: ("line", n, noise, seed) for synthetic data, () otherwise
 
     @property
     def n(self) -> int:
@@ -143,6 +144,7 @@ def make_dataset(name: str, n: int = 50, noise: float = 0.5, seed: int = 0) -> D
                 (2.0, 1.0),
                 True,
                 description=f"y = 2x + 1 + noise (sd {noise:g}), {n} points, seed {seed}",
+                source=("line", int(n), float(noise), int(seed)),
             )
         x = torch.randn(int(n), 2, generator=g)  # tutorial 000: M = 2 features, a plane
         y = 2.0 * x[:, 0] - 3.0 * x[:, 1] + 1.0 + float(noise) * torch.randn(int(n), generator=g)
@@ -155,6 +157,7 @@ def make_dataset(name: str, n: int = 50, noise: float = 0.5, seed: int = 0) -> D
             (2.0, -3.0, 1.0),
             True,
             description=f"y = 2·x1 - 3·x2 + 1 + noise (sd {noise:g}), {n} points, seed {seed}",
+            source=("plane", int(n), float(noise), int(seed)),
         )
     if name == "thermometer":
         return _fixed(
