@@ -62,8 +62,14 @@ def playground_figure(
     optimum: np.ndarray,
     fit_bias: bool = True,
     height: int = 760,
+    animate: bool = True,
+    last_step: int | None = None,
 ) -> go.Figure:
-    """The animated three-panel figure for one run; frames sampled from the whole run (at most 150)."""
+    """The animated three-panel figure for one run; frames sampled from the whole run (at most 150).
+
+    With animate=False: no frames and no controls, the figure shows the last step and the path up to it (the
+    step-by-step lab redraws it after every click); last_step fixes the loss axis to the whole run's length.
+    """
     three_d = ds.d == 2
     fig = make_subplots(
         rows=2,
@@ -84,26 +90,31 @@ def playground_figure(
     params = history.params[steps]
     data_frame = _plane_panel(panels, params) if three_d else _line_panel(panels, params)
     surface_frame = _surface_panel(panels, steps)
-    loss_frame = _loss_panel(panels, steps)
+    loss_frame = _loss_panel(panels, steps, last_step)
 
+    def moving(i: int) -> list:
+        return data_frame(i) + surface_frame(i) + loss_frame(i)
+
+    layout = {
+        "height": height,
+        "margin": {"l": 50, "r": 20, "t": 40, "b": 90 if animate else 40},
+        "template": "plotly_white",
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.04, "x": 0.0, "font": {"size": 11}},
+        "hovermode": "closest",
+    }
+    if not animate:
+        for index, trace in zip(panels.moving, moving(len(steps) - 1), strict=True):
+            fig.data[index].update(x=trace.x, y=trace.y, **({"z": trace.z} if "z" in trace else {}))
+        fig.update_layout(**layout)
+        return fig
     names = [str(s) for s in steps]
-    fig.frames = [
-        go.Frame(name=name, data=data_frame(i) + surface_frame(i) + loss_frame(i), traces=panels.moving)
-        for i, name in enumerate(names)
-    ]
+    fig.frames = [go.Frame(name=name, data=moving(i), traces=panels.moving) for i, name in enumerate(names)]
     labels = [
         f"{s} (epoch {history.epoch_of(int(s)):.4g}) · loss {history.loss[s]:.4g} · "
         f"{fmt_params(history.param_names, history.params[s])}"
         for s in steps
     ]
-    fig.update_layout(
-        height=height,
-        margin={"l": 50, "r": 20, "t": 40, "b": 90},
-        template="plotly_white",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.04, "x": 0.0, "font": {"size": 11}},
-        hovermode="closest",
-        **animation_controls(labels, names, prefix="step "),
-    )
+    fig.update_layout(**layout, **animation_controls(labels, names, prefix="step "))
     return fig
 
 
@@ -353,7 +364,7 @@ def _surface_panel(panels: _Panels, steps: np.ndarray):
     return frame
 
 
-def _loss_panel(panels: _Panels, steps: np.ndarray):
+def _loss_panel(panels: _Panels, steps: np.ndarray, last_step: int | None = None):
     """Row 2: the full-data loss at every step on a log axis, with a marker at the frame's step."""
     h = panels.h
     keep = thin_indices(len(h.loss))
@@ -399,7 +410,9 @@ def _loss_panel(panels: _Panels, steps: np.ndarray):
         moving=True,
     )
     lo, hi = np.log10(loss.min()), np.log10(loss.max())
-    panels.fig.update_xaxes(title_text="step", range=padded(0.0, float(max(h.steps, 1)), 0.01), row=2, col=1)
+    panels.fig.update_xaxes(
+        title_text="step", range=padded(0.0, float(max(last_step or h.steps, 1)), 0.01), row=2, col=1
+    )
     panels.fig.update_yaxes(
         type="log",
         title_text="loss",

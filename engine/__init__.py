@@ -17,12 +17,16 @@ from .analysis import (
 from .config import DEVICES, INITS, METHODS, OPTIMIZERS, TrainConfig
 from .data import DATASET_NAMES, SYNTHETIC, Dataset, Scaling, dataset_from_arrays, make_dataset, scale_inputs
 from .devices import available_devices, resolve_device
+from .gradients import GRADIENT_METHODS, delta_sweep, four_gradients
 from .limits import MAX_EPOCHS, MAX_POINTS, MAX_STEPS
 from .train import History, Trainer, train
 from .warmup import warm_up
 
 __all__ = [
     "DATASET_NAMES",
+    "GRADIENT_METHODS",
+    "delta_sweep",
+    "four_gradients",
     "DEVICES",
     "INITS",
     "MAX_EPOCHS",

@@ -330,10 +330,25 @@ class Trainer:
     def done(self) -> bool:
         return self.diverged_at is not None or self.step_index >= self.total_steps
 
-    def _next_batch(self):
+    def _refill(self) -> None:
         if not self._batches:  # a new epoch: the sampler reshuffles (as a DataLoader with shuffle=True does)
             batches = BatchSampler(self._sampler, self.batch_size, drop_last=False)
             self._batches = [torch.as_tensor(b, device=self.x.device) for b in batches][::-1]
+
+    def next_batch_indices(self) -> np.ndarray | None:
+        """The rows the next step will use (None for a full batch), without taking the step."""
+        if self._sampler is None or self.done:
+            return None
+        self._refill()
+        return self._batches[-1].cpu().numpy()
+
+    @property
+    def params(self) -> np.ndarray:
+        """The current parameters (w..., b)."""
+        return self._params[self.step_index].cpu().double().numpy()
+
+    def _next_batch(self):
+        self._refill()
         idx = self._batches.pop()
         self.last_batch = idx
         xa = getattr(self.method, "xa", self.x)

@@ -12,28 +12,7 @@ st.title("Watch PyTorch train a linear model")
 for note in widgets.take_notes():
     st.warning(f"Link corrected — {note}", icon="🔗")
 
-sb = st.sidebar
-sb.header("Training")
-widgets.draw(["lr"], values, sb, shown)
-lr_caption = sb.empty()
-widgets.draw(["momentum", "nesterov", "epochs"], values, sb, shown)
-sb.header("Data")
-widgets.draw(["dataset", "n", "noise", "seed"], values, sb, shown)
-if "n" in shown or "seed" in shown:
-    sb.button(
-        "🎲 New data",
-        on_click=lambda: widgets.set_values(seed=(values["seed"] + 1) % 100_000),
-        help="Draw a fresh sample (the next seed).",
-    )
-widgets.draw(["scaling"], values, sb, shown)
-with sb.expander("Method, batch, start, device"):
-    widgets.draw(
-        ["method", "optimizer", "fd_delta", "batch", "batch_size", "w0", "w2_0", "b0", "device"],
-        values,
-        st.container(),
-        shown,
-    )
-widgets.sync_url(values)
+lr_caption = widgets.sidebar(values, shown)
 
 try:
     with st.spinner("Training…"):

@@ -228,6 +228,14 @@ CONTROLS: tuple[Control, ...] = (
         hi=1.0,
     ),
     Control(
+        "zero_grad",
+        "Zero the gradient after each step",
+        "bool",
+        True,
+        "grad.zero_() (or optimizer.zero_grad()) after every update. Switch it off to see why the tutorials insist "
+        "on it: PyTorch adds each new gradient to the old one.",
+    ),
+    Control(
         "device",
         "Device",
         "choice",

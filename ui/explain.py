@@ -13,6 +13,13 @@ import engine
 
 from .runs import OPTIMIZER_NAMES, RunResult
 
+METHOD_STYLES = {
+    "optimizer": "nn.Linear + torch.optim (tutorials 000 and 002)",
+    "autograd": "raw tensors + loss.backward() (tutorial 001)",
+    "finite-difference": "finite differences, no autograd (tutorial 003)",
+    "analytic": "closed-form gradient",
+}
+
 
 def num(v: float, digits: int = 4) -> str:
     """A number as a learner reads it: 4 significant digits, no exponent unless needed."""

@@ -111,3 +111,30 @@ def changes_since_last_run(values: dict) -> list[str]:
 
 def _show(v) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def sidebar(values: dict, shown: set[str], extra: tuple[str, ...] = ()):
+    """The training controls every page shares, in the sidebar; returns the slot under the learning rate."""
+    sb = st.sidebar
+    sb.header("Training")
+    draw(["lr"], values, sb, shown)
+    lr_caption = sb.empty()
+    draw(["momentum", "nesterov", "epochs", *extra], values, sb, shown)
+    sb.header("Data")
+    draw(["dataset", "n", "noise", "seed"], values, sb, shown)
+    if "n" in shown or "seed" in shown:
+        sb.button(
+            "🎲 New data",
+            on_click=lambda: set_values(seed=(values["seed"] + 1) % 100_000),
+            help="Draw a fresh sample (the next seed).",
+        )
+    draw(["scaling"], values, sb, shown)
+    with sb.expander("Method, batch, start, device"):
+        draw(
+            ["method", "optimizer", "fd_delta", "batch", "batch_size", "w0", "w2_0", "b0", "device"],
+            values,
+            st.container(),
+            shown,
+        )
+    sync_url(values)
+    return lr_caption

@@ -1,0 +1,54 @@
+"""The lab's Trainer, kept in the session: one per configuration, advanced by button callbacks.
+
+A reload with the same link starts the same run; the link also carries the step (?step=12), so a shared link
+opens at that step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+import engine
+
+from . import runs
+
+KEY = "lab_trainer"
+
+
+def _config(values: dict) -> tuple[engine.Dataset, engine.Dataset, engine.TrainConfig]:
+    raw, ds = runs.build_dataset(values)
+    # one step at a time on small data: the CPU is the right device, and nothing stays on a GPU between clicks
+    cfg = dataclasses.replace(runs.build_config(values, ds), zero_grad=bool(values["zero_grad"]), device="cpu")
+    return raw, ds, cfg
+
+
+def trainer(values: dict) -> engine.Trainer:
+    """The session's trainer for these values; a new one (at step 0, or at ?step= on a fresh link) otherwise."""
+    raw, ds, cfg = _config(values)
+    key = (tuple(sorted(values.items())), "lab")
+    held = st.session_state.get(KEY)
+    if held is None or held[0] != key:
+        t = engine.Trainer(ds, cfg)
+        if held is None:  # first visit in this session: honour the step in the link
+            try:
+                t.run(max(0, min(int(st.query_params.get("step", 0)), t.total_steps)))
+            except ValueError:
+                pass
+        st.session_state[KEY] = (key, t)
+    return st.session_state[KEY][1]
+
+
+def advance(count: int | None) -> None:
+    """Button callback: take `count` steps (None: to the end of the run)."""
+    held = st.session_state.get(KEY)
+    if held is not None:
+        held[1].run(count)
+
+
+def reset() -> None:
+    """Button callback: back to step 0 with the same settings."""
+    held = st.session_state.get(KEY)
+    if held is not None:
+        st.session_state[KEY] = (held[0], engine.Trainer(held[1].ds, held[1].cfg))
