@@ -19,11 +19,16 @@ from .data import DATASET_NAMES, SYNTHETIC, Dataset, Scaling, dataset_from_array
 from .devices import available_devices, resolve_device
 from .gradients import GRADIENT_METHODS, delta_sweep, four_gradients
 from .limits import MAX_EPOCHS, MAX_POINTS, MAX_STEPS
+from .sweep import Sweep, gd_sweep, heavy_ball_rate, heavy_ball_rates
 from .train import History, Trainer, train
 from .warmup import warm_up
 
 __all__ = [
     "DATASET_NAMES",
+    "Sweep",
+    "gd_sweep",
+    "heavy_ball_rate",
+    "heavy_ball_rates",
     "GRADIENT_METHODS",
     "delta_sweep",
     "four_gradients",
