@@ -26,5 +26,7 @@ warm_up()
 
 PAGES = [
     st.Page("pages/playground.py", title="Playground", icon="🎛️", default=True, url_path="playground"),
+    st.Page("pages/lab.py", title="Step by step", icon="👣", url_path="step-by-step"),
+    st.Page("pages/your_data.py", title="Your data", icon="📄", url_path="your-data"),
 ]
 st.navigation(PAGES).run()

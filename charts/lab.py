@@ -37,7 +37,7 @@ def delta_error_figure(sweep: DeltaSweep, chosen_delta: float | None = None, hei
             x=chosen_delta,
             line={"color": COLORS["optimum"], "dash": "dash", "width": 1},
             annotation_text=f"delta = {chosen_delta:g}",
-            annotation_position="top",
+            annotation_position="bottom right",
         )
     fig.update_xaxes(
         type="log", title_text="delta (step of the difference)", autorange="reversed", exponentformat="power"

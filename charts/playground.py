@@ -81,8 +81,8 @@ def playground_figure(
         horizontal_spacing=0.09,
         subplot_titles=(
             "Data and fitted plane" if three_d else "Data and fitted line",
-            "Loss along w" if surface.kind == "curve" else "Loss surface and the path of the parameters",
-            "Loss (mean squared error) per step, log scale",
+            "Loss along w" if surface.kind == "curve" else "Loss surface and path",
+            "Loss (mean squared error) per step",
         ),
     )
     panels = _Panels(fig, ds, history, surface, optimum, fit_bias)

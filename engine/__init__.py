@@ -17,6 +17,7 @@ from .analysis import (
 from .config import DEVICES, INITS, METHODS, OPTIMIZERS, TrainConfig
 from .data import DATASET_NAMES, SYNTHETIC, Dataset, Scaling, dataset_from_arrays, make_dataset, scale_inputs
 from .devices import available_devices, resolve_device
+from .export import export_notebook, export_script
 from .gradients import GRADIENT_METHODS, delta_sweep, four_gradients
 from .limits import MAX_EPOCHS, MAX_POINTS, MAX_STEPS
 from .sweep import Sweep, gd_sweep, heavy_ball_rate, heavy_ball_rates
@@ -25,6 +26,8 @@ from .warmup import warm_up
 
 __all__ = [
     "DATASET_NAMES",
+    "export_notebook",
+    "export_script",
     "Sweep",
     "gd_sweep",
     "heavy_ball_rate",

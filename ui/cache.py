@@ -14,7 +14,7 @@ import streamlit as st
 
 import charts
 
-from . import runs
+from . import custom, runs
 
 TRAIN_LOCK = threading.Lock()
 
@@ -24,22 +24,25 @@ def _key(values: dict) -> tuple:
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def _run(key: tuple) -> runs.RunResult:
+def _run(key: tuple, data_id: str, _data) -> runs.RunResult:
+    # _data (the session's own dataset, or None) is not hashed: data_id, its fingerprint, stands for it
     with TRAIN_LOCK:
-        return runs.compute(dict(key))
+        return runs.compute(dict(key), _data)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def _figure(key: tuple) -> go.Figure:
-    r = _run(key)
+def _figure(key: tuple, data_id: str, _data) -> go.Figure:
+    r = _run(key, data_id, _data)
     return charts.playground_figure(r.dataset, r.history, r.surface, r.optimum, r.fit_bias)
 
 
 def run(values: dict) -> runs.RunResult:
     """The finished run for these control values (ValueError for settings the engine refuses)."""
-    return _run(_key(values))
+    data = custom.for_values(values)
+    return _run(_key(values), custom.fingerprint(data), data)
 
 
 def playground_figure(values: dict) -> go.Figure:
     """The animated playground figure for these control values."""
-    return _figure(_key(values))
+    data = custom.for_values(values)
+    return _figure(_key(values), custom.fingerprint(data), data)

@@ -34,6 +34,7 @@ DATASET_LABELS = {
     "single-point": "One point: x = 2, y = 4 (tutorial 002)",
     "four-points": "A batch: x = 1..4, y = 2x (tutorial 002)",
     "lab": "Lab: y = 3x + 2, x = 0..9 (tutorial 002)",
+    "custom": "Your data (from the “Your data” page)",
 }
 METHOD_LABELS = {
     "optimizer": "nn.Linear + torch.optim",
@@ -309,6 +310,6 @@ def relevant(values: Mapping[str, object]) -> set[str]:
         keys.add("fd_delta")
     if ds_name == "plane":
         keys.add("w2_0")
-    if engine.make_dataset(ds_name, n=2).default_fit_bias:
+    if ds_name == "custom" or engine.make_dataset(ds_name, n=2).default_fit_bias:
         keys.add("b0")
     return keys

@@ -81,8 +81,8 @@ def _direction(trainer: engine.Trainer, grad: np.ndarray) -> np.ndarray:
 def loss_formula(view: StepView) -> str:
     """L = (1/n) Σ (ŷ − y)² written out with the first terms and the result."""
     errs = view.table["error ŷ − y"].to_numpy()
-    terms = " + ".join(f"({num(float(e), 3)})^2" for e in errs[:3])
-    more = " + \\dots" if view.n > 3 else ""
+    terms = " + ".join(f"({num(float(e), 3)})^2" for e in errs[:2])
+    more = " + \\dots" if view.n > 2 else ""
     mean = rf"\frac{{1}}{{{view.n}}}"
     return rf"L = {mean}\sum_i (\hat y_i - y_i)^2 = {mean}\left[{terms}{more}\right] = {num(view.loss)}"
 

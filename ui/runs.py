@@ -41,10 +41,22 @@ class RunResult:
         return self.history.param_names
 
 
-def build_dataset(values: Mapping) -> tuple[engine.Dataset, engine.Dataset]:
-    """The raw dataset the controls name, and the same data after the chosen input scaling."""
-    n = min(int(values["n"]), MAX_UI_POINTS)
-    raw = engine.make_dataset(values["dataset"], n=n, noise=float(values["noise"]), seed=int(values["seed"]))
+NO_UPLOAD = (
+    "This link uses uploaded data, which stays in the browser session that uploaded it. Open “Your data” to "
+    "upload a table (or pick a sample), or choose a built-in dataset."
+)
+
+
+def build_dataset(values: Mapping, custom: engine.Dataset | None = None) -> tuple[engine.Dataset, engine.Dataset]:
+    """The raw dataset the controls name (dataset "custom": the session's upload), and the same data after the
+    chosen input scaling."""
+    if values["dataset"] == "custom":
+        if custom is None:
+            raise ValueError(NO_UPLOAD)
+        raw = custom
+    else:
+        n = min(int(values["n"]), MAX_UI_POINTS)
+        raw = engine.make_dataset(values["dataset"], n=n, noise=float(values["noise"]), seed=int(values["seed"]))
     return raw, scaled(raw, values["scaling"], raw.default_fit_bias)
 
 
@@ -92,9 +104,9 @@ def lr_limit(stab: engine.Stability, cfg: engine.TrainConfig) -> float | None:
     return stab.max_stable_lr_with_momentum(cfg.momentum, cfg.nesterov)
 
 
-def compute(values: Mapping) -> RunResult:
+def compute(values: Mapping, custom: engine.Dataset | None = None) -> RunResult:
     """Train the run the controls describe and gather what the page shows; ValueError for impossible settings."""
-    raw, ds = build_dataset(values)
+    raw, ds = build_dataset(values, custom)
     cfg = build_config(values, ds)
     return compute_for(raw, ds, cfg)
 

@@ -12,13 +12,13 @@ import streamlit as st
 
 import engine
 
-from . import runs
+from . import custom, runs
 
 KEY = "lab_trainer"
 
 
 def _config(values: dict) -> tuple[engine.Dataset, engine.Dataset, engine.TrainConfig]:
-    raw, ds = runs.build_dataset(values)
+    raw, ds = runs.build_dataset(values, custom.for_values(values))
     # one step at a time on small data: the CPU is the right device, and nothing stays on a GPU between clicks
     cfg = dataclasses.replace(runs.build_config(values, ds), zero_grad=bool(values["zero_grad"]), device="cpu")
     return raw, ds, cfg
@@ -27,7 +27,7 @@ def _config(values: dict) -> tuple[engine.Dataset, engine.Dataset, engine.TrainC
 def trainer(values: dict) -> engine.Trainer:
     """The session's trainer for these values; a new one (at step 0, or at ?step= on a fresh link) otherwise."""
     raw, ds, cfg = _config(values)
-    key = (tuple(sorted(values.items())), "lab")
+    key = (tuple(sorted(values.items())), custom.fingerprint(custom.for_values(values)))
     held = st.session_state.get(KEY)
     if held is None or held[0] != key:
         t = engine.Trainer(ds, cfg)
