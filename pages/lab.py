@@ -57,15 +57,26 @@ with right:
         view = lab.step_view(trainer)
         which = "all points" if view.batch is None else f"the mini-batch of rows {list(view.batch[:12])}"
         st.markdown(f"**Next step ({view.step} → {view.step + 1}) on {which}**")
-        st.markdown("**1. Forward pass:** prediction ŷ = " + ("w·x" if ds.d == 1 else "w1·x1 + w2·x2")
-                    + (" + b" if cfg.fit_bias else "") + f" with {explain.vector(view.names, view.params)}")
+        st.markdown(
+            "**1. Forward pass:** prediction ŷ = "
+            + ("w·x" if ds.d == 1 else "w1·x1 + w2·x2")
+            + (" + b" if cfg.fit_bias else "")
+            + f" with {explain.vector(view.names, view.params)}"
+        )
         st.dataframe(view.table, hide_index=True, width="stretch", height=220)
         st.markdown("**2. Loss** (mean squared error):")
         st.latex(lab.loss_formula(view))
-        st.markdown("**3. Backward pass:** the gradient" + (" (what `loss.backward()` puts in `.grad`)"
-                                                            if cfg.method in ("optimizer", "autograd") else ""))
+        st.markdown(
+            "**3. Backward pass:** the gradient"
+            + (" (what `loss.backward()` puts in `.grad`)" if cfg.method in ("optimizer", "autograd") else "")
+        )
         for formula in lab.gradient_formulas(view, cfg.fit_bias):
             st.latex(formula)
+        if view.accumulated is not None:
+            st.markdown(
+                f":orange[Not zeroed: `.grad` now holds the sum of all gradients so far, "
+                f"{explain.vector(view.names, view.accumulated)}, and that is what the update uses.]"
+            )
         buf = trainer.momentum_buffer()
         if buf is not None and cfg.momentum:
             st.markdown(f"Momentum buffer v (β = {cfg.momentum:g}): {explain.vector(view.names, buf)}")
@@ -77,8 +88,11 @@ with st.expander("Four ways to get the same gradient", expanded=True):
         st.caption("The run is over: reset to compare gradients along the way.")
     else:
         delta = st.select_slider(
-            "Finite-difference delta", options=[10.0**-k for k in range(0, 8)], value=0.1,
-            format_func=lambda v: f"{v:g}", key="lab_delta",
+            "Finite-difference delta",
+            options=[10.0**-k for k in range(0, 8)],
+            value=0.1,
+            format_func=lambda v: f"{v:g}",
+            key="lab_delta",
         )
         st.dataframe(lab.gradient_table(ds, view, cfg.fit_bias, delta), hide_index=True, width="stretch")
         sweep = engine.delta_sweep(ds, view.params, cfg.fit_bias, idx=view.batch)
@@ -98,5 +112,9 @@ with st.expander("Show the code: this exact run as a PyTorch script"):
     st.code(script, language="python")
     dl = st.columns(2)
     dl[0].download_button("Download .py", script, file_name="train.py", mime="text/x-python")
-    dl[1].download_button("Download notebook (.ipynb)", engine.export_notebook(ds, cfg),
-                          file_name="train.ipynb", mime="application/x-ipynb+json")
+    dl[1].download_button(
+        "Download notebook (.ipynb)",
+        engine.export_notebook(ds, cfg),
+        file_name="train.ipynb",
+        mime="application/x-ipynb+json",
+    )

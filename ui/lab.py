@@ -32,6 +32,7 @@ class StepView:
     used: np.ndarray  # what the update will subtract, divided by lr (grad, a momentum buffer, a running sum)
     names: tuple[str, ...]
     n: int  # points in the batch
+    accumulated: np.ndarray | None  # what .grad holds when the gradient is not zeroed (the running sum)
 
 
 def step_view(trainer: engine.Trainer) -> StepView:
@@ -63,14 +64,23 @@ def step_view(trainer: engine.Trainer) -> StepView:
         used=_direction(trainer, grad),
         names=trainer.param_names,
         n=len(err),
+        accumulated=_accumulated(trainer, grad),
     )
+
+
+def _accumulated(trainer: engine.Trainer, grad: np.ndarray) -> np.ndarray | None:
+    """Without zero_(), .grad keeps the sum of every gradient so far: the last one used plus this one."""
+    if trainer.cfg.zero_grad:
+        return None
+    h = trainer.history()
+    return grad + h.grads[-1] if h.steps else grad
 
 
 def _direction(trainer: engine.Trainer, grad: np.ndarray) -> np.ndarray:
     """What the manual SGD update will multiply by lr: the gradient, the running sum, or the momentum form."""
     cfg = trainer.cfg
-    h = trainer.history()
-    g = grad + (h.grads[-1] if not cfg.zero_grad and h.steps else 0.0)  # .grad still holds the running sum
+    acc = _accumulated(trainer, grad)
+    g = grad if acc is None else acc
     if cfg.momentum == 0 or (cfg.method == "optimizer" and cfg.optimizer != "sgd"):
         return g
     buf = trainer.momentum_buffer()
