@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 
 COLORS = {
@@ -24,6 +26,13 @@ def f32(values) -> np.ndarray:
     return np.asarray(values, dtype=np.float32)
 
 
+def packed(values) -> dict:
+    """float32 values as Plotly's typed-array spec ({dtype, bdata}): what f32 arrays become in the JSON anyway,
+    but about fifteen times cheaper for plotly.py to validate (for the many small arrays of animation frames)."""
+    data = np.ascontiguousarray(values, dtype="<f4")
+    return {"dtype": "f4", "bdata": base64.b64encode(data.tobytes()).decode("ascii")}
+
+
 def frame_steps(last_step: int, diverged_at: int | None = None, max_frames: int = MAX_FRAMES) -> np.ndarray:
     """At most max_frames step indices sampled over 0..last_step, always with the first, the last and the blow-up."""
     count = min(max_frames, last_step + 1)
@@ -32,9 +41,10 @@ def frame_steps(last_step: int, diverged_at: int | None = None, max_frames: int 
     if diverged_at is not None and diverged_at <= last_step:
         steps.add(int(diverged_at))
     steps = sorted(steps)
-    while len(steps) > max_frames:  # the extra must-have steps pushed us over: drop interior samples
-        keep = {0, last_step, diverged_at}
-        drop = next(s for s in steps[len(steps) // 2 :] if s not in keep)
+    keep = {0, last_step, diverged_at}
+    while len(steps) > max_frames:  # the must-have steps pushed us over: drop the interior sample nearest the middle
+        middle = steps[len(steps) // 2]
+        drop = min((s for s in steps if s not in keep), key=lambda s: abs(s - middle))
         steps.remove(drop)
     return np.array(steps)
 
@@ -90,7 +100,7 @@ def animation_controls(labels: list[str], names: list[str], prefix: str = "", re
                 "showactive": False,
                 "x": 0.0,
                 "xanchor": "left",
-                "y": -0.04,
+                "y": -0.09,
                 "yanchor": "top",
                 "pad": {"t": 0, "r": 10},
                 "buttons": [
@@ -102,12 +112,12 @@ def animation_controls(labels: list[str], names: list[str], prefix: str = "", re
         "sliders": [
             {
                 "active": 0,
-                "x": 0.16,
-                "len": 0.84,
-                "y": -0.02,
+                "x": 0.18,
+                "len": 0.82,
+                "y": -0.07,
                 "yanchor": "top",
                 "pad": {"t": 0, "b": 0},
-                "currentvalue": {"prefix": prefix, "font": {"size": 13}},
+                "currentvalue": {"prefix": prefix, "font": {"size": 13, "color": "#1F2933"}},
                 "font": {"size": 1, "color": "rgba(0,0,0,0)"},  # per-step labels: only the current one is shown
                 "ticklen": 0,
                 "minorticklen": 0,

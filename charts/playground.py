@@ -97,7 +97,7 @@ def playground_figure(
 
     layout = {
         "height": height,
-        "margin": {"l": 50, "r": 20, "t": 40, "b": 90 if animate else 40},
+        "margin": {"l": 50, "r": 20, "t": 40, "b": 120 if animate else 40},
         "template": "plotly_white",
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.04, "x": 0.0, "font": {"size": 11}},
         "hovermode": "closest",
@@ -259,7 +259,12 @@ def _surface_panel(panels: _Panels, steps: np.ndarray):
                 y=[s.min_loss],
                 mode="markers",
                 name="least squares",
-                marker={"symbol": "star", "size": 14, "color": COLORS["optimum"]},
+                marker={
+                    "symbol": "star",
+                    "size": 16,
+                    "color": "white",
+                    "line": {"color": COLORS["optimum"], "width": 1.5},
+                },
             ),
             1,
             2,
@@ -320,7 +325,7 @@ def _surface_panel(panels: _Panels, steps: np.ndarray):
             y=f32(s.optimum[1:2]),
             mode="markers",
             name="least squares",
-            marker={"symbol": "star", "size": 15, "color": COLORS["optimum"]},
+            marker={"symbol": "star", "size": 16, "color": "white", "line": {"color": COLORS["optimum"], "width": 1.5}},
         ),
         1,
         2,
@@ -410,16 +415,18 @@ def _loss_panel(panels: _Panels, steps: np.ndarray, last_step: int | None = None
         moving=True,
     )
     lo, hi = np.log10(loss.min()), np.log10(loss.max())
+    last = max(last_step or h.steps, 1)
     panels.fig.update_xaxes(
-        title_text="step", range=padded(0.0, float(max(last_step or h.steps, 1)), 0.01), row=2, col=1
-    )
-    panels.fig.update_yaxes(
-        type="log",
-        title_text="loss",
-        range=padded(float(lo), float(hi), 0.05),
+        title_text="step",
+        title_standoff=4,
+        range=padded(0.0, float(last), 0.01),
+        tickformat="d",
+        dtick=1 if last < 8 else None,
         row=2,
         col=1,
-        dtick=1 if hi - lo > 2 else "D2",
-        exponentformat="power",
+    )
+    # plain numbers on the log axis ("0.5", not plotly's bare "5" for the minor ticks of a short range)
+    panels.fig.update_yaxes(
+        type="log", title_text="loss", range=padded(float(lo), float(hi), 0.05), tickformat="~g", row=2, col=1
     )
     return lambda i: [go.Scatter(x=[int(steps[i])], y=f32(loss[steps[i] : steps[i] + 1]))]

@@ -7,6 +7,7 @@ from .analysis import (
     Quadratic,
     Stability,
     Surface,
+    batch_max_stable_lr,
     least_squares,
     loss_surface,
     optimum_problem,
@@ -25,6 +26,7 @@ from .train import History, Trainer, train
 from .warmup import warm_up
 
 __all__ = [
+    "batch_max_stable_lr",
     "DATASET_NAMES",
     "export_notebook",
     "export_script",

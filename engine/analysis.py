@@ -153,6 +153,19 @@ def stability(ds: Dataset, fit_bias: bool = True) -> Stability:
     )
 
 
+def batch_max_stable_lr(ds: Dataset, fit_bias: bool = True, beta: float = 0.0, nesterov: bool = False) -> float:
+    """A conservative learning rate for mini-batches: (1 - beta) / max_i |x_i|^2 (x_i with its 1 for the bias).
+
+    No batch's Hessian has an eigenvalue above 2 max_i |x_i|^2, so a plain SGD step below 1 / max_i |x_i|^2 never
+    overshoots on any batch; momentum stretches the effective step to lr / (1 - beta), and with batches that keep
+    changing the bigger momentum limit of a fixed quadratic no longer holds, so the rate shrinks by (1 - beta).
+    The same bound serves Nesterov's form.
+    """
+    X = design_matrix(ds, fit_bias)
+    biggest = float(np.max(np.sum(X**2, axis=1)))
+    return math.inf if biggest == 0 else (1.0 - beta) / biggest
+
+
 @dataclass(frozen=True, eq=False)
 class Surface:
     """The exact MSE over a grid of two parameters (kind "grid") or over one (kind "curve")."""
@@ -176,12 +189,18 @@ def surface_columns(d: int, fit_bias: bool) -> tuple[int, ...]:
 
 
 def loss_surface(
-    ds: Dataset, fit_bias: bool = True, path=None, resolution: int = 60, max_loss_factor: float = 100.0
+    ds: Dataset,
+    fit_bias: bool = True,
+    path=None,
+    resolution: int = 60,
+    max_loss_factor: float = 100.0,
+    square: bool = False,
 ) -> Surface:
     """Exact MSE over a grid around the optimum, the start and the tame part of a path.
 
     Path points whose loss is above max_loss_factor times the start's do not stretch the bounds, so a
-    diverging run still gets readable axes (its last steps leave the plot).
+    diverging run still gets readable axes (its last steps leave the plot). square=True widens the narrower axis
+    to the wider one's span, so that drawn at equal scale a round bowl looks round and a thin valley thin.
     """
     quad = Quadratic.of(ds, fit_bias)
     cols = surface_columns(ds.d, fit_bias)
@@ -201,6 +220,10 @@ def loss_surface(
     span = hi - lo
     scale = np.maximum(np.abs(pts).max(0), 1.0)
     span = np.where(span < 1e-9 * scale, 0.5 * scale, span)
+    if square:
+        centre = (lo + hi) / 2.0
+        span = np.full_like(span, span.max())
+        lo, hi = centre - span / 2.0, centre + span / 2.0
     lo, hi = lo - 0.15 * span, hi + 0.15 * span
     fixed = {names[i]: float(quad.optimum[i]) for i in range(len(names)) if i not in cols}
     a = np.linspace(lo[0], hi[0], resolution)

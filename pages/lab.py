@@ -12,7 +12,7 @@ shown = (relevant(values) | {"zero_grad"}) - {"device"}
 
 st.title("Step by step: one update at a time")
 for note in widgets.take_notes():
-    st.warning(f"Link corrected — {note}", icon="🔗")
+    st.warning(f"Link corrected — {explain.md_escape(note)}", icon="🔗")
 lr_caption = widgets.sidebar(values, shown, extra=("zero_grad",))
 
 try:

@@ -10,7 +10,7 @@ shown = relevant(values)
 
 st.title("Watch PyTorch train a linear model")
 for note in widgets.take_notes():
-    st.warning(f"Link corrected — {note}", icon="🔗")
+    st.warning(f"Link corrected — {explain.md_escape(note)}", icon="🔗")
 
 lr_caption = widgets.sidebar(values, shown)
 
@@ -29,8 +29,9 @@ if result.optimum_note:
 if h.diverged:
     st.error(runs.divergence_message(result), icon="💥")
     fix = st.columns(3)
-    if result.lr_limit:
-        safe = runs.safe_lr(result.lr_limit, LR_GRID)
+    limit = runs.safe_limit(result)
+    if limit:
+        safe = runs.safe_lr(min(limit, values["lr"]), LR_GRID)
         fix[0].button(
             f"Use a stable learning rate ({safe:g})", on_click=lambda: widgets.set_values(lr=safe), type="primary"
         )
@@ -44,6 +45,7 @@ m[2].metric("Best possible loss", explain.num(result.surface.min_loss), help="Th
 m[3].metric("R²", explain.num(explain.r2_of(result), 3), help="Share of the variance in y the model explains")
 st.caption(explain.params_caption(result))
 
+st.caption("Press ▶ Play under the chart to watch the training, or drag its slider to any step.")
 st.plotly_chart(fig, width="stretch", key="playground_chart")
 
 changed = widgets.changes_since_last_run(values)

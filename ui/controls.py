@@ -24,7 +24,7 @@ def _log_grid(lo_exp: int, hi_exp: int, mantissas=(1, 1.5, 2, 3, 5, 7)) -> tuple
 
 LR_GRID = _log_grid(-5, 1)  # 1e-5 ... 10
 DELTA_GRID = _log_grid(-7, 0, mantissas=(1, 3))  # 1e-7 ... 1
-EPOCH_GRID = (1, 2, 3, 5, 10, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000)
+EPOCH_GRID = (1, 2, 3, 5, 10, 20, 30, 40, 50, 60, 75, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000)
 BATCH_MODES = ("full", "mini-batch", "single sample")
 SCALINGS = ("none", "standardize", "x0.1")
 DATASET_LABELS = {
@@ -280,7 +280,7 @@ def to_query(values: Mapping[str, object]) -> dict[str, str]:
     out = {}
     for c in CONTROLS:
         v = values[c.key]
-        out[c.key] = ("true" if v else "false") if c.kind == "bool" else (f"{v:g}" if isinstance(v, float) else str(v))
+        out[c.key] = ("true" if v else "false") if c.kind == "bool" else (repr(v) if isinstance(v, float) else str(v))
     return out
 
 

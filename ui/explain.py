@@ -21,6 +21,12 @@ METHOD_STYLES = {
 }
 
 
+def md_escape(text: str) -> str:
+    """Text that Streamlit's Markdown shows as typed: no links, images, emphasis or HTML from user input."""
+    specials = "\\`*_{}[]()<>#+-.!|~$:"
+    return "".join("\\" + ch if ch in specials else ch for ch in str(text))
+
+
 def num(v: float, digits: int = 4) -> str:
     """A number as a learner reads it: 4 significant digits, no exponent unless needed."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
@@ -90,10 +96,9 @@ def update_rule(result: RunResult) -> str:
     rows = [f"{n}: {num(b)} − {num(s)} = {num(a)}" for n, b, s, a in zip(names, before, step, after, strict=True)]
     lines.append("New value = old − step: " + "; ".join(rows) + ".")
     if cfg.momentum and not (cfg.method == "optimizer" and cfg.optimizer != "sgd"):
-        ratio = np.divide(step, cfg.lr * grad, out=np.full_like(step, np.nan), where=np.abs(grad) > 1e-12)
         lines.append(
-            f"With momentum β = {cfg.momentum:g} each step is lr × (a running sum of gradients); this one is "
-            f"{', '.join(num(float(r), 3) for r in ratio)} × lr × gradient."
+            f"With momentum β = {cfg.momentum:g} the step is not lr × this gradient: v keeps a decaying sum of all "
+            "the gradients so far, so the parameters keep rolling in the direction they were going."
         )
     return "\n\n".join(lines)
 
@@ -111,7 +116,7 @@ def what_am_i_looking_at(result: RunResult) -> str:
     )
     return f"""
 **Left:** the data ({ds.n} points) and the model's current {"plane" if ds.d == 2 else "line"}.
-The dashed line is the least-squares answer that training should approach.
+The {"grey plane" if ds.d == 2 else "dashed line"} is the least-squares answer that training should approach.
 
 **Right:** {surface}
 

@@ -29,6 +29,7 @@ class RunResult:
     surface: engine.Surface
     stability: engine.Stability
     lr_limit: float | None  # largest stable lr for this optimizer and momentum; None when there is no fixed one
+    batch_lr_limit: float | None  # with mini-batches: a rate safe for every batch (None for full batch / adaptive)
     optimum: np.ndarray  # least-squares parameters (the minimum-norm one when not unique)
     optimum_note: str | None  # why the optimum is not unique, if it is not
 
@@ -104,6 +105,19 @@ def lr_limit(stab: engine.Stability, cfg: engine.TrainConfig) -> float | None:
     return stab.max_stable_lr_with_momentum(cfg.momentum, cfg.nesterov)
 
 
+def batch_lr_limit(ds: engine.Dataset, cfg: engine.TrainConfig) -> float | None:
+    """For mini-batch runs of plain SGD, the smaller of the full-data limit and the every-batch-is-safe rate."""
+    if cfg.batch_size is None or (cfg.method == "optimizer" and cfg.optimizer != "sgd"):
+        return None
+    return engine.batch_max_stable_lr(ds, cfg.fit_bias, cfg.momentum, cfg.nesterov)
+
+
+def safe_limit(result: RunResult) -> float | None:
+    """The learning-rate limit a fix should respect: the every-batch one for mini-batches, else the full-data one."""
+    limits = [v for v in (result.lr_limit, result.batch_lr_limit) if v is not None and math.isfinite(v)]
+    return min(limits) if limits else None
+
+
 def compute(values: Mapping, custom: engine.Dataset | None = None) -> RunResult:
     """Train the run the controls describe and gather what the page shows; ValueError for impossible settings."""
     raw, ds = build_dataset(values, custom)
@@ -124,6 +138,7 @@ def compute_for(raw: engine.Dataset, ds: engine.Dataset, cfg: engine.TrainConfig
         surface=engine.loss_surface(ds, cfg.fit_bias, path=history.params),
         stability=stab,
         lr_limit=lr_limit(stab, cfg),
+        batch_lr_limit=batch_lr_limit(ds, cfg),
         optimum=quad.optimum,
         optimum_note=engine.optimum_problem(ds, cfg.fit_bias),
     )
@@ -148,10 +163,13 @@ def divergence_message(result: RunResult) -> str:
             "parameters swing further out every time."
         )
     if cfg.batch_size is not None:
+        below = f" is below the full-data limit {limit:.3g}, but" if limit is not None else ""
+        batch = result.batch_lr_limit
+        safe = f" A rate below {batch:.3g} is safe for every batch." if batch is not None else ""
         return (
-            f"The run diverged {at}: the learning rate {cfg.lr:g} is below the full-data limit {limit:.3g}, but "
-            "single mini-batches can be much steeper than the whole data, and a step that is safe on average "
-            "overshoots on them. Use a smaller learning rate or larger batches."
+            f"The run diverged {at}: the learning rate {cfg.lr:g}{below} single mini-batches can be much steeper "
+            "than the whole data, and a step that is safe on average overshoots on them. Use a smaller learning "
+            f"rate or larger batches.{safe}"
         )
     return (
         f"The run diverged {at}: the steps of {OPTIMIZER_NAMES.get(cfg.optimizer, cfg.optimizer)} with learning "

@@ -1,0 +1,220 @@
+"""The playground page in a real browser: sliders rerun the training, Play animates, links round-trip.
+
+Each test opens its own page (a fresh Streamlit session) against the one server of the test session. After an
+action a test first waits for the content it expects, then for the script to be idle (see DESIGN.md: right after
+an action the app may still report idle). While Plotly re-renders, two chart nodes can exist at once, so charts are
+told apart by their content, never by position alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from .helpers import DEFAULT_TIMEOUT_MS, shot, wait_idle
+
+CHART = '[data-testid="stPlotlyChart"]'
+EXCEPTION = '[data-testid="stException"]'
+# Plotly's step slider: the current-value text is the group's own <text>; each step's label sits in .slider-labels.
+SLIDER_CURRENT = ".slider-container .slider-group > text"
+SLIDER_STEP_LABELS = ".slider-container .slider-labels text"
+PLAYWRIGHT_EXPECT_TIMEOUT_MS = 5_000  # Playwright's own default, restored after each test
+VIEWPORT = {"width": 1400, "height": 1700}  # tall enough that a screenshot shows the whole figure
+
+# Every step label of every chart on the page, one string per chart node: a fingerprint of the figure's data.
+CHART_FINGERPRINTS_JS = """
+(selectors) => Array.from(document.querySelectorAll(selectors.chart)).map(
+    chart => Array.from(chart.querySelectorAll(selectors.labels)).map(t => t.textContent).join('|'))
+"""
+
+
+@pytest.fixture(autouse=True)
+def _no_exceptions(page: Page) -> Iterator[None]:
+    """Every test: a tall viewport, and neither an st.exception box nor an uncaught browser error at the end."""
+    page.set_viewport_size(VIEWPORT)
+    page.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    expect.set_options(timeout=DEFAULT_TIMEOUT_MS)  # a shared 2-core machine: reruns can take seconds
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield
+        expect(page.locator(EXCEPTION)).to_have_count(0)
+        assert not errors, f"uncaught errors in the page: {errors}"
+    finally:
+        expect.set_options(timeout=PLAYWRIGHT_EXPECT_TIMEOUT_MS)
+
+
+def open_app(page: Page, base: str, query: str = "") -> Locator:
+    """Open the playground (optionally with a query string), wait for a drawn chart and idle; return the chart."""
+    page.goto(f"{base}/{query}")
+    chart = page.locator(CHART)
+    expect(chart.locator(".main-svg").first).to_be_visible()
+    expect(chart.locator(SLIDER_CURRENT).first).to_have_text(re.compile(r"^step 0\b"))
+    wait_idle(page)
+    expect(chart).to_have_count(1)
+    return chart
+
+
+def query_of(page: Page) -> dict[str, str]:
+    """The page's current query string as a dict (last value of each key)."""
+    return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
+
+
+def metric(page: Page, label: str) -> Locator:
+    """The value of the st.metric with this label."""
+    box = page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    )
+    return box.get_by_test_id("stMetricValue")
+
+
+def fingerprints(page: Page) -> list[str]:
+    """One fingerprint per chart node on the page (see CHART_FINGERPRINTS_JS)."""
+    return page.evaluate(CHART_FINGERPRINTS_JS, {"chart": CHART, "labels": SLIDER_STEP_LABELS})
+
+
+def slider(page: Page, label: str) -> Locator:
+    """The Streamlit slider (or select_slider) whose label is exactly this text."""
+    return page.get_by_test_id("stSlider").filter(
+        has=page.get_by_test_id("stWidgetLabel").get_by_text(label, exact=True)
+    )
+
+
+def thumb(page: Page, label: str) -> Locator:
+    """A slider's thumb, the element that takes the keys (its accessible name repeats the label, so match here)."""
+    return slider(page, label).get_by_role("slider")
+
+
+def slider_value(page: Page, label: str) -> Locator:
+    """The thumb-value readout of the Streamlit slider with this label."""
+    return slider(page, label).get_by_test_id("stSliderThumbValue")
+
+
+def diverged_alert(page: Page) -> Locator:
+    return page.get_by_test_id("stAlert").filter(has_text="diverged")
+
+
+def test_learning_rate_slider_reruns_the_training(page: Page, app_server: str) -> None:
+    open_app(page, app_server)
+    lr_thumb = thumb(page, "Learning rate")
+    lr_before = query_of(page)["lr"]
+    loss_before = metric(page, "Final loss").inner_text()
+    (chart_before,) = fingerprints(page)
+    assert chart_before, "the chart's step slider has no labels"
+
+    lr_thumb.focus()
+    for _ in range(3):
+        lr_thumb.press("ArrowRight")
+    lr_after = lr_thumb.get_attribute("aria-valuetext")
+    assert lr_after and float(lr_after) > float(lr_before), (lr_before, lr_after)
+
+    # Expected content first: the rerun's caption, a new figure, the new value in the address bar; then idle.
+    # (A slow machine may rerun after the first key already, so the caption's "from" value is not pinned.)
+    expect(page.get_by_text(re.compile(rf"Learning rate \S+ → {re.escape(lr_after)}$"))).to_be_visible()
+    page.wait_for_function(
+        f"(s) => {{ const f = ({CHART_FINGERPRINTS_JS})(s); return f.length === 1 && f[0] && f[0] !== s.old; }}",
+        arg={"chart": CHART, "labels": SLIDER_STEP_LABELS, "old": chart_before},
+    )
+    expect(page).to_have_url(re.compile(rf"[?&]lr={re.escape(lr_after)}(&|$)"))
+    wait_idle(page)
+
+    expect(metric(page, "Final loss")).not_to_have_text(loss_before)
+    assert query_of(page)["lr"] == lr_after
+    expect(slider_value(page, "Learning rate")).to_have_text(lr_after)
+    expect(page.locator(CHART)).to_have_count(1)
+    shot(page, "playground_after_slider")
+
+
+def test_play_animates_in_the_browser(page: Page, app_server: str) -> None:
+    chart = open_app(page, app_server)
+    current = chart.locator(SLIDER_CURRENT)
+    start = current.text_content() or ""
+    assert start.startswith("step 0 "), start
+
+    chart.locator(".updatemenu-button").filter(has_text="Play").click()
+    page.wait_for_timeout(2_000)
+    expect(current).not_to_have_text(re.compile(r"^step 0 "))
+    later = current.text_content() or ""
+    match = re.match(r"step (\d+) ", later)
+    assert match and int(match.group(1)) > 0, later
+    # The animation runs in the browser: no rerun on the server, nothing else changed.
+    expect(page.locator(CHART)).to_have_count(1)
+    shot(page, "playground_playing")
+
+
+def test_shared_link_sets_every_widget(page: Page, app_server: str) -> None:
+    link = {"lr": "0.03", "momentum": "0.5", "epochs": "100", "dataset": "lab", "scaling": "standardize"}
+    open_app(page, app_server, "?" + "&".join(f"{k}={v}" for k, v in link.items()))
+
+    expect(slider_value(page, "Learning rate")).to_have_text("0.03")
+    expect(slider_value(page, "Momentum")).to_have_text("0.50")
+    expect(slider_value(page, "Epochs")).to_have_text("100")
+    expect(page.get_by_role("combobox", name="Dataset")).to_have_value(re.compile(r"^Lab: y = 3x \+ 2"))
+    expect(page.get_by_role("radio", name="standardize")).to_be_checked()
+    # Lab data is fixed: the synthetic-data controls are hidden.
+    expect(slider(page, "Number of points")).to_have_count(0)
+    expect(metric(page, "Steps")).to_have_text("100")  # full batch: one step per epoch
+
+    query = query_of(page)
+    assert {k: query.get(k) for k in link} == link, query
+    shot(page, "playground_shared_link")
+
+
+def test_divergence_shows_an_error_and_a_one_click_fix(page: Page, app_server: str) -> None:
+    open_app(page, app_server)
+    lr_thumb = thumb(page, "Learning rate")
+    lr_thumb.press("End")  # the top of the ladder
+    top = lr_thumb.get_attribute("aria-valuetext")
+
+    expect(diverged_alert(page)).to_be_visible()
+    fix = page.get_by_role("button", name=re.compile(r"^Use a stable learning rate \("))
+    expect(fix).to_be_visible()
+    wait_idle(page)
+    assert query_of(page)["lr"] == top, (top, page.url)
+    expect(page.get_by_test_id("stAlert").filter(has_text="diverged")).to_contain_text(f"learning rate {top}")
+    shot(page, "playground_diverged")
+
+    safe = re.search(r"\(([^)]+)\)", fix.inner_text()).group(1)
+    assert float(safe) < float(top)
+    fix.click()
+    expect(diverged_alert(page)).to_have_count(0)
+    expect(slider_value(page, "Learning rate")).to_have_text(safe)
+    expect(page).to_have_url(re.compile(rf"[?&]lr={re.escape(safe)}(&|$)"))
+    wait_idle(page)
+    expect(diverged_alert(page)).to_have_count(0)
+    expect(fix).to_have_count(0)
+    expect(page.locator(CHART).locator(".main-svg").first).to_be_visible()
+    shot(page, "playground_fixed")
+
+
+def test_diverging_link_shows_the_error(page: Page, app_server: str) -> None:
+    open_app(page, app_server, "?lr=2")
+    expect(diverged_alert(page)).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile(r"^Use a stable learning rate \("))).to_be_visible()
+
+
+def test_two_features_draw_a_3d_scene(page: Page, app_server: str) -> None:
+    chart = open_app(page, app_server, "?dataset=plane&momentum=0.5")
+    expect(chart.locator(".gl-container #scene canvas")).to_have_count(1)
+    expect(chart.locator(".gl-container #scene")).to_be_visible()
+    expect(chart).not_to_contain_text("WebGL")  # plotly.js says "WebGL is not supported" when it cannot draw
+    expect(chart.locator("svg.main-svg").first).to_be_visible()
+    expect(chart.locator(".g-gtitle, .annotation-text").filter(has_text="fitted plane")).to_have_count(1)
+    assert query_of(page)["dataset"] == "plane"
+    shot(page, "playground_plane")
+
+
+def test_bad_link_is_corrected_and_still_draws(page: Page, app_server: str) -> None:
+    open_app(page, app_server, "?lr=abc&epochs=-3")
+    warning = page.get_by_test_id("stAlert").filter(has_text="Link corrected")
+    expect(warning).to_have_count(2)  # one note per corrected value
+    expect(warning.filter(has_text="Learning rate")).to_be_visible()
+    expect(warning.filter(has_text="Epochs")).to_be_visible()
+    expect(slider_value(page, "Epochs")).to_have_text("1")
+    query = query_of(page)
+    assert (query["lr"], query["epochs"]) == ("0.1", "1"), page.url
+    shot(page, "playground_bad_link")
