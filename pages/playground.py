@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import cache, explain, runs, widgets
+from ui import cache, explain, runs, tabular, widgets
 from ui.controls import LR_GRID, relevant
 
 values = widgets.init_values()
@@ -51,6 +51,21 @@ st.plotly_chart(fig, width="stretch", key="playground_chart")
 changed = widgets.changes_since_last_run(values)
 if changed:
     st.caption("Changed since the previous run: " + "; ".join(changed))
+downloads = st.columns([1, 1, 3])
+downloads[0].download_button(
+    "⬇ Every step (.csv)",
+    tabular.history_csv(h),
+    file_name="run_steps.csv",
+    mime="text/csv",
+    help="step, epoch, loss and the parameters after every step",
+)
+downloads[1].download_button(
+    "⬇ Final model (.json)",
+    tabular.model_json(result.dataset, result.config, h),
+    file_name="model.json",
+    mime="application/json",
+    help="the parameters (also in the original units when inputs were rescaled) and the settings",
+)
 
 left, right = st.columns(2)
 with left.expander("What am I looking at?", expanded=True):
