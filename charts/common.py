@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
 
 COLORS = {
     "data": "#4C6A92",
@@ -30,7 +33,25 @@ def packed(values) -> dict:
     """float32 values as Plotly's typed-array spec ({dtype, bdata}): what f32 arrays become in the JSON anyway,
     but about fifteen times cheaper for plotly.py to validate (for the many small arrays of animation frames)."""
     data = np.ascontiguousarray(values, dtype="<f4")
-    return {"dtype": "f4", "bdata": base64.b64encode(data.tobytes()).decode("ascii")}
+    spec = {"dtype": "f4", "bdata": base64.b64encode(data.tobytes()).decode("ascii")}
+    if data.ndim > 1:
+        spec["shape"] = ",".join(str(n) for n in data.shape)
+    return spec
+
+
+def to_spec(fig) -> str:
+    """The figure as its JSON spec: cheap to cache and to copy (a pickled go.Figure is rebuilt and re-validated)."""
+    return pio.to_json(fig, validate=False)
+
+
+def from_spec(spec: str) -> go.Figure:
+    """A figure back from to_spec(). It was validated when it was built, so it is not validated again."""
+    return go.Figure(json.loads(spec), _validate=False)
+
+
+def moving_trace(kind: str, **arrays) -> dict:
+    """An animation frame's update of one trace: its type and its arrays, packed (no plotly.py object)."""
+    return {"type": kind, **{key: packed(value) for key, value in arrays.items()}}
 
 
 def frame_steps(last_step: int, diverged_at: int | None = None, max_frames: int = MAX_FRAMES) -> np.ndarray:

@@ -20,6 +20,7 @@ from .common import (
     f32,
     fmt_params,
     frame_steps,
+    moving_trace,
     padded,
     positive,
     thin_indices,
@@ -104,11 +105,11 @@ def playground_figure(
     }
     if not animate:
         for index, trace in zip(panels.moving, moving(len(steps) - 1), strict=True):
-            fig.data[index].update(x=trace.x, y=trace.y, **({"z": trace.z} if "z" in trace else {}))
+            fig.data[index].update({k: v for k, v in trace.items() if k != "type"})
         fig.update_layout(**layout)
         return fig
     names = [str(s) for s in steps]
-    fig.frames = [go.Frame(name=name, data=moving(i), traces=panels.moving) for i, name in enumerate(names)]
+    fig.frames = [{"name": name, "data": moving(i), "traces": panels.moving} for i, name in enumerate(names)]
     labels = [
         f"{s} (epoch {history.epoch_of(int(s)):.4g}) · loss {history.loss[s]:.4g} · "
         f"{fmt_params(history.param_names, history.params[s])}"
@@ -170,7 +171,7 @@ def _line_panel(panels: _Panels, params: np.ndarray):
     hi = max(float(y.max()), *(float(r.max()) for r in refs))
     panels.fig.update_xaxes(title_text=ds.feature_names[0], range=xr, row=1, col=1)
     panels.fig.update_yaxes(title_text=ds.target_name, range=padded(lo, hi, 0.12), row=1, col=1)
-    return lambda i: [go.Scatter(x=f32(xs), y=f32(fitted[i]))]
+    return lambda i: [moving_trace("scatter", x=xs, y=fitted[i])]
 
 
 def _plane_panel(panels: _Panels, params: np.ndarray):
@@ -236,7 +237,7 @@ def _plane_panel(panels: _Panels, params: np.ndarray):
         row=1,
         col=1,
     )
-    return lambda i: [go.Surface(x=f32(g1), y=f32(g2), z=ls_plane), go.Surface(x=f32(g1), y=f32(g2), z=f32(planes[i]))]
+    return lambda i: [moving_trace("surface", x=g1, y=g2, z=ls_plane), moving_trace("surface", x=g1, y=g2, z=planes[i])]
 
 
 def _surface_panel(panels: _Panels, steps: np.ndarray):
@@ -300,8 +301,8 @@ def _surface_panel(panels: _Panels, steps: np.ndarray):
         def frame(i):
             t = trail_indices(i)
             return [
-                go.Scatter(x=f32(path[t, 0]), y=f32(on_curve[t])),
-                go.Scatter(x=f32(path[i : i + 1, 0]), y=f32(on_curve[i : i + 1])),
+                moving_trace("scatter", x=path[t, 0], y=on_curve[t]),
+                moving_trace("scatter", x=path[i : i + 1, 0], y=on_curve[i : i + 1]),
             ]
 
         return frame
@@ -362,8 +363,8 @@ def _surface_panel(panels: _Panels, steps: np.ndarray):
     def frame(i):
         t = trail_indices(i)
         return [
-            go.Scatter(x=f32(path[t, 0]), y=f32(path[t, 1])),
-            go.Scatter(x=f32(path[i : i + 1, 0]), y=f32(path[i : i + 1, 1])),
+            moving_trace("scatter", x=path[t, 0], y=path[t, 1]),
+            moving_trace("scatter", x=path[i : i + 1, 0], y=path[i : i + 1, 1]),
         ]
 
     return frame
@@ -429,4 +430,4 @@ def _loss_panel(panels: _Panels, steps: np.ndarray, last_step: int | None = None
     panels.fig.update_yaxes(
         type="log", title_text="loss", range=padded(float(lo), float(hi), 0.05), tickformat="~g", row=2, col=1
     )
-    return lambda i: [go.Scatter(x=[int(steps[i])], y=f32(loss[steps[i] : steps[i] + 1]))]
+    return lambda i: [moving_trace("scatter", x=steps[i : i + 1], y=loss[steps[i] : steps[i] + 1])]

@@ -31,9 +31,9 @@ def _run(key: tuple, data_id: str, _data) -> runs.RunResult:
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def _figure(key: tuple, data_id: str, _data) -> go.Figure:
+def _figure(key: tuple, data_id: str, _data) -> str:
     r = _run(key, data_id, _data)
-    return charts.playground_figure(r.dataset, r.history, r.surface, r.optimum, r.fit_bias)
+    return charts.to_spec(charts.playground_figure(r.dataset, r.history, r.surface, r.optimum, r.fit_bias))
 
 
 def run(values: dict) -> runs.RunResult:
@@ -45,4 +45,4 @@ def run(values: dict) -> runs.RunResult:
 def playground_figure(values: dict) -> go.Figure:
     """The animated playground figure for these control values."""
     data = custom.for_values(values)
-    return _figure(_key(values), custom.fingerprint(data), data)
+    return charts.from_spec(_figure(_key(values), custom.fingerprint(data), data))
