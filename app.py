@@ -24,9 +24,14 @@ def warm_up() -> bool:
 st.set_page_config(page_title="PyTorch training playground", page_icon="📉", layout="wide")
 warm_up()
 
-PAGES = [
-    st.Page("pages/playground.py", title="Playground", icon="🎛️", default=True, url_path="playground"),
-    st.Page("pages/lab.py", title="Step by step", icon="👣", url_path="step-by-step"),
-    st.Page("pages/your_data.py", title="Your data", icon="📄", url_path="your-data"),
-]
+PAGES = {
+    "Learn": [
+        st.Page("pages/playground.py", title="Playground", icon="🎛️", default=True, url_path="playground"),
+        st.Page("pages/lab.py", title="Step by step", icon="👣", url_path="step-by-step"),
+        st.Page("pages/your_data.py", title="Your data", icon="📄", url_path="your-data"),
+    ],
+    "Teach": [
+        st.Page("pages/teacher.py", title="Lesson link", icon="🧑‍🏫", url_path="lesson-link"),
+    ],
+}
 st.navigation(PAGES).run()

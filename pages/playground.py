@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import cache, explain, runs, tabular, widgets
+from ui import cache, explain, lesson, runs, tabular, widgets
 from ui.controls import LR_GRID, relevant
 
 values = widgets.init_values()
@@ -13,6 +13,10 @@ for note in widgets.take_notes():
     st.warning(f"Link corrected — {explain.md_escape(note)}", icon="🔗")
 
 lr_caption = widgets.sidebar(values, shown)
+lesson_ = widgets.current_lesson()
+if lesson_.has_challenge:
+    within = f" within {lesson_.goal_epochs} epochs" if lesson_.goal_epochs else ""
+    st.info(f"**Challenge:** bring the loss below {lesson_.goal_loss:g}{within}.", icon="🎯")
 
 try:
     with st.spinner("Training…"):
@@ -30,7 +34,7 @@ if h.diverged:
     st.error(runs.divergence_message(result), icon="💥")
     fix = st.columns(3)
     limit = runs.safe_limit(result)
-    if limit:
+    if limit and "lr" not in lesson_.hidden | lesson_.locked:
         safe = runs.safe_lr(min(limit, values["lr"]), LR_GRID)
         fix[0].button(
             f"Use a stable learning rate ({safe:g})", on_click=lambda: widgets.set_values(lr=safe), type="primary"
@@ -45,6 +49,9 @@ m[2].metric("Best possible loss", explain.num(result.surface.min_loss), help="Th
 m[3].metric("R²", explain.num(explain.r2_of(result), 3), help="Share of the variance in y the model explains")
 st.caption(explain.params_caption(result))
 
+challenge = lesson.check_challenge(lesson_, h)
+if challenge is not None:
+    (st.success if challenge.met else st.warning)(challenge.message, icon="🎯")
 st.caption("Press ▶ Play under the chart to watch the training, or drag its slider to any step.")
 st.plotly_chart(fig, width="stretch", key="playground_chart")
 

@@ -11,10 +11,11 @@ import streamlit as st
 
 import engine
 
-from . import controls
+from . import controls, lesson
 from .controls import BY_KEY, Control
 
 VALUES = "values"
+LESSON = "lesson"
 NOTES = "url_notes"
 PREVIOUS = "previous_values"
 
@@ -26,9 +27,12 @@ def _wkey(key: str) -> str:
 def init_values() -> dict:
     """The session's control values: read from the URL on the first run, then kept in session state."""
     if VALUES not in st.session_state:
-        values, notes = controls.parse_query(st.query_params.to_dict(), tuple(engine.available_devices()))
+        query = st.query_params.to_dict()
+        values, notes = controls.parse_query(query, tuple(engine.available_devices()))
+        lesson_, lesson_notes = lesson.parse_lesson(query)
         st.session_state[VALUES] = values
-        st.session_state[NOTES] = notes
+        st.session_state[LESSON] = lesson_
+        st.session_state[NOTES] = notes + lesson_notes
     values = st.session_state[VALUES]
     for key in values:  # a widget the user just moved holds the newest value
         wkey = _wkey(key)
@@ -43,6 +47,11 @@ def set_values(**changes) -> None:
     for key, value in changes.items():
         values[key] = value
         st.session_state[_wkey(key)] = value
+
+
+def current_lesson() -> lesson.Lesson:
+    """The teacher's lesson from this session's link (an empty one without)."""
+    return st.session_state.get(LESSON) or lesson.Lesson()
 
 
 def take_notes() -> list[str]:
@@ -86,10 +95,11 @@ def _widget(control: Control, container, value, disabled: bool = False):
 def draw(keys, values: dict, container=None, shown: set[str] | None = None) -> None:
     """Draw the listed controls (those in `shown`, default all) into a container and store their values."""
     container = container or st.sidebar
+    fixed = current_lesson()
     for key in keys:
-        if shown is not None and key not in shown:
+        if (shown is not None and key not in shown) or key in fixed.hidden:
             continue
-        values[key] = _widget(BY_KEY[key], container, values[key])
+        values[key] = _widget(BY_KEY[key], container, values[key], disabled=key in fixed.locked)
 
 
 def sync_url(values: dict) -> None:
@@ -122,7 +132,8 @@ def sidebar(values: dict, shown: set[str], extra: tuple[str, ...] = ()):
     draw(["momentum", "nesterov", "epochs", *extra], values, sb, shown)
     sb.header("Data")
     draw(["dataset", "n", "noise", "seed"], values, sb, shown)
-    if "n" in shown or "seed" in shown:
+    fixed = current_lesson()
+    if ("n" in shown or "seed" in shown) and not {"seed"} & (fixed.hidden | fixed.locked):
         sb.button(
             "🎲 New data",
             on_click=lambda: set_values(seed=(values["seed"] + 1) % 100_000),

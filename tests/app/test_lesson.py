@@ -1,0 +1,53 @@
+"""A lesson link through the real page: hidden controls are not drawn, locked ones are disabled, the challenge
+is announced and checked against the run's loss, and the teacher page builds a link that opens the same run."""
+
+from urllib.parse import parse_qs, urlparse
+
+from apptest_support import open_app
+
+import engine
+
+
+def _open(**query):
+    return open_app(**{k: str(v) for k, v in query.items()})
+
+
+def _labels(at):
+    return [
+        w.label
+        for kind in ("select_slider", "slider", "selectbox", "radio", "toggle", "number_input")
+        for w in at.get(kind)
+    ]
+
+
+def test_hidden_controls_are_not_drawn_and_locked_ones_are_disabled():
+    at = _open(hide="momentum,method", lock="lr,dataset")
+    assert not at.exception
+    labels = _labels(at)
+    assert "Momentum" not in labels and "How the gradient is obtained" not in labels
+    assert at.sidebar.select_slider(key="ctl_lr").disabled
+    assert at.selectbox(key="ctl_dataset").disabled
+    assert not at.sidebar.select_slider(key="ctl_epochs").disabled
+
+
+def test_challenge_is_announced_and_checked_with_the_run():
+    ds = engine.make_dataset("line", n=30, noise=0.5, seed=0)
+    h = engine.train(ds, engine.TrainConfig(lr=0.1, momentum=0.8, epochs=60, init=(-1.0, -2.0)))
+    at = _open(goal_loss=0.35, goal_epochs=30)
+    assert "Challenge:" in at.info[0].value
+    step = int((h.loss < 0.35).argmax())
+    assert at.success and f"at step {step} " in at.success[0].value
+    at = _open(goal_loss=0.01, goal_epochs=5)
+    assert not at.success and "Not yet" in at.warning[0].value
+
+
+def test_teacher_page_builds_a_link_that_reproduces_the_settings():
+    at = _open(lr=0.03, dataset="lab")
+    at.switch_page("pages/teacher.py").run()
+    assert not at.exception
+    at.multiselect[0].set_value(["momentum"]).run()
+    url = at.code[0].value
+    query = {k: v[-1] for k, v in parse_qs(urlparse(url).query).items()}
+    assert query["lr"] == "0.03" and query["dataset"] == "lab" and query["hide"] == "momentum"
+    student = _open(**query)
+    assert "Momentum" not in _labels(student) and not student.exception

@@ -1,0 +1,71 @@
+"""Teacher links: parsing, the URL round trip, and the challenge check against the run's own loss curve."""
+
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+
+import engine
+from ui import controls, lesson
+
+
+def test_parse_keeps_known_controls_and_notes_the_rest():
+    parsed, notes = lesson.parse_lesson(
+        {"hide": "lr, momentum,bogus", "lock": "epochs", "goal_loss": "0.5", "goal_epochs": "50"}
+    )
+    assert parsed.hidden == {"lr", "momentum"} and parsed.locked == {"epochs"}
+    assert parsed.goal_loss == 0.5 and parsed.goal_epochs == 50
+    assert notes == ["Hidden controls: ignored unknown control(s) 'bogus'."]
+
+
+def test_bad_challenge_values_are_dropped_with_a_note():
+    parsed, notes = lesson.parse_lesson({"goal_loss": "-3", "goal_epochs": "x"})
+    assert parsed.goal_loss is None and not parsed.has_challenge
+    assert notes == ["Challenge: the target loss '-3' is not a positive number; no challenge."]
+    parsed, notes = lesson.parse_lesson({"goal_loss": "0.5", "goal_epochs": "99999"})
+    assert parsed.goal_loss == 0.5 and parsed.goal_epochs is None and "not a whole number" in notes[0]
+
+
+def test_lesson_url_round_trips_controls_and_lesson():
+    values = {**controls.defaults(), "lr": 0.0123456789, "dataset": "lab"}
+    made = lesson.Lesson(frozenset({"method"}), frozenset({"lr", "dataset"}), 0.25, 40)
+    url = lesson.lesson_url("http://class.example:8501/", values, made)
+    parsed = urlparse(url)
+    assert parsed.path == "/playground"
+    query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+    back, notes = controls.parse_query(query)
+    assert back == values and notes == []
+    again, notes = lesson.parse_lesson(query)
+    assert again == made and notes == []
+
+
+def _history(losses, steps_per_epoch=1):
+    losses = np.asarray(losses, dtype=float)
+    return engine.History(
+        params=np.zeros((len(losses), 2)),
+        loss=losses,
+        grads=np.zeros((len(losses) - 1, 2)),
+        batch_loss=None,
+        diverged=False,
+        diverged_at=None,
+        steps_per_epoch=steps_per_epoch,
+        param_names=("w", "b"),
+        device="cpu",
+    )
+
+
+def test_challenge_met_at_the_first_step_below_target_within_the_epochs():
+    h = _history([5, 3, 1, 0.4, 0.2], steps_per_epoch=2)
+    result = lesson.check_challenge(lesson.Lesson(goal_loss=0.5, goal_epochs=2), h)
+    assert result.met and "step 3 (epoch 1.5)" in result.message
+    late = lesson.check_challenge(lesson.Lesson(goal_loss=0.3, goal_epochs=1), h)
+    assert not late.met and "best there was 1" in late.message
+
+
+def test_challenge_on_a_real_run_agrees_with_its_loss_curve():
+    ds = engine.make_dataset("line", n=30)
+    h = engine.train(ds, engine.TrainConfig(lr=0.1, momentum=0.8, epochs=60, init=(-1.0, -2.0)))
+    target = float(h.loss[20]) * 1.0001
+    first = int(np.argmax(h.loss < target))
+    result = lesson.check_challenge(lesson.Lesson(goal_loss=target, goal_epochs=60), h)
+    assert result.met and f"at step {first} " in result.message
+    assert lesson.check_challenge(lesson.Lesson(), h) is None
