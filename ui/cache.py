@@ -26,8 +26,7 @@ def _key(values: dict) -> tuple:
 @st.cache_data(max_entries=512, show_spinner=False)
 def _run(key: tuple, data_id: str, _data) -> runs.RunResult:
     # _data (the session's own dataset, or None) is not hashed: data_id, its fingerprint, stands for it
-    with TRAIN_LOCK:
-        return runs.compute(dict(key), _data)
+    return runs.compute(dict(key), _data, lock=TRAIN_LOCK)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
