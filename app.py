@@ -8,7 +8,7 @@ import streamlit as st  # noqa: E402
 import torch  # noqa: E402
 
 import engine  # noqa: E402
-from ui import cache, controls  # noqa: E402
+from ui import access, cache, controls  # noqa: E402
 
 torch.set_num_threads(1)  # tiny tensors, many sessions: one thread each
 
@@ -22,6 +22,7 @@ def warm_up() -> bool:
 
 
 st.set_page_config(page_title="PyTorch training playground", page_icon="📉", layout="wide")
+access.gate()  # a class password, when .streamlit/secrets.toml sets one
 warm_up()
 
 PAGES = {
