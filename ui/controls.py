@@ -280,8 +280,14 @@ def to_query(values: Mapping[str, object]) -> dict[str, str]:
     out = {}
     for c in CONTROLS:
         v = values[c.key]
-        out[c.key] = ("true" if v else "false") if c.kind == "bool" else (repr(v) if isinstance(v, float) else str(v))
+        out[c.key] = ("true" if v else "false") if c.kind == "bool" else (_exact(v) if isinstance(v, float) else str(v))
     return out
+
+
+def _exact(v: float) -> str:
+    """The shortest text that reads back as exactly v: "10", "0.1", "0.0123456789"."""
+    short = f"{v:g}"
+    return short if float(short) == v else repr(v)
 
 
 def grid_options(key: str, value) -> tuple:
