@@ -34,5 +34,11 @@ PAGES = {
     "Teach": [
         st.Page("pages/teacher.py", title="Lesson link", icon="🧑‍🏫", url_path="lesson-link"),
     ],
+    "Explore": [
+        st.Page("pages/explore_lr.py", title="Learning rate & momentum", icon="📈", url_path="learning-rate"),
+        st.Page("pages/race.py", title="Optimizer race", icon="🏁", url_path="optimizer-race"),
+        st.Page("pages/scaling.py", title="Feature scaling", icon="📏", url_path="feature-scaling"),
+        st.Page("pages/batch_noise.py", title="Mini-batch noise", icon="🎲", url_path="mini-batch-noise"),
+    ],
 }
 st.navigation(PAGES).run()

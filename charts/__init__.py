@@ -1,7 +1,21 @@
 """Plotly figure builders: engine results in, go.Figure out. No streamlit here."""
 
 from .common import from_spec, to_spec
+from .explore import momentum_map_figure, scaling_figure, sweep_figure
 from .lab import delta_error_figure, smallest_error
 from .playground import playground_figure
+from .race import Band, Track, race_figure
 
-__all__ = ["delta_error_figure", "from_spec", "playground_figure", "smallest_error", "to_spec"]
+__all__ = [
+    "from_spec",
+    "to_spec",
+    "Band",
+    "Track",
+    "delta_error_figure",
+    "momentum_map_figure",
+    "playground_figure",
+    "race_figure",
+    "scaling_figure",
+    "smallest_error",
+    "sweep_figure",
+]

@@ -89,8 +89,10 @@ def add_surface_image(
     col: int,
     bands: int = 24,
     title: str = "log10<br>loss",
+    colorbar: bool = True,
 ) -> None:
-    """Put z (rows along b, columns along a) under subplot (row, col) as banded contours, with a colour bar."""
+    """Put z (rows along b, columns along a) under subplot (row, col) as banded contours, with a colour bar
+    (colorbar=False leaves it out, for figures with several pictures)."""
     lo, hi = float(z.min()), float(z.max())
     picture = banded_rgb(upsample(z, 8)[::-1], bands, lo, hi)  # image rows run top (high b) to bottom
     axes = fig.get_subplot(row, col)
@@ -108,6 +110,10 @@ def add_surface_image(
         sizing="stretch",
         layer="below",
     )
+    fig.update_xaxes(showgrid=False, zeroline=False, row=row, col=col)
+    fig.update_yaxes(showgrid=False, zeroline=False, row=row, col=col)
+    if not colorbar:
+        return
     fig.add_trace(
         go.Scatter(
             x=[None],
@@ -127,5 +133,3 @@ def add_surface_image(
         row=row,
         col=col,
     )
-    fig.update_xaxes(showgrid=False, zeroline=False, row=row, col=col)
-    fig.update_yaxes(showgrid=False, zeroline=False, row=row, col=col)

@@ -18,22 +18,49 @@ from .analysis import (
 from .config import DEVICES, INITS, METHODS, OPTIMIZERS, TrainConfig
 from .data import DATASET_NAMES, SYNTHETIC, Dataset, Scaling, dataset_from_arrays, make_dataset, scale_inputs
 from .devices import available_devices, resolve_device
+from .explore import (
+    MomentumMap,
+    NoiseRuns,
+    ScalingCase,
+    batch_noise,
+    compare_scalings,
+    lr_sweep,
+    momentum_map,
+    rounded_best_pair,
+    steps_for,
+    sweep_lrs,
+)
 from .export import export_notebook, export_script
 from .gradients import GRADIENT_METHODS, delta_sweep, four_gradients
 from .limits import MAX_EPOCHS, MAX_POINTS, MAX_STEPS
-from .sweep import Sweep, gd_sweep, heavy_ball_rate, heavy_ball_rates
+from .race import RACERS, Racer, Tuning, run_race, tune_lr
+from .sweep import Sweep, gd_sweep, heavy_ball_rate, heavy_ball_rates, heavy_ball_regions
 from .train import History, Trainer, train
 from .warmup import warm_up
 
 __all__ = [
     "batch_max_stable_lr",
     "DATASET_NAMES",
-    "export_notebook",
-    "export_script",
     "Sweep",
     "gd_sweep",
     "heavy_ball_rate",
     "heavy_ball_rates",
+    "heavy_ball_regions",
+    "MomentumMap",
+    "NoiseRuns",
+    "RACERS",
+    "Racer",
+    "ScalingCase",
+    "Tuning",
+    "batch_noise",
+    "compare_scalings",
+    "lr_sweep",
+    "momentum_map",
+    "rounded_best_pair",
+    "run_race",
+    "steps_for",
+    "sweep_lrs",
+    "tune_lr",
     "GRADIENT_METHODS",
     "delta_sweep",
     "four_gradients",
@@ -55,6 +82,8 @@ __all__ = [
     "Trainer",
     "available_devices",
     "dataset_from_arrays",
+    "export_notebook",
+    "export_script",
     "least_squares",
     "loss_surface",
     "make_dataset",

@@ -3,7 +3,8 @@
 All runs advance together as one (K, p) tensor: the gradient of every run comes from one matrix product with
 the exact quadratic's X'X (the analytic method), so K runs cost little more than one. The arithmetic is the
 analytic method's (float64 gradient, float32 parameters, torch.optim.SGD's momentum), so each run equals
-engine.train(..., method="analytic") with the same settings.
+engine.train(..., method="analytic") with the same settings, bit for bit (with Nesterov to float32 rounding: the
+single run adds beta * v with one rounding, the batched one with two).
 """
 
 from __future__ import annotations
@@ -52,9 +53,10 @@ class Sweep:
     def measured_rate(self) -> np.ndarray:
         """Per-step contraction of the distance to the optimum, measured from each run's loss curve.
 
-        The excess loss L - L* shrinks like rate^(2k) once the slowest mode dominates; the rate is read between
-        a quarter and all of the stretch where it is still well above float32 precision (1e-7 of the start). NaN for
-        diverged runs and runs too short to tell.
+        The excess loss L - L* shrinks like rate^(2k) once the slowest mode dominates; the rate is read over the
+        second half of the stretch where it is still well above float32 precision (1e-7 of the start), so that
+        faster modes have died out (on ill-conditioned data they hold most of the loss at first). NaN for diverged
+        runs and runs too short to tell.
         """
         excess = self.loss - self.min_loss
         rates = np.full(excess.shape[1], np.nan)
@@ -62,7 +64,7 @@ class Sweep:
             e = excess[:, i]
             above = np.flatnonzero(e > 1e-7 * e[0])
             b = int(above[-1]) if len(above) else 0
-            a = b // 4
+            a = b // 2
             if b - a >= 4 and e[a] > 0:
                 # the upper envelope (momentum makes the loss ripple), then a least-squares slope of its log
                 window = np.maximum.accumulate(e[a : b + 1][::-1])[::-1]
@@ -131,18 +133,44 @@ def gd_sweep(
     return Sweep(lrs64, mom64, loss, hist if keep_params else None, diverged_at, quad.min_loss)
 
 
-def heavy_ball_rate(eigenvalues, lr: float, momentum: float) -> float:
-    """Theoretical per-step contraction of heavy-ball momentum on a quadratic: the largest |sigma| over the
-    eigenvalues of the 2x2 update matrices [[1 + beta - lr*lambda, -beta], [1, 0]] (above 1: divergence)."""
-    worst = 0.0
-    for lam in np.asarray(eigenvalues, dtype=np.float64):
-        if lam <= 0:
-            continue
-        m = np.array([[1.0 + momentum - lr * lam, -momentum], [1.0, 0.0]])
-        worst = max(worst, float(np.max(np.abs(np.linalg.eigvals(m)))))
-    return worst if worst > 0 else math.nan
+MONOTONE, RIPPLES, DIVERGES = 0, 1, 2  # heavy_ball_regions codes
+
+
+def _modes(eigenvalues, lrs, momenta) -> tuple[np.ndarray, np.ndarray]:
+    """Per (momentum, lr, eigenvalue): the largest |sigma| of the 2x2 update matrix [[1 + beta - lr*lambda, -beta],
+    [1, 0]] and the discriminant of its characteristic polynomial (negative: a complex pair, |sigma| = sqrt(beta))."""
+    lam = np.asarray(eigenvalues, dtype=np.float64)
+    lam = lam[lam > 0]
+    lr = np.asarray(lrs, dtype=np.float64)[None, :, None]
+    beta = np.asarray(momenta, dtype=np.float64)[:, None, None]
+    trace = 1.0 + beta - lr * lam  # sigma^2 - trace*sigma + beta = 0
+    disc = trace**2 - 4.0 * beta
+    size = np.where(disc >= 0, (np.abs(trace) + np.sqrt(np.abs(disc))) / 2.0, np.sqrt(beta))
+    return size, disc
 
 
 def heavy_ball_rates(eigenvalues, lrs, momenta) -> np.ndarray:
-    """heavy_ball_rate over a grid: rows are momenta, columns learning rates."""
-    return np.array([[heavy_ball_rate(eigenvalues, lr, m) for lr in lrs] for m in momenta])
+    """Theoretical per-step contraction of heavy-ball momentum on a quadratic over a grid (rows momenta, columns
+    learning rates): the largest |sigma| over the modes' 2x2 update matrices (1 or more: divergence)."""
+    size, _ = _modes(eigenvalues, lrs, momenta)
+    if size.shape[2] == 0:
+        return np.full(size.shape[:2], math.nan)
+    return size.max(axis=2)
+
+
+def heavy_ball_rate(eigenvalues, lr: float, momentum: float) -> float:
+    """heavy_ball_rates for one (lr, momentum) pair."""
+    return float(heavy_ball_rates(eigenvalues, [lr], [momentum])[0, 0])
+
+
+def heavy_ball_regions(eigenvalues, lrs, momenta) -> np.ndarray:
+    """What each (momentum, lr) pair does, rows momenta and columns learning rates: DIVERGES when the rate reaches 1,
+    else RIPPLES when the slowest mode's update matrix has complex eigenvalues ((1 + beta - lr*lambda)^2 < 4 beta:
+    the distance to the optimum spirals down), else MONOTONE (real eigenvalues)."""
+    size, disc = _modes(eigenvalues, lrs, momenta)
+    if size.shape[2] == 0:
+        return np.full(size.shape[:2], MONOTONE)
+    slowest = np.argmax(size, axis=2)[..., None]
+    rate = np.take_along_axis(size, slowest, axis=2)[..., 0]
+    complex_pair = np.take_along_axis(disc, slowest, axis=2)[..., 0] < 0
+    return np.where(rate >= 1.0, DIVERGES, np.where(complex_pair, RIPPLES, MONOTONE))

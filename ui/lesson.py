@@ -114,4 +114,4 @@ def check_challenge(lesson: Lesson, history: engine.History) -> ChallengeResult 
 def lesson_url(base: str, values: Mapping, lesson: Lesson) -> str:
     """The link a teacher pastes into a slide: the run's controls plus the lesson."""
     query = {**controls.to_query(values), **lesson.query()}
-    return f"{base.rstrip('/')}/playground?{urlencode(query)}"
+    return f"{base.rstrip('/')}/?{urlencode(query)}"  # the playground is the default page: served at the root

@@ -15,6 +15,7 @@ from . import controls, lesson
 from .controls import BY_KEY, Control
 
 VALUES = "values"
+PAGE = "values_page"
 LESSON = "lesson"
 NOTES = "url_notes"
 PREVIOUS = "previous_values"
@@ -34,11 +35,26 @@ def init_values() -> dict:
         st.session_state[LESSON] = lesson_
         st.session_state[NOTES] = notes + lesson_notes
     values = st.session_state[VALUES]
+    page = _page_id()
+    if st.session_state.get(PAGE) != page:
+        # another page's widgets: Streamlit does not carry a widget's state to a widget with the same key on a new
+        # page (it would come back at its first option), so drop them and let _widget seed them from `values`
+        for key in values:
+            st.session_state.pop(_wkey(key), None)
+        st.session_state[PAGE] = page
     for key in values:  # a widget the user just moved holds the newest value
         wkey = _wkey(key)
         if wkey in st.session_state:
             values[key] = st.session_state[wkey]
     return values
+
+
+def _page_id() -> str | None:
+    """Which page script this run executes (Streamlit's own hash of it)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return getattr(ctx, "page_script_hash", None)
 
 
 def set_values(**changes) -> None:

@@ -30,7 +30,7 @@ def test_lesson_url_round_trips_controls_and_lesson():
     made = lesson.Lesson(frozenset({"method"}), frozenset({"lr", "dataset"}), 0.25, 40)
     url = lesson.lesson_url("http://class.example:8501/", values, made)
     parsed = urlparse(url)
-    assert parsed.path == "/playground"
+    assert parsed.path == "/"
     query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
     back, notes = controls.parse_query(query)
     assert back == values and notes == []

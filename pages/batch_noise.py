@@ -1,0 +1,48 @@
+"""Mini-batch noise: the same data and learning rate with single samples, small batches and the full batch."""
+
+import streamlit as st
+
+from ui import explore, explore_cache, widgets
+
+values = widgets.init_values()
+st.title("Mini-batch noise")
+for note in widgets.take_notes():
+    st.warning(f"Link corrected — {note}", icon="🔗")
+widgets.sidebar(values, explore.shown(values, explore.NOISE_KEYS))
+
+try:
+    with st.spinner("Training every batch size over several seeds…"):
+        result = explore_cache.batch_noise(values)
+        fig = explore_cache.noise_figure(values)
+except ValueError as exc:
+    st.error(f"These runs cannot start: {exc}")
+    st.stop()
+
+cfg = result.config
+st.markdown(
+    f"Plain SGD with learning rate {cfg.lr:g}, {cfg.epochs} epochs (passes over all {result.dataset.n} points), "
+    "three ways: one point per step, a few points per step, or all of them. A mini-batch's gradient points roughly, "
+    "not exactly, downhill, so those paths wander; each batch size ran with "
+    f"{explore.NOISE_SEEDS} shuffling seeds, drawn faintly, and the shaded band on the right spans their losses."
+)
+if result.shortened_from:
+    st.info(
+        f"Cut to {cfg.epochs} epoch(s) from {result.shortened_from}: with batch size 1 each epoch is "
+        f"{result.dataset.n} steps, and {explore.NOISE_SEEDS} seeds of that would keep the server busy.",
+        icon="✂️",
+    )
+st.plotly_chart(fig, width="stretch", key="noise_chart")
+
+for column, group in zip(st.columns(len(result.groups)), result.groups, strict=True):
+    column.metric(
+        explore.batch_label(group.batch_size),
+        explore.noise_final(group),
+        help="Final loss on all the data (the median over the seeds that did not diverge)",
+    )
+    column.caption(explore.noise_caption(group))
+st.markdown(
+    "Smaller batches take more steps per epoch, so they often get close sooner, but they never settle: each step's "
+    "gradient comes from a few points, and near the bottom those disagree, so the loss keeps jittering at a level "
+    "set by the learning rate. The full batch walks smoothly all the way down. A smaller learning rate (or a larger "
+    "batch) narrows the band."
+)

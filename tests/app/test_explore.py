@@ -1,0 +1,194 @@
+"""The Explorer pages through Streamlit's AppTest: each page at its defaults and at an extreme, its charts present
+and their numbers checked against numpy; the links back to the playground round-trip through the URL schema."""
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
+import pytest
+from apptest_support import APP, arr, assert_no_exception, chart_spec, metrics
+from streamlit.testing.v1 import AppTest
+
+import engine
+from ui import controls, explore
+
+PAGES = Path(__file__).resolve().parents[2] / "pages"
+THERMOMETER_X = np.array([35.7, 55.9, 58.2, 81.9, 56.3, 48.9, 33.9, 21.8, 48.4, 60.4, 68.4])
+
+
+def open_page(name: str, **query) -> AppTest:
+    """One page script run on its own (no router, no warm-up) with these URL query values."""
+    at = AppTest.from_file(str(PAGES / name), default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = str(value)
+    return at.run()
+
+
+def charts_of(at: AppTest, count: int) -> list[dict]:
+    assert_no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert len(at.get("plotly_chart")) == count
+    return [chart_spec(at, i) for i in range(count)]
+
+
+def link_query(at: AppTest, index: int = 0) -> dict:
+    """The playground values a link button on the page opens."""
+    url = at.get("link_button")[index].proto.url
+    assert url.startswith("./?")  # the playground is the default page, at the root
+    values, notes = controls.parse_query(parse_qs(urlsplit(url).query))
+    assert not notes, notes
+    return values
+
+
+def _eigenvalues(x: np.ndarray) -> np.ndarray:
+    """Ascending eigenvalues of the MSE Hessian (2/n) X'X, X = [x, 1]."""
+    big_x = np.column_stack([x, np.ones_like(x)])
+    return np.linalg.eigvalsh(2.0 / len(x) * big_x.T @ big_x)
+
+
+def _condition(x: np.ndarray) -> float:
+    lam = _eigenvalues(x)
+    return float(lam[-1] / lam[0])
+
+
+def test_pages_are_registered_under_explore_and_the_router_runs_them():
+    source = (PAGES.parent / "app.py").read_text()
+    assert '"Learn": [' in source and '"Explore": [' in source
+    assert source.index('"Explore"') > source.index("pages/playground.py")
+    for name in ("explore_lr.py", "race.py", "scaling.py", "batch_noise.py"):
+        assert f'"pages/{name}"' in source[source.index('"Explore"') :]
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    at.switch_page("pages/race.py").run()
+    assert_no_exception(at)
+    assert at.title[0].value == "Optimizer race"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# learning rate & momentum
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_learning_rate_page_defaults():
+    at = open_page("explore_lr.py")
+    sweep, heat = charts_of(at, 2)
+    final = next(t for t in sweep["data"] if t.get("name") == "final loss")
+    lrs = arr(final["x"])
+    x = engine.make_dataset("line", n=30, noise=0.5, seed=0).x.double().numpy()[:, 0]
+    lmin, lmax = _eigenvalues(x)
+    assert lrs.min() == pytest.approx(1e-3 * 2 / lmax, rel=1e-6)  # the sweep starts far below the limit ...
+    diverged = next(t for t in sweep["data"] if t.get("name") == "diverged")
+    assert arr(diverged["x"]).min() > 2 / lmax  # ... and blows up only past 2 / lambda_max
+    assert len([t for t in heat["data"] if t["type"] == "heatmap"]) == 2
+    assert metrics(at)["Condition number λmax/λmin"] == f"{_condition(x):.3g}"
+    # the link opens plain SGD at the picked rate in the playground, with this page's data and start
+    picked = at.select_slider[0].value
+    opened = link_query(at, 0)
+    assert opened["lr"] == picked and opened["momentum"] == 0.0 and opened["dataset"] == "line"
+    assert (opened["w0"], opened["b0"], opened["epochs"]) == (-1.0, -2.0, 60)
+    choices = [float(c) for c in at.select_slider[0].options]
+    step = np.log(choices[1] / choices[0])
+    assert abs(np.log(picked / (2 / (lmin + lmax)))) <= step  # it starts at the best rate 2 / (lmin + lmax)
+    at.select_slider[0].set_value(choices[3]).run()
+    assert link_query(at, 0)["lr"] == pytest.approx(choices[3])
+    pair = link_query(at, 1)
+    assert pair["momentum"] >= 0.0 and pair["lr"] > 0
+
+
+def test_learning_rate_page_thermometer():
+    at = open_page("explore_lr.py", dataset="thermometer")
+    sweep, heat = charts_of(at, 2)
+    assert metrics(at)["Condition number λmax/λmin"] == f"{_condition(THERMOMETER_X):.3g}"
+    stars = [t for t in heat["data"] if str(t.get("name", "")).startswith("best pair")]
+    k = _condition(THERMOMETER_X)
+    assert arr(stars[0]["y"])[0] == pytest.approx(((np.sqrt(k) - 1) / (np.sqrt(k) + 1)) ** 2, rel=1e-4)
+    assert link_query(at, 0)["lr"] < 2 / _eigenvalues(THERMOMETER_X)[-1]  # the rate picked first converges
+    pair = link_query(at, 1)
+    assert pair["momentum"] == 0.98  # the best momentum 0.978, rounded up to the slider's step
+    assert (
+        pair["lr"] < (2 + 2 * pair["momentum"]) / _eigenvalues(THERMOMETER_X)[-1]
+    )  # the link stays on the stable side
+
+
+def test_learning_rate_page_explains_data_it_cannot_run_on():
+    at = open_page("explore_lr.py", dataset="custom")  # a link to uploaded data, opened in a session without it
+    assert_no_exception(at)
+    assert at.error and "uploaded data" in at.error[0].value
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# optimizer race
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_race_page_defaults_and_tuned():
+    at = open_page("race.py")
+    (spec,) = charts_of(at, 1)
+    assert 2 <= len(spec["frames"]) <= 100
+    table = at.dataframe[0].value
+    assert list(table["optimizer"]) == [r.name for r in engine.RACERS]
+    lmax = _eigenvalues(engine.make_dataset("line", n=30).x.double().numpy()[:, 0])[-1]
+    assert float(table["learning rate"][0]) == pytest.approx(1 / lmax, rel=1e-2)  # SGD: half the limit
+    at.radio(key="race_mode").set_value("tuned").run()
+    (tuned,) = charts_of(at, 1)
+    assert list(at.dataframe[0].value["learning rate"]) != list(table["learning rate"])
+    assert "Tuned" in at.caption[0].value
+
+
+def test_race_page_plane_and_many_epochs():
+    at = open_page("race.py", dataset="plane", epochs=5000)
+    (spec,) = charts_of(at, 1)
+    assert at.info and f"at most {explore.RACE_MAX_STEPS:,} steps" in at.info[0].value
+    assert "w1" in spec["layout"]["xaxis"]["title"]["text"]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# feature scaling
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_scaling_page_explains_tutorial_003():
+    at = open_page("scaling.py")
+    (spec,) = charts_of(at, 1)
+    assert len(spec["layout"]["images"]) == 3
+    conditions = [m.value for m in at.metric if m.label == "Condition number λmax/λmin"]
+    z = (THERMOMETER_X - THERMOMETER_X.mean()) / THERMOMETER_X.std()
+    assert conditions == [f"{_condition(v):.3g}" for v in (THERMOMETER_X, 0.1 * THERMOMETER_X, z)]
+    texts = " ".join(m.value for m in at.markdown)
+    assert "blew up at step" in texts and "it converges" in texts
+    steps = [m.value for m in at.metric if m.label == "Steps to converge at that rate"]
+    assert steps[0].startswith("> 5,000") and steps[2] == "1"
+
+
+def test_scaling_page_lab_data_and_a_small_rate():
+    at = open_page("scaling.py")
+    at.selectbox(key="scaling_data").set_value("lab").run()
+    at.select_slider(key="scaling_lr").set_value(0.001).run()
+    charts_of(at, 1)
+    assert "blew up" not in " ".join(m.value for m in at.markdown)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# mini-batch noise
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_noise_page_defaults():
+    at = open_page("batch_noise.py")
+    (spec,) = charts_of(at, 1)
+    names = {t.get("name") for t in spec["data"]}
+    assert {"batch size 1", "batch size 8", "full batch"} <= names
+    assert sum(t.get("fill") == "tonexty" for t in spec["data"]) == 2
+    assert set(metrics(at)) == {"batch size 1", "batch size 8", "full batch"}
+    assert spec["layout"]["xaxis2"]["title"]["text"] == "epoch"
+
+
+def test_noise_page_thermometer_blows_up_without_a_traceback():
+    at = open_page("batch_noise.py", dataset="thermometer", lr=0.1)
+    charts_of(at, 1)
+    assert any("diverged" in c.value for c in at.caption)
+
+
+def test_noise_page_many_points_is_cut_short():
+    at = open_page("batch_noise.py", n=2000, epochs=100)
+    charts_of(at, 1)
+    assert at.info and "Cut to 1 epoch" in at.info[0].value

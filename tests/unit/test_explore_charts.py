@@ -1,0 +1,221 @@
+"""The Explorer's figure builders: which traces they draw, what values those hold, how the frames move, and that
+the JSON a browser receives stays small."""
+
+import base64
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+import charts
+import engine
+from charts.common import packed
+from charts.race import RACE_FRAMES
+from engine.sweep import DIVERGES
+from ui import controls, explore
+
+MAX_JSON = 600_000  # bytes: what one figure may cost a classroom's network
+
+
+def _values(**changes) -> dict:
+    return controls.defaults() | changes
+
+
+def _array(v) -> np.ndarray:
+    """A trace's data as numpy, whether plotly holds it as an array, a list or a typed-array spec."""
+    if isinstance(v, dict) and "bdata" in v:
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"])).astype(np.float64)
+    return np.asarray(v, dtype=np.float64)
+
+
+def _json_size(fig: go.Figure) -> int:
+    return len(pio.to_json(fig, validate=False))
+
+
+def _by_name(fig: go.Figure, start: str) -> list:
+    return [t for t in fig.data if (t.name or "").startswith(start)]
+
+
+def test_packed_round_trips_float32():
+    values = np.array([1.5, -2.25, 1e-3, 7.0])
+    np.testing.assert_array_equal(_array(packed(values)), values.astype(np.float32))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# learning-rate sweep
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["line", "thermometer"])
+def test_sweep_figure_plots_every_run_against_its_learning_rate(name):
+    sweep, stab = explore.lr_sweep(_values(dataset=name))
+    fig = charts.sweep_figure(sweep, stab)
+    assert not fig.frames
+    final = _by_name(fig, "final loss")[0]
+    ok = ~sweep.diverged
+    np.testing.assert_allclose(_array(final.x), sweep.lrs[ok])
+    np.testing.assert_allclose(_array(final.y), np.maximum(sweep.final_loss[ok], 1e-300), rtol=1e-12)
+    diverged = _by_name(fig, "diverged")[0]
+    assert len(diverged.x) == int(sweep.diverged.sum()) > 0
+    np.testing.assert_array_equal(diverged.customdata, sweep.diverged_at[sweep.diverged])
+    reach = sweep.steps_to(0.01)
+    steps = _by_name(fig, "steps to within")[0]
+    np.testing.assert_allclose(_array(steps.x), sweep.lrs[reach >= 0])
+    np.testing.assert_allclose(_array(steps.y), np.maximum(reach[reach >= 0], 0.5))
+    slow = _by_name(fig, "not within")[0]
+    assert len(slow.x) == int(((reach < 0) & ok).sum())
+    for start, value in (("limit 2/λmax", stab.max_stable_lr), ("best 2/(λmin+λmax)", stab.best_lr)):
+        lines = _by_name(fig, start)
+        assert len(lines) == 2  # across both panels
+        assert all(list(t.x) == [value, value] for t in lines)
+    assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
+    assert _json_size(fig) < MAX_JSON
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# momentum map
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _steps_per_tenfold(rate: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return np.where(rate < 1, np.log(0.1) / (2 * np.log(rate)), np.nan)
+
+
+@pytest.mark.parametrize("name", ["line", "thermometer"])
+def test_momentum_map_figure_colours_cells_by_speed_and_marks_the_regions(name):
+    m = explore.momentum_map(_values(dataset=name))
+    fig = charts.momentum_map_figure(m)
+    heat = [t for t in fig.data if t.type == "heatmap"]
+    assert [t.name for t in heat] == ["measured", "theory"]
+    zmax = fig.layout.coloraxis.cmax
+    for trace, rates in zip(heat, (m.measured, m.theory), strict=True):
+        z = np.array(trace.z, dtype=np.float64)
+        assert z.shape == (len(m.momenta), len(m.lrs))
+        expected = np.minimum(np.log10(np.maximum(_steps_per_tenfold(rates), 1.0)), zmax)
+        np.testing.assert_allclose(z, expected, rtol=1e-9, equal_nan=True)
+        assert np.isnan(z[m.regions == DIVERGES]).all() or trace.name == "measured"
+        np.testing.assert_allclose(trace.x, m.lrs)
+        np.testing.assert_allclose(trace.y, m.momenta)
+    stars = _by_name(fig, "best pair")
+    assert len(stars) == 2
+    for star in stars:
+        assert star.x[0] == pytest.approx(m.stability.best_momentum_lr)
+        assert star.y[0] == pytest.approx(m.stability.best_momentum)
+    limit = _by_name(fig, "stability limit")[0]
+    np.testing.assert_allclose(np.array(limit.x), (2 + 2 * np.array(limit.y)) / m.stability.eigenvalues[-1])
+    labels = {
+        s.replace("<b>", "").replace("</b>", "")
+        for t in fig.data
+        if t.type == "scatter" and t.mode == "text"
+        for s in t.text
+    }
+    assert {"monotone", "diverges"} <= labels
+    assert _json_size(fig) < MAX_JSON
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# feature scaling
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_scaling_figure_draws_three_surfaces_at_equal_scale():
+    cases = explore.scaling("thermometer", 0.01)
+    fig = charts.scaling_figure(cases)
+    assert len(fig.layout.images) == 3 and not fig.frames
+    paths = [t for t in fig.data if t.name == "gradient descent at the best learning rate"]
+    assert len(paths) == 3
+    for col, (case, path) in enumerate(zip(cases, paths, strict=True), start=1):
+        full = case.best.params[:, 0, :]
+        x, y = _array(path.x), _array(path.y)
+        assert len(x) <= 400 + 1
+        np.testing.assert_allclose([x[0], y[0]], full[0], rtol=1e-6)  # from the common start
+        np.testing.assert_allclose([x[-1], y[-1]], full[-1], rtol=1e-6)
+        yaxis = fig.layout["yaxis" if col == 1 else f"yaxis{col}"]
+        assert yaxis.scaleanchor == ("x" if col == 1 else f"x{col}") and yaxis.scaleratio == 1
+    assert _json_size(fig) < MAX_JSON
+    with pytest.raises(ValueError, match="surface"):
+        charts.scaling_figure(engine.compare_scalings({"raw": engine.make_dataset("single-point")}, False, (1.0,)))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the animated race figure (optimizer race and mini-batch noise)
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _moving(fig: go.Figure) -> list[int]:
+    return list(fig.frames[0].traces)
+
+
+@pytest.mark.parametrize("name", ["line", "plane", "single-point"])
+def test_race_figure_moves_every_racer_together(name):
+    result = explore.race(_values(dataset=name, epochs=100), tuned=False)
+    tracks = explore.race_tracks(result)
+    fig = charts.race_figure(result.surface, tracks)
+    k = len(tracks)
+    assert k == len(engine.RACERS) == 6
+    assert 2 <= len(fig.frames) <= RACE_FRAMES
+    moving = _moving(fig)
+    assert len(moving) == k + 2  # one path per racer, then every head on the surface and on the loss panel
+    for frame in fig.frames:
+        assert list(frame.traces) == moving and len(frame.data) == k + 2
+    names = [fig.data[i].name for i in moving[:k]]
+    assert names == [t.name for t in tracks]
+    cols = list(result.surface.columns)
+    for frame, index in ((fig.frames[0], 0), (fig.frames[-1], -1)):
+        heads = frame.data[k]
+        losses = frame.data[k + 1]
+        for j, t in enumerate(tracks):
+            expected = (
+                (t.params[index, cols[0]], t.loss[index]) if result.surface.kind == "curve" else t.params[index, cols]
+            )
+            np.testing.assert_allclose([_array(heads.x)[j], _array(heads.y)[j]], expected, rtol=1e-5, atol=1e-6)
+            assert _array(losses.x)[j] == t.time[index]
+            assert _array(losses.y)[j] == pytest.approx(max(t.loss[index], 1e-300), rel=1e-6)
+    last_path = fig.frames[-1].data[0]
+    np.testing.assert_allclose(_array(last_path.x)[-1], tracks[0].params[-1, cols[0]], rtol=1e-5, atol=1e-6)
+    assert len(fig.layout.updatemenus) == 1 and len(fig.layout.sliders[0].steps) == len(fig.frames)
+    if result.surface.kind == "grid":
+        assert len(fig.layout.images) == 1
+    assert fig.layout.yaxis2.type == "log"
+    assert _json_size(fig) < MAX_JSON
+
+
+def test_race_figure_stays_small_for_long_runs():
+    result = explore.race(_values(dataset="plane", epochs=5000), tuned=False)
+    assert result.shortened_from == 5000 and result.histories[0].steps == explore.RACE_MAX_STEPS
+    fig = charts.race_figure(result.surface, explore.race_tracks(result))
+    assert len(fig.frames) <= RACE_FRAMES
+    size = _json_size(fig)
+    assert size < MAX_JSON, f"{size:,} bytes"
+
+
+def test_noise_figure_lines_runs_up_by_epoch_with_bands_and_ghosts():
+    result = explore.batch_noise(_values(dataset="line", epochs=20, batch_size=4))
+    tracks, ghosts, bands = explore.noise_tracks(result)
+    assert [t.name for t in tracks] == ["batch size 1", "batch size 4", "full batch"]
+    assert len(ghosts) == 2 * (explore.NOISE_SEEDS - 1) and len(bands) == 2
+    fig = charts.race_figure(result.surface, tracks, time_title="epoch", bands=bands, ghosts=ghosts)
+    n = result.dataset.n
+    assert tracks[0].time[-1] == pytest.approx(20.0) and tracks[0].time[1] == pytest.approx(1 / n)
+    assert tracks[2].time[-1] == pytest.approx(20.0) and len(tracks[2].time) == 21
+    filled = [t for t in fig.data if t.fill == "tonexty"]
+    assert len(filled) == 2
+    group = result.groups[0]
+    np.testing.assert_allclose(_array(filled[0].y), np.maximum(group.high, 1e-300), rtol=1e-6)
+    # every frame puts each batch size at the same epoch (the full batch's last step at or before it)
+    k = len(tracks)
+    for frame in fig.frames[:: max(1, len(fig.frames) // 7)]:
+        epochs = _array(frame.data[k + 1].x)
+        assert epochs.max() - epochs.min() <= 1.0 + 1e-6
+    assert math.isclose(_array(fig.frames[-1].data[k + 1].x)[0], 20.0)
+    assert fig.layout.xaxis2.title.text == "epoch"
+    assert _json_size(fig) < MAX_JSON
+
+
+def test_race_figure_needs_a_run():
+    surface = engine.loss_surface(engine.make_dataset("line"))
+    with pytest.raises(ValueError, match="at least one run"):
+        charts.race_figure(surface, [])

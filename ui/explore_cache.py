@@ -1,0 +1,127 @@
+"""Cached results and figures of the Explorer pages, shared by every session (the ui/cache.py pattern).
+
+Each result is keyed by the few control values it depends on (ui.explore's key sets), so moving an unrelated
+slider reuses it, and by the fingerprint of the session's own data when the controls say "custom" (the data itself
+is passed unhashed); figures are cached apart from the results they draw, as JSON specs (charts.to_spec: cheap
+to copy out of the cache). Compute takes cache.TRAIN_LOCK.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+import charts
+import engine
+
+from . import custom, explore
+from .cache import TRAIN_LOCK, _key
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _sweep(key: tuple, data_id: str, _data) -> tuple[engine.Sweep, engine.Stability]:
+    with TRAIN_LOCK:
+        return explore.lr_sweep(dict(key), _data)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _sweep_figure(key: tuple, data_id: str, _data) -> str:
+    return charts.to_spec(charts.sweep_figure(*_sweep(key, data_id, _data)))
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _momentum_map(key: tuple, data_id: str, _data) -> engine.MomentumMap:
+    with TRAIN_LOCK:
+        return explore.momentum_map(dict(key), _data)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _momentum_figure(key: tuple, data_id: str, _data) -> str:
+    return charts.to_spec(charts.momentum_map_figure(_momentum_map(key, data_id, _data)))
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _race(key: tuple, tuned: bool, data_id: str, _data) -> explore.RaceResult:
+    with TRAIN_LOCK:
+        return explore.race(dict(key), tuned, _data)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _race_figure(key: tuple, tuned: bool, data_id: str, _data) -> str:
+    result = _race(key, tuned, data_id, _data)
+    return charts.to_spec(charts.race_figure(result.surface, explore.race_tracks(result)))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _scaling(dataset: str, probe_lr: float, data_id: str, _data) -> list[engine.ScalingCase]:
+    with TRAIN_LOCK:
+        return explore.scaling(dataset, probe_lr, _data)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _scaling_figure(dataset: str, probe_lr: float, data_id: str, _data) -> str:
+    return charts.to_spec(charts.scaling_figure(_scaling(dataset, probe_lr, data_id, _data)))
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _noise(key: tuple, data_id: str, _data) -> explore.NoiseResult:
+    with TRAIN_LOCK:
+        return explore.batch_noise(dict(key), _data)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _noise_figure(key: tuple, data_id: str, _data) -> str:
+    result = _noise(key, data_id, _data)
+    tracks, ghosts, bands = explore.noise_tracks(result)
+    return charts.to_spec(charts.race_figure(result.surface, tracks, time_title="epoch", bands=bands, ghosts=ghosts))
+
+
+def _args(values: dict, keys: frozenset) -> tuple:
+    """(cache key, data fingerprint, the session's data or None) for these values."""
+    data = custom.for_values(values)
+    return _key(explore.subset(values, keys)), custom.fingerprint(data), data
+
+
+def lr_sweep(values: dict) -> tuple[engine.Sweep, engine.Stability]:
+    """The learning-rate sweep for the current data (ValueError for data it cannot run on)."""
+    return _sweep(*_args(values, explore.SWEEP_KEYS))
+
+
+def sweep_figure(values: dict) -> go.Figure:
+    return charts.from_spec(_sweep_figure(*_args(values, explore.SWEEP_KEYS)))
+
+
+def momentum_map(values: dict) -> engine.MomentumMap:
+    return _momentum_map(*_args(values, explore.DATA_KEYS))
+
+
+def momentum_figure(values: dict) -> go.Figure:
+    return charts.from_spec(_momentum_figure(*_args(values, explore.DATA_KEYS)))
+
+
+def race(values: dict, tuned: bool) -> explore.RaceResult:
+    key, data_id, data = _args(values, explore.SWEEP_KEYS)
+    return _race(key, tuned, data_id, data)
+
+
+def race_figure(values: dict, tuned: bool) -> go.Figure:
+    key, data_id, data = _args(values, explore.SWEEP_KEYS)
+    return charts.from_spec(_race_figure(key, tuned, data_id, data))
+
+
+def scaling(dataset: str, probe_lr: float) -> list[engine.ScalingCase]:
+    data = custom.for_values({"dataset": dataset})
+    return _scaling(dataset, float(probe_lr), custom.fingerprint(data), data)
+
+
+def scaling_figure(dataset: str, probe_lr: float) -> go.Figure:
+    data = custom.for_values({"dataset": dataset})
+    return charts.from_spec(_scaling_figure(dataset, float(probe_lr), custom.fingerprint(data), data))
+
+
+def batch_noise(values: dict) -> explore.NoiseResult:
+    return _noise(*_args(values, explore.NOISE_KEYS))
+
+
+def noise_figure(values: dict) -> go.Figure:
+    return charts.from_spec(_noise_figure(*_args(values, explore.NOISE_KEYS)))
