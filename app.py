@@ -27,18 +27,18 @@ warm_up()
 
 PAGES = {
     "Learn": [
-        st.Page("pages/playground.py", title="Playground", icon="🎛️", default=True, url_path="playground"),
-        st.Page("pages/lab.py", title="Step by step", icon="👣", url_path="step-by-step"),
-        st.Page("pages/your_data.py", title="Your data", icon="📄", url_path="your-data"),
+        st.Page("views/playground.py", title="Playground", icon="🎛️", default=True, url_path="playground"),
+        st.Page("views/lab.py", title="Step by step", icon="👣", url_path="step-by-step"),
+        st.Page("views/your_data.py", title="Your data", icon="📄", url_path="your-data"),
     ],
     "Teach": [
-        st.Page("pages/teacher.py", title="Lesson link", icon="🧑‍🏫", url_path="lesson-link"),
+        st.Page("views/teacher.py", title="Lesson link", icon="🧑‍🏫", url_path="lesson-link"),
     ],
     "Explore": [
-        st.Page("pages/explore_lr.py", title="Learning rate & momentum", icon="📈", url_path="learning-rate"),
-        st.Page("pages/race.py", title="Optimizer race", icon="🏁", url_path="optimizer-race"),
-        st.Page("pages/scaling.py", title="Feature scaling", icon="📏", url_path="feature-scaling"),
-        st.Page("pages/batch_noise.py", title="Mini-batch noise", icon="🎲", url_path="mini-batch-noise"),
+        st.Page("views/explore_lr.py", title="Learning rate & momentum", icon="📈", url_path="learning-rate"),
+        st.Page("views/race.py", title="Optimizer race", icon="🏁", url_path="optimizer-race"),
+        st.Page("views/scaling.py", title="Feature scaling", icon="📏", url_path="feature-scaling"),
+        st.Page("views/batch_noise.py", title="Mini-batch noise", icon="🎲", url_path="mini-batch-noise"),
     ],
 }
 st.navigation(PAGES).run()

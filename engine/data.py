@@ -90,8 +90,10 @@ def _as_float_array(values, what: str) -> np.ndarray:
 
 def dataset_from_arrays(x, y, name: str = "custom", feature_names=None, target_name: str = "y") -> Dataset:
     """Build a Dataset from array-likes; x is (n,) or (n, d) with d in {1, 2}, y is (n,)."""
-    x = _as_float_array(x, "x")
-    y = _as_float_array(y, "y").reshape(-1) if np.ndim(y) > 1 else _as_float_array(y, "y")
+    # fresh C-ordered copies: a pandas column selection can be a view with negative strides (even along a length-1
+    # axis, which numpy calls contiguous anyway), and torch refuses negative strides
+    x = np.array(_as_float_array(x, "x"), order="C", copy=True)
+    y = np.array(_as_float_array(y, "y").reshape(-1), order="C", copy=True)
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2:

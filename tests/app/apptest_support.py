@@ -24,6 +24,15 @@ def open_app(**query) -> AppTest:
     return at.run()
 
 
+def open_page(page: str, **query) -> AppTest:
+    """app.py with these URL query values, switched to another page (e.g. "views/lab.py") and run.
+
+    AppTest's switch_page needs one run of the router first (on its default page, the playground), as a learner who
+    opens the app and then picks a page in the sidebar; the controls keep the values of the link on the way.
+    """
+    return open_app(**query).switch_page(page).run()
+
+
 def chart_spec(at: AppTest, index: int = 0) -> dict:
     """The figure JSON of the page's index-th Plotly chart."""
     return json.loads(at.get("plotly_chart")[index].proto.spec)

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 import engine
 from ui import controls, explore
 
-PAGES = Path(__file__).resolve().parents[2] / "pages"
+PAGES = Path(__file__).resolve().parents[2] / "views"
 THERMOMETER_X = np.array([35.7, 55.9, 58.2, 81.9, 56.3, 48.9, 33.9, 21.8, 48.4, 60.4, 68.4])
 
 
@@ -54,11 +54,11 @@ def _condition(x: np.ndarray) -> float:
 def test_pages_are_registered_under_explore_and_the_router_runs_them():
     source = (PAGES.parent / "app.py").read_text()
     assert '"Learn": [' in source and '"Explore": [' in source
-    assert source.index('"Explore"') > source.index("pages/playground.py")
+    assert source.index('"Explore"') > source.index("views/playground.py")
     for name in ("explore_lr.py", "race.py", "scaling.py", "batch_noise.py"):
-        assert f'"pages/{name}"' in source[source.index('"Explore"') :]
+        assert f'"views/{name}"' in source[source.index('"Explore"') :]
     at = AppTest.from_file(str(APP), default_timeout=120).run()
-    at.switch_page("pages/race.py").run()
+    at.switch_page("views/race.py").run()
     assert_no_exception(at)
     assert at.title[0].value == "Optimizer race"
 

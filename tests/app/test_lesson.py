@@ -43,7 +43,7 @@ def test_challenge_is_announced_and_checked_with_the_run():
 
 def test_teacher_page_builds_a_link_that_reproduces_the_settings():
     at = _open(lr=0.03, dataset="lab")
-    at.switch_page("pages/teacher.py").run()
+    at.switch_page("views/teacher.py").run()
     assert not at.exception
     at.multiselect[0].set_value(["momentum"]).run()
     url = at.code[0].value

@@ -5,6 +5,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import Page
@@ -64,3 +71,60 @@ def shot(page: Page, name: str) -> Path:
     path = SCREENSHOT_DIR / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+PAGE_NOT_FOUND = "Page not found"
+
+
+def close_page_not_found(page: Page) -> bool:
+    """Close Streamlit's "Page not found" dialog if it is open; True when it was.
+
+    A server's first session that opens a page by its address can get it (see tests/e2e/test_lab.py, the first-session
+    test): the page under it is drawn but inert until the dialog is closed.
+    """
+    dialog = page.get_by_role("dialog").filter(has_text=PAGE_NOT_FOUND)
+    if not dialog.count():
+        return False
+    dialog.get_by_role("button", name="Close").click()
+    dialog.wait_for(state="detached")
+    return True
+
+
+@contextmanager
+def streamlit_server(timeout_s: float = 90.0) -> Iterator[str]:
+    """A second, fresh `streamlit run` of the app on a free port (for what only a new server process shows)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(app_path()),
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the second Streamlit server exited with code {proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the second Streamlit server did not answer within {timeout_s:.0f} s")
+            time.sleep(0.25)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)

@@ -39,7 +39,7 @@ PATHS = url_paths()
 
 @pytest.fixture(scope="module", autouse=True)
 def _root_first(app_server: str, browser) -> None:
-    """Open the app's root once before the deep links. A fresh server knows only the pages/ folder until app.py has
+    """Open the app's root once before the deep links. A fresh server knows only the views/ folder until app.py has
     run (and called st.navigation) once: its first visitor on a deep link gets a "Page not found" dialog over the
     page, or for /playground the page without app.py around it. These tests are about the pages, not that."""
     page = browser.new_page()
@@ -80,7 +80,7 @@ def open_page(page: Page, base: str, file: str, query: str = "", charts: int = 1
 
 
 def test_the_explore_section_lists_the_four_pages(page: Page, app_server: str) -> None:
-    open_page(page, app_server, "pages/explore_lr.py", charts=2)
+    open_page(page, app_server, "views/explore_lr.py", charts=2)
     nav = page.get_by_test_id("stSidebarNav")
     expect(nav).to_contain_text("Explore")
     for title in ("Learning rate & momentum", "Optimizer race", "Feature scaling", "Mini-batch noise"):
@@ -88,7 +88,7 @@ def test_the_explore_section_lists_the_four_pages(page: Page, app_server: str) -
 
 
 def test_learning_rate_page(page: Page, app_server: str) -> None:
-    chart = open_page(page, app_server, "pages/explore_lr.py", charts=2, title="Which learning rate? Which momentum?")
+    chart = open_page(page, app_server, "views/explore_lr.py", charts=2, title="Which learning rate? Which momentum?")
     expect(chart.nth(0)).to_contain_text("limit 2/λmax")
     expect(chart.nth(1)).to_contain_text("Theory: heavy-ball momentum")
     expect(chart.nth(1).locator(".hm image").first).to_be_attached()
@@ -105,7 +105,7 @@ def test_learning_rate_page(page: Page, app_server: str) -> None:
 
 
 def test_learning_rate_page_thermometer_and_its_link_to_the_playground(page: Page, app_server: str) -> None:
-    open_page(page, app_server, "pages/explore_lr.py", "?dataset=thermometer", charts=2)
+    open_page(page, app_server, "views/explore_lr.py", "?dataset=thermometer", charts=2)
     shot(page, "explore_lr_thermometer")
     link = page.get_by_test_id("stLinkButton").filter(has_text="Watch lr =").first.locator("a")
     href = link.get_attribute("href") or ""
@@ -122,7 +122,7 @@ def test_learning_rate_page_thermometer_and_its_link_to_the_playground(page: Pag
 
 
 def test_race_page_plays(page: Page, app_server: str) -> None:
-    chart = open_page(page, app_server, "pages/race.py", title="Optimizer race")
+    chart = open_page(page, app_server, "views/race.py", title="Optimizer race")
     expect(chart).to_contain_text("Adam (lr")
     expect(page.get_by_test_id("stDataFrame")).to_be_visible()
     shot(page, "explore_race_default")
@@ -134,7 +134,7 @@ def test_race_page_plays(page: Page, app_server: str) -> None:
 
 
 def test_race_page_tuned_on_two_features(page: Page, app_server: str) -> None:
-    open_page(page, app_server, "pages/race.py", "?dataset=plane")
+    open_page(page, app_server, "views/race.py", "?dataset=plane")
     table = page.get_by_test_id("stDataFrame")
     page.get_by_text("tuned", exact=True).click()
     expect(page.get_by_text(re.compile(r"^Tuned: each optimizer tried 9"))).to_be_visible()
@@ -145,14 +145,14 @@ def test_race_page_tuned_on_two_features(page: Page, app_server: str) -> None:
 
 
 def test_scaling_page(page: Page, app_server: str) -> None:
-    open_page(page, app_server, "pages/scaling.py", title="Why scale the inputs?")
+    open_page(page, app_server, "views/scaling.py", title="Why scale the inputs?")
     expect(page.get_by_text(re.compile(r"the loss blew up at step \d+"))).to_be_visible()
     expect(page.get_by_test_id("stMetric").filter(has_text="Condition number")).to_have_count(3)
     shot(page, "explore_scaling_default")
 
 
 def test_scaling_page_lab_data(page: Page, app_server: str) -> None:
-    open_page(page, app_server, "pages/scaling.py")
+    open_page(page, app_server, "views/scaling.py")
     page.get_by_role("combobox", name="Data").click()
     page.get_by_role("option", name=re.compile(r"^Lab: y = 3x \+ 2")).click()
     expect(page.get_by_role("combobox", name="Data")).to_have_value(re.compile(r"^Lab"))
@@ -163,12 +163,12 @@ def test_scaling_page_lab_data(page: Page, app_server: str) -> None:
 
 
 def test_batch_noise_page(page: Page, app_server: str) -> None:
-    chart = open_page(page, app_server, "pages/batch_noise.py", title="Mini-batch noise")
+    chart = open_page(page, app_server, "views/batch_noise.py", title="Mini-batch noise")
     expect(chart).to_contain_text("range over 5 seeds")
     shot(page, "explore_noise_default")
 
 
 def test_batch_noise_page_diverging(page: Page, app_server: str) -> None:
-    open_page(page, app_server, "pages/batch_noise.py", "?dataset=thermometer&lr=0.1")
+    open_page(page, app_server, "views/batch_noise.py", "?dataset=thermometer&lr=0.1")
     expect(page.get_by_text(re.compile(r"diverged")).first).to_be_visible()
     shot(page, "explore_noise_thermometer")

@@ -11,8 +11,16 @@ from ui import lab
 
 def _trainer(method="optimizer", momentum=0.0, nesterov=False, batch_size=None, zero_grad=True, ds=None, steps=3):
     ds = ds or engine.make_dataset("line", n=12, noise=0.5, seed=3)
-    cfg = engine.TrainConfig(method=method, lr=0.05, momentum=momentum, nesterov=nesterov, epochs=20,
-                             batch_size=batch_size, init=(-1.0, -2.0), zero_grad=zero_grad)
+    cfg = engine.TrainConfig(
+        method=method,
+        lr=0.05,
+        momentum=momentum,
+        nesterov=nesterov,
+        epochs=20,
+        batch_size=batch_size,
+        init=(-1.0, -2.0),
+        zero_grad=zero_grad,
+    )
     t = engine.Trainer(ds, cfg)
     t.run(steps)
     return t

@@ -119,5 +119,5 @@ if custom.current() is not None and values["dataset"] == "custom":
         f"({custom.current().n} rows) in this session."
     )
     links = st.columns(3)
-    links[0].page_link("pages/playground.py", label="Open the playground", icon="🎛️")
-    links[1].page_link("pages/lab.py", label="Step through it", icon="👣")
+    links[0].page_link("views/playground.py", label="Open the playground", icon="🎛️")
+    links[1].page_link("views/lab.py", label="Step through it", icon="👣")
