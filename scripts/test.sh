@@ -15,6 +15,9 @@ python -m pip install --quiet --progress-bar off -r requirements-dev.txt
 echo "[test] making a Chromium available for the browser tests ..."
 bash scripts/install_browser.sh
 
+echo "[test] making nginx available for the classroom set-up test (tests/load) ..."
+bash scripts/install_nginx.sh
+
 echo "[test] running pytest ..."
 rc=0
 python -m pytest "$@" || rc=$?

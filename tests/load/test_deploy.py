@@ -1,0 +1,132 @@
+"""The classroom set-up under load, and a server restart (slow: they start real servers).
+
+- deploy/start.sh with two processes behind nginx; five simulated students for 20 s through nginx: no errors,
+  every interaction took effect, and every student stayed on one process (sticky cookie).
+- One server, a session opened from a link; the server is killed and started again; the same link shows the same
+  numbers (the URL holds the run).
+
+Nothing is skipped: without nginx, scripts/install_nginx.sh is run, and if that cannot install it the test fails
+and says how to install it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bench import loadlib
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def nginx() -> str:
+    """nginx's path; installed with scripts/install_nginx.sh when missing."""
+    found = loadlib.nginx_available()
+    if found:
+        return found
+    run = subprocess.run(
+        ["bash", str(REPO_ROOT / "scripts" / "install_nginx.sh")], capture_output=True, text=True, timeout=600
+    )
+    found = loadlib.nginx_available()
+    if not found:
+        pytest.fail(
+            "nginx is needed for the classroom set-up test and could not be installed.\n"
+            "Install it (Debian: `sudo apt-get install nginx`, or `bash scripts/install_nginx.sh`) and run again.\n"
+            f"--- scripts/install_nginx.sh ---\n{run.stdout}\n{run.stderr}"
+        )
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(420)
+def test_nginx_set_up_serves_five_students_without_errors(nginx, tmp_path):
+    proxy = loadlib.ProxySetup(processes=2, run_dir=tmp_path / "deploy")
+    try:
+        proxy.start(timeout=240)
+        ports = proxy.backend_ports()
+        assert len(ports) == 2 and len(proxy.backend_pids()) == 2
+        report = asyncio.run(
+            loadlib.run_load(
+                [proxy.url],
+                "playground",
+                students=5,
+                duration=20,
+                server_pids=proxy.backend_pids(),
+                warm_urls=[f"http://127.0.0.1:{p}" for p in ports],
+                timeout=90,
+                settle=1,
+                processes=2,
+                label="nginx x2",
+            )
+        )
+        log = (tmp_path / "deploy" / "nginx-access.log").read_text()
+    except BaseException:
+        print(proxy.log_tail())
+        raise
+    finally:
+        proxy.stop()
+
+    print(loadlib.TABLE_HEADER)
+    print(loadlib.table_row(report))
+    assert report.errors == []
+    assert report.not_applied == []
+    inter = report.interactions
+    assert len(inter) >= 5 * 2, f"only {len(inter)} interactions in 20 s"
+    assert all(i.applied for i in inter)
+    assert all(log.load_latency is not None for log in report.logs), "a student never loaded the page"
+    # Sticky: every request that carried a route cookie went to one process per cookie.
+    upstreams = collections.defaultdict(set)
+    for line in log.splitlines():
+        found = re.search(r" route=(\S+) upstream=(.*)$", line)
+        if found and found[1] != "-":
+            upstreams[found[1]].add(found[2])
+    assert len(upstreams) >= 5, f"expected a route cookie per student; log:\n{log[-2000:]}"
+    assert all(len(u) == 1 for u in upstreams.values()), dict(upstreams)
+    # Everything was stopped.
+    assert not list((tmp_path / "deploy").glob("*.pid"))
+    assert all(loadlib.proc_rss_bytes(pid) == 0 for pid in proxy.backend_pids())
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_a_restarted_server_shows_the_same_run_for_the_same_link(tmp_path):
+    query = "lr=0.05&momentum=0.5&epochs=100&seed=4242"
+    server = loadlib.StreamlitServer(REPO_ROOT / "app.py", loadlib.free_port(), tmp_path / "server.log")
+
+    async def open_link(previous_session: str | None = None) -> tuple[loadlib.RunResult, str | None]:
+        session = loadlib.Session(server.url)
+        try:
+            await session.open(timeout=60, previous_session_id=previous_session)
+            result = await session.run(query_string=query, timeout=120)
+            return result, session.session_id
+        finally:
+            await session.close()
+
+    try:
+        server.start()
+        server.wait_healthy(timeout=180)
+        before, session_id = asyncio.run(open_link())
+        assert before.ok, before.exceptions
+        server.kill()  # a crash, not a clean shutdown
+        server.start()
+        server.wait_healthy(timeout=180)
+        # The browser reconnects with its old session id; the new process does not know it and starts afresh.
+        after, _ = asyncio.run(open_link(session_id))
+        assert after.ok, after.exceptions
+    except BaseException:
+        print(server.log_tail())
+        raise
+    finally:
+        server.stop()
+
+    assert set(before.metrics) >= {"Steps", "Final loss", "Best possible loss", "R²"}
+    assert after.metrics == before.metrics
+    params = [t for t in before.texts if t.startswith("Parameters now")]
+    assert params and params == [t for t in after.texts if t.startswith("Parameters now")]
+    assert after.query_string == before.query_string and "lr=0.05" in before.query_string

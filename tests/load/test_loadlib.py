@@ -1,0 +1,308 @@
+"""The load tool's own logic (bench/loadlib.py): statistics, cookies, HTTP, the messages it builds and parses
+(real Streamlit protos), widget discovery and widget states from a recorded Chromium session, the message cache."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import math
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.elements.lib.options_selector_utils import create_mappings
+from streamlit.elements.widgets.select_slider import SelectSliderSerde
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.Element_pb2 import Element
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.NumberInput_pb2 import NumberInput
+from streamlit.proto.Slider_pb2 import Slider
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+from bench import loadlib
+from ui.controls import LR_GRID
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def recorded_first_run() -> list[bytes]:
+    """Every frame Chromium received for its first run of the playground (figure specs emptied)."""
+    return [base64.b64decode(line) for line in (DATA / "chromium_first_run.b64").read_text().split()]
+
+
+def recorded_rerun() -> BackMsg:
+    """The rerun Chromium sent after one ArrowRight on the learning-rate slider of that page."""
+    msg = BackMsg()
+    msg.ParseFromString(base64.b64decode((DATA / "chromium_rerun.b64").read_text().strip()))
+    return msg
+
+
+def replay_first_run(session: loadlib.Session) -> loadlib.RunResult:
+    result = loadlib.RunResult()
+    for raw in recorded_first_run():
+        session.receive(result, raw)
+    session.finish(result)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------- statistics
+
+
+@pytest.mark.parametrize("q", [0, 1, 25, 50, 90, 95, 99, 100])
+@pytest.mark.parametrize("n", [1, 2, 7, 100])
+def test_percentile_matches_numpy(q, n):
+    values = np.random.default_rng(n).exponential(size=n).tolist()
+    assert loadlib.percentile(values, q) == pytest.approx(float(np.percentile(values, q)), rel=1e-12)
+
+
+def test_percentile_of_known_values():
+    assert loadlib.percentile([1, 2, 3, 4], 50) == 2.5
+    assert loadlib.percentile([4, 1, 3, 2], 100) == 4  # order of the input does not matter
+    assert loadlib.percentile(range(1, 101), 95) == pytest.approx(95.05)
+    assert math.isnan(loadlib.percentile([], 50))
+    with pytest.raises(ValueError, match="outside 0 to 100"):
+        loadlib.percentile([1], 101)
+
+
+def test_summarize():
+    s = loadlib.summarize([0.1, 0.2, 0.3, 0.4])
+    assert s["n"] == 4 and s["max"] == 0.4 and s["mean"] == pytest.approx(0.25) and s["p50"] == pytest.approx(0.25)
+    assert math.isnan(loadlib.summarize([])["p95"])
+
+
+# ---------------------------------------------------------------------------------------------------- cookies, HTTP
+
+
+def test_parse_set_cookie_of_streamlit_and_nginx():
+    streamlit = "_streamlit_xsrf=2|6ae4ce4b|d4d52032c7ea142a01b576b74ed9f3f8|1795320094; Path=/; SameSite=Lax"
+    token = "2|6ae4ce4b|d4d52032c7ea142a01b576b74ed9f3f8|1795320094"
+    assert loadlib.parse_set_cookie(streamlit) == ("_streamlit_xsrf", token)
+    nginx = "playground_route=11e3c12d215390172860beebb72711d6; Path=/; HttpOnly; SameSite=Lax"
+    assert loadlib.parse_set_cookie(nginx) == ("playground_route", "11e3c12d215390172860beebb72711d6")
+    assert loadlib.parse_set_cookie('a="quoted value"') == ("a", "quoted value")
+    assert loadlib.parse_set_cookie("no-equals-sign") is None
+    response = loadlib.HttpResponse(200, [("set-cookie", streamlit), ("Set-Cookie", nginx), ("X", "y")], b"ok")
+    assert set(response.cookies()) == {"_streamlit_xsrf", "playground_route"}
+    assert loadlib.cookie_header({"a": "1", "b": "2"}) == "a=1; b=2"
+
+
+def test_http_get_reads_headers_cookies_and_a_chunked_body():
+    async def scenario():
+        seen = {}
+
+        async def handle(reader, writer):
+            seen["request"] = (await reader.readuntil(b"\r\n\r\n")).decode()
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nSet-Cookie: k=v; Path=/\r\n\r\n"
+                b"2\r\nok\r\n3\r\n!!!\r\n0\r\n\r\n"
+            )
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            response = await loadlib.http_get(f"http://127.0.0.1:{port}/_stcore/health", {"c": "1"}, timeout=10)
+        finally:
+            server.close()
+            await server.wait_closed()
+        return response, seen["request"]
+
+    response, request = asyncio.run(scenario())
+    assert response.status == 200 and response.body == b"ok!!!" and response.cookies() == {"k": "v"}
+    assert request.startswith("GET /_stcore/health HTTP/1.1\r\n") and "Cookie: c=1\r\n" in request
+
+
+def test_http_get_refuses_other_schemes():
+    with pytest.raises(ValueError, match="only http"):
+        asyncio.run(loadlib.http_get("https://example.org/"))
+
+
+# ---------------------------------------------------------------------------------------------------- messages
+
+
+def test_build_rerun_round_trips_through_streamlit_protos():
+    states = [loadlib.select_slider_state("lr-id", "0.15"), loadlib.slider_state("m-id", 0.35)]
+    data = loadlib.build_rerun("lr=0.1&seed=3", states, "pagehash", ["h1", "h2"], "http://127.0.0.1:1/")
+    msg = BackMsg()
+    msg.ParseFromString(data)
+    assert msg.WhichOneof("type") == "rerun_script"
+    state = msg.rerun_script
+    assert state.query_string == "lr=0.1&seed=3" and state.page_script_hash == "pagehash"
+    assert list(state.cached_message_hashes) == ["h1", "h2"]
+    assert state.context_info.url == "http://127.0.0.1:1/" and state.context_info.locale == "en-US"
+    widgets = {w.id: w for w in state.widget_states.widgets}
+    assert widgets["lr-id"].WhichOneof("value") == "string_array_value"
+    assert list(widgets["lr-id"].string_array_value.data) == ["0.15"]
+    assert list(widgets["m-id"].double_array_value.data) == [0.35]
+
+
+def test_streamlit_decodes_the_select_slider_value_the_tool_sends():
+    """Streamlit 1.67's select_slider takes the formatted option text (value-based), not an index."""
+    fmt = lambda v: f"{v:g}"  # noqa: E731 (the playground's format_func)
+    _, mapping = create_mappings(LR_GRID, fmt)
+    serde = SelectSliderSerde(LR_GRID, formatted_option_to_index=mapping, default_indices=[0], format_func=fmt)
+    for lr in (0.001, 0.15, 0.7, 10.0):
+        state = loadlib.select_slider_state("id", fmt(lr))
+        assert serde.deserialize(list(state.string_array_value.data)) == lr
+        assert serde.serialize(lr) == list(state.string_array_value.data)
+
+
+def _element(kind: str, **fields) -> Element:
+    element = Element()
+    getattr(element, kind).MergeFrom(type(getattr(element, kind))(**fields))
+    return element
+
+
+def test_widget_states_of_each_widget_kind():
+    select = _element("slider", id="a", label="L", type=Slider.SELECT_SLIDER, options=["1", "2", "3"], default=[0])
+    assert list(loadlib.widget_state_of(select).string_array_value.data) == ["1"]
+    select.slider.raw_value.append("3")
+    assert list(loadlib.widget_state_of(select).string_array_value.data) == ["3"]
+    numeric = _element("slider", id="b", label="M", type=Slider.SLIDER, data_type=Slider.FLOAT, default=[0.0])
+    assert list(loadlib.widget_state_of(numeric).double_array_value.data) == [0.0]
+    numeric.slider.value.append(0.8)
+    assert list(loadlib.widget_state_of(numeric).double_array_value.data) == [0.8]
+    box = _element("checkbox", id="c", label="N", default=True)
+    assert loadlib.widget_state_of(box).bool_value is True
+    choice = _element("selectbox", id="d", label="O", options=["x", "y"], default=1)
+    assert loadlib.widget_state_of(choice).string_value == "y"
+    choice.selectbox.raw_value = "x"
+    assert loadlib.widget_state_of(choice).string_value == "x"
+    whole = _element("number_input", id="e", label="P", data_type=NumberInput.INT, default=3)
+    assert loadlib.widget_state_of(whole).int_value == 3
+    real = _element("number_input", id="f", label="Q", data_type=NumberInput.FLOAT, default=-1.0, value=2.5)
+    assert loadlib.widget_state_of(real).double_value == 2.5
+    assert loadlib.widget_state_of(_element("markdown", body="text")) is None
+    assert loadlib.widget_label(_element("button", id="g", label="Go")) == ("button", "g", "Go")
+    assert loadlib.widget_label(_element("markdown", body="text")) is None
+
+
+# ---------------------------------------------------------------------------------------------------- recorded session
+
+
+def test_widget_ids_and_page_found_in_the_recorded_first_run():
+    session = loadlib.Session("http://127.0.0.1:1")
+    result = replay_first_run(session)
+    assert result.ok and result.status == ForwardMsg.FINISHED_SUCCESSFULLY
+    lr_id, lr = result.widget("Learning rate")
+    m_id, momentum = result.widget("Momentum")
+    assert lr_id.endswith("-ctl_lr") and m_id.endswith("-ctl_momentum")
+    assert lr.slider.type == Slider.SELECT_SLIDER and "0.1" in lr.slider.options
+    assert momentum.slider.type == Slider.SLIDER
+    assert "Final loss" in result.metrics and float(result.metrics["Final loss"]) > 0
+    assert result.query_string.startswith("lr=0.001&seed=101&")  # the page wrote every control into the URL
+    assert result.page_script_hash == recorded_rerun().rerun_script.page_script_hash  # the page's, not app.py's
+    with pytest.raises(KeyError, match="seen:"):
+        result.widget("No such slider")
+
+
+def test_the_tool_builds_the_rerun_chromium_sent():
+    """Replay Chromium's first run into a tool session, make the same move, compare with Chromium's rerun."""
+    chromium = recorded_rerun().rerun_script
+    session = loadlib.Session("http://127.0.0.1:1")
+    result = replay_first_run(session)
+    lr_id, lr = result.widget("Learning rate")
+    moved = next(w for w in chromium.widget_states.widgets if w.id == lr_id)
+    tool = BackMsg()
+    tool.ParseFromString(session.begin([loadlib.select_slider_state(lr_id, moved.string_array_value.data[0])]))
+    ours = tool.rerun_script
+    assert ours.query_string == chromium.query_string
+    assert ours.page_script_hash == chromium.page_script_hash
+    assert sorted(ours.cached_message_hashes) == sorted(chromium.cached_message_hashes)
+
+    def states(client_state) -> dict[str, WidgetState]:
+        return {w.id: w for w in client_state.widget_states.widgets}
+
+    assert states(ours) == states(chromium)  # every widget, the same value field, the same value
+
+
+def test_playground_profile_moves_to_a_new_learning_rate_and_checks_the_caption():
+    session = loadlib.Session("http://127.0.0.1:1")
+    result = replay_first_run(session)
+    profile = loadlib.PlaygroundProfile()
+    profile.start(result)
+    rng = random.Random(1)
+    seen = set()
+    for turn in range(1, 7):
+        change = profile.next_change(result, rng, session.widgets)
+        lr_state = change.states[0]
+        new_lr = lr_state.string_array_value.data[0]
+        old_lr = session.widgets[lr_state.id].string_array_value.data[0]
+        assert new_lr != old_lr and 1e-3 <= float(new_lr) <= 1.0
+        assert new_lr in result.widget("Learning rate")[1].slider.options
+        assert f"Learning rate {old_lr} → {new_lr}" in change.expect
+        assert (len(change.states) == 2) == (turn % 3 == 0)  # every third move also moves the momentum
+        session.begin(change.states)  # the client now holds the new values
+        m_id = result.widget("Momentum")[0]
+        key = (new_lr, session.widgets[m_id].double_array_value.data[0])
+        assert key not in seen  # every move is a run this student has not computed
+        seen.add(key)
+    good = loadlib.RunResult(status=0, texts=[f"Changed since the previous run: {change.expect[0]}", "Final loss: 1"])
+    assert profile.check(loadlib.Change(change.states, change.expect[:2], "x"), good) is None
+    assert "not shown" in profile.check(change, loadlib.RunResult(status=0, texts=["Final loss: 1"]))
+
+
+def test_trivial_profile():
+    element = _element("slider", id="v", label="Value", type=Slider.SLIDER, data_type=Slider.INT, default=[0.0])
+    result = loadlib.RunResult(status=0, widgets={"Value": ("v", element)})
+    change = loadlib.TrivialProfile().next_change(result, random.Random(0))
+    new = int(change.states[0].double_array_value.data[0])
+    assert 0 < new <= 1000 and change.expect == [f"value = {new}"]
+
+
+# ---------------------------------------------------------------------------------------------------- cache, /proc
+
+
+def _cacheable(hash_: str) -> ForwardMsg:
+    msg = ForwardMsg(hash=hash_)
+    msg.metadata.cacheable = True
+    msg.delta.new_element.markdown.body = "big"
+    return msg
+
+
+def test_message_cache_resolves_references_and_forgets_unused_messages():
+    cache = loadlib.MessageCache(max_age=2)
+    cache.add(_cacheable("h1"))
+    cache.add(ForwardMsg(hash="small"))  # not cacheable: not kept
+    assert cache.hashes() == ["h1"]
+    ref = ForwardMsg(ref_hash="h1")
+    ref.metadata.delta_path[:] = [0, 4]
+    resolved = cache.resolve(ref)
+    assert resolved.delta.new_element.markdown.body == "big" and list(resolved.metadata.delta_path) == [0, 4]
+    assert cache.resolve(ForwardMsg(ref_hash="unknown")) is None
+    for _ in range(2):
+        cache.finished_run()
+    assert cache.hashes() == ["h1"]
+    cache.finished_run()
+    assert cache.hashes() == []
+
+
+def test_a_ref_hash_the_client_lacks_is_an_error():
+    session = loadlib.Session("http://127.0.0.1:1")
+    result = loadlib.RunResult()
+    session.receive(result, ForwardMsg(ref_hash="nope").SerializeToString())
+    assert result.errors and not result.ok
+
+
+def test_proc_readings_of_this_process():
+    assert loadlib.proc_rss_bytes(os.getpid()) > 10_000_000
+    assert loadlib.proc_cpu_seconds(os.getpid()) > 0
+    assert loadlib.proc_rss_bytes(2**22 + 12345) == 0  # no such process
+    sampler = loadlib.ProcSampler([os.getpid()])
+    assert sampler.sample().rss > 0 and len(sampler.samples) == 1
+
+
+def test_report_row_and_dict():
+    log = loadlib.StudentLog(
+        interactions=[loadlib.Interaction(0, 0.2, 0.01, 1000, True), loadlib.Interaction(0, 0.4, 0.01, 3000, False)],
+        load_latency=0.5,
+        not_applied=["x"],
+    )
+    report = loadlib.LoadReport("t", "trivial", 1, 1, 10.0, [log], rss_baseline=100e6, rss_peak=120e6, wall=10)
+    d = report.as_dict()
+    assert d["interactions"] == 2 and d["applied"] == 1 and d["errors"] == 0 and d["kb_per_interaction"] == 2.0
+    assert d["latency_s"]["p50"] == pytest.approx(0.3)
+    assert loadlib.table_row(report).split()[:4] == ["t", "1", "2", "0"]
