@@ -14,6 +14,7 @@ the playground: the tool works against any Streamlit app that shows the widgets 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import math
 import os
 import random
@@ -117,6 +118,17 @@ def parse_set_cookie(header: str) -> tuple[str, str] | None:
 
 def cookie_header(cookies: dict[str, str]) -> str:
     return "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+
+def run_coroutine(coro):
+    """asyncio.run, also from a thread whose event loop is already running (pytest-playwright's sync API leaves one
+    running in the main thread): then the coroutine runs in a fresh thread with its own loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 async def http_get(url: str, cookies: dict[str, str] | None = None, timeout: float = 30.0) -> HttpResponse:

@@ -99,11 +99,16 @@ TABLE_JS = """
 def _forward_table(page: Page, old: list[str] | None = None) -> list[str]:
     """The cells of the forward-pass table (the dataframe's accessible table, which mirrors its canvas); with `old`,
     first wait until they differ from it (the grid redraws a moment after the script run)."""
-    page.wait_for_function(
-        f"(old) => {{ const c = ({TABLE_JS})(); return c.length >= 4 * 5 && JSON.stringify(c) !== old; }}",
-        arg=json.dumps(old),
-    )
-    return page.evaluate(TABLE_JS)
+    for _ in range(40):  # until two reads a moment apart agree (the grid can show a transient state mid-redraw)
+        page.wait_for_function(
+            f"(old) => {{ const c = ({TABLE_JS})(); return c.length >= 4 * 5 && JSON.stringify(c) !== old; }}",
+            arg=json.dumps(old),
+        )
+        first = page.evaluate(TABLE_JS)
+        page.wait_for_timeout(300)
+        if page.evaluate(TABLE_JS) == first and first != old:
+            return first
+    raise AssertionError("the forward-pass table did not settle on new numbers")
 
 
 def _update(page: Page) -> np.ndarray:

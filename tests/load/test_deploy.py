@@ -11,7 +11,6 @@ and says how to install it.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import re
 import subprocess
@@ -51,7 +50,7 @@ def test_nginx_set_up_serves_five_students_without_errors(nginx, tmp_path):
         proxy.start(timeout=240)
         ports = proxy.backend_ports()
         assert len(ports) == 2 and len(proxy.backend_pids()) == 2
-        report = asyncio.run(
+        report = loadlib.run_coroutine(
             loadlib.run_load(
                 [proxy.url],
                 "playground",
@@ -111,13 +110,13 @@ def test_a_restarted_server_shows_the_same_run_for_the_same_link(tmp_path):
     try:
         server.start()
         server.wait_healthy(timeout=180)
-        before, session_id = asyncio.run(open_link())
+        before, session_id = loadlib.run_coroutine(open_link())
         assert before.ok, before.exceptions
         server.kill()  # a crash, not a clean shutdown
         server.start()
         server.wait_healthy(timeout=180)
         # The browser reconnects with its old session id; the new process does not know it and starts afresh.
-        after, _ = asyncio.run(open_link(session_id))
+        after, _ = loadlib.run_coroutine(open_link(session_id))
         assert after.ok, after.exceptions
     except BaseException:
         print(server.log_tail())

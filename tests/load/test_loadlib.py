@@ -110,14 +110,14 @@ def test_http_get_reads_headers_cookies_and_a_chunked_body():
             await server.wait_closed()
         return response, seen["request"]
 
-    response, request = asyncio.run(scenario())
+    response, request = loadlib.run_coroutine(scenario())
     assert response.status == 200 and response.body == b"ok!!!" and response.cookies() == {"k": "v"}
     assert request.startswith("GET /_stcore/health HTTP/1.1\r\n") and "Cookie: c=1\r\n" in request
 
 
 def test_http_get_refuses_other_schemes():
     with pytest.raises(ValueError, match="only http"):
-        asyncio.run(loadlib.http_get("https://example.org/"))
+        loadlib.run_coroutine(loadlib.http_get("https://example.org/"))
 
 
 # ---------------------------------------------------------------------------------------------------- messages
