@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import json
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -392,14 +391,24 @@ def test_a_wrong_starting_point_is_refused_in_plain_words():
         engine.export_script(engine.make_dataset("lab"), engine.TrainConfig(init=(1.0, 2.0, 3.0)))
 
 
-@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
 def test_the_exported_scripts_pass_ruff(exported):
     """What a student reads should pass a linter: no long lines, no unused names, no undefined ones."""
     folder = exported["folder"]
     with contextlib.suppress(FileNotFoundError):
         (folder / "driver.py").unlink()
     done = subprocess.run(
-        ["ruff", "check", "--isolated", "--line-length", "120", "--select", "E,F,W,B", str(folder)],
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--isolated",
+            "--line-length",
+            "120",
+            "--select",
+            "E,F,W,B",
+            str(folder),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
