@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
@@ -128,3 +128,34 @@ def streamlit_server(timeout_s: float = 90.0) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=15)
+
+
+EXCEPTION = '[data-testid="stException"]'
+PLAYWRIGHT_EXPECT_TIMEOUT_MS = 5_000  # Playwright's own default, restored after each test
+
+
+@contextmanager
+def guarded_page(page: Page, viewport: dict, no_dialogs: bool = False) -> Iterator[list[str]]:
+    """A test's page: a tall viewport and generous timeouts (a shared 2-core machine: reruns can take seconds); at
+    the end, neither an st.exception box nor an uncaught browser error (nor, with no_dialogs, a browser dialog).
+    Yields the list of dialogs the page opened (each is dismissed)."""
+    page.set_viewport_size(viewport)
+    page.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
+    errors: list[str] = []
+    dialogs: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    if no_dialogs:
+
+        def on_dialog(dialog) -> None:
+            dialogs.append(f"{dialog.type}: {dialog.message}")
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+    try:
+        yield dialogs
+        expect(page.locator(EXCEPTION)).to_have_count(0)
+        assert not errors, f"uncaught errors in the page: {errors}"
+        assert not dialogs, f"the page opened a browser dialog: {dialogs}"
+    finally:
+        expect.set_options(timeout=PLAYWRIGHT_EXPECT_TIMEOUT_MS)

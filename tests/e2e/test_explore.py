@@ -14,12 +14,10 @@ from urllib.parse import urljoin
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from .helpers import DEFAULT_TIMEOUT_MS, REPO_ROOT, shot, wait_idle
+from .helpers import DEFAULT_TIMEOUT_MS, REPO_ROOT, guarded_page, shot, wait_idle
 
 CHART = '[data-testid="stPlotlyChart"]'
-EXCEPTION = '[data-testid="stException"]'
 SLIDER_CURRENT = ".slider-container .slider-group > text"
-PLAYWRIGHT_EXPECT_TIMEOUT_MS = 5_000
 VIEWPORT = {"width": 1400, "height": 2300}  # Streamlit scrolls inside the page: tall enough for all of it
 
 
@@ -51,17 +49,8 @@ def _root_first(app_server: str, browser) -> None:
 @pytest.fixture(autouse=True)
 def _no_exceptions(page: Page) -> Iterator[None]:
     """Every test: a tall viewport, and neither an st.exception box nor an uncaught browser error at the end."""
-    page.set_viewport_size(VIEWPORT)
-    page.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    expect.set_options(timeout=DEFAULT_TIMEOUT_MS)  # a shared 2-core machine: reruns can take seconds
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
+    with guarded_page(page, VIEWPORT):
         yield
-        expect(page.locator(EXCEPTION)).to_have_count(0)
-        assert not errors, f"uncaught errors in the page: {errors}"
-    finally:
-        expect.set_options(timeout=PLAYWRIGHT_EXPECT_TIMEOUT_MS)
 
 
 def open_page(page: Page, base: str, file: str, query: str = "", charts: int = 1, title: str = "") -> Locator:

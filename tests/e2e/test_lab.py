@@ -16,11 +16,16 @@ from playwright.sync_api import Page, expect
 
 import engine
 
-from .helpers import DEFAULT_TIMEOUT_MS, PAGE_NOT_FOUND, close_page_not_found, shot, streamlit_server, wait_idle
+from .helpers import (
+    PAGE_NOT_FOUND,
+    close_page_not_found,
+    guarded_page,
+    shot,
+    streamlit_server,
+    wait_idle,
+)
 
 CHART = '[data-testid="stPlotlyChart"]'
-EXCEPTION = '[data-testid="stException"]'
-PLAYWRIGHT_EXPECT_TIMEOUT_MS = 5_000
 VIEWPORT = {"width": 1400, "height": 1700}
 UPDATE_LINE = re.compile(r"^(\w+) ← (\S+) − (\S+) × (\S+) = (\S+)$")
 
@@ -40,17 +45,8 @@ FIGURE_JS = """
 @pytest.fixture(autouse=True)
 def _no_exceptions(page: Page) -> Iterator[None]:
     """Every test: a tall viewport, and neither an st.exception box nor an uncaught browser error at the end."""
-    page.set_viewport_size(VIEWPORT)
-    page.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
+    with guarded_page(page, VIEWPORT):
         yield
-        expect(page.locator(EXCEPTION)).to_have_count(0)
-        assert not errors, f"uncaught errors in the page: {errors}"
-    finally:
-        expect.set_options(timeout=PLAYWRIGHT_EXPECT_TIMEOUT_MS)
 
 
 def _numpy_run(steps: int, zero_grad: bool = True) -> tuple[np.ndarray, np.ndarray]:

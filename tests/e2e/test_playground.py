@@ -15,14 +15,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from .helpers import DEFAULT_TIMEOUT_MS, shot, wait_idle
+from .helpers import guarded_page, shot, wait_idle
 
 CHART = '[data-testid="stPlotlyChart"]'
-EXCEPTION = '[data-testid="stException"]'
 # Plotly's step slider: the current-value text is the group's own <text>; each step's label sits in .slider-labels.
 SLIDER_CURRENT = ".slider-container .slider-group > text"
 SLIDER_STEP_LABELS = ".slider-container .slider-labels text"
-PLAYWRIGHT_EXPECT_TIMEOUT_MS = 5_000  # Playwright's own default, restored after each test
 VIEWPORT = {"width": 1400, "height": 1700}  # tall enough that a screenshot shows the whole figure
 
 # Every step label of every chart on the page, one string per chart node: a fingerprint of the figure's data.
@@ -35,17 +33,8 @@ CHART_FINGERPRINTS_JS = """
 @pytest.fixture(autouse=True)
 def _no_exceptions(page: Page) -> Iterator[None]:
     """Every test: a tall viewport, and neither an st.exception box nor an uncaught browser error at the end."""
-    page.set_viewport_size(VIEWPORT)
-    page.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    expect.set_options(timeout=DEFAULT_TIMEOUT_MS)  # a shared 2-core machine: reruns can take seconds
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
+    with guarded_page(page, VIEWPORT):
         yield
-        expect(page.locator(EXCEPTION)).to_have_count(0)
-        assert not errors, f"uncaught errors in the page: {errors}"
-    finally:
-        expect.set_options(timeout=PLAYWRIGHT_EXPECT_TIMEOUT_MS)
 
 
 def open_app(page: Page, base: str, query: str = "") -> Locator:

@@ -20,11 +20,9 @@ from playwright.sync_api import Page, expect
 
 from ui.controls import LR_GRID
 
-from .helpers import DEFAULT_TIMEOUT_MS, close_page_not_found, shot, wait_idle
+from .helpers import close_page_not_found, guarded_page, shot, wait_idle
 
 CHART = '[data-testid="stPlotlyChart"]'
-EXCEPTION = '[data-testid="stException"]'
-PLAYWRIGHT_EXPECT_TIMEOUT_MS = 5_000
 VIEWPORT = {"width": 1400, "height": 1700}
 FIT_TEXT = re.compile(r"^\d+ rows\. Least-squares fit: ")
 HOSTILE = "<script>alert(1)</script>"
@@ -33,25 +31,8 @@ HOSTILE = "<script>alert(1)</script>"
 @pytest.fixture(autouse=True)
 def _no_exceptions(page: Page) -> Iterator[list[str]]:
     """Every test: a tall viewport; no st.exception box, no uncaught browser error and no dialog (alert) at the end."""
-    page.set_viewport_size(VIEWPORT)
-    page.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
-    errors: list[str] = []
-    dialogs: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-
-    def on_dialog(dialog) -> None:
-        dialogs.append(f"{dialog.type}: {dialog.message}")
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    try:
+    with guarded_page(page, VIEWPORT, no_dialogs=True) as dialogs:
         yield dialogs
-        expect(page.locator(EXCEPTION)).to_have_count(0)
-        assert not errors, f"uncaught errors in the page: {errors}"
-        assert not dialogs, f"the page opened a browser dialog: {dialogs}"
-    finally:
-        expect.set_options(timeout=PLAYWRIGHT_EXPECT_TIMEOUT_MS)
 
 
 def _open_upload(page: Page, base: str) -> None:
