@@ -1,15 +1,17 @@
-"""Plotly figure builders: engine results in, go.Figure out. No streamlit here."""
+"""Plotly figure builders: engine results in, go.Figure or plain Plotly JSON (charts.spec) out. No streamlit here."""
 
 from .common import from_spec, to_spec
 from .explore import momentum_map_figure, scaling_figure, sweep_figure
 from .lab import delta_error_figure, smallest_error
 from .playground import playground_figure
 from .race import Band, Track, race_figure
+from .spec import Prebuilt
 
 __all__ = [
     "from_spec",
     "to_spec",
     "Band",
+    "Prebuilt",
     "Track",
     "delta_error_figure",
     "momentum_map_figure",

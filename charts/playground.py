@@ -3,14 +3,13 @@
 Static traces (data, reference lines, the surface, the loss curve) are sent once; each animation frame carries
 only the traces that move (the fitted line or plane, the path so far, the current point, the loss marker), and
 the path so far is thinned (recent steps exact, older ones sampled), so the figure's size stays bounded for any
-run length.
+run length. The figure is built as plain Plotly JSON (charts.spec): plotly.py's per-property checking of it and
+its frames cost several times the computing.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 import engine
 
@@ -26,7 +25,8 @@ from .common import (
     thin_indices,
     trail_indices,
 )
-from .raster import add_surface_image
+from .raster import NO_GRID, colorbar_trace, surface_image
+from .spec import Grid, axis_title, trace
 
 
 def _line_points(ds: engine.Dataset, params, xs: np.ndarray) -> np.ndarray:
@@ -43,14 +43,13 @@ def _plane_z(params, g1: np.ndarray, g2: np.ndarray) -> np.ndarray:
 class _Panels:
     """Builds the static traces and, per frame, the moving ones; remembers which trace index is which."""
 
-    def __init__(self, fig: go.Figure, ds, history, surface, optimum, fit_bias: bool):
+    def __init__(self, fig: Grid, ds, history, surface, optimum, fit_bias: bool):
         self.fig, self.ds, self.h, self.surface, self.optimum = fig, ds, history, surface, optimum
         self.fit_bias = fit_bias
         self.moving: list[int] = []
 
-    def add(self, trace, row: int, col: int, moving: bool = False) -> int:
-        self.fig.add_trace(trace, row=row, col=col)
-        index = len(self.fig.data) - 1
+    def add(self, trace: dict, row: int, col: int, moving: bool = False) -> int:
+        index = self.fig.add(trace, row, col)
         if moving:
             self.moving.append(index)
         return index
@@ -65,26 +64,24 @@ def playground_figure(
     height: int = 760,
     animate: bool = True,
     last_step: int | None = None,
-) -> go.Figure:
-    """The animated three-panel figure for one run; frames sampled from the whole run (at most 150).
+) -> dict:
+    """The animated three-panel figure (Plotly JSON) for one run; frames sampled from the whole run (at most 150).
 
     With animate=False: no frames and no controls, the figure shows the last step and the path up to it (the
     step-by-step lab redraws it after every click); last_step fixes the loss axis to the whole run's length.
     """
     three_d = ds.d == 2
-    fig = make_subplots(
+    fig = Grid(
         rows=2,
         cols=2,
-        specs=[[{"type": "scene" if three_d else "xy"}, {"type": "xy"}], [{"type": "xy", "colspan": 2}, None]],
+        cells={(1, 1): ("scene" if three_d else "xy", 1), (1, 2): ("xy", 1), (2, 1): ("xy", 2)},
         row_heights=[0.64, 0.36],
         column_widths=[0.5, 0.5],
-        vertical_spacing=0.11,
-        horizontal_spacing=0.09,
-        subplot_titles=(
-            "Data and fitted plane" if three_d else "Data and fitted line",
-            "Loss along w" if surface.kind == "curve" else "Loss surface and path",
-            "Loss (mean squared error) per step",
-        ),
+        titles={
+            (1, 1): "Data and fitted plane" if three_d else "Data and fitted line",
+            (1, 2): "Loss along w" if surface.kind == "curve" else "Loss surface and path",
+            (2, 1): "Loss (mean squared error) per step",
+        },
     )
     panels = _Panels(fig, ds, history, surface, optimum, fit_bias)
     steps = frame_steps(history.steps, history.diverged_at)
@@ -106,17 +103,15 @@ def playground_figure(
     if not animate:
         for index, trace in zip(panels.moving, moving(len(steps) - 1), strict=True):
             fig.data[index].update({k: v for k, v in trace.items() if k != "type"})
-        fig.update_layout(**layout)
-        return fig
+        return fig.figure(**layout)
     names = [str(s) for s in steps]
-    fig.frames = [{"name": name, "data": moving(i), "traces": panels.moving} for i, name in enumerate(names)]
+    frames = [{"name": name, "data": moving(i), "traces": panels.moving} for i, name in enumerate(names)]
     labels = [
         f"{s} (epoch {history.epoch_of(int(s)):.4g}) · loss {history.loss[s]:.4g} · "
         f"{fmt_params(history.param_names, history.params[s])}"
         for s in steps
     ]
-    fig.update_layout(**layout, **animation_controls(labels, names, prefix="step "))
-    return fig
+    return {**fig.figure(**layout, **animation_controls(labels, names, prefix="step ")), "frames": frames}
 
 
 def _line_panel(panels: _Panels, params: np.ndarray):
@@ -126,8 +121,13 @@ def _line_panel(panels: _Panels, params: np.ndarray):
     xr = padded(float(x.min()), float(x.max()))
     xs = np.array(xr)
     panels.add(
-        go.Scatter(
-            x=f32(x), y=f32(y), mode="markers", name="data", marker={"color": COLORS["data"], "size": 7, "opacity": 0.8}
+        trace(
+            "scatter",
+            x=f32(x),
+            y=f32(y),
+            mode="markers",
+            name="data",
+            marker={"color": COLORS["data"], "size": 7, "opacity": 0.8},
         ),
         1,
         1,
@@ -137,7 +137,8 @@ def _line_panel(panels: _Panels, params: np.ndarray):
         true_y = _line_points(ds, ds.true_params, xs)
         refs.append(true_y)
         panels.add(
-            go.Scatter(
+            trace(
+                "scatter",
                 x=f32(xs),
                 y=f32(true_y),
                 mode="lines",
@@ -148,7 +149,8 @@ def _line_panel(panels: _Panels, params: np.ndarray):
             1,
         )
     panels.add(
-        go.Scatter(
+        trace(
+            "scatter",
             x=f32(xs),
             y=f32(refs[0]),
             mode="lines",
@@ -160,8 +162,13 @@ def _line_panel(panels: _Panels, params: np.ndarray):
     )
     fitted = [_line_points(ds, p, xs) for p in params]
     panels.add(
-        go.Scatter(
-            x=f32(xs), y=f32(fitted[0]), mode="lines", name="model now", line={"color": COLORS["fit"], "width": 3}
+        trace(
+            "scatter",
+            x=f32(xs),
+            y=f32(fitted[0]),
+            mode="lines",
+            name="model now",
+            line={"color": COLORS["fit"], "width": 3},
         ),
         1,
         1,
@@ -169,8 +176,12 @@ def _line_panel(panels: _Panels, params: np.ndarray):
     )
     lo = min(float(y.min()), *(float(r.min()) for r in refs))
     hi = max(float(y.max()), *(float(r.max()) for r in refs))
-    panels.fig.update_xaxes(title_text=ds.feature_names[0], range=xr, row=1, col=1)
-    panels.fig.update_yaxes(title_text=ds.target_name, range=padded(lo, hi, 0.12), row=1, col=1)
+    panels.fig.axes(
+        1,
+        1,
+        x={"title": axis_title(ds.feature_names[0]), "range": xr},
+        y={"title": axis_title(ds.target_name), "range": padded(lo, hi, 0.12)},
+    )
     return lambda i: [moving_trace("scatter", x=xs, y=fitted[i])]
 
 
@@ -181,7 +192,8 @@ def _plane_panel(panels: _Panels, params: np.ndarray):
     r1, r2 = padded(float(x[:, 0].min()), float(x[:, 0].max())), padded(float(x[:, 1].min()), float(x[:, 1].max()))
     g1, g2 = np.meshgrid(np.array(r1), np.array(r2))
     panels.add(
-        go.Scatter3d(
+        trace(
+            "scatter3d",
             x=f32(x[:, 0]),
             y=f32(x[:, 1]),
             z=f32(y),
@@ -196,7 +208,8 @@ def _plane_panel(panels: _Panels, params: np.ndarray):
     # The reference plane rides along in every frame (four numbers): a static surface in a 3-D scene is dropped
     # by plotly.js when frames redraw the scene.
     panels.add(
-        go.Surface(
+        trace(
+            "surface",
             x=f32(g1),
             y=f32(g2),
             z=ls_plane,
@@ -213,7 +226,8 @@ def _plane_panel(panels: _Panels, params: np.ndarray):
     )
     planes = [_plane_z(p, g1, g2) for p in params]
     panels.add(
-        go.Surface(
+        trace(
+            "surface",
             x=f32(g1),
             y=f32(g2),
             z=f32(planes[0]),
@@ -228,14 +242,14 @@ def _plane_panel(panels: _Panels, params: np.ndarray):
         moving=True,
     )
     zr = padded(float(y.min()), float(y.max()), 0.3)
-    panels.fig.update_scenes(
+    panels.fig.scene(
+        1,
+        1,
         xaxis={"title": {"text": ds.feature_names[0]}, "range": r1},
         yaxis={"title": {"text": ds.feature_names[1]}, "range": r2},
         zaxis={"title": {"text": ds.target_name}, "range": zr},
         aspectmode="cube",
         camera={"eye": {"x": 1.5, "y": -1.5, "z": 0.9}},
-        row=1,
-        col=1,
     )
     return lambda i: [moving_trace("surface", x=g1, y=g2, z=ls_plane), moving_trace("surface", x=g1, y=g2, z=planes[i])]
 
@@ -247,15 +261,21 @@ def _surface_panel(panels: _Panels, steps: np.ndarray):
     path = h.params[steps][:, cols]
     if s.kind == "curve":
         panels.add(
-            go.Scatter(
-                x=f32(s.a), y=f32(s.z), mode="lines", name="loss L(w)", line={"color": COLORS["loss"], "width": 2}
+            trace(
+                "scatter",
+                x=f32(s.a),
+                y=f32(s.z),
+                mode="lines",
+                name="loss L(w)",
+                line={"color": COLORS["loss"], "width": 2},
             ),
             1,
             2,
         )
         on_curve = h.loss[steps]
         panels.add(
-            go.Scatter(
+            trace(
+                "scatter",
                 x=f32(s.optimum),
                 y=[s.min_loss],
                 mode="markers",
@@ -271,7 +291,8 @@ def _surface_panel(panels: _Panels, steps: np.ndarray):
             2,
         )
         panels.add(
-            go.Scatter(
+            trace(
+                "scatter",
                 x=f32(path[:1, 0]),
                 y=f32(on_curve[:1]),
                 mode="lines+markers",
@@ -284,7 +305,8 @@ def _surface_panel(panels: _Panels, steps: np.ndarray):
             moving=True,
         )
         panels.add(
-            go.Scatter(
+            trace(
+                "scatter",
                 x=f32(path[:1, 0]),
                 y=f32(on_curve[:1]),
                 mode="markers",
@@ -295,8 +317,12 @@ def _surface_panel(panels: _Panels, steps: np.ndarray):
             2,
             moving=True,
         )
-        panels.fig.update_xaxes(title_text=s.axes[0], range=[float(s.a[0]), float(s.a[-1])], row=1, col=2)
-        panels.fig.update_yaxes(title_text="loss", range=padded(0.0, float(s.z.max()), 0.05), row=1, col=2)
+        panels.fig.axes(
+            1,
+            2,
+            x={"title": axis_title(s.axes[0]), "range": [float(s.a[0]), float(s.a[-1])]},
+            y={"title": axis_title("loss"), "range": padded(0.0, float(s.z.max()), 0.05)},
+        )
 
         def frame(i):
             t = trail_indices(i)
@@ -308,9 +334,12 @@ def _surface_panel(panels: _Panels, steps: np.ndarray):
         return frame
 
     z = np.log10(positive(s.z))
-    add_surface_image(panels.fig, s.a, s.b, z, row=1, col=2)
+    refs = panels.fig.refs(1, 2)
+    panels.fig.layout["images"] = [surface_image(s.a, s.b, z, refs["xaxis"], refs["yaxis"])]
+    panels.add(colorbar_trace(z), 1, 2)
     panels.add(
-        go.Scatter(
+        trace(
+            "scatter",
             x=f32(path[:1, 0]),
             y=f32(path[:1, 1]),
             mode="markers",
@@ -321,7 +350,8 @@ def _surface_panel(panels: _Panels, steps: np.ndarray):
         2,
     )
     panels.add(
-        go.Scatter(
+        trace(
+            "scatter",
             x=f32(s.optimum[:1]),
             y=f32(s.optimum[1:2]),
             mode="markers",
@@ -332,7 +362,8 @@ def _surface_panel(panels: _Panels, steps: np.ndarray):
         2,
     )
     panels.add(
-        go.Scatter(
+        trace(
+            "scatter",
             x=f32(path[:1, 0]),
             y=f32(path[:1, 1]),
             mode="lines+markers",
@@ -345,7 +376,8 @@ def _surface_panel(panels: _Panels, steps: np.ndarray):
         moving=True,
     )
     panels.add(
-        go.Scatter(
+        trace(
+            "scatter",
             x=f32(path[:1, 0]),
             y=f32(path[:1, 1]),
             mode="markers",
@@ -357,8 +389,12 @@ def _surface_panel(panels: _Panels, steps: np.ndarray):
         moving=True,
     )
     fixed = "".join(f" (slice at {k} = {v:.3g})" for k, v in s.fixed.items())
-    panels.fig.update_xaxes(title_text=s.axes[0] + fixed, range=[float(s.a[0]), float(s.a[-1])], row=1, col=2)
-    panels.fig.update_yaxes(title_text=s.axes[1], range=[float(s.b[0]), float(s.b[-1])], row=1, col=2)
+    panels.fig.axes(
+        1,
+        2,
+        x={"title": axis_title(s.axes[0] + fixed), "range": [float(s.a[0]), float(s.a[-1])], **NO_GRID},
+        y={"title": axis_title(s.axes[1]), "range": [float(s.b[0]), float(s.b[-1])], **NO_GRID},
+    )
 
     def frame(i):
         t = trail_indices(i)
@@ -376,7 +412,8 @@ def _loss_panel(panels: _Panels, steps: np.ndarray, last_step: int | None = None
     keep = thin_indices(len(h.loss))
     loss = positive(h.loss)
     panels.add(
-        go.Scatter(
+        trace(
+            "scatter",
             x=keep.astype(np.int32),
             y=f32(loss[keep]),
             mode="lines",
@@ -390,20 +427,22 @@ def _loss_panel(panels: _Panels, steps: np.ndarray, last_step: int | None = None
     if h.batch_loss is not None:
         bk = thin_indices(len(h.batch_loss))
         panels.add(
-            go.Scatter(
+            trace(
+                "scatter",
                 x=bk.astype(np.int32),
                 y=f32(positive(h.batch_loss)[bk]),
                 mode="lines",
                 name="mini-batch loss",
                 line={"color": COLORS["true"], "width": 1},
                 opacity=0.7,
+                showlegend=True,
             ),
             2,
             1,
         )
-        panels.fig.data[-1].update(showlegend=True)
     panels.add(
-        go.Scatter(
+        trace(
+            "scatter",
             x=[0],
             y=f32(loss[:1]),
             mode="markers",
@@ -417,17 +456,13 @@ def _loss_panel(panels: _Panels, steps: np.ndarray, last_step: int | None = None
     )
     lo, hi = np.log10(loss.min()), np.log10(loss.max())
     last = max(last_step or h.steps, 1)
-    panels.fig.update_xaxes(
-        title_text="step",
-        title_standoff=4,
-        range=padded(0.0, float(last), 0.01),
-        tickformat="d",
-        dtick=1 if last < 8 else None,
-        row=2,
-        col=1,
-    )
+    x = {
+        "title": axis_title("step", standoff=4),
+        "range": padded(0.0, float(last), 0.01),
+        "tickformat": "d",
+        **({"dtick": 1} if last < 8 else {}),
+    }
     # plain numbers on the log axis ("0.5", not plotly's bare "5" for the minor ticks of a short range)
-    panels.fig.update_yaxes(
-        type="log", title_text="loss", range=padded(float(lo), float(hi), 0.05), tickformat="~g", row=2, col=1
-    )
+    y = {"type": "log", "title": axis_title("loss"), "range": padded(float(lo), float(hi), 0.05), "tickformat": "~g"}
+    panels.fig.axes(2, 1, x=x, y=y)
     return lambda i: [moving_trace("scatter", x=steps[i : i + 1], y=loss[steps[i] : steps[i] + 1])]

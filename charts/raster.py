@@ -40,16 +40,16 @@ def colorscale(levels: int = 9) -> list[list]:
 def banded_rgb(z: np.ndarray, bands: int, lo: float, hi: float) -> np.ndarray:
     """RGB image (h, w, 3) of z quantised into `bands` equal bands between lo and hi, with darker edges."""
     t = np.clip((z - lo) / (hi - lo if hi > lo else 1.0), 0.0, 1.0)
-    band = np.minimum((t * bands).astype(int), bands - 1)
-    u = (band + 0.5) / bands * (len(_STOPS) - 1)
+    band = np.minimum((t * bands).astype(np.intp), bands - 1)
+    u = (np.arange(bands) + 0.5) / bands * (len(_STOPS) - 1)  # each band's colour, from the stops
     i = np.minimum(u.astype(int), len(_STOPS) - 2)
-    frac = (u - i)[..., None]
-    rgb = _STOPS[i] * (1 - frac) + _STOPS[i + 1] * frac
+    frac = (u - i)[:, None]
+    palette = _STOPS[i] * (1 - frac) + _STOPS[i + 1] * frac
+    palette = np.concatenate([palette, palette * 0.78]).astype(np.uint8)  # then the darker edge colours
     edge = np.zeros(band.shape, dtype=bool)  # thin darker iso-lines where the band changes
     edge[1:, :] |= band[1:, :] != band[:-1, :]
     edge[:, 1:] |= band[:, 1:] != band[:, :-1]
-    rgb[edge] *= 0.78
-    return rgb.astype(np.uint8)
+    return palette[band + bands * edge]
 
 
 def png_data_uri(rgb: np.ndarray) -> str:
@@ -63,7 +63,7 @@ def png_data_uri(rgb: np.ndarray) -> str:
     png = (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IDAT", zlib.compress(raw, 6))
         + chunk(b"IEND", b"")
     )
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
@@ -80,6 +80,49 @@ def upsample(z: np.ndarray, factor: int) -> np.ndarray:
     return top * (1 - fy) + bottom * fy
 
 
+def surface_image(a: np.ndarray, b: np.ndarray, z: np.ndarray, xref: str, yref: str, bands: int = 24) -> dict:
+    """z (rows along b, columns along a) as banded contours: a layout image (dict) on the axes xref/yref."""
+    lo, hi = float(z.min()), float(z.max())
+    picture = banded_rgb(upsample(z, 8)[::-1], bands, lo, hi)  # image rows run top (high b) to bottom
+    return {
+        "source": png_data_uri(picture),
+        "xref": xref,
+        "yref": yref,
+        "x": float(a[0]),
+        "y": float(b[-1]),
+        "sizex": float(a[-1] - a[0]),
+        "sizey": float(b[-1] - b[0]),
+        "xanchor": "left",
+        "yanchor": "top",
+        "sizing": "stretch",
+        "layer": "below",
+    }
+
+
+def colorbar_trace(z: np.ndarray, title: str = "log10<br>loss") -> dict:
+    """An invisible trace (dict) whose colour bar explains the picture's colours."""
+    lo, hi = float(z.min()), float(z.max())
+    return {
+        "type": "scatter",
+        "x": [None],
+        "y": [None],
+        "mode": "markers",
+        "showlegend": False,
+        "hoverinfo": "skip",
+        "marker": {
+            "colorscale": colorscale(),
+            "cmin": lo,
+            "cmax": hi,
+            "color": [lo],
+            "showscale": True,
+            "colorbar": {"title": {"text": title, "side": "top"}, "len": 0.55, "y": 0.72, "thickness": 12},
+        },
+    }
+
+
+NO_GRID = {"showgrid": False, "zeroline": False}  # axes under a surface picture
+
+
 def add_surface_image(
     fig: go.Figure,
     a: np.ndarray,
@@ -91,45 +134,12 @@ def add_surface_image(
     title: str = "log10<br>loss",
     colorbar: bool = True,
 ) -> None:
-    """Put z (rows along b, columns along a) under subplot (row, col) as banded contours, with a colour bar
-    (colorbar=False leaves it out, for figures with several pictures)."""
-    lo, hi = float(z.min()), float(z.max())
-    picture = banded_rgb(upsample(z, 8)[::-1], bands, lo, hi)  # image rows run top (high b) to bottom
+    """Put z (rows along b, columns along a) under subplot (row, col) of a go.Figure as banded contours, with a
+    colour bar (colorbar=False leaves it out, for figures with several pictures)."""
     axes = fig.get_subplot(row, col)
     xref, yref = axes.xaxis.plotly_name.replace("axis", ""), axes.yaxis.plotly_name.replace("axis", "")
-    fig.add_layout_image(
-        source=png_data_uri(picture),
-        xref=xref,
-        yref=yref,
-        x=float(a[0]),
-        y=float(b[-1]),
-        sizex=float(a[-1] - a[0]),
-        sizey=float(b[-1] - b[0]),
-        xanchor="left",
-        yanchor="top",
-        sizing="stretch",
-        layer="below",
-    )
-    fig.update_xaxes(showgrid=False, zeroline=False, row=row, col=col)
-    fig.update_yaxes(showgrid=False, zeroline=False, row=row, col=col)
-    if not colorbar:
-        return
-    fig.add_trace(
-        go.Scatter(
-            x=[None],
-            y=[None],
-            mode="markers",
-            showlegend=False,
-            hoverinfo="skip",
-            marker={
-                "colorscale": colorscale(),
-                "cmin": lo,
-                "cmax": hi,
-                "color": [lo],
-                "showscale": True,
-                "colorbar": {"title": {"text": title, "side": "top"}, "len": 0.55, "y": 0.72, "thickness": 12},
-            },
-        ),
-        row=row,
-        col=col,
-    )
+    fig.add_layout_image(**surface_image(a, b, z, xref, yref, bands))
+    fig.update_xaxes(**NO_GRID, row=row, col=col)
+    fig.update_yaxes(**NO_GRID, row=row, col=col)
+    if colorbar:
+        fig.add_trace(colorbar_trace(z, title), row=row, col=col)

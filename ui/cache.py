@@ -7,9 +7,9 @@ contends for the same core and makes every student wait longer (see DESIGN.md).
 
 from __future__ import annotations
 
+import json
 import threading
 
-import plotly.graph_objects as go
 import streamlit as st
 
 import charts
@@ -41,7 +41,7 @@ def run(values: dict) -> runs.RunResult:
     return _run(_key(values), custom.fingerprint(data), data)
 
 
-def playground_figure(values: dict) -> go.Figure:
-    """The animated playground figure for these control values."""
+def playground_figure(values: dict) -> charts.Prebuilt:
+    """The animated playground figure for these control values, ready for st.plotly_chart."""
     data = custom.for_values(values)
-    return charts.from_spec(_figure(_key(values), custom.fingerprint(data), data))
+    return charts.Prebuilt(json.loads(_figure(_key(values), custom.fingerprint(data), data)))

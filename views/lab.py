@@ -48,7 +48,7 @@ left, right = st.columns([1.25, 1])
 fig = charts.playground_figure(
     ds, h, full.surface, full.optimum, cfg.fit_bias, height=620, animate=False, last_step=trainer.total_steps
 )
-left.plotly_chart(fig, width="stretch", key="lab_chart")
+left.plotly_chart(charts.Prebuilt(fig), width="stretch", key="lab_chart")
 
 with right:
     if trainer.done:

@@ -1,0 +1,125 @@
+"""charts.spec: figures built as plain Plotly JSON must be what plotly.py itself would build and accept.
+
+The reference is plotly.py: make_subplots for the layout, go.Figure's full validation for every property of every
+trace and frame, and st.plotly_chart's own conversion for the Prebuilt carrier. The banded surface picture is
+checked against a direct per-pixel colour interpolation.
+"""
+
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import plotly.tools
+import pytest
+from plotly.subplots import make_subplots
+
+import charts
+from charts import raster
+from charts.spec import Grid, Prebuilt, trace
+from ui import controls, runs
+
+CASES = {
+    "defaults": {},
+    "diverged": {"lr": 2.0},
+    "plane": {"dataset": "plane"},
+    "single-point": {"dataset": "single-point"},
+    "mini-batch": {"batch": "mini-batch", "batch_size": 4},
+    "no bias": {"fit_bias": False},
+}
+
+
+def _layout_of_make_subplots(three_d: bool) -> dict:
+    fig = make_subplots(
+        rows=2,
+        cols=2,
+        specs=[[{"type": "scene" if three_d else "xy"}, {"type": "xy"}], [{"type": "xy", "colspan": 2}, None]],
+        row_heights=[0.64, 0.36],
+        column_widths=[0.5, 0.5],
+        vertical_spacing=0.11,
+        horizontal_spacing=0.09,
+        subplot_titles=("A", "B", "C"),
+    )
+    return fig.to_dict()["layout"]
+
+
+@pytest.mark.parametrize("three_d", [False, True])
+def test_grid_lays_out_subplots_as_make_subplots_does(three_d):
+    grid = Grid(
+        rows=2,
+        cols=2,
+        cells={(1, 1): ("scene" if three_d else "xy", 1), (1, 2): ("xy", 1), (2, 1): ("xy", 2)},
+        row_heights=[0.64, 0.36],
+        column_widths=[0.5, 0.5],
+        titles={(1, 1): "A", (1, 2): "B", (2, 1): "C"},
+    )
+    ours, theirs = grid.figure()["layout"], _layout_of_make_subplots(three_d)
+    axes = [k for k in theirs if k.startswith(("xaxis", "yaxis", "scene"))]
+    assert sorted(axes) == sorted(k for k in ours if k.startswith(("xaxis", "yaxis", "scene")))
+    for key in axes:
+        for prop in ("domain", "anchor"):
+            if prop in theirs[key]:
+                assert ours[key][prop] == pytest.approx(theirs[key][prop]), (key, prop)
+    got = sorted((a["text"], a["x"], a["y"]) for a in ours["annotations"])
+    want = sorted((a["text"], a["x"], a["y"]) for a in theirs["annotations"])
+    assert [g[0] for g in got] == [w[0] for w in want]
+    assert np.allclose([g[1:] for g in got], [w[1:] for w in want])
+    # traces land on the same axes make_subplots would give them
+    assert grid.refs(2, 1) == ({"xaxis": "x2", "yaxis": "y2"} if three_d else {"xaxis": "x3", "yaxis": "y3"})
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_playground_json_passes_plotly_validation(case):
+    """go.Figure(spec) validates every property of the data, the layout and every frame: a typo, a wrong value
+    type or an unknown property raises. The validated figure's JSON carries the same numbers."""
+    r = runs.compute(controls.defaults() | CASES[case])
+    spec = charts.playground_figure(r.dataset, r.history, r.surface, r.optimum, r.fit_bias)
+    validated = go.Figure(spec)  # raises ValueError on anything plotly.py would not accept
+    assert len(validated.frames) == len(spec["frames"]) > 1
+    again = json.loads(pio.to_json(validated, validate=False))
+    assert len(again["data"]) == len(spec["data"])
+    for ours, theirs in zip(spec["data"], again["data"], strict=True):
+        assert ours["type"] == theirs["type"]
+        for key in ("x", "y", "z"):
+            if isinstance(ours.get(key), dict):
+                assert theirs[key]["bdata"] == ours[key]["bdata"]
+    still = charts.playground_figure(r.dataset, r.history, r.surface, r.optimum, r.fit_bias, animate=False)
+    go.Figure(still)
+    assert "frames" not in still and "sliders" not in still["layout"]
+
+
+def test_prebuilt_reaches_streamlit_unchanged():
+    """st.plotly_chart converts figures with plotly.tools.return_figure_from_figure_or_data: the carrier must hand
+    over its JSON as is (no deep copy, no re-validation), and the JSON text must equal plotly.py's own."""
+    r = runs.compute(controls.defaults())
+    spec = charts.playground_figure(r.dataset, r.history, r.surface, r.optimum, r.fit_bias)
+    assert plotly.tools.return_figure_from_figure_or_data(Prebuilt(spec), validate_figure=True) is spec
+    assert pio.to_json(Prebuilt(spec).to_dict(), validate=False) == pio.to_json(spec, validate=False)
+
+
+def test_trace_packs_arrays_as_float32():
+    t = trace("scatter", x=np.array([0.5, 1.5]), y=[1, 2], mode="lines")
+    assert t["type"] == "scatter" and t["y"] == [1, 2] and t["mode"] == "lines"
+    assert np.frombuffer(__import__("base64").b64decode(t["x"]["bdata"]), "<f4").tolist() == [0.5, 1.5]
+
+
+def _reference_banded_rgb(z, bands, lo, hi):
+    """Each pixel's colour interpolated from the stops on its own (the picture's definition, pixel by pixel)."""
+    t = np.clip((z - lo) / (hi - lo), 0.0, 1.0)
+    band = np.minimum((t * bands).astype(int), bands - 1)
+    u = (band + 0.5) / bands * (len(raster._STOPS) - 1)
+    i = np.minimum(u.astype(int), len(raster._STOPS) - 2)
+    frac = (u - i)[..., None]
+    rgb = raster._STOPS[i] * (1 - frac) + raster._STOPS[i + 1] * frac
+    edge = np.zeros(band.shape, dtype=bool)
+    edge[1:, :] |= band[1:, :] != band[:-1, :]
+    edge[:, 1:] |= band[:, 1:] != band[:, :-1]
+    rgb[edge] *= 0.78
+    return rgb.astype(np.uint8)
+
+
+@pytest.mark.parametrize("bands", [5, 24])
+def test_banded_picture_matches_pixel_by_pixel_colours(bands):
+    z = np.random.default_rng(3).normal(size=(30, 40)).cumsum(axis=0)
+    lo, hi = float(z.min()), float(z.max())
+    assert np.array_equal(raster.banded_rgb(z, bands, lo, hi), _reference_banded_rgb(z, bands, lo, hi))
