@@ -2,6 +2,7 @@
 
 from .common import from_spec, to_spec
 from .explore import momentum_map_figure, scaling_figure, sweep_figure
+from .family import Family, family_figure, pick
 from .lab import delta_error_figure, smallest_error
 from .playground import playground_figure
 from .race import Band, Track, race_figure
@@ -11,10 +12,13 @@ __all__ = [
     "from_spec",
     "to_spec",
     "Band",
+    "Family",
     "Prebuilt",
     "Track",
     "delta_error_figure",
+    "family_figure",
     "momentum_map_figure",
+    "pick",
     "playground_figure",
     "race_figure",
     "scaling_figure",

@@ -101,12 +101,15 @@ def padded(lo: float, hi: float, frac: float = 0.08) -> list[float]:
     return [lo - frac * span, hi + frac * span]
 
 
+FRAME_NOW = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate", "transition": {"duration": 0}}
+
+
 def animation_controls(labels: list[str], names: list[str], prefix: str = "", redraw: bool = True) -> dict:
     """One Play / Pause pair and one step slider, as layout.updatemenus and layout.sliders.
 
     Frames redraw: without it plotly.js drops contour traces and some static lines during an animation.
     """
-    frame_args = {"frame": {"duration": 0, "redraw": redraw}, "mode": "immediate", "transition": {"duration": 0}}
+    frame_args = {**FRAME_NOW, "frame": {"duration": 0, "redraw": redraw}}
     play = {
         "frame": {"duration": 80, "redraw": redraw},
         "fromcurrent": True,
@@ -130,12 +133,28 @@ def animation_controls(labels: list[str], names: list[str], prefix: str = "", re
                 ],
             }
         ],
+        **slider_controls(labels, names, prefix, x=0.18, y=-0.07, frame_args=frame_args),
+    }
+
+
+def slider_controls(
+    labels: list[str],
+    names: list[str],
+    prefix: str = "",
+    active: int = 0,
+    x: float = 0.0,
+    y: float = -0.07,
+    frame_args: dict = FRAME_NOW,
+) -> dict:
+    """One slider over the named frames (layout.sliders): dragging it shows each frame at once, in the browser.
+    Only the picked step's label is shown, after the prefix."""
+    return {
         "sliders": [
             {
-                "active": 0,
-                "x": 0.18,
-                "len": 0.82,
-                "y": -0.07,
+                "active": active,
+                "x": x,
+                "len": 1.0 - x,
+                "y": y,
                 "yanchor": "top",
                 "pad": {"t": 0, "b": 0},
                 "currentvalue": {"prefix": prefix, "font": {"size": 13, "color": "#1F2933"}},

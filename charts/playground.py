@@ -25,8 +25,8 @@ from .common import (
     thin_indices,
     trail_indices,
 )
-from .raster import NO_GRID, colorbar_trace, surface_image
 from .spec import Grid, axis_title, trace
+from .surface import add_backdrop, path_traces
 
 
 def _line_points(ds: engine.Dataset, params, xs: np.ndarray) -> np.ndarray:
@@ -257,150 +257,17 @@ def _plane_panel(panels: _Panels, params: np.ndarray):
 def _surface_panel(panels: _Panels, steps: np.ndarray):
     """Row 1, col 2: contours of the loss (or the loss curve over w) with the path so far and the current point."""
     s, h = panels.surface, panels.h
-    cols = list(s.columns)
-    path = h.params[steps][:, cols]
-    if s.kind == "curve":
-        panels.add(
-            trace(
-                "scatter",
-                x=f32(s.a),
-                y=f32(s.z),
-                mode="lines",
-                name="loss L(w)",
-                line={"color": COLORS["loss"], "width": 2},
-            ),
-            1,
-            2,
-        )
-        on_curve = h.loss[steps]
-        panels.add(
-            trace(
-                "scatter",
-                x=f32(s.optimum),
-                y=[s.min_loss],
-                mode="markers",
-                name="least squares",
-                marker={
-                    "symbol": "star",
-                    "size": 16,
-                    "color": "white",
-                    "line": {"color": COLORS["optimum"], "width": 1.5},
-                },
-            ),
-            1,
-            2,
-        )
-        panels.add(
-            trace(
-                "scatter",
-                x=f32(path[:1, 0]),
-                y=f32(on_curve[:1]),
-                mode="lines+markers",
-                name="path",
-                line={"color": COLORS["path"], "width": 1},
-                marker={"size": 5},
-            ),
-            1,
-            2,
-            moving=True,
-        )
-        panels.add(
-            trace(
-                "scatter",
-                x=f32(path[:1, 0]),
-                y=f32(on_curve[:1]),
-                mode="markers",
-                name="now",
-                marker={"size": 13, "color": COLORS["current"]},
-            ),
-            1,
-            2,
-            moving=True,
-        )
-        panels.fig.axes(
-            1,
-            2,
-            x={"title": axis_title(s.axes[0]), "range": [float(s.a[0]), float(s.a[-1])]},
-            y={"title": axis_title("loss"), "range": padded(0.0, float(s.z.max()), 0.05)},
-        )
-
-        def frame(i):
-            t = trail_indices(i)
-            return [
-                moving_trace("scatter", x=path[t, 0], y=on_curve[t]),
-                moving_trace("scatter", x=path[i : i + 1, 0], y=on_curve[i : i + 1]),
-            ]
-
-        return frame
-
-    z = np.log10(positive(s.z))
-    refs = panels.fig.refs(1, 2)
-    panels.fig.layout["images"] = [surface_image(s.a, s.b, z, refs["xaxis"], refs["yaxis"])]
-    panels.add(colorbar_trace(z), 1, 2)
-    panels.add(
-        trace(
-            "scatter",
-            x=f32(path[:1, 0]),
-            y=f32(path[:1, 1]),
-            mode="markers",
-            name="start",
-            marker={"symbol": "circle-open", "size": 12, "color": COLORS["start"], "line": {"width": 3}},
-        ),
-        1,
-        2,
-    )
-    panels.add(
-        trace(
-            "scatter",
-            x=f32(s.optimum[:1]),
-            y=f32(s.optimum[1:2]),
-            mode="markers",
-            name="least squares",
-            marker={"symbol": "star", "size": 16, "color": "white", "line": {"color": COLORS["optimum"], "width": 1.5}},
-        ),
-        1,
-        2,
-    )
-    panels.add(
-        trace(
-            "scatter",
-            x=f32(path[:1, 0]),
-            y=f32(path[:1, 1]),
-            mode="lines+markers",
-            name="path",
-            line={"color": COLORS["path"], "width": 2},
-            marker={"size": 4},
-        ),
-        1,
-        2,
-        moving=True,
-    )
-    panels.add(
-        trace(
-            "scatter",
-            x=f32(path[:1, 0]),
-            y=f32(path[:1, 1]),
-            mode="markers",
-            name="now",
-            marker={"size": 12, "color": COLORS["current"], "line": {"color": "white", "width": 1.5}},
-        ),
-        1,
-        2,
-        moving=True,
-    )
-    fixed = "".join(f" (slice at {k} = {v:.3g})" for k, v in s.fixed.items())
-    panels.fig.axes(
-        1,
-        2,
-        x={"title": axis_title(s.axes[0] + fixed), "range": [float(s.a[0]), float(s.a[-1])], **NO_GRID},
-        y={"title": axis_title(s.axes[1]), "range": [float(s.b[0]), float(s.b[-1])], **NO_GRID},
-    )
+    path = h.params[steps][:, list(s.columns)]
+    add_backdrop(panels.fig, s, 1, 2, start=path[0])
+    ys = h.loss[steps] if s.kind == "curve" else path[:, 1]  # along w: the path rides on the loss curve
+    for moving in path_traces(s, path[:1, 0], ys[:1]):
+        panels.add(moving, 1, 2, moving=True)
 
     def frame(i):
         t = trail_indices(i)
         return [
-            moving_trace("scatter", x=path[t, 0], y=path[t, 1]),
-            moving_trace("scatter", x=path[i : i + 1, 0], y=path[i : i + 1, 1]),
+            moving_trace("scatter", x=path[t, 0], y=ys[t]),
+            moving_trace("scatter", x=path[i : i + 1, 0], y=ys[i : i + 1]),
         ]
 
     return frame

@@ -14,7 +14,7 @@ import streamlit as st
 
 import charts
 
-from . import custom, runs
+from . import custom, family, runs
 
 TRAIN_LOCK = threading.Lock()
 
@@ -45,3 +45,17 @@ def playground_figure(values: dict) -> charts.Prebuilt:
     """The animated playground figure for these control values, ready for st.plotly_chart."""
     data = custom.for_values(values)
     return charts.Prebuilt(json.loads(_figure(_key(values), custom.fingerprint(data), data)))
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _family_figure(key: tuple, setting: str, data_id: str, _data) -> str:
+    return charts.to_spec(charts.family_figure(family.build(dict(key), setting, _data, lock=TRAIN_LOCK)))
+
+
+def family_figure(values: dict, setting: str) -> charts.Prebuilt:
+    """The family of runs along `setting` ("lr" or "momentum"), its slider at the page's own value. Moving that
+    value on the page reuses the cached family: only the slider's start changes."""
+    data = custom.for_values(values)
+    spec = json.loads(_family_figure(_key(family.anchor(values, setting)), setting, custom.fingerprint(data), data))
+    start = family.ladder(setting, float(values[setting])).index(float(values[setting]))
+    return charts.Prebuilt(charts.pick(spec, start))

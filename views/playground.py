@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import cache, explain, lesson, runs, tabular, widgets
+from ui import cache, explain, family, lesson, runs, tabular, widgets
 from ui.controls import LR_GRID, relevant
 
 values = widgets.init_values()
@@ -58,6 +58,34 @@ st.plotly_chart(fig, width="stretch", key="playground_chart")
 changed = widgets.changes_since_last_run(values)
 if changed:
     st.caption("Changed since the previous run: " + "; ".join(changed))
+
+
+@st.fragment
+def family_section(values: dict, settings: list[str]) -> None:
+    """Every learning rate (or momentum) at once: a slider in the chart, no server round trip. A fragment: picking
+    the other setting reruns this section only."""
+    st.subheader("Every learning rate (or momentum) at once")
+    reason = family.unavailable(values)
+    if reason:
+        st.caption(reason)
+        return
+    setting = st.radio(
+        "The slider under this chart changes the",
+        settings,
+        format_func=family.SETTINGS.get,
+        horizontal=True,
+        key="family_setting",
+    )
+    st.caption(
+        "Each run was computed ahead of time, so the path and the loss change at once as you drag, without waiting "
+        f"for the server. The slider starts at your {family.SETTINGS[setting]}; everything else is as in the sidebar."
+    )
+    st.plotly_chart(cache.family_figure(values, setting), width="stretch", key="family_chart")
+
+
+offered = [k for k in ("lr", "momentum") if k in shown and k not in lesson_.hidden | lesson_.locked]
+if offered:
+    family_section(values, offered)
 downloads = st.columns([1, 1, 3])
 downloads[0].download_button(
     "⬇ Every step (.csv)",

@@ -38,6 +38,16 @@ def chart_spec(at: AppTest, index: int = 0) -> dict:
     return json.loads(at.get("plotly_chart")[index].proto.spec)
 
 
+def chart_keys(at: AppTest) -> list[str]:
+    """The keys of the page's Plotly charts, in page order (the playground: "playground_chart", "family_chart")."""
+    return [chart.key for chart in at.get("plotly_chart")]
+
+
+def keyed_chart_spec(at: AppTest, key: str) -> dict:
+    """The figure JSON of the chart with this key."""
+    return json.loads(next(c for c in at.get("plotly_chart") if c.key == key).proto.spec)
+
+
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 

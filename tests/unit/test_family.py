@@ -1,0 +1,158 @@
+"""The in-chart family of runs (ui.family, charts.family): every frame against references that do not share the
+code under test (tutorial 000's nn.Linear + torch.optim.SGD loop, float64 numpy gradient descent, the closed-form
+stability limit), the figure's size bound, finite JSON, and which settings share one cached family."""
+
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+import charts
+from charts.family import LOSS_POINTS, PATH_POINTS
+from ui import controls, family, runs
+
+from .references import np_gd, np_hessian_eigenvalues, np_mse, torch_optim_loop
+from .test_charts import _arr, _no_constants
+
+DEFAULTS = controls.defaults()
+
+
+def _figure(values: dict, setting: str) -> tuple[charts.Family, dict]:
+    fam = family.build(values, setting)
+    spec = json.loads(pio.to_json(charts.family_figure(fam), validate=False), parse_constant=_no_constants)
+    return fam, spec
+
+
+def _xy(values: dict):
+    raw, ds = runs.build_dataset(values)
+    return ds.x.double().numpy(), ds.y.double().numpy()
+
+
+def _frame(spec: dict, name: str) -> list[dict]:
+    return next(f for f in spec["frames"] if f["name"] == name)["data"]
+
+
+def test_the_pages_own_run_is_the_tutorial_loop():
+    """The frame at the sidebar's learning rate is tutorial 000's loop (nn.Linear + SGD with momentum)."""
+    fam, spec = _figure(DEFAULTS, "lr")
+    assert fam.values[fam.active] == DEFAULTS["lr"]
+    x, y = _xy(DEFAULTS)
+    ref = torch_optim_loop(x, y, (-1.0, -2.0), lr=0.1, epochs=60, momentum=0.8)
+    path, _, loss = _frame(spec, "learning rate 0.1")
+    steps = np.rint(_arr(loss["x"])).astype(int)
+    np.testing.assert_allclose(_arr(loss["y"]), ref["loss"][steps], rtol=1e-4, atol=1e-6)
+    # the path's points are parameters of the reference at some steps: each one matches a reference step
+    pts = np.stack([_arr(path["x"]), _arr(path["y"])], axis=1)
+    gaps = np.abs(pts[:, None, :] - ref["params"][None, :, :]).max(axis=2).min(axis=1)
+    assert gaps.max() < 1e-4
+    assert np.allclose(pts[0], [-1.0, -2.0]) and np.allclose(pts[-1], ref["params"][-1], atol=1e-4)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.8])
+def test_every_learning_rate_against_numpy_and_the_stability_limit(momentum):
+    values = DEFAULTS | {"momentum": momentum}
+    fam, spec = _figure(values, "lr")
+    x, y = _xy(values)
+    lam = np_hessian_eigenvalues(x).max()
+    limit = 2 * (1 + momentum) / lam
+    assert len(spec["frames"]) == len(controls.LR_GRID) == len(fam.labels)
+    for lr, label, frame in zip(fam.values, fam.labels, spec["frames"], strict=True):
+        assert frame["name"] == f"learning rate {lr:.6g}" and label.startswith(f"{lr:g}: ")
+        if lr > 1.02 * limit:
+            assert "diverg" in label, (lr, limit, label)
+            continue
+        if lr < 0.98 * limit:
+            assert "diverg" not in label, (lr, limit, label)
+            params = np_gd(x, y, (-1.0, -2.0), lr, 60, momentum)
+            loss = np.array([np_mse(x, y, p) for p in params])
+            steps = np.rint(_arr(frame["data"][2]["x"])).astype(int)
+            np.testing.assert_allclose(_arr(frame["data"][2]["y"]), loss[steps], rtol=2e-3, atol=1e-5)
+            end = np.array([_arr(frame["data"][1]["x"])[0], _arr(frame["data"][1]["y"])[0]])
+            np.testing.assert_allclose(end, params[-1], rtol=1e-3, atol=1e-4)
+
+
+def test_momentum_family_runs_at_the_pages_learning_rate():
+    fam, spec = _figure(DEFAULTS, "momentum")
+    assert fam.setting == "momentum" and fam.values[fam.active] == DEFAULTS["momentum"]
+    assert [f["name"] for f in spec["frames"]][:3] == ["momentum 0", "momentum 0.05", "momentum 0.1"]
+    x, y = _xy(DEFAULTS)
+    for beta in (0.0, 0.5, 0.9):
+        params = np_gd(x, y, (-1.0, -2.0), DEFAULTS["lr"], 60, beta)
+        end = _frame(spec, f"momentum {beta:.6g}")[1]
+        np.testing.assert_allclose([_arr(end["x"])[0], _arr(end["y"])[0]], params[-1], rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        {"epochs": 5000},
+        {"lr": 10.0, "momentum": 0.99},
+        {"dataset": "plane", "epochs": 5000},
+        {"dataset": "thermometer"},
+    ],
+)
+def test_bounded_and_finite_for_long_and_exploding_runs(case):
+    values = DEFAULTS | case
+    for setting in ("lr", "momentum"):
+        fam, spec = _figure(values, setting)  # _no_constants: no NaN or Infinity anywhere in the JSON
+        go.Figure(spec)  # plotly.py accepts every property
+        text = pio.to_json(charts.family_figure(fam), validate=False)
+        assert len(text) < 300_000, len(text)
+        for frame in spec["frames"]:
+            path, now, loss = frame["data"]
+            assert len(_arr(path["x"])) <= PATH_POINTS + 1 and len(_arr(loss["x"])) <= LOSS_POINTS + 1
+            for arr in (path["x"], path["y"], loss["y"]):
+                assert np.isfinite(_arr(arr)).all()
+
+
+def test_single_point_rides_the_loss_curve():
+    """One parameter: the panel is the loss along w, and the path's y values are the loss."""
+    values = DEFAULTS | {"dataset": "single-point"}
+    fam, spec = _figure(values, "lr")
+    assert fam.surface.kind == "curve"
+    path, _, loss = _frame(spec, f"learning rate {fam.values[fam.active]:.6g}")
+    np.testing.assert_allclose(_arr(path["y"])[0], _arr(loss["y"])[0], rtol=1e-6)
+
+
+def test_pick_starts_the_figure_at_a_run():
+    fam, spec = _figure(DEFAULTS, "lr")
+    k = 5
+    charts.pick(spec, k)
+    assert spec["layout"]["sliders"][0]["active"] == k
+    frame = spec["frames"][k]
+    for index, update in zip(frame["traces"], frame["data"], strict=True):
+        assert spec["data"][index]["x"] == update["x"] and spec["data"][index]["y"] == update["y"]
+
+
+def test_one_family_serves_every_value_of_its_setting():
+    """Moving the learning rate along its ladder, or switching the gradient method, reuses the same family;
+    a value off the ladder, other data or another momentum makes a new one."""
+    base = family.anchor(DEFAULTS, "lr")
+    assert family.anchor(DEFAULTS | {"lr": 0.02}, "lr") == base
+    assert family.anchor(DEFAULTS | {"method": "analytic"}, "lr") == base
+    assert family.anchor(DEFAULTS | {"lr": 0.0123}, "lr") != base
+    assert family.anchor(DEFAULTS | {"momentum": 0.5}, "lr") != base
+    assert family.anchor(DEFAULTS | {"noise": 1.0}, "lr") != base
+    assert 0.0123 in family.ladder("lr", 0.0123) and family.ladder("lr", 0.1) == controls.LR_GRID
+    fam = family.build(DEFAULTS | {"lr": 0.0123}, "lr")
+    assert fam.values[fam.active] == 0.0123 and len(fam.values) == len(controls.LR_GRID) + 1
+
+
+@pytest.mark.parametrize(
+    "case, words",
+    [
+        ({"optimizer": "adam"}, "adaptive optimizer"),
+        ({"batch": "mini-batch"}, "full-batch"),
+        ({"batch": "single sample"}, "full-batch"),
+        ({"zero_grad": False}, "zero the gradient"),
+    ],
+)
+def test_runs_the_family_does_not_describe_are_named(case, words):
+    assert words in family.unavailable(DEFAULTS | case)
+
+
+@pytest.mark.parametrize("case", [{}, {"method": "analytic"}, {"method": "finite-difference"}, {"optimizer": "sgd"}])
+def test_sgd_runs_have_a_family(case):
+    assert family.unavailable(DEFAULTS | case) is None

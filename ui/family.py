@@ -1,0 +1,94 @@
+"""The playground's family of runs: every learning rate of the slider's ladder (or a ladder of momenta) for the
+current data and start, computed in one batched call, so the in-chart slider needs no server round trip.
+
+The family is plain full-batch gradient descent with torch.optim.SGD's momentum (engine.gd_sweep, the analytic
+gradient), so it describes the page's own run when that run is SGD on the full batch with the gradient zeroed; the
+other methods give the same path to float32 rounding. For adaptive optimizers and mini-batches it does not apply.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+
+import numpy as np
+
+import charts
+import engine
+
+from . import controls, runs
+from .controls import LR_GRID
+
+SETTINGS = {"lr": "learning rate", "momentum": "momentum"}
+MOMENTUM_GRID = tuple(round(m, 2) for m in (*np.arange(0.0, 0.951, 0.05), 0.97, 0.99))
+# what a family depends on: every control but the one it varies (and those that cannot change a full-batch run)
+IGNORED = frozenset({"method", "optimizer", "fd_delta", "device", "batch_size"})
+
+
+def unavailable(values: Mapping) -> str | None:
+    """Why the page's run has no family (a sentence for the page), or None when it has one."""
+    if values["method"] == "optimizer" and values["optimizer"] != "sgd":
+        return "The slider in the chart covers SGD (with or without momentum); this run uses an adaptive optimizer."
+    if values["batch"] != "full":
+        return "The slider in the chart covers full-batch runs; mini-batches make every run depend on the shuffle."
+    if not values["zero_grad"]:
+        return "The slider in the chart covers runs that zero the gradient after each step."
+    return None
+
+
+LADDERS = {"lr": LR_GRID, "momentum": MOMENTUM_GRID}
+
+
+def ladder(setting: str, current: float) -> tuple[float, ...]:
+    """The values the in-chart slider steps through: the control's ladder, with the page's own value on it."""
+    grid = LADDERS[setting]
+    return grid if current in grid else tuple(sorted((*grid, current)))
+
+
+def anchor(values: Mapping, setting: str) -> dict:
+    """The values a family depends on: every control but the varied one (which only picks the slider's start),
+    unless the page's value is off the ladder and so adds a run; controls that cannot change it are left out."""
+    current = float(values[setting])
+    out = {k: v for k, v in values.items() if k not in IGNORED and k != setting}
+    return out | {setting: current if current not in LADDERS[setting] else LADDERS[setting][0]}
+
+
+def build(values: Mapping, setting: str, custom: engine.Dataset | None = None, lock=None) -> charts.Family:
+    """The family of runs along `setting` ("lr" or "momentum") through the page's own values (controls left out
+    of `values` take their defaults); `lock` is held around the torch work."""
+    values = controls.defaults() | dict(values)
+    _, ds = runs.build_dataset(values, custom)
+    cfg = runs.build_config(values, ds)
+    current = float(values[setting])
+    grid = ladder(setting, current)
+    if setting == "lr":
+        lrs, momenta = np.array(grid), cfg.momentum
+    else:
+        lrs, momenta = np.full(len(grid), cfg.lr), np.array(grid)
+    with lock or contextlib.nullcontext():
+        sweep = engine.gd_sweep(ds, lrs, momenta, cfg.epochs, cfg.fit_bias, cfg.init, cfg.nesterov, keep_params=True)
+    stab = engine.stability(ds, cfg.fit_bias)
+    stable = sweep.params[:, ~sweep.diverged].reshape(-1, sweep.params.shape[-1])
+    surface = engine.loss_surface(ds, cfg.fit_bias, path=stable if len(stable) else sweep.params[:1, 0])
+    labels = [_label(sweep, k, setting, stab, cfg) for k in range(len(grid))]
+    return charts.Family(sweep, surface, SETTINGS[setting], np.array(grid), labels, grid.index(current))
+
+
+def _label(sweep: engine.Sweep, k: int, setting: str, stab: engine.Stability, cfg: engine.TrainConfig) -> str:
+    """What the slider says about run k: its value, and how the run ends in plain words."""
+    value = sweep.lrs[k] if setting == "lr" else sweep.momenta[k]
+    limit = stab.max_stable_lr_with_momentum(float(sweep.momenta[k]), cfg.nesterov)
+    steps = len(sweep.loss) - 1
+    if sweep.diverged[k]:
+        return f"{value:g}: diverges at step {int(sweep.diverged_at[k])} (stable below lr {limit:.3g})"
+    excess = sweep.loss[:, k] - sweep.min_loss
+    final = sweep.loss[-1, k]
+    if sweep.lrs[k] > limit:  # growing, but not yet past the divergence check within this many steps
+        return f"{value:g}: diverging, the loss grew to {final:.4g} in {steps} steps (stable below lr {limit:.3g})"
+    if excess[-1] <= 0.01 * excess[0]:
+        above = np.flatnonzero(excess > 0.01 * excess[0])
+        settled = int(above[-1]) + 1 if len(above) else 0
+        return f"{value:g}: converges, 99 % of the way down from step {settled} on, loss {final:.4g}"
+    if excess[-1] < excess[0]:
+        return f"{value:g}: still on its way after {steps} steps, loss {final:.4g}"
+    return f"{value:g}: the loss has not come down after {steps} steps ({final:.4g})"
