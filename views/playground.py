@@ -89,14 +89,14 @@ if offered:
 downloads = st.columns([1, 1, 3])
 downloads[0].download_button(
     "⬇ Every step (.csv)",
-    tabular.history_csv(h),
+    lambda: tabular.history_csv(h),  # made when clicked, not on every rerun
     file_name="run_steps.csv",
     mime="text/csv",
     help="step, epoch, loss and the parameters after every step",
 )
 downloads[1].download_button(
     "⬇ Final model (.json)",
-    tabular.model_json(result.dataset, result.config, h),
+    lambda: tabular.model_json(result.dataset, result.config, h),
     file_name="model.json",
     mime="application/json",
     help="the parameters (also in the original units when inputs were rescaled) and the settings",

@@ -1,0 +1,90 @@
+"""Where one playground rerun's server time goes, piece by piece, in one process.
+
+    python bench/bench_rerun.py                 # default run, the plane, and a 5,000-step run
+    python bench/bench_rerun.py --repeats 9
+
+For each case it times the work a slider move costs the server when nothing is cached: training the run (the
+page's own method, torch.optim by default), building the playground figure as plain Plotly JSON, the family of
+runs (gd_sweep over the learning-rate ladder) and its figure, and turning both into the JSON Streamlit sends. The
+baseline, in the same process on the same figure, is what the figure used to cost: plotly.py validating it
+(go.Figure(spec), which st.plotly_chart does to a dict) and serializing the validated object (Figure.to_dict's deep
+copy). Ratios to the training time and to that baseline travel across machines better than milliseconds. Each
+figure is the best of a few repeats, interleaved, so that load on a shared machine hits all pieces alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import plotly.graph_objects as go  # noqa: E402
+import plotly.io as pio  # noqa: E402
+import torch  # noqa: E402
+
+import charts  # noqa: E402
+from ui import controls, family, runs  # noqa: E402
+
+torch.set_num_threads(1)
+
+CASES = {
+    "default (line, 60 steps, torch.optim)": {},
+    "plane (3-D scene)": {"dataset": "plane"},
+    "5,000 steps (analytic)": {"epochs": 5000, "method": "analytic"},
+}
+
+
+def pieces(values: dict) -> dict:
+    """name -> zero-argument function doing one piece of a rerun's work for these values."""
+    result = runs.compute(values)
+    spec = charts.playground_figure(result.dataset, result.history, result.surface, result.optimum, result.fit_bias)
+    fam = family.build(values, "lr")
+    fam_spec = charts.family_figure(fam)
+    return {
+        "train the run": lambda: runs.compute(values),
+        "playground figure (JSON)": lambda: charts.playground_figure(
+            result.dataset, result.history, result.surface, result.optimum, result.fit_bias
+        ),
+        "family: 37 runs in one gd_sweep": lambda: family.build(values, "lr"),
+        "family figure (JSON)": lambda: charts.family_figure(fam),
+        "both figures to JSON text": lambda: (pio.to_json(spec, validate=False), pio.to_json(fam_spec, validate=False)),
+        "baseline: plotly.py validates + copies the figure": lambda: go.Figure(spec).to_dict(),
+    }
+
+
+def best_of(fns: dict, repeats: int) -> dict:
+    """Best wall time of each function over `repeats` interleaved rounds."""
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    for case, change in CASES.items():
+        values = controls.defaults() | change
+        best = best_of(pieces(values), args.repeats)
+        train, baseline = best["train the run"], best["baseline: plotly.py validates + copies the figure"]
+        print(f"\n{case}")
+        print(f"  {'piece':<52}{'ms':>9}{'/ train':>9}{'/ baseline':>12}")
+        for name, seconds in best.items():
+            print(f"  {name:<52}{seconds * 1e3:>9.1f}{seconds / train:>9.2f}{seconds / baseline:>12.2f}")
+        ours = sum(s for n, s in best.items() if not n.startswith("baseline"))
+        print(
+            f"  {'all of the above but the baseline':<52}{ours * 1e3:>9.1f}{ours / train:>9.2f}{ours / baseline:>12.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
