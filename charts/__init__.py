@@ -1,12 +1,12 @@
 """Plotly figure builders: engine results in, go.Figure or plain Plotly JSON (charts.spec) out. No streamlit here."""
 
-from .common import from_spec, to_spec
+from .common import to_spec
 from .explore import momentum_map_figure, scaling_figure, sweep_figure
 from .family import Family, family_figure, pick
 from .lab import delta_error_figure, smallest_error
 from .playground import playground_figure
 from .race import Band, Track, race_figure
-from .spec import Prebuilt
+from .spec import Prebuilt, from_spec
 
 __all__ = [
     "from_spec",

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import base64
-import json
 
 import numpy as np
-import plotly.graph_objects as go
 import plotly.io as pio
 
 COLORS = {
@@ -42,11 +40,6 @@ def packed(values) -> dict:
 def to_spec(fig) -> str:
     """The figure as its JSON spec: cheap to cache and to copy (a pickled go.Figure is rebuilt and re-validated)."""
     return pio.to_json(fig, validate=False)
-
-
-def from_spec(spec: str) -> go.Figure:
-    """A figure back from to_spec(). It was validated when it was built, so it is not validated again."""
-    return go.Figure(json.loads(spec), _validate=False)
 
 
 def moving_trace(kind: str, **arrays) -> dict:

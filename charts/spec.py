@@ -9,6 +9,7 @@ checked on every run.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -138,3 +139,8 @@ class Prebuilt(BaseFigure):
 def trace(kind: str, **props) -> dict:
     """A Plotly trace as JSON; numpy arrays become float32 typed arrays (what plotly.py would send)."""
     return {"type": kind, **{key: packed(v) if isinstance(v, np.ndarray) else v for key, v in props.items()}}
+
+
+def from_spec(spec: str) -> Prebuilt:
+    """A figure back from its JSON text (charts.to_spec), for st.plotly_chart: it was checked when it was built."""
+    return Prebuilt(json.loads(spec))

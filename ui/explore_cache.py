@@ -8,7 +8,6 @@ to copy out of the cache). Compute takes cache.TRAIN_LOCK.
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import streamlit as st
 
 import charts
@@ -87,7 +86,7 @@ def lr_sweep(values: dict) -> tuple[engine.Sweep, engine.Stability]:
     return _sweep(*_args(values, explore.SWEEP_KEYS))
 
 
-def sweep_figure(values: dict) -> go.Figure:
+def sweep_figure(values: dict) -> charts.Prebuilt:
     return charts.from_spec(_sweep_figure(*_args(values, explore.SWEEP_KEYS)))
 
 
@@ -95,7 +94,7 @@ def momentum_map(values: dict) -> engine.MomentumMap:
     return _momentum_map(*_args(values, explore.DATA_KEYS))
 
 
-def momentum_figure(values: dict) -> go.Figure:
+def momentum_figure(values: dict) -> charts.Prebuilt:
     return charts.from_spec(_momentum_figure(*_args(values, explore.DATA_KEYS)))
 
 
@@ -104,7 +103,7 @@ def race(values: dict, tuned: bool) -> explore.RaceResult:
     return _race(key, tuned, data_id, data)
 
 
-def race_figure(values: dict, tuned: bool) -> go.Figure:
+def race_figure(values: dict, tuned: bool) -> charts.Prebuilt:
     key, data_id, data = _args(values, explore.SWEEP_KEYS)
     return charts.from_spec(_race_figure(key, tuned, data_id, data))
 
@@ -114,7 +113,7 @@ def scaling(dataset: str, probe_lr: float) -> list[engine.ScalingCase]:
     return _scaling(dataset, float(probe_lr), custom.fingerprint(data), data)
 
 
-def scaling_figure(dataset: str, probe_lr: float) -> go.Figure:
+def scaling_figure(dataset: str, probe_lr: float) -> charts.Prebuilt:
     data = custom.for_values({"dataset": dataset})
     return charts.from_spec(_scaling_figure(dataset, float(probe_lr), custom.fingerprint(data), data))
 
@@ -123,5 +122,5 @@ def batch_noise(values: dict) -> explore.NoiseResult:
     return _noise(*_args(values, explore.NOISE_KEYS))
 
 
-def noise_figure(values: dict) -> go.Figure:
+def noise_figure(values: dict) -> charts.Prebuilt:
     return charts.from_spec(_noise_figure(*_args(values, explore.NOISE_KEYS)))
