@@ -98,11 +98,11 @@ def family_figure(family: Family, height: int = 460) -> dict:
         frames.append({"name": name, "data": data, "traces": moving})
     layout = {
         "height": height,
-        "margin": {"l": 50, "r": 20, "t": 40, "b": 90},
+        "margin": {"l": 50, "r": 20, "t": 40, "b": 120},
         "template": "plotly_white",
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.08, "x": 0.0, "font": {"size": 11}},
         "hovermode": "closest",
-        **slider_controls(family.labels, names, prefix=f"{family.setting} ", active=family.active, y=-0.12),
+        **slider_controls(family.labels, names, prefix=f"{family.setting} ", active=family.active, y=-0.2),
     }
     return {**grid.figure(**layout), "frames": frames}
 
