@@ -14,7 +14,17 @@ import numpy as np
 
 import engine
 
-from .common import COLORS, f32, frame_steps, moving_trace, padded, positive, slider_controls, thin_indices
+from .common import (
+    COLORS,
+    f32,
+    frame_steps,
+    log_ticks,
+    moving_trace,
+    padded,
+    positive,
+    slider_controls,
+    thin_indices,
+)
 from .spec import Grid, axis_title, trace
 from .surface import add_backdrop, path_traces
 
@@ -75,17 +85,12 @@ def family_figure(family: Family, height: int = 460) -> dict:
     calm = sw.loss[:, ~sw.diverged]
     finite = np.concatenate([calm[np.isfinite(calm)], sw.loss[:1, 0]])
     lo, hi = np.log10(positive(finite).min()), np.log10(positive(finite).max())
+    y_range = padded(float(lo), float(hi), 0.05)
     grid.axes(
         1,
         2,
         x={"title": axis_title("step"), "range": padded(0.0, float(max(last, 1)), 0.01), "tickformat": "d"},
-        y={
-            "type": "log",
-            "title": axis_title("loss"),
-            "range": padded(float(lo), float(hi), 0.05),
-            "tickformat": "~g",
-            "nticks": 8,
-        },
+        y={"type": "log", "title": axis_title("loss"), "range": y_range, **log_ticks(*y_range)},
     )
     names = [f"{family.setting} {v:.6g}" for v in family.values]
     frames = []

@@ -17,7 +17,8 @@ from playwright.sync_api import Locator, Page, expect
 
 from .helpers import guarded_page, shot, wait_idle
 
-CHART = '[data-testid="stPlotlyChart"]'
+# The main animated figure (the family chart under it, "family_chart", has its own tests in test_family.py)
+CHART = '.st-key-playground_chart [data-testid="stPlotlyChart"]'
 # Plotly's step slider: the current-value text is the group's own <text>; each step's label sits in .slider-labels.
 SLIDER_CURRENT = ".slider-container .slider-group > text"
 SLIDER_STEP_LABELS = ".slider-container .slider-labels text"

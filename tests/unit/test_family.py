@@ -10,6 +10,7 @@ import plotly.io as pio
 import pytest
 
 import charts
+from charts.common import log_ticks
 from charts.family import LOSS_POINTS, PATH_POINTS
 from ui import controls, family, runs
 
@@ -156,3 +157,16 @@ def test_runs_the_family_does_not_describe_are_named(case, words):
 @pytest.mark.parametrize("case", [{}, {"method": "analytic"}, {"method": "finite-difference"}, {"optimizer": "sgd"}])
 def test_sgd_runs_have_a_family(case):
     assert family.unavailable(DEFAULTS | case) is None
+
+
+@pytest.mark.parametrize("lo, hi", [(-0.55, 1.3), (-8.0, 3.0), (0.5, 0.6), (-3.2, -2.9)])
+def test_log_ticks_stay_in_range_and_read_plainly(lo, hi):
+    ticks = log_ticks(lo, hi)
+    if "tickvals" not in ticks:
+        assert ticks == {"tickformat": "~g"}
+        return
+    values = np.array(ticks["tickvals"])
+    assert len(values) >= 2 and (np.log10(values) >= lo - 1e-12).all() and (np.log10(values) <= hi + 1e-12).all()
+    mantissas = {round(v / 10 ** np.floor(np.log10(v) + 1e-12)) for v in values}
+    assert mantissas <= {1, 2, 5} and (hi - lo <= 5 or mantissas == {1})
+    assert ticks["ticktext"] == [f"{v:g}" for v in values]
