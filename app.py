@@ -1,5 +1,6 @@
 """Entry point: `streamlit run app.py`. Process set-up, then the page router."""
 
+import gc
 import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -18,6 +19,11 @@ def warm_up() -> bool:
     """Once per server process: run every code path so the first student's first click is not the slowest."""
     engine.warm_up()
     cache.playground_figure(controls.defaults())  # also fills the cache for the landing page
+    cache.family_figure(controls.defaults(), "lr")
+    # Everything alive now (torch, plotly, pandas, Streamlit: about 370,000 objects) stays for the life of the
+    # process. Frozen, Python's automatic full collections (which run now and then inside some student's rerun,
+    # holding the GIL) no longer walk it: a full collection of it took ~185 ms (see DESIGN.md on postScriptGC).
+    gc.freeze()
     return True
 
 
