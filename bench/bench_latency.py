@@ -72,7 +72,7 @@ TIMELINE_RESET_JS = "() => { window.__bench.key = null; window.__bench.states = 
 PLAYGROUND_DONE_JS = """
 (a) => {
     if (!document.querySelector(a.idle)) return false;
-    const charts = document.querySelectorAll('[data-testid="stPlotlyChart"]');
+    const charts = document.querySelectorAll('.st-key-playground_chart [data-testid="stPlotlyChart"]');
     if (charts.length !== 1) return false;
     const labels = Array.from(charts[0].querySelectorAll('.slider-container .slider-labels text'));
     const fp = labels.map(t => t.textContent).join('|');
@@ -81,7 +81,8 @@ PLAYGROUND_DONE_JS = """
 """
 PLAYGROUND_FINGERPRINT_JS = """
 () => Array.from(document.querySelectorAll(
-    '[data-testid="stPlotlyChart"] .slider-container .slider-labels text')).map(t => t.textContent).join('|')
+    '.st-key-playground_chart [data-testid="stPlotlyChart"] .slider-container .slider-labels text'
+)).map(t => t.textContent).join('|')
 """
 # Script idle and the written value on the page.
 TRIVIAL_DONE_JS = """
@@ -178,9 +179,9 @@ def open_app(page: Page, url: str, ready: Callable[[Page], None], timeout_ms: fl
 
 def playground_ready(timeout_ms: float) -> Callable[[Page], None]:
     def ready(page: Page) -> None:
-        page.locator('[data-testid="stPlotlyChart"] .slider-container .slider-labels text').first.wait_for(
-            state="attached", timeout=timeout_ms
-        )
+        page.locator(
+            '.st-key-playground_chart [data-testid="stPlotlyChart"] .slider-container .slider-labels text'
+        ).first.wait_for(state="attached", timeout=timeout_ms)
 
     return ready
 
