@@ -89,7 +89,12 @@ def family_figure(family: Family, height: int = 460) -> dict:
     grid.axes(
         1,
         2,
-        x={"title": axis_title("step"), "range": padded(0.0, float(max(last, 1)), 0.01), "tickformat": "d"},
+        x={
+            "title": axis_title("step"),
+            "range": padded(0.0, float(max(last, 1)), 0.01),
+            "tickformat": "d",
+            **({"dtick": 1} if last < 8 else {}),  # whole steps only: "0 0 1 1" otherwise
+        },
         y={"type": "log", "title": axis_title("loss"), "range": y_range, **log_ticks(*y_range)},
     )
     names = [f"{family.setting} {v:.6g}" for v in family.values]

@@ -79,16 +79,17 @@ def _label(sweep: engine.Sweep, k: int, setting: str, stab: engine.Stability, cf
     value = sweep.lrs[k] if setting == "lr" else sweep.momenta[k]
     limit = stab.max_stable_lr_with_momentum(float(sweep.momenta[k]), cfg.nesterov)
     steps = len(sweep.loss) - 1
+    after = f"{steps} step" + ("s" if steps != 1 else "")
     if sweep.diverged[k]:
         return f"{value:g}: diverges at step {int(sweep.diverged_at[k])} (stable below lr {limit:.3g})"
     excess = sweep.loss[:, k] - sweep.min_loss
     final = sweep.loss[-1, k]
     if sweep.lrs[k] > limit:  # growing, but not yet past the divergence check within this many steps
-        return f"{value:g}: diverging, the loss grew to {final:.4g} in {steps} steps (stable below lr {limit:.3g})"
+        return f"{value:g}: diverging, the loss grew to {final:.4g} in {after} (stable below lr {limit:.3g})"
     if excess[-1] <= 0.01 * excess[0]:
         above = np.flatnonzero(excess > 0.01 * excess[0])
         settled = int(above[-1]) + 1 if len(above) else 0
         return f"{value:g}: converges, 99 % of the way down from step {settled} on, loss {final:.4g}"
     if excess[-1] < excess[0]:
-        return f"{value:g}: still on its way after {steps} steps, loss {final:.4g}"
-    return f"{value:g}: the loss has not come down after {steps} steps ({final:.4g})"
+        return f"{value:g}: still on its way after {after}, loss {final:.4g}"
+    return f"{value:g}: the loss has not come down after {after} ({final:.4g})"

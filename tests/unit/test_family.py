@@ -170,3 +170,10 @@ def test_log_ticks_stay_in_range_and_read_plainly(lo, hi):
     mantissas = {round(v / 10 ** np.floor(np.log10(v) + 1e-12)) for v in values}
     assert mantissas <= {1, 2, 5} and (hi - lo <= 5 or mantissas == {1})
     assert ticks["ticktext"] == [f"{v:g}" for v in values]
+
+
+def test_one_epoch_reads_as_one_step():
+    fam, spec = _figure(DEFAULTS | {"epochs": 1}, "lr")
+    assert "after 1 step," in fam.labels[fam.active], fam.labels[fam.active]
+    loss_axis = spec["layout"][spec["data"][-1]["xaxis"].replace("x", "xaxis")]
+    assert loss_axis["dtick"] == 1 and loss_axis["range"][1] >= 1
