@@ -43,7 +43,7 @@ from playwright.sync_api import Page, sync_playwright  # noqa: E402
 import charts  # noqa: E402
 import engine  # noqa: E402
 from tests.e2e.helpers import APP_IDLE, CHROMIUM_ARGS, chromium_executable  # noqa: E402
-from ui import controls, runs  # noqa: E402
+from ui import controls, family, runs  # noqa: E402
 
 TRIVIAL_APP = """\
 import streamlit as st
@@ -266,8 +266,9 @@ class TrivialProbe(Probe):
 # ---------------------------------------------------------------------------------------------------- figures
 
 
-def figure_sizes() -> list[tuple[str, int, int, float, float, float, float]]:
-    """(run, steps, frames, JSON kB, train s, figure s, JSON s) for the default run and the largest allowed runs."""
+def figure_sizes() -> list[tuple[str, int, int, float, float, float, float, float]]:
+    """(run, steps, frames, JSON kB, train s, figure s, JSON s, family JSON kB) for the default run and the largest
+    allowed runs (the family: every learning rate of the ladder, the chart under the main one)."""
     n_max = controls.MAX_UI_POINTS
     cases = {
         "default (line, n=30, 60 epochs)": {},
@@ -310,7 +311,8 @@ def figure_sizes() -> list[tuple[str, int, int, float, float, float, float]]:
         steps = int(result.history.steps)
         if steps > engine.MAX_STEPS:
             raise AssertionError(f"{name}: {steps} steps is over engine.MAX_STEPS")
-        rows.append((name, steps, len(fig.frames), size / 1000, t1 - t0, t2 - t1, t3 - t2))
+        fam = "" if family.unavailable(values) else pio.to_json(charts.family_figure(family.build(values, "lr")))
+        rows.append((name, steps, len(fig["frames"]), size / 1000, t1 - t0, t2 - t1, t3 - t2, len(fam) / 1000))
     return rows
 
 
@@ -351,9 +353,11 @@ def print_report(samples: dict[str, list[Sample]], loads: dict[str, float], size
         print(f"  {name:<46}{seconds * 1000:>8.0f} ms")
     print()
     print("Playground figure size: len(plotly.io.to_json(fig, validate=False)); times in this process, one run each")
-    print(f"{'run':<46}{'steps':>7}{'frames':>8}{'JSON kB':>9}{'train s':>9}{'figure s':>10}{'JSON s':>8}")
-    for name, steps, frames, kb, train_s, fig_s, json_s in sizes:
-        print(f"{name:<46}{steps:>7}{frames:>8}{kb:>9.0f}{train_s:>9.2f}{fig_s:>10.2f}{json_s:>8.2f}")
+    head = f"{'run':<46}{'steps':>7}{'frames':>8}{'JSON kB':>9}{'train s':>9}{'figure s':>10}{'JSON s':>8}"
+    print(head + f"{'family kB':>11}")
+    for name, steps, frames, kb, train_s, fig_s, json_s, family_kb in sizes:
+        row = f"{name:<46}{steps:>7}{frames:>8}{kb:>9.0f}{train_s:>9.2f}{fig_s:>10.2f}{json_s:>8.2f}"
+        print(row + (f"{family_kb:>11.0f}" if family_kb else f"{'(none)':>11}"))
 
 
 # ---------------------------------------------------------------------------------------------------- main
