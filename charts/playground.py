@@ -245,9 +245,9 @@ def _plane_panel(panels: _Panels, params: np.ndarray):
     panels.fig.scene(
         1,
         1,
-        xaxis={"title": {"text": ds.feature_names[0]}, "range": r1},
-        yaxis={"title": {"text": ds.feature_names[1]}, "range": r2},
-        zaxis={"title": {"text": ds.target_name}, "range": zr},
+        xaxis={"title": axis_title(ds.feature_names[0]), "range": r1},
+        yaxis={"title": axis_title(ds.feature_names[1]), "range": r2},
+        zaxis={"title": axis_title(ds.target_name), "range": zr},
         aspectmode="cube",
         camera={"eye": {"x": 1.5, "y": -1.5, "z": 0.9}},
     )

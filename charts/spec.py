@@ -9,6 +9,7 @@ checked on every run.
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass, field
 
@@ -114,8 +115,9 @@ def _title(text: str, x: float, y: float) -> dict:
 
 
 def axis_title(text: str, **props) -> dict:
-    """An axis's title property ({"text": ...}), with extra properties such as standoff."""
-    return {"text": text, **props}
+    """An axis's title property ({"text": ...}), with extra properties such as standoff. The text is escaped:
+    Plotly renders some HTML tags in titles (<b>, <a href>), and column names come from learners' files."""
+    return {"text": html.escape(text, quote=False), **props}
 
 
 class Prebuilt(BaseFigure):

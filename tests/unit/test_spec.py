@@ -5,6 +5,7 @@ trace and frame, and st.plotly_chart's own conversion for the Prebuilt carrier. 
 checked against a direct per-pixel colour interpolation.
 """
 
+import html
 import json
 
 import numpy as np
@@ -15,6 +16,7 @@ import pytest
 from plotly.subplots import make_subplots
 
 import charts
+import engine
 from charts import raster
 from charts.spec import Grid, Prebuilt, trace
 from ui import controls, runs
@@ -123,3 +125,19 @@ def test_banded_picture_matches_pixel_by_pixel_colours(bands):
     z = np.random.default_rng(3).normal(size=(30, 40)).cumsum(axis=0)
     lo, hi = float(z.min()), float(z.max())
     assert np.array_equal(raster.banded_rgb(z, bands, lo, hi), _reference_banded_rgb(z, bands, lo, hi))
+
+
+@pytest.mark.parametrize("d", [1, 2])
+def test_column_names_reach_the_figure_as_text_not_html(d):
+    """Learners' column names become axis titles; Plotly renders tags such as <b> or <a href> in titles, so the
+    names must arrive escaped, in the 2-D axes and in the 3-D scene alike."""
+    hostile = ['<a href="javascript:alert(1)">x</a>', "<b>y & z</b>", "<img src=x onerror=alert(1)>"]
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20, d))
+    ds = engine.dataset_from_arrays(x, x @ np.ones(d) + 1.0, feature_names=hostile[:d], target_name=hostile[2])
+    h = engine.train(ds, engine.TrainConfig(lr=0.1, epochs=5))
+    spec = charts.playground_figure(ds, h, engine.loss_surface(ds, path=h.params), engine.least_squares(ds))
+    titles = json.dumps(spec["layout"], ensure_ascii=False)
+    for name in hostile[:d] + hostile[2:]:
+        assert json.dumps(name)[1:-1] not in titles  # not as it came
+        assert json.dumps(html.escape(name, quote=False))[1:-1] in titles  # but as text
