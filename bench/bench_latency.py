@@ -10,6 +10,8 @@ drawn and the app idle:
 - playground-new: the learning-rate slider one notch up to a value this server has not computed yet, until the
   figure in the page holds a new run (Plotly's step labels changed) and the script state is notRunning;
 - playground-cached: the same notches back down (st.cache_data has those runs and figures);
+- in-chart: clicks along the rail of the family chart's slider (every learning rate at once, under the main
+  figure), until its label names the picked run: the browser alone, no rerun (one would be an error);
 - trivial: the one slider, until the written value shows and the app is idle.
 It prints medians, p90 and max, and ratios to the trivial app (a shared machine is noisy; ratios travel better than
 milliseconds), with where the time went by the page's own clock (key -> script running -> idle -> drawn), page
@@ -62,6 +64,7 @@ TIMELINE_JS = """
     const app = document.querySelector('[data-testid="stApp"]');
     window.__bench = {key: null, states: []};
     document.addEventListener('keydown', () => { window.__bench.key = performance.now(); }, true);
+    document.addEventListener('pointerdown', () => { window.__bench.key = performance.now(); }, true);
     const state = () => app.getAttribute('data-test-script-state');
     new MutationObserver(() => window.__bench.states.push([performance.now(), state()]))
         .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
@@ -83,6 +86,15 @@ PLAYGROUND_FINGERPRINT_JS = """
 () => Array.from(document.querySelectorAll(
     '.st-key-playground_chart [data-testid="stPlotlyChart"] .slider-container .slider-labels text'
 )).map(t => t.textContent).join('|')
+"""
+# The family chart's slider label (the picked run) differs from the old one: no rerun is involved.
+FAMILY_LABEL = '.st-key-family_chart [data-testid="stPlotlyChart"] .slider-container .slider-group > text'
+FAMILY_DONE_JS = """
+(a) => {
+    const labels = document.querySelectorAll(a.label);
+    if (labels.length !== 1 || labels[0].textContent === a.old) return false;
+    return {fp: labels[0].textContent, t: performance.now(), timeline: window.__bench};
+}
 """
 # Script idle and the written value on the page.
 TRIVIAL_DONE_JS = """
@@ -250,6 +262,34 @@ class PlaygroundProbe(Probe):
         return {"old": self.fingerprint}
 
 
+class InChartProbe:
+    """Clicks on the rail of the family chart's slider (every learning rate at once): done when its label names
+    another run. The browser alone does this; a rerun during it is an error."""
+
+    def __init__(self, page: Page, timeout_ms: float):
+        self.page, self.timeout_ms = page, timeout_ms
+        self.chart = page.locator(".st-key-family_chart")
+        self.chart.scroll_into_view_if_needed()
+        page.evaluate(TIMELINE_JS)
+
+    def click(self, fraction: float) -> Sample:
+        time.sleep(SETTLE_S)
+        old = self.page.locator(FAMILY_LABEL).text_content()
+        rail = self.chart.locator(".slider-rail-touch-rect").bounding_box()
+        self.page.evaluate(TIMELINE_RESET_JS)
+        t0 = time.perf_counter()
+        self.page.mouse.click(rail["x"] + rail["width"] * fraction, rail["y"] + rail["height"] / 2)
+        handle = self.page.wait_for_function(
+            FAMILY_DONE_JS, arg={"label": FAMILY_LABEL, "old": old}, polling="raf", timeout=self.timeout_ms
+        )
+        wall = time.perf_counter() - t0
+        done = handle.json_value()
+        if any(state == "running" for _, state in done["timeline"]["states"]):
+            raise RuntimeError("a click on the family chart's slider reran the script")
+        self.value = done["fp"].split(":")[0]
+        return Sample(wall, done)
+
+
 class TrivialProbe(Probe):
     """The one slider of the trivial app; done when the written text shows the new value."""
 
@@ -366,7 +406,7 @@ def print_report(samples: dict[str, list[Sample]], loads: dict[str, float], size
 def measure(args, playground: Server, trivial: Server) -> tuple[dict[str, list[Sample]], dict[str, float], str]:
     """Open both apps, then press alternately: N notches up the learning rate (new runs), N back (cached)."""
     timeout_ms = args.timeout * 1000
-    samples: dict[str, list[Sample]] = {"playground-new": [], "playground-cached": [], "trivial": []}
+    samples: dict[str, list[Sample]] = {"playground-new": [], "playground-cached": [], "in-chart": [], "trivial": []}
     loads: dict[str, float] = {}
     # seed=1: data that neither the server's warm-up (the default link) nor an earlier press has trained on.
     link = f"{playground.url}/?lr={controls.LR_GRID[START_LR_INDEX]:g}&seed=1"
@@ -398,6 +438,11 @@ def measure(args, playground: Server, trivial: Server) -> tuple[dict[str, list[S
                         f"  {case:<18} lr -> {play.value:<8}{sample.wall_ms:7.0f} ms"
                         f"   trivial -> {triv.value:<4}{trivial_sample.wall_ms:5.0f} ms"
                     )
+            in_chart = InChartProbe(play_page, timeout_ms)
+            for i in range(args.n):
+                sample = in_chart.click(0.05 + 0.9 * ((7 * i) % args.n) / max(args.n - 1, 1))
+                samples["in-chart"].append(sample)
+                print(f"  {'in-chart':<18} {in_chart.value:<30}{sample.wall_ms:7.0f} ms")
             return samples, loads, browser.version
         finally:
             browser.close()
