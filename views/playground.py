@@ -52,7 +52,13 @@ st.caption(explain.params_caption(result))
 challenge = lesson.check_challenge(lesson_, h)
 if challenge is not None:
     (st.success if challenge.met else st.warning)(challenge.message, icon="🎯")
-st.caption("Press ▶ Play under the chart to watch the training, or drag its slider to any step.")
+offered = [k for k in ("lr", "momentum") if k in shown and k not in lesson_.hidden | lesson_.locked]
+family_hint = ""
+if offered and not family.unavailable(values):
+    family_hint = (
+        f" To compare {'learning rates' if 'lr' in offered else 'momenta'}, drag the slider of the next chart."
+    )
+st.caption("Press ▶ Play under the chart to watch the training, or drag its slider to any step." + family_hint)
 st.plotly_chart(fig, width="stretch", key="playground_chart")
 
 changed = widgets.changes_since_last_run(values)
@@ -83,7 +89,6 @@ def family_section(values: dict, settings: list[str]) -> None:
     st.plotly_chart(cache.family_figure(values, setting), width="stretch", key="family_chart")
 
 
-offered = [k for k in ("lr", "momentum") if k in shown and k not in lesson_.hidden | lesson_.locked]
 if offered:
     family_section(values, offered)
 downloads = st.columns([1, 1, 3])

@@ -87,3 +87,10 @@ def test_a_lesson_link_that_takes_both_away_has_no_family():
     assert_no_exception(at)
     assert chart_keys(at) == ["playground_chart"]
     assert SECTION not in [h.value for h in at.subheader]
+
+
+def test_the_main_charts_caption_points_to_the_family_only_when_there_is_one():
+    hint = "drag the slider of the next chart"
+    assert any("To compare learning rates, " + hint in c.value for c in open_app().caption)
+    assert any("To compare momenta, " + hint in c.value for c in open_app(lock="lr").caption)
+    assert not any(hint in c.value for c in open_app(optimizer="adam", lr="0.1").caption)
