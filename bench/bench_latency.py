@@ -24,13 +24,9 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,15 +40,11 @@ from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 import charts  # noqa: E402
 import engine  # noqa: E402
+from bench import loadlib  # noqa: E402
+from bench.loadlib import StreamlitServer, free_port  # noqa: E402
 from tests.e2e.helpers import APP_IDLE, CHROMIUM_ARGS, chromium_executable  # noqa: E402
 from ui import controls, family, runs  # noqa: E402
 
-TRIVIAL_APP = """\
-import streamlit as st
-
-value = st.slider("Value", 0, 1000, 0)
-st.write(f"value = {value}")
-"""
 LR_LABEL = "Learning rate"
 START_LR_INDEX = 12  # 0.001 on the ladder: the moves up stay below divergence, so every run does all its steps
 SETTLE_S = 0.4  # pause before each press (not timed): Plotly may still be painting after the app reports idle
@@ -102,72 +94,6 @@ TRIVIAL_DONE_JS = """
     document.querySelectorAll('[data-testid="stMarkdownContainer"]')).some(e => e.innerText.trim() === a.text)
     && {fp: a.text, t: performance.now(), timeline: window.__bench}
 """
-
-
-# ---------------------------------------------------------------------------------------------------- servers
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """One `streamlit run` from the repository root on a free port; output to a log file."""
-
-    def __init__(self, script: Path, log: Path):
-        self.script, self.log, self.port = script, log, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        cmd = [
-            sys.executable, "-m", "streamlit", "run", str(self.script),
-            "--server.port", str(self.port),
-            "--server.address", "127.0.0.1",
-            "--server.headless", "true",
-            "--browser.gatherUsageStats", "false",
-        ]  # fmt: skip
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-        with self.log.open("w") as out:  # a file, not a pipe: a pipe nobody reads fills up and blocks the server
-            self.proc = subprocess.Popen(
-                cmd, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-
-    def wait_healthy(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if self.proc is None or self.proc.poll() is not None:
-                raise RuntimeError(f"{self.script.name}: server exited early; log:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
-                    if response.read().decode().strip() == "ok":
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.script.name}: no 'ok' from /_stcore/health in {timeout_s:.0f} s")
-            time.sleep(0.25)
-
-    def stop(self) -> None:
-        """Terminate the server's process group (only what this object started), then kill it if it lingers."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=15)
-        except ProcessLookupError:
-            pass
-
-    def log_tail(self, chars: int = 4000) -> str:
-        try:
-            return self.log.read_text(errors="replace")[-chars:]
-        except OSError:
-            return "(no log)"
 
 
 # ---------------------------------------------------------------------------------------------------- browser
@@ -360,7 +286,10 @@ def figure_sizes() -> list[tuple[str, int, int, float, float, float, float, floa
 
 
 def median(values) -> float:
-    return float(np.nanmedian(np.asarray(values, dtype=float)))
+    """Median of the known values; NaN when none is known (in-chart clicks have no server timeline)."""
+    known = np.asarray(values, dtype=float)
+    known = known[~np.isnan(known)]
+    return float(np.median(known)) if len(known) else float("nan")
 
 
 def print_report(samples: dict[str, list[Sample]], loads: dict[str, float], sizes, browser_version: str) -> None:
@@ -403,7 +332,9 @@ def print_report(samples: dict[str, list[Sample]], loads: dict[str, float], size
 # ---------------------------------------------------------------------------------------------------- main
 
 
-def measure(args, playground: Server, trivial: Server) -> tuple[dict[str, list[Sample]], dict[str, float], str]:
+def measure(
+    args, playground: StreamlitServer, trivial: StreamlitServer
+) -> tuple[dict[str, list[Sample]], dict[str, float], str]:
     """Open both apps, then press alternately: N notches up the learning rate (new runs), N back (cached)."""
     timeout_ms = args.timeout * 1000
     samples: dict[str, list[Sample]] = {"playground-new": [], "playground-cached": [], "in-chart": [], "trivial": []}
@@ -461,15 +392,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_latency_") as tmp:
         tmp_dir = Path(tmp)
         trivial_script = tmp_dir / "trivial_app.py"
-        trivial_script.write_text(TRIVIAL_APP)
-        playground = Server(REPO_ROOT / "app.py", tmp_dir / "playground.log")
-        trivial = Server(trivial_script, tmp_dir / "trivial.log")
+        trivial_script.write_text(loadlib.TRIVIAL_APP)
+        playground = StreamlitServer(REPO_ROOT / "app.py", free_port(), tmp_dir / "playground.log")
+        trivial = StreamlitServer(trivial_script, free_port(), tmp_dir / "trivial.log")
         servers = (playground, trivial)
         try:
             for server in servers:
                 server.start()
             for server in servers:
-                server.wait_healthy(timeout_s=120)
+                server.wait_healthy(timeout=120)
             print(f"Servers up: playground {playground.url}, trivial {trivial.url}; {args.n} presses each way")
             samples, loads, version = measure(args, playground, trivial)
         except BaseException:
