@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 
 import streamlit as st
 
@@ -19,20 +20,32 @@ from . import custom, family, runs
 TRAIN_LOCK = threading.Lock()
 
 
-def _key(values: dict) -> tuple:
-    return tuple(sorted(values.items()))
+def _key(values: Mapping) -> str:
+    """A cache key for control values: one JSON string with sorted keys. Streamlit hashes a string in one go; a
+    tuple of ~25 (name, value) pairs took it about 2 ms, on every cached call of every rerun."""
+    return json.dumps(dict(values), sort_keys=True)
+
+
+def _values(key: str) -> dict:
+    """The control values back from their cache key."""
+    return json.loads(key)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def _run(key: tuple, data_id: str, _data) -> runs.RunResult:
+def _run(key: str, data_id: str, _data) -> runs.RunResult:
     # _data (the session's own dataset, or None) is not hashed: data_id, its fingerprint, stands for it
-    return runs.compute(dict(key), _data, lock=TRAIN_LOCK)
+    return runs.compute(_values(key), _data, lock=TRAIN_LOCK)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def _figure(key: tuple, data_id: str, _data) -> str:
+def _figure(key: str, data_id: str, _data) -> str:
     r = _run(key, data_id, _data)
-    return charts.to_spec(charts.playground_figure(r.dataset, r.history, r.surface, r.optimum, r.fit_bias))
+    values = _values(key)
+    shared = None
+    if not family.unavailable(values):  # the learning-rate family's panel: the same for every learning rate
+        shared = _family(_key(family.anchor(values, "lr")), "lr", data_id, _data).surface
+    surface = family.backdrop(r, shared)
+    return charts.to_spec(charts.playground_figure(r.dataset, r.history, surface, r.optimum, r.fit_bias))
 
 
 def run(values: dict) -> runs.RunResult:
@@ -48,8 +61,13 @@ def playground_figure(values: dict) -> charts.Prebuilt:
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def _family_figure(key: tuple, setting: str, data_id: str, _data) -> str:
-    return charts.to_spec(charts.family_figure(family.build(dict(key), setting, _data, lock=TRAIN_LOCK)))
+def _family(key: str, setting: str, data_id: str, _data) -> charts.Family:
+    return family.build(_values(key), setting, _data, lock=TRAIN_LOCK)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _family_figure(key: str, setting: str, data_id: str, _data) -> str:
+    return charts.to_spec(charts.family_figure(_family(key, setting, data_id, _data)))
 
 
 def family_figure(values: dict, setting: str) -> charts.Prebuilt:

@@ -14,39 +14,39 @@ import charts
 import engine
 
 from . import custom, explore
-from .cache import TRAIN_LOCK, _key
+from .cache import TRAIN_LOCK, _key, _values
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _sweep(key: tuple, data_id: str, _data) -> tuple[engine.Sweep, engine.Stability]:
+def _sweep(key: str, data_id: str, _data) -> tuple[engine.Sweep, engine.Stability]:
     with TRAIN_LOCK:
-        return explore.lr_sweep(dict(key), _data)
+        return explore.lr_sweep(_values(key), _data)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def _sweep_figure(key: tuple, data_id: str, _data) -> str:
+def _sweep_figure(key: str, data_id: str, _data) -> str:
     return charts.to_spec(charts.sweep_figure(*_sweep(key, data_id, _data)))
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def _momentum_map(key: tuple, data_id: str, _data) -> engine.MomentumMap:
+def _momentum_map(key: str, data_id: str, _data) -> engine.MomentumMap:
     with TRAIN_LOCK:
-        return explore.momentum_map(dict(key), _data)
+        return explore.momentum_map(_values(key), _data)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def _momentum_figure(key: tuple, data_id: str, _data) -> str:
+def _momentum_figure(key: str, data_id: str, _data) -> str:
     return charts.to_spec(charts.momentum_map_figure(_momentum_map(key, data_id, _data)))
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def _race(key: tuple, tuned: bool, data_id: str, _data) -> explore.RaceResult:
+def _race(key: str, tuned: bool, data_id: str, _data) -> explore.RaceResult:
     with TRAIN_LOCK:
-        return explore.race(dict(key), tuned, _data)
+        return explore.race(_values(key), tuned, _data)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _race_figure(key: tuple, tuned: bool, data_id: str, _data) -> str:
+def _race_figure(key: str, tuned: bool, data_id: str, _data) -> str:
     result = _race(key, tuned, data_id, _data)
     return charts.to_spec(charts.race_figure(result.surface, explore.race_tracks(result)))
 
@@ -63,13 +63,13 @@ def _scaling_figure(dataset: str, probe_lr: float, data_id: str, _data) -> str:
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def _noise(key: tuple, data_id: str, _data) -> explore.NoiseResult:
+def _noise(key: str, data_id: str, _data) -> explore.NoiseResult:
     with TRAIN_LOCK:
-        return explore.batch_noise(dict(key), _data)
+        return explore.batch_noise(_values(key), _data)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _noise_figure(key: tuple, data_id: str, _data) -> str:
+def _noise_figure(key: str, data_id: str, _data) -> str:
     result = _noise(key, data_id, _data)
     tracks, ghosts, bands = explore.noise_tracks(result)
     return charts.to_spec(charts.race_figure(result.surface, tracks, time_title="epoch", bands=bands, ghosts=ghosts))

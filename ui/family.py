@@ -74,6 +74,23 @@ def build(values: Mapping, setting: str, custom: engine.Dataset | None = None, l
     return charts.Family(sweep, surface, SETTINGS[setting], np.array(grid), labels, grid.index(current))
 
 
+def backdrop(result: runs.RunResult, shared: engine.Surface | None) -> engine.Surface:
+    """The loss panel the playground draws its run on. The learning-rate family's (`shared`, the panel of the family
+    chart) when the whole run lies on it: its axes and picture then stay put as the learning rate moves, so paths can
+    be compared, and its picture is drawn once. Otherwise, for a run that leaves it (one that diverges, or one the
+    family does not describe), the run's own panel, around its path."""
+    own = result.surface
+    if shared is None or shared.kind != own.kind or shared.columns != own.columns:
+        return own
+    path = result.history.params[:, list(own.columns)]
+    bounds = [shared.a] if shared.kind == "curve" else [shared.a, shared.b]
+    for column, axis in zip(path.T, bounds, strict=True):
+        slack = 1e-6 * (axis[-1] - axis[0])  # float32 steps against the family's float64 ones
+        if not (np.isfinite(column).all() and column.min() >= axis[0] - slack and column.max() <= axis[-1] + slack):
+            return own
+    return shared
+
+
 def _label(sweep: engine.Sweep, k: int, setting: str, stab: engine.Stability, cfg: engine.TrainConfig) -> str:
     """What the slider says about run k: its value, and how the run ends in plain words."""
     value = sweep.lrs[k] if setting == "lr" else sweep.momenta[k]

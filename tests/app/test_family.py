@@ -94,3 +94,26 @@ def test_the_main_charts_caption_points_to_the_family_only_when_there_is_one():
     assert any("To compare learning rates, " + hint in c.value for c in open_app().caption)
     assert any("To compare momenta, " + hint in c.value for c in open_app(lock="lr").caption)
     assert not any(hint in c.value for c in open_app(optimizer="adam", lr="0.1").caption)
+
+
+def _picture(spec: dict) -> tuple:
+    image = spec["layout"]["images"][0]
+    return image["source"], image["x"], image["y"], image["sizex"], image["sizey"]
+
+
+def test_converging_rates_share_the_family_panel_and_a_diverging_one_zooms_to_its_path():
+    """The main chart's loss panel is the family chart's while the run stays on it: the same axes and picture for
+    every converging learning rate, so paths can be compared; a run that blows up gets a panel around its path."""
+    at = open_app()
+    family_panel = _picture(keyed_chart_spec(at, "family_chart"))
+    assert _picture(keyed_chart_spec(at, "playground_chart")) == family_panel
+    for lr in (0.02, 0.005, 0.3):
+        at.select_slider(key="ctl_lr").set_value(lr).run()
+        assert_no_exception(at)
+        main = keyed_chart_spec(at, "playground_chart")
+        assert _picture(main) == family_panel, lr
+    at.select_slider(key="ctl_lr").set_value(3.0).run()
+    assert_no_exception(at)
+    assert "diverged" in " ".join(e.value for e in at.error)
+    assert _picture(keyed_chart_spec(at, "playground_chart")) != family_panel
+    assert _picture(keyed_chart_spec(at, "family_chart")) == family_panel  # the family itself does not move

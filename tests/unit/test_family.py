@@ -2,6 +2,7 @@
 code under test (tutorial 000's nn.Linear + torch.optim.SGD loop, float64 numpy gradient descent, the closed-form
 stability limit), the figure's size bound, finite JSON, and which settings share one cached family."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -157,6 +158,40 @@ def test_runs_the_family_does_not_describe_are_named(case, words):
 @pytest.mark.parametrize("case", [{}, {"method": "analytic"}, {"method": "finite-difference"}, {"optimizer": "sgd"}])
 def test_sgd_runs_have_a_family(case):
     assert family.unavailable(DEFAULTS | case) is None
+
+
+def _inside(path: np.ndarray, surface) -> bool:
+    axes = [surface.a] if surface.kind == "curve" else [surface.a, surface.b]
+    return all(axis[0] <= column.min() and column.max() <= axis[-1] for column, axis in zip(path.T, axes, strict=True))
+
+
+@pytest.mark.parametrize("dataset", ["thermometer", "single-point", "plane"])
+def test_the_main_figure_shares_the_familys_panel_while_its_run_stays_on_it(dataset):
+    """Every learning rate that converges is drawn on the family's panel (the same axes and picture as the family
+    chart, whatever the rate); a diverging run leaves it and gets a panel around its own path."""
+    values = DEFAULTS | {"dataset": dataset}
+    fam = family.build(values, "lr")
+    shared = fam.surface
+    limit = runs.compute(values).lr_limit
+    for lr in [v for v in controls.LR_GRID if v < 0.9 * limit][::4]:
+        result = runs.compute(values | {"lr": lr})
+        cols = list(shared.columns)
+        assert _inside(result.history.params[:, cols], shared)  # checked apart from the code under test
+        assert family.backdrop(result, shared) is shared
+    diverging = runs.compute(values | {"lr": next(v for v in controls.LR_GRID if v > 1.5 * limit)})
+    assert diverging.history.diverged
+    assert not _inside(diverging.history.params[:, list(shared.columns)], shared)
+    assert family.backdrop(diverging, shared) is diverging.surface
+    assert family.backdrop(diverging, None) is diverging.surface
+
+
+def test_a_run_just_off_the_family_panel_gets_its_own():
+    result = runs.compute(DEFAULTS)
+    shared = family.build(DEFAULTS, "lr").surface
+    span = shared.a[-1] - shared.a[0]
+    moved = dataclasses.replace(shared, a=shared.a - shared.a[0] + result.history.params[:, 0].min() + 0.01 * span)
+    assert family.backdrop(result, moved) is result.surface
+    assert family.backdrop(result, dataclasses.replace(shared, kind="curve", columns=(0,))) is result.surface
 
 
 @pytest.mark.parametrize("lo, hi", [(-0.55, 1.3), (-8.0, 3.0), (0.5, 0.6), (-3.2, -2.9)])

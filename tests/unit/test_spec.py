@@ -141,3 +141,19 @@ def test_column_names_reach_the_figure_as_text_not_html(d):
     for name in hostile[:d] + hostile[2:]:
         assert json.dumps(name)[1:-1] not in titles  # not as it came
         assert json.dumps(html.escape(name, quote=False))[1:-1] in titles  # but as text
+
+
+def test_a_surface_picture_is_drawn_once_per_field():
+    """The same loss panel comes back (as another copy of the array) for every learning rate of a family: its
+    picture is reused by content, and a different field gets its own picture."""
+    a, b = np.linspace(-1, 1, 30), np.linspace(0, 2, 20)
+    z = np.add.outer(b**2, a**2) + 0.1
+    first = raster.surface_image(a, b, z, "x", "y")
+    hits = raster._picture.cache_info().hits
+    again = raster.surface_image(a, b, z.copy(), "x2", "y2")
+    assert raster._picture.cache_info().hits == hits + 1
+    assert again["source"] == first["source"] and (again["xref"], again["yref"]) == ("x2", "y2")
+    other = raster.surface_image(a, b, z * 2 + 1e-3 * np.outer(b, a), "x", "y")
+    assert other["source"] != first["source"]
+    lo, hi = float(z.min()), float(z.max())  # and the picture is still the uncached one, pixel for pixel
+    assert first["source"] == raster.png_data_uri(raster.banded_rgb(raster.upsample(z, 8)[::-1], 24, lo, hi))
