@@ -9,7 +9,7 @@ import streamlit as st  # noqa: E402
 import torch  # noqa: E402
 
 import engine  # noqa: E402
-from ui import access, cache, controls  # noqa: E402
+from ui import access, cache, controls, tabular  # noqa: E402, F401  (tabular: pandas loads at start, not in a page)
 
 torch.set_num_threads(1)  # tiny tensors, many sessions: one thread each
 
