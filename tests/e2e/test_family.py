@@ -301,3 +301,30 @@ def test_diverging_link_starts_the_slider_at_a_diverging_run(page: Page, app_ser
         numbers = drawn["x"] + drawn["y"]
         assert numbers and all(isinstance(v, (int, float)) and abs(v) < float("inf") for v in numbers), name
     shot(page, "family_diverging")
+
+
+PANEL_JS = """
+(selector) => {
+    const gd = document.querySelector(selector + ' .js-plotly-plot');
+    const image = gd && gd.layout && (gd.layout.images || [])[0];
+    return image ? [image.source.length, image.source.slice(-64), image.x, image.y, image.sizex, image.sizey] : null;
+}
+"""
+
+
+def test_both_charts_draw_converging_rates_on_one_loss_panel(page: Page, app_server: str) -> None:
+    """The main chart draws the run on the family chart's loss panel, and moving the sidebar's learning rate to
+    another converging rate keeps that panel: the same picture on the same axes, so two paths can be compared."""
+    chart = open_family(page, app_server)
+    family_panel = page.evaluate(PANEL_JS, FAMILY_CHART)
+    assert family_panel is not None and page.evaluate(PANEL_JS, MAIN_CHART) == family_panel
+    before = figure_state(page, MAIN_CHART)["steps"]
+    lr = page.get_by_test_id("stSlider").filter(
+        has=page.get_by_test_id("stWidgetLabel").get_by_text("Learning rate", exact=True)
+    )
+    lr.get_by_role("slider").press("ArrowLeft")
+    expect_one_label(chart, re.compile(r"^learning rate 0\.0\d*: "))
+    wait_idle(page)
+    assert figure_state(page, MAIN_CHART)["steps"] != before, "the main chart still shows the old run"
+    assert page.evaluate(PANEL_JS, MAIN_CHART) == family_panel
+    assert page.evaluate(PANEL_JS, FAMILY_CHART) == family_panel

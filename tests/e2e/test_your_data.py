@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,6 +52,18 @@ def _fit_numbers(page: Page) -> dict[str, float]:
     return {k: float(v) for k, v in re.findall(r"\b(w|b) = (\S+?),", text)}
 
 
+def _settled_fit_numbers(page: Page, w: float, timeout_s: float = 15.0) -> dict[str, float]:
+    """The fit numbers once the rerun of a column choice has reached the page: the multiselect shows the new column
+    at once, in the browser, and the app can still report idle for a moment before the rerun starts."""
+    deadline = time.monotonic() + timeout_s
+    shown = _fit_numbers(page)
+    while shown.get("w") != pytest.approx(w, rel=6e-4) and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+        wait_idle(page)
+        shown = _fit_numbers(page)
+    return shown
+
+
 def _alert(page: Page, text: str):
     return page.get_by_test_id("stAlert").filter(has_text=text)
 
@@ -86,7 +99,7 @@ def test_an_uploaded_csv_trains_in_the_playground_and_downloads(page: Page, app_
     _choose(page, "Column to predict (y)", "score")
     expect(page.get_by_test_id("stMultiSelect").get_by_text("hours", exact=True)).to_be_visible()
     wait_idle(page)
-    shown = _fit_numbers(page)
+    shown = _settled_fit_numbers(page, w)
     assert shown["w"] == pytest.approx(w, rel=6e-4) and shown["b"] == pytest.approx(b, rel=6e-4), shown
     shot(page, "your_data_uploaded")
 
