@@ -178,11 +178,14 @@ def run_one(args, app: str, setup_kind: str, students: int) -> loadlib.LoadRepor
         else:
             setup_cm = direct_setup(app, args.processes, tmp)
         with setup_cm as setup:
-            if args.shared_link:
-                setup.label += " shared"
+            if args.shared_link or args.cached:
+                setup.label += " cached" if args.cached else " shared"
             print(f"[load] {setup.label}: {students} student(s) for {args.duration:g} s ...", flush=True)
             if not args.no_warm_up:  # before the profiler starts: the app's one-off warm-up is not what we measure
                 asyncio.run(loadlib.warm_up(setup.warm_urls, app, args.timeout))
+            if args.cached:
+                runs = asyncio.run(loadlib.fill_cache(setup.warm_urls, args.timeout))
+                print(f"[load] {runs} runs put in the servers' caches first", flush=True)
             with py_spy(setup.pids, args.duration, args.py_spy, f"{setup.label}-{students}"):
                 report = asyncio.run(
                     loadlib.run_load(
@@ -200,6 +203,7 @@ def run_one(args, app: str, setup_kind: str, students: int) -> loadlib.LoadRepor
                         processes=setup.processes,
                         warm=False,
                         shared_link=args.shared_link,
+                        cached=args.cached,
                     )
                 )
             if report.errors or report.not_applied:  # the tracebacks are in the server logs, gone after this
@@ -255,6 +259,12 @@ def main() -> None:
         action="store_true",
         help="playground: every student opens the same link (default data), so st.cache_data can answer repeats",
     )
+    parser.add_argument(
+        "--cached",
+        action="store_true",
+        help="playground: the shared link, learning-rate moves only, every run put in the cache first (the floor of a"
+        " move that needs a rerun but no training)",
+    )
     parser.add_argument("--py-spy", type=Path, help="record the servers with py-spy into this folder")
     parser.add_argument("--json", type=Path, help="write the results here (default bench/results/load-*.json)")
     args = parser.parse_args()
@@ -262,8 +272,8 @@ def main() -> None:
         parser.error("--url targets existing servers: no --proxy, --matrix or --processes with it")
     if args.processes < 1 or args.proxy_processes < 1 or min(args.students) < 1:
         parser.error("--processes, --proxy-processes and --students must be at least 1")
-    if args.shared_link and args.app != "playground" or args.shared_link and args.matrix:
-        parser.error("--shared-link is for the playground, without --matrix")
+    if (args.shared_link or args.cached) and (args.app != "playground" or args.matrix):
+        parser.error("--shared-link and --cached are for the playground, without --matrix")
     if args.proxy:
         args.proxy_processes = args.processes if args.processes > 1 else args.proxy_processes
 

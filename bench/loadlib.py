@@ -563,10 +563,11 @@ class PlaygroundProfile(Profile):
     LR_RANGE = (1e-3, 1.0)  # stable with the default data: every run trains all its steps
     MOMENTA = tuple(round(0.05 * k, 2) for k in range(20))  # 0 ... 0.95
 
-    def __init__(self, shared_link: bool = False) -> None:
+    def __init__(self, shared_link: bool = False, cached: bool = False) -> None:
         self.turn = 0
         self.visited: set[tuple[str, float]] = set()
-        self.shared_link = shared_link
+        self.shared_link = shared_link or cached
+        self.cached = cached  # the learning rate only, on the shared link: every run is in st.cache_data already
 
     def query(self, student: int, seed_base: int) -> str:
         # A seed of its own per student: the server's st.cache_data cannot hand one student another's run.
@@ -589,6 +590,10 @@ class PlaygroundProfile(Profile):
         s = result.widget(self.MOMENTUM_LABEL)[1].slider
         return (s.value or s.default)[0]
 
+    def lr_options(self, lr_element: Element) -> list[str]:
+        """The learning rates a student picks from (the slider's options within LR_RANGE)."""
+        return [o for o in lr_element.slider.options if self.LR_RANGE[0] <= float(o) <= self.LR_RANGE[1]]
+
     def next_change(self, result: RunResult, rng: random.Random, held: dict[str, WidgetState] | None = None) -> Change:
         held = held or {}
         lr_id, lr_el = result.widget(self.LR_LABEL)
@@ -596,8 +601,8 @@ class PlaygroundProfile(Profile):
         lr_old = self.current_lr(result, held.get(lr_id))
         m_old = self.current_momentum(result, held.get(m_id))
         self.turn += 1
-        moves_momentum = self.turn % 3 == 0
-        options = [o for o in lr_el.slider.options if self.LR_RANGE[0] <= float(o) <= self.LR_RANGE[1]]
+        moves_momentum = self.turn % 3 == 0 and not self.cached
+        options = self.lr_options(lr_el)
         momenta = [m for m in self.MOMENTA if abs(m - m_old) > 1e-9] if moves_momentum else [m_old]
         pairs = [(lr, m) for lr in options for m in momenta if lr != lr_old and (lr, m) not in self.visited]
         if not pairs:  # all tried: allow a repeat (st.cache_data will answer it)
@@ -901,6 +906,27 @@ async def warm_up(base_urls: Sequence[str], profile_name: str, timeout: float) -
             await session.close()
 
 
+async def fill_cache(base_urls: Sequence[str], timeout: float) -> int:
+    """For --cached: one session per server runs every learning rate a PlaygroundProfile(cached=True) student can
+    pick, on the shared link, so each later move of a student is answered from st.cache_data. Returns the runs."""
+    runs = 0
+    for url in base_urls:
+        profile = PlaygroundProfile(cached=True)
+        session = Session(url)
+        try:
+            await session.open(timeout)
+            result = await session.run(query_string=profile.query(0, 0), timeout=timeout)
+            lr_id, lr_el = result.widget(profile.LR_LABEL)
+            for option in profile.lr_options(lr_el):
+                result = await session.run([select_slider_state(lr_id, option)], timeout=timeout)
+                if not result.ok:
+                    raise RuntimeError(f"filling the cache on {url} failed at lr {option}: {result.status}")
+                runs += 1
+        finally:
+            await session.close()
+    return runs
+
+
 async def run_load(
     base_urls: Sequence[str],
     profile_name: str,
@@ -919,6 +945,7 @@ async def run_load(
     warm: bool = True,
     warm_urls: Sequence[str] | None = None,
     shared_link: bool = False,
+    cached: bool = False,
 ) -> LoadReport:
     """Run `students` simulated students for `duration` seconds against the servers (round-robin) and report."""
     if students < 1 or duration <= 0:
@@ -940,7 +967,7 @@ async def run_load(
         student(
             i,
             base_urls[i % len(base_urls)],
-            PROFILES[profile_name](**({"shared_link": True} if shared_link else {})),
+            PROFILES[profile_name](**({"shared_link": shared_link, "cached": cached} if shared_link or cached else {})),
             t0 + ramp * i / max(1, students),
             deadline,
             random.Random(rng.random()),

@@ -245,6 +245,22 @@ def test_playground_profile_moves_to_a_new_learning_rate_and_checks_the_caption(
     assert "not shown" in profile.check(change, loadlib.RunResult(status=0, texts=["Final loss: 1"]))
 
 
+def test_cached_profile_opens_the_shared_link_and_moves_the_learning_rate_only():
+    session = loadlib.Session("http://127.0.0.1:1")
+    result = replay_first_run(session)
+    profile = loadlib.PlaygroundProfile(cached=True)
+    assert profile.query(3, 123) == profile.query(4, 456) == "lr=0.1"  # every student, the same data
+    profile.start(result)
+    options = profile.lr_options(result.widget("Learning rate")[1])
+    assert options and all(1e-3 <= float(o) <= 1.0 for o in options) and "0.1" in options
+    assert len(options) < len(result.widget("Learning rate")[1].slider.options)  # the range leaves some out
+    rng = random.Random(2)
+    for _ in range(7):
+        change = profile.next_change(result, rng, session.widgets)
+        assert len(change.states) == 1 and change.states[0].string_array_value.data[0] in options  # never momentum
+        session.begin(change.states)
+
+
 def test_trivial_profile():
     element = _element("slider", id="v", label="Value", type=Slider.SLIDER, data_type=Slider.INT, default=[0.0])
     result = loadlib.RunResult(status=0, widgets={"Value": ("v", element)})
