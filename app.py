@@ -9,7 +9,7 @@ import streamlit as st  # noqa: E402
 import torch  # noqa: E402
 
 import engine  # noqa: E402
-from ui import access, cache, controls, tabular  # noqa: E402, F401  (tabular: pandas loads at start, not in a page)
+from ui import access, cache, controls, recycle, tabular  # noqa: E402, F401  (tabular: pandas loads at start, not in a page)
 
 torch.set_num_threads(1)  # tiny tensors, many sessions: one thread each
 
@@ -24,6 +24,7 @@ def warm_up() -> bool:
     # process. Frozen, Python's automatic full collections (which run now and then inside some student's rerun,
     # holding the GIL) no longer walk it: a full collection of it took ~185 ms (see DESIGN.md on postScriptGC).
     gc.freeze()
+    recycle.start()  # a classroom server's supervisor may ask for a fresh process after a class (ui/recycle.py)
     return True
 
 

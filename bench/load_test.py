@@ -89,7 +89,7 @@ def direct_setup(app: str, processes: int, tmp: Path) -> Iterator[SetUp]:
 
 
 @contextlib.contextmanager
-def proxy_setup(app: str, processes: int, tmp: Path) -> Iterator[SetUp]:
+def proxy_setup(app: str, processes: int, tmp: Path, holder: list | None = None) -> Iterator[SetUp]:
     """deploy/start.sh: K processes behind nginx; every student goes through nginx."""
     if not loadlib.nginx_available():
         raise SystemExit("nginx is not installed: run `bash scripts/install_nginx.sh` (Debian: apt-get install nginx)")
@@ -97,6 +97,8 @@ def proxy_setup(app: str, processes: int, tmp: Path) -> Iterator[SetUp]:
     proxy = loadlib.ProxySetup(processes, tmp / f"deploy-{processes}", app=str(script))
     try:
         proxy.start()
+        if holder is not None:
+            holder.append(proxy)
         warm = [f"http://127.0.0.1:{p}" for p in proxy.backend_ports()]
         logs = sorted(proxy.run_dir.glob("streamlit-*.log"))
         yield SetUp(f"{app} nginx x{processes}", [proxy.url], warm, proxy.backend_pids(), processes, logs)
@@ -171,10 +173,11 @@ def summarize_py_spy(path: Path) -> list[tuple[str, float]]:
 def run_one(args, app: str, setup_kind: str, students: int) -> loadlib.LoadReport:
     with tempfile.TemporaryDirectory(prefix="load_test_") as tmp_name:
         tmp = Path(tmp_name)
+        proxies: list[loadlib.ProxySetup] = []
         if setup_kind == "url":
             setup_cm = url_setup(args.url, args.pids)
         elif setup_kind == "proxy":
-            setup_cm = proxy_setup(app, args.proxy_processes, tmp)
+            setup_cm = proxy_setup(app, args.proxy_processes, tmp, proxies)
         else:
             setup_cm = direct_setup(app, args.processes, tmp)
         with setup_cm as setup:
@@ -221,6 +224,15 @@ def run_one(args, app: str, setup_kind: str, students: int) -> loadlib.LoadRepor
                 print(f"[load] waiting {wait:.0f} s for Streamlit to drop the closed sessions ...", flush=True)
                 asyncio.run(loadlib.ttl_probe(setup.warm_urls[0], wait, args.timeout))
                 report.rss_settled = sum(map(loadlib.proc_rss_bytes, setup.pids))
+            if args.recycle_probe is not None and proxies:
+                timeout = args.recycle_probe + 180
+                print(f"[load] waiting up to {timeout:.0f} s for every idle process to be replaced ...", flush=True)
+                t0 = time.monotonic()
+                pids = proxies[0].wait_replaced(setup.pids, timeout)
+                print(f"[load] replaced after {time.monotonic() - t0:.0f} s: pids {setup.pids} -> {pids}", flush=True)
+                asyncio.run(loadlib.warm_up(setup.warm_urls, app, args.timeout))  # as before the baseline
+                time.sleep(args.settle)
+                report.rss_settled = sum(map(loadlib.proc_rss_bytes, pids))
         return report
 
 
@@ -252,6 +264,13 @@ def main() -> None:
     parser.add_argument("--ramp", type=float, default=3.0, help="students arrive over this many seconds (3)")
     parser.add_argument("--settle", type=float, default=5.0, help="seconds after the sessions close to read RSS")
     parser.add_argument("--ttl-probe", action="store_true", help="also read RSS after Streamlit drops sessions")
+    parser.add_argument(
+        "--recycle-probe",
+        type=float,
+        metavar="S",
+        help="--proxy: the processes stop after S s without a student (ui/recycle.py); read RSS once start.sh has"
+        " replaced them all and they are warmed up",
+    )
     parser.add_argument("--no-warm-up", action="store_true", help="no warm-up session before the students")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the students' choices")
     parser.add_argument(
@@ -274,6 +293,10 @@ def main() -> None:
         parser.error("--processes, --proxy-processes and --students must be at least 1")
     if (args.shared_link or args.cached) and (args.app != "playground" or args.matrix):
         parser.error("--shared-link and --cached are for the playground, without --matrix")
+    if args.recycle_probe is not None:
+        if not args.proxy or args.app != "playground" or args.recycle_probe <= 0:
+            parser.error("--recycle-probe S (S > 0) is for the playground with --proxy")
+        os.environ["PLAYGROUND_RECYCLE_IDLE_S"] = f"{args.recycle_probe:g}"  # deploy/start.sh passes it on
     if args.proxy:
         args.proxy_processes = args.processes if args.processes > 1 else args.proxy_processes
 

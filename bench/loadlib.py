@@ -26,7 +26,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -1120,8 +1120,15 @@ class ProxySetup:
 
     START = REPO_ROOT / "deploy" / "start.sh"
 
-    def __init__(self, processes: int, run_dir: Path, listen_port: int | None = None, app: str = "app.py"):
-        self.processes, self.run_dir, self.app = processes, Path(run_dir), app
+    def __init__(
+        self,
+        processes: int,
+        run_dir: Path,
+        listen_port: int | None = None,
+        app: str = "app.py",
+        env: Mapping[str, str] | None = None,
+    ):
+        self.processes, self.run_dir, self.app, self.env = processes, Path(run_dir), app, dict(env or {})
         self.listen_port = listen_port or free_port()
         self.url = f"http://127.0.0.1:{self.listen_port}"
         self.proc: subprocess.Popen | None = None
@@ -1137,6 +1144,7 @@ class ProxySetup:
             "PLAYGROUND_RUN_DIR": str(self.run_dir),
             "PLAYGROUND_APP": self.app,
             "PYTHON": sys.executable,
+            **self.env,
         }
         with self.log.open("w") as out:
             self.proc = subprocess.Popen(
@@ -1157,6 +1165,21 @@ class ProxySetup:
     def backend_pids(self) -> list[int]:
         """PIDs of the Streamlit processes (start.sh writes one streamlit-<port>.pid each)."""
         return [int(p.read_text().split()[0]) for p in sorted(self.run_dir.glob("streamlit-*.pid"))]
+
+    def wait_replaced(self, old_pids: Sequence[int], timeout: float) -> list[int]:
+        """Wait until start.sh has replaced every process in `old_pids` (ui/recycle.py stops an idle one) and the new
+        ones answer their health check; their PIDs. TimeoutError if that takes longer than `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            pids = self.backend_pids()
+            if len(pids) == len(old_pids) and not set(pids) & set(old_pids):
+                if all(health_ok(f"http://127.0.0.1:{port}") for port in self.backend_ports()):
+                    return pids
+            if self.proc is None or self.proc.poll() is not None:
+                raise RuntimeError(f"deploy/start.sh exited; output:\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the processes {list(old_pids)} were not all replaced in {timeout:.0f} s")
+            time.sleep(1.0)
 
     def backend_ports(self) -> list[int]:
         return [int(p.stem.split("-")[1]) for p in sorted(self.run_dir.glob("streamlit-*.pid"))]

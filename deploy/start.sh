@@ -13,6 +13,9 @@
 #   --base-port B  PLAYGROUND_BASE_PORT   the processes listen on 127.0.0.1:B .. B+N-1 (default 8501)
 #   --run-dir D    PLAYGROUND_RUN_DIR     logs, pid files, rendered nginx.conf (default /tmp/playground-deploy-P)
 #   --app FILE     PLAYGROUND_APP         the Streamlit script, relative to the repository root (default app.py)
+#   --recycle-idle S  PLAYGROUND_RECYCLE_IDLE_S  a process with no student connected for S seconds whose memory grew
+#                  stops and a fresh one replaces it, so memory returns to its baseline after a class (default 300;
+#                  0: never; PLAYGROUND_RECYCLE_GROWTH_MB, default 16, is the growth it needs; see ui/recycle.py)
 #                  PYTHON, NGINX          the interpreter and nginx to use (default: python / nginx on PATH)
 #                  STREAMLIT_SERVER_COOKIE_SECRET  shared by all processes (default: a random one per start)
 set -euo pipefail
@@ -27,6 +30,7 @@ BASE_PORT="${PLAYGROUND_BASE_PORT:-8501}"
 RUN_DIR="${PLAYGROUND_RUN_DIR:-}"
 APP="${PLAYGROUND_APP:-app.py}"
 PYTHON="${PYTHON:-python}"
+RECYCLE_IDLE="${PLAYGROUND_RECYCLE_IDLE_S:-300}"
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -36,7 +40,8 @@ while [[ $# -gt 0 ]]; do
         --base-port) BASE_PORT="$2"; shift 2 ;;
         --run-dir) RUN_DIR="$2"; shift 2 ;;
         --app) APP="$2"; shift 2 ;;
-        -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        --recycle-idle) RECYCLE_IDLE="$2"; shift 2 ;;
+        -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "start.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -46,6 +51,7 @@ log() { echo "[deploy $(date +%H:%M:%S)] $*"; }
 die() { echo "[deploy] ERROR: $*" >&2; exit 1; }
 
 [[ "$PROCESSES" =~ ^[1-9][0-9]*$ ]] || die "--processes must be a positive whole number, not '$PROCESSES'"
+[[ "$RECYCLE_IDLE" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--recycle-idle must be a number of seconds, not '$RECYCLE_IDLE'"
 [[ -f "$APP" ]] || die "no Streamlit script '$APP' in $REPO_ROOT"
 NGINX="${NGINX:-$(command -v nginx || true)}"
 if [[ -z "$NGINX" && -x /usr/sbin/nginx ]]; then NGINX=/usr/sbin/nginx; fi
@@ -66,8 +72,9 @@ if [[ -z "${STREAMLIT_SERVER_COOKIE_SECRET:-}" ]]; then
 fi
 export STREAMLIT_SERVER_COOKIE_SECRET
 export OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1  # tiny tensors, many sessions: one thread each (DESIGN.md)
+export PLAYGROUND_RECYCLE_IDLE_S="$RECYCLE_IDLE"  # read by ui/recycle.py in every process
 
-declare -A BACKEND_PID RESTARTS UNHEALTHY
+declare -A BACKEND_PID RESTARTS UNHEALTHY WARM_PID
 NGINX_PID=""
 STOPPING=0
 
@@ -108,6 +115,7 @@ cleanup() {
     local pids=()
     [[ -n "$NGINX_PID" ]] && pids+=("$NGINX_PID")
     for i in "${!BACKEND_PID[@]}"; do pids+=("${BACKEND_PID[$i]}"); done
+    for i in "${!WARM_PID[@]}"; do pids+=("${WARM_PID[$i]}"); done
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for _ in $(seq 150); do  # up to 15 s for a clean exit
         local alive=0
@@ -178,9 +186,27 @@ until health "$LISTEN_PORT"; do
 done
 touch "$RUN_DIR/ready"
 log "ready: http://$LISTEN_ADDR:$LISTEN_PORT/ -> $PROCESSES streamlit processes (ports $BASE_PORT-$(port_of $((PROCESSES - 1)))); run dir $RUN_DIR"
+if [[ "$RECYCLE_IDLE" =~ ^0+([.]0+)?$ ]]; then
+    log "recycling off: the processes keep the memory a class leaves"
+else
+    log "recycling: a process with no student connected for $RECYCLE_IDLE s is replaced by a fresh one"
+fi
 log "stop with Ctrl-C, or: bash deploy/stop.sh $LISTEN_PORT"
 
-# Supervise: restart a process that died (at most 5 times each); note one whose health check fails.
+# A restarted process, warmed up in the background (health first, then one page load) while the loop goes on.
+warm_up_later() {
+    local port
+    port="$(port_of "$1")"
+    (
+        for _ in $(seq 360); do health "$port" && break; sleep 0.5; done
+        "$PYTHON" "$REPO_ROOT/deploy/warm_up.py" "$port" >>"$RUN_DIR/streamlit-$port.log" 2>&1 ||
+            log "warning: warming up process $1 (port $port) after its restart failed (see its log)"
+    ) &
+    WARM_PID[$1]=$!
+}
+
+# Supervise: restart a process that stopped. One that exited with status 0 stopped itself after a class (ui/recycle.py)
+# and is replaced at once; one that died otherwise is restarted at most 5 times. Note one whose health check fails.
 tick=0
 while true; do
     sleep 2 &
@@ -190,11 +216,17 @@ while true; do
     for ((i = 0; i < PROCESSES; i++)); do
         port="$(port_of "$i")"
         if ! kill -0 "${BACKEND_PID[$i]}" 2>/dev/null; then
-            wait "${BACKEND_PID[$i]}" 2>/dev/null || true
-            RESTARTS[$i]=$((${RESTARTS[$i]:-0} + 1))
-            ((RESTARTS[$i] <= 5)) || die "streamlit process $i (port $port) died 6 times; giving up"
-            log "streamlit process $i (port $port) died; restarting (restart ${RESTARTS[$i]} of 5)"
+            status=0
+            wait "${BACKEND_PID[$i]}" 2>/dev/null || status=$?
+            if [[ $status -eq 0 ]]; then
+                log "streamlit process $i (port $port) stopped itself (idle, memory grown); starting a fresh one"
+            else
+                RESTARTS[$i]=$((${RESTARTS[$i]:-0} + 1))
+                ((RESTARTS[$i] <= 5)) || die "streamlit process $i (port $port) died 6 times; giving up"
+                log "streamlit process $i (port $port) died (status $status); restarting (restart ${RESTARTS[$i]} of 5)"
+            fi
             start_backend "$i"
+            warm_up_later "$i"
         elif ((tick % 5 == 0)); then
             if health "$port"; then
                 UNHEALTHY[$i]=0

@@ -4,6 +4,8 @@
   every interaction took effect, and every student stayed on one process (sticky cookie).
 - One server, a session opened from a link; the server is killed and started again; the same link shows the same
   numbers (the URL holds the run).
+- After a class, the idle process stops itself (ui/recycle.py), start.sh replaces it, and the memory is back at
+  its baseline.
 
 Nothing is skipped: without nginx, scripts/install_nginx.sh is run, and if that cannot install it the test fails
 and says how to install it.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import collections
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -129,3 +132,44 @@ def test_a_restarted_server_shows_the_same_run_for_the_same_link(tmp_path):
     params = [t for t in before.texts if t.startswith("Parameters now")]
     assert params and params == [t for t in after.texts if t.startswith("Parameters now")]
     assert after.query_string == before.query_string and "lr=0.05" in before.query_string
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(420)
+def test_after_a_class_an_idle_process_is_replaced_and_memory_returns_to_its_baseline(nginx, tmp_path):
+    """ui/recycle.py with deploy/start.sh: a class grows the process; once nobody is connected it stops itself,
+    start.sh starts and warms up a fresh one, and the memory is back where it was before the class."""
+    idle_s = 4
+    env = {"PLAYGROUND_RECYCLE_IDLE_S": str(idle_s), "PLAYGROUND_RECYCLE_GROWTH_MB": "8"}
+    proxy = loadlib.ProxySetup(processes=1, run_dir=tmp_path / "deploy", env=env)
+    try:
+        proxy.start(timeout=240)
+        warm_urls = [f"http://127.0.0.1:{p}" for p in proxy.backend_ports()]
+        before = proxy.backend_pids()
+        report = loadlib.run_coroutine(
+            loadlib.run_load(
+                [proxy.url], "playground", students=10, duration=15, server_pids=before, warm_urls=warm_urls,
+                timeout=90, settle=0.5, label="nginx x1",
+            )
+        )  # fmt: skip
+        assert before == proxy.backend_pids(), "a process was replaced while students were connected"
+        after = proxy.wait_replaced(before, timeout=idle_s + 150)
+        loadlib.run_coroutine(loadlib.warm_up(warm_urls, "playground", 90))  # as before the class's baseline
+        rss_after = sum(map(loadlib.proc_rss_bytes, after))
+        time.sleep(3 * idle_s)  # a fresh process that nobody uses is left alone
+        replaced_again = proxy.backend_pids() != after
+        output = proxy.log_tail(20_000)
+    except BaseException:
+        print(proxy.log_tail())
+        raise
+    finally:
+        proxy.stop()
+
+    print(loadlib.TABLE_HEADER)
+    print(loadlib.table_row(report))
+    print(f"RSS after the replacement: {rss_after / 1e6:.0f} MB")
+    assert report.errors == [] and report.not_applied == []
+    assert report.rss_end - report.rss_baseline >= 8e6, "the class did not grow the process: nothing to give back"
+    assert "stopped itself" in output and "died" not in output, output
+    assert abs(rss_after - report.rss_baseline) < 16e6, (rss_after, report.rss_baseline)
+    assert not replaced_again, output

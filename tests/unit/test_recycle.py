@@ -1,0 +1,142 @@
+"""ui/recycle.py: when a classroom server's process stops itself so that a fresh one gives the memory back.
+
+The decision is tested with a fake clock, session count and memory; the real thing (a process under deploy/start.sh
+that is replaced after a class) is tested in tests/load/test_deploy.py.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import pytest
+
+from ui import recycle
+from ui.recycle import Policy, Watcher
+
+MB = 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, None),
+        ({"PLAYGROUND_RECYCLE_IDLE_S": ""}, None),
+        ({"PLAYGROUND_RECYCLE_IDLE_S": "0"}, None),
+        ({"PLAYGROUND_RECYCLE_IDLE_S": "0.0"}, None),
+        ({"PLAYGROUND_RECYCLE_IDLE_S": "300"}, Policy(300.0, 16.0)),
+        ({"PLAYGROUND_RECYCLE_IDLE_S": " 120 ", "PLAYGROUND_RECYCLE_GROWTH_MB": "50"}, Policy(120.0, 50.0)),
+        ({"PLAYGROUND_RECYCLE_IDLE_S": "60", "PLAYGROUND_RECYCLE_GROWTH_MB": "0"}, Policy(60.0, 0.0)),
+        # malformed: off, never a crash (a typo in a deployment must not take the server down)
+        ({"PLAYGROUND_RECYCLE_IDLE_S": "five minutes"}, None),
+        ({"PLAYGROUND_RECYCLE_IDLE_S": "-5"}, None),
+        ({"PLAYGROUND_RECYCLE_IDLE_S": "inf"}, None),
+        ({"PLAYGROUND_RECYCLE_IDLE_S": "nan"}, None),
+        ({"PLAYGROUND_RECYCLE_IDLE_S": "60", "PLAYGROUND_RECYCLE_GROWTH_MB": "lots"}, None),
+        ({"PLAYGROUND_RECYCLE_IDLE_S": "60", "PLAYGROUND_RECYCLE_GROWTH_MB": "-1"}, None),
+    ],
+)
+def test_the_policy_comes_from_the_environment_and_anything_malformed_turns_it_off(env, expected):
+    assert recycle.policy_from_env(env) == expected
+
+
+def test_the_check_interval_is_a_fraction_of_the_idle_time_within_bounds():
+    assert Policy(300).poll_s == 5.0
+    assert Policy(8).poll_s == 2.0
+    assert Policy(1).poll_s == 0.5
+
+
+class Fake:
+    """A clock, a number of connected sessions and a resident memory, set by the test."""
+
+    def __init__(self, rss: int = 400 * MB):
+        self.now, self.sessions, self.memory = 0.0, 0, rss
+
+    def watcher(self, idle_s: float = 60, growth_mb: float = 16) -> Watcher:
+        return Watcher(Policy(idle_s, growth_mb), lambda: self.sessions, lambda: self.memory, lambda: self.now)
+
+
+def test_it_stops_only_after_the_idle_time_with_nobody_connected_and_memory_grown():
+    fake = Fake()
+    watcher = fake.watcher(idle_s=60, growth_mb=16)
+    assert watcher.baseline == 400 * MB
+    fake.sessions, fake.memory = 30, 520 * MB  # a class
+    for t in range(0, 600, 5):
+        fake.now = t
+        assert not watcher.due()
+    fake.sessions = 0  # the class has left at t = 600
+    fake.now = 600
+    assert not watcher.due()
+    fake.now = 659.9
+    assert not watcher.due()
+    fake.now = 660
+    assert watcher.due()
+    assert watcher.growth_mb() == pytest.approx(120)
+
+
+def test_a_student_who_connects_during_the_wait_starts_it_again():
+    fake = Fake()
+    watcher = fake.watcher(idle_s=60)
+    fake.memory = 500 * MB
+    fake.now = 0
+    assert not watcher.due()
+    fake.now, fake.sessions = 50, 1  # one student comes back
+    assert not watcher.due()
+    fake.now, fake.sessions = 70, 0
+    assert not watcher.due()  # 20 s idle, not 70
+    fake.now = 129.9
+    assert not watcher.due()
+    fake.now = 130
+    assert watcher.due()
+
+
+def test_a_process_whose_memory_did_not_grow_is_left_alone_however_long_it_idles():
+    fake = Fake()
+    watcher = fake.watcher(idle_s=60, growth_mb=16)
+    fake.memory = 400 * MB + 15 * MB  # a few page loads, no class
+    for t in range(0, 10_000, 5):
+        fake.now = t
+        assert not watcher.due()
+    fake.memory = 400 * MB + 16 * MB
+    assert watcher.due()
+
+
+def test_what_cannot_be_read_never_stops_the_process():
+    fake = Fake()
+    unknown_sessions = Watcher(Policy(1, 0), lambda: None, lambda: fake.memory, lambda: fake.now)
+    unknown_memory = Watcher(Policy(1, 0), lambda: 0, lambda: None, lambda: fake.now)
+    for t in range(100):
+        fake.now = t
+        assert not unknown_sessions.due()
+        assert not unknown_memory.due()
+    assert unknown_memory.growth_mb() is None
+
+
+def test_process_memory_is_read_from_proc_and_sessions_need_a_running_server():
+    rss = recycle.process_rss()
+    assert rss is not None and 20 * MB < rss < 64_000 * MB and math.isfinite(rss)
+    assert recycle.connected_sessions() is None  # no Streamlit server in this test process
+
+
+def test_start_does_nothing_unless_asked_and_outside_a_server_it_stays_off():
+    stopped = threading.Event()
+    assert recycle.start({}, stop=stopped.set) is None
+    assert recycle.start({"PLAYGROUND_RECYCLE_IDLE_S": "1"}, stop=stopped.set) is None  # no server: cannot count
+    assert not stopped.is_set()
+
+
+def test_start_runs_the_watch_in_a_thread_that_stops_the_process_when_due(monkeypatch):
+    sessions = [3]
+    memory = [400 * MB]
+    monkeypatch.setattr(recycle, "connected_sessions", lambda: sessions[0])
+    monkeypatch.setattr(recycle, "process_rss", lambda: memory[0])
+    stopped = threading.Event()
+    thread = recycle.start({"PLAYGROUND_RECYCLE_IDLE_S": "0.2", "PLAYGROUND_RECYCLE_GROWTH_MB": "10"}, stop=stopped.set)
+    assert thread is not None and thread.daemon
+    assert not stopped.wait(1.2)  # students connected
+    sessions[0] = 0
+    assert not stopped.wait(1.2)  # idle, but no growth
+    memory[0] = 450 * MB
+    assert stopped.wait(5)
+    thread.join(2)
+    assert not thread.is_alive()

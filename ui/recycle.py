@@ -1,0 +1,152 @@
+"""Give a classroom server's memory back after a class: a process that no student has been connected to for a while,
+and that has grown since its start, stops itself; its supervisor (deploy/start.sh, Kubernetes) starts a fresh one.
+
+Why a fresh process: after a class, about 80-90 MB stay on top of the warmed-up baseline. None of it is a leak
+(tracemalloc finds nothing of a closed session): a third is the bounded caches, the rest memory that CPython's and
+the C library's allocators keep in partly used pages. Emptying the caches and calling malloc_trim gave back a third
+of it; another allocator (jemalloc) gave back nothing more (deploy/README.md, Memory). So this is the
+worker-recycling of gunicorn's max_requests or Celery's max_memory_per_child, done only when nobody is connected.
+Nothing a student cares about is lost: the URL holds every run, so a later visit shows the same run (the restart
+test in tests/load/test_deploy.py).
+
+It is on only where something restarts the process: PLAYGROUND_RECYCLE_IDLE_S (deploy/start.sh and the Kubernetes
+manifest set it). A plain `streamlit run app.py` never stops on its own.
+
+    PLAYGROUND_RECYCLE_IDLE_S     seconds without a connected session before the process stops (unset or 0: off)
+    PLAYGROUND_RECYCLE_GROWTH_MB  only when its memory grew at least this much since the start (default 16)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from streamlit.logger import get_logger
+
+LOG = get_logger(__name__)  # Streamlit's handler and level: the lines land in the server's log
+
+ENV_IDLE = "PLAYGROUND_RECYCLE_IDLE_S"
+ENV_GROWTH = "PLAYGROUND_RECYCLE_GROWTH_MB"
+DEFAULT_GROWTH_MB = 16.0  # above what a fresh process gains from its first page loads (~10 MB, measured)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """When to stop: `idle_s` seconds with no session connected, and the RSS `growth_mb` above the baseline."""
+
+    idle_s: float
+    growth_mb: float = DEFAULT_GROWTH_MB
+
+    @property
+    def poll_s(self) -> float:
+        return max(0.5, min(5.0, self.idle_s / 4))
+
+
+def policy_from_env(env: Mapping[str, str]) -> Policy | None:
+    """The policy the environment asks for; None when it is off or malformed (a warning in the server log says
+    which value was wrong: a typo in a deployment must not stop the server, and off is the safe reading)."""
+    raw_idle = env.get(ENV_IDLE, "").strip()
+    if not raw_idle:
+        return None
+    raw_growth = env.get(ENV_GROWTH, "").strip() or str(DEFAULT_GROWTH_MB)
+    try:
+        idle, growth = float(raw_idle), float(raw_growth)
+    except ValueError:
+        LOG.warning("recycling off: %s=%r or %s=%r is not a number", ENV_IDLE, raw_idle, ENV_GROWTH, raw_growth)
+        return None
+    if idle == 0:
+        return None
+    if not (math.isfinite(idle) and idle > 0 and math.isfinite(growth) and growth >= 0):
+        LOG.warning("recycling off: %s must be > 0 and %s >= 0 (got %r, %r)", ENV_IDLE, ENV_GROWTH, idle, growth)
+        return None
+    return Policy(idle, growth)
+
+
+class Watcher:
+    """Decides, one check at a time, when the process should stop. The baseline is the RSS when it is made (after
+    the app's warm-up); `sessions` and `rss` may return None when they cannot tell, which never stops anything."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        sessions: Callable[[], int | None],
+        rss: Callable[[], int | None],
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.policy, self._sessions, self._rss, self._clock = policy, sessions, rss, clock
+        self.baseline = rss()
+        self.idle_since: float | None = None
+
+    def due(self) -> bool:
+        """True when no session has been connected for policy.idle_s seconds and memory grew policy.growth_mb."""
+        now, connected = self._clock(), self._sessions()
+        if connected is None or connected > 0:
+            self.idle_since = None
+            return False
+        if self.idle_since is None:
+            self.idle_since = now
+        if now - self.idle_since < self.policy.idle_s:
+            return False
+        grown = self.growth_mb()
+        return grown is not None and grown >= self.policy.growth_mb
+
+    def growth_mb(self) -> float | None:
+        rss = self._rss()
+        return None if rss is None or self.baseline is None else (rss - self.baseline) / 1e6
+
+
+def process_rss() -> int | None:
+    """This process's resident memory in bytes (Linux /proc); None elsewhere."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def connected_sessions() -> int | None:
+    """Sessions with an open websocket in this Streamlit server: the `active_sessions` gauge that Streamlit also
+    serves at /_stcore/metrics. None outside a running server or if Streamlit stops publishing it."""
+    try:
+        from streamlit.runtime import Runtime
+
+        stats = Runtime.instance().stats_mgr.get_stats(["active_sessions"])
+        return int(sum(stat.value for stat in stats["active_sessions"]))
+    except Exception:  # noqa: BLE001 (an internal API changed: never recycle rather than ever break a page)
+        return None
+
+
+def stop_process() -> None:
+    """SIGTERM to this process: Streamlit's own handler stops the server, which exits with status 0."""
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def start(env: Mapping[str, str] | None = None, stop: Callable[[], None] = stop_process) -> threading.Thread | None:
+    """Watch this process in a daemon thread when the environment turns recycling on; the thread, or None."""
+    policy = policy_from_env(os.environ if env is None else env)
+    if policy is None:
+        return None
+    if process_rss() is None or connected_sessions() is None:
+        LOG.warning("recycling off: this server's memory or its sessions cannot be read here")
+        return None
+    watcher = Watcher(policy, connected_sessions, process_rss)
+
+    def watch() -> None:
+        while not watcher.due():
+            time.sleep(policy.poll_s)
+        LOG.warning(
+            "recycling: no session for %.0f s and %.0f MB over the start; stopping so a fresh process takes over",
+            policy.idle_s,
+            watcher.growth_mb() or 0.0,
+        )
+        stop()
+
+    thread = threading.Thread(target=watch, name="playground-recycle", daemon=True)
+    thread.start()
+    LOG.info("recycling on: %s, baseline %.0f MB", policy, (watcher.baseline or 0) / 1e6)
+    return thread
