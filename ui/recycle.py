@@ -126,8 +126,15 @@ def stop_process() -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
+_watching: threading.Thread | None = None
+
+
 def start(env: Mapping[str, str] | None = None, stop: Callable[[], None] = stop_process) -> threading.Thread | None:
-    """Watch this process in a daemon thread when the environment turns recycling on; the thread, or None."""
+    """Watch this process in a daemon thread when the environment turns recycling on; the thread, or None. One
+    thread per process: a second call while it runs (a cleared st.cache_resource reruns the warm-up) returns it."""
+    global _watching
+    if _watching is not None and _watching.is_alive():
+        return _watching
     policy = policy_from_env(os.environ if env is None else env)
     if policy is None:
         return None
@@ -146,7 +153,7 @@ def start(env: Mapping[str, str] | None = None, stop: Callable[[], None] = stop_
         )
         stop()
 
-    thread = threading.Thread(target=watch, name="playground-recycle", daemon=True)
+    thread = _watching = threading.Thread(target=watch, name="playground-recycle", daemon=True)
     thread.start()
     LOG.info("recycling on: %s, baseline %.0f MB", policy, (watcher.baseline or 0) / 1e6)
     return thread

@@ -133,6 +133,7 @@ def test_start_runs_the_watch_in_a_thread_that_stops_the_process_when_due(monkey
     stopped = threading.Event()
     thread = recycle.start({"PLAYGROUND_RECYCLE_IDLE_S": "0.2", "PLAYGROUND_RECYCLE_GROWTH_MB": "10"}, stop=stopped.set)
     assert thread is not None and thread.daemon
+    assert recycle.start({"PLAYGROUND_RECYCLE_IDLE_S": "0.2"}, stop=stopped.set) is thread  # one per process
     assert not stopped.wait(1.2)  # students connected
     sessions[0] = 0
     assert not stopped.wait(1.2)  # idle, but no growth
