@@ -52,6 +52,7 @@ die() { echo "[deploy] ERROR: $*" >&2; exit 1; }
 
 [[ "$PROCESSES" =~ ^[1-9][0-9]*$ ]] || die "--processes must be a positive whole number, not '$PROCESSES'"
 [[ "$RECYCLE_IDLE" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--recycle-idle must be a number of seconds, not '$RECYCLE_IDLE'"
+[[ "$RECYCLE_IDLE" =~ ^0+([.]0+)?$ ]] && RECYCLE_IDLE=0
 [[ -f "$APP" ]] || die "no Streamlit script '$APP' in $REPO_ROOT"
 NGINX="${NGINX:-$(command -v nginx || true)}"
 if [[ -z "$NGINX" && -x /usr/sbin/nginx ]]; then NGINX=/usr/sbin/nginx; fi
@@ -74,7 +75,7 @@ export STREAMLIT_SERVER_COOKIE_SECRET
 export OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1  # tiny tensors, many sessions: one thread each (DESIGN.md)
 export PLAYGROUND_RECYCLE_IDLE_S="$RECYCLE_IDLE"  # read by ui/recycle.py in every process
 
-declare -A BACKEND_PID RESTARTS UNHEALTHY WARM_PID
+declare -A BACKEND_PID RESTARTS UNHEALTHY WARM_PID STARTED_AT
 NGINX_PID=""
 STOPPING=0
 
@@ -100,6 +101,7 @@ start_backend() {
         --browser.gatherUsageStats false \
         >>"$RUN_DIR/streamlit-$port.log" 2>&1 &
     BACKEND_PID[$1]=$!
+    STARTED_AT[$1]=$SECONDS
     echo "${BACKEND_PID[$1]}" >"$RUN_DIR/streamlit-$port.pid"
     UNHEALTHY[$1]=0
     log "streamlit process $1 on 127.0.0.1:$port (pid ${BACKEND_PID[$1]}, log $RUN_DIR/streamlit-$port.log)"
@@ -186,7 +188,7 @@ until health "$LISTEN_PORT"; do
 done
 touch "$RUN_DIR/ready"
 log "ready: http://$LISTEN_ADDR:$LISTEN_PORT/ -> $PROCESSES streamlit processes (ports $BASE_PORT-$(port_of $((PROCESSES - 1)))); run dir $RUN_DIR"
-if [[ "$RECYCLE_IDLE" =~ ^0+([.]0+)?$ ]]; then
+if [[ $RECYCLE_IDLE == 0 ]]; then
     log "recycling off: the processes keep the memory a class leaves"
 else
     log "recycling: a process with no student connected for $RECYCLE_IDLE s is replaced by a fresh one"
@@ -218,7 +220,8 @@ while true; do
         if ! kill -0 "${BACKEND_PID[$i]}" 2>/dev/null; then
             status=0
             wait "${BACKEND_PID[$i]}" 2>/dev/null || status=$?
-            if [[ $status -eq 0 ]]; then
+            # A self-stop needs at least the idle time of uptime; status 0 sooner is a failed start, and counts.
+            if [[ $status -eq 0 && $RECYCLE_IDLE != 0 && $((SECONDS - STARTED_AT[$i])) -ge ${RECYCLE_IDLE%.*} ]]; then
                 log "streamlit process $i (port $port) stopped itself (idle, memory grown); starting a fresh one"
             else
                 RESTARTS[$i]=$((${RESTARTS[$i]:-0} + 1))
