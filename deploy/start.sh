@@ -183,6 +183,12 @@ echo "$NGINX_PID" >"$RUN_DIR/nginx-master.pid"
 
 until health "$LISTEN_PORT"; do
     kill -0 "$NGINX_PID" 2>/dev/null || die "nginx exited; see $RUN_DIR/nginx-error.log"
+    for ((i = 0; i < PROCESSES; i++)); do
+        if ! kill -0 "${BACKEND_PID[$i]}" 2>/dev/null; then
+            tail -n 30 "$RUN_DIR/streamlit-$(port_of "$i").log" >&2 || true
+            die "streamlit process $i (port $(port_of "$i")) exited during start-up; its log is above"
+        fi
+    done
     ((SECONDS < deadline + 30)) || die "nginx does not answer on port $LISTEN_PORT"
     sleep 0.3
 done
