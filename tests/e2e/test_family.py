@@ -69,11 +69,16 @@ WATCH_SCRIPT_STATE_JS = """
     const app = document.querySelector('[data-testid="stApp"]');
     window.__e2eScriptStates = [app.getAttribute('data-test-script-state')];
     if (window.__e2eScriptStateObserver) window.__e2eScriptStateObserver.disconnect();
-    const observer = new MutationObserver(() => {
-        const now = document.querySelector('[data-testid="stApp"]');
-        window.__e2eScriptStates.push(now ? now.getAttribute('data-test-script-state') : 'detached');
+    // Each record keeps the value before its change: notRunning -> running -> notRunning shows "running" even when
+    // both changes land in one batch of records (reading only the attribute now would then see notRunning twice).
+    const observer = new MutationObserver((records) => {
+        for (const record of records) {
+            window.__e2eScriptStates.push(record.oldValue, record.target.getAttribute('data-test-script-state'));
+        }
     });
-    observer.observe(document.body, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
+    observer.observe(document.body, {
+        attributes: true, subtree: true, attributeFilter: ['data-test-script-state'], attributeOldValue: true,
+    });
     window.__e2eScriptStateObserver = observer;
 }
 """
