@@ -14,9 +14,11 @@ and says how to install it.
 from __future__ import annotations
 
 import collections
+import contextlib
 import re
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,12 +47,23 @@ def nginx() -> str:
     return found
 
 
+@contextlib.contextmanager
+def running(proxy: loadlib.ProxySetup) -> Iterator[loadlib.ProxySetup]:
+    """deploy/start.sh started; its output printed if anything fails; everything stopped in any case."""
+    try:
+        proxy.start(timeout=240)
+        yield proxy
+    except BaseException:
+        print(proxy.log_tail())
+        raise
+    finally:
+        proxy.stop()
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(420)
 def test_nginx_set_up_serves_five_students_without_errors(nginx, tmp_path):
-    proxy = loadlib.ProxySetup(processes=2, run_dir=tmp_path / "deploy")
-    try:
-        proxy.start(timeout=240)
+    with running(loadlib.ProxySetup(processes=2, run_dir=tmp_path / "deploy")) as proxy:
         ports = proxy.backend_ports()
         assert len(ports) == 2 and len(proxy.backend_pids()) == 2
         report = loadlib.run_coroutine(
@@ -68,11 +81,6 @@ def test_nginx_set_up_serves_five_students_without_errors(nginx, tmp_path):
             )
         )
         log = (tmp_path / "deploy" / "nginx-access.log").read_text()
-    except BaseException:
-        print(proxy.log_tail())
-        raise
-    finally:
-        proxy.stop()
 
     print(loadlib.TABLE_HEADER)
     print(loadlib.table_row(report))
@@ -141,9 +149,7 @@ def test_after_a_class_an_idle_process_is_replaced_and_memory_returns_to_its_bas
     start.sh starts and warms up a fresh one, and the memory is back where it was before the class."""
     idle_s = 4
     env = {"PLAYGROUND_RECYCLE_IDLE_S": str(idle_s), "PLAYGROUND_RECYCLE_GROWTH_MB": "8"}
-    proxy = loadlib.ProxySetup(processes=1, run_dir=tmp_path / "deploy", env=env)
-    try:
-        proxy.start(timeout=240)
+    with running(loadlib.ProxySetup(processes=1, run_dir=tmp_path / "deploy", env=env)) as proxy:
         warm_urls = [f"http://127.0.0.1:{p}" for p in proxy.backend_ports()]
         before = proxy.backend_pids()
         report = loadlib.run_coroutine(
@@ -159,11 +165,6 @@ def test_after_a_class_an_idle_process_is_replaced_and_memory_returns_to_its_bas
         time.sleep(3 * idle_s)  # a fresh process that nobody uses is left alone
         replaced_again = proxy.backend_pids() != after
         output = proxy.log_tail(20_000)
-    except BaseException:
-        print(proxy.log_tail())
-        raise
-    finally:
-        proxy.stop()
 
     print(loadlib.TABLE_HEADER)
     print(loadlib.table_row(report))
