@@ -1048,15 +1048,25 @@ def free_port_range(count: int, attempts: int = 50) -> int:
 class StreamlitServer:
     """One `streamlit run` from the repository root (so .streamlit/config.toml applies), in its own process group."""
 
-    def __init__(self, script: Path, port: int, log: Path, extra_args: Sequence[str] = ()):
+    def __init__(
+        self,
+        script: Path,
+        port: int,
+        log: Path,
+        extra_args: Sequence[str] = (),
+        launcher: Sequence[str] | None = None,
+    ):
+        """`launcher`: the command before Streamlit's options (default `python -m streamlit run SCRIPT`; for
+        example `python scripts/serve.py`)."""
         self.script, self.port, self.log = Path(script), port, Path(log)
         self.url = f"http://127.0.0.1:{port}"
         self.extra_args = list(extra_args)
+        self.launcher = list(launcher or [sys.executable, "-m", "streamlit", "run", str(self.script)])
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         cmd = [
-            sys.executable, "-m", "streamlit", "run", str(self.script),
+            *self.launcher,
             "--server.port", str(self.port),
             "--server.address", "127.0.0.1",
             "--server.headless", "true",

@@ -9,8 +9,10 @@ worker-recycling of gunicorn's max_requests or Celery's max_memory_per_child, do
 Nothing a student cares about is lost: the URL holds every run, so a later visit shows the same run (the restart
 test in tests/load/test_deploy.py).
 
-It is on only where something restarts the process: PLAYGROUND_RECYCLE_IDLE_S (deploy/start.sh and the Kubernetes
-manifest set it). A plain `streamlit run app.py` never stops on its own.
+It is on only where something starts the process again: deploy/start.sh and the Kubernetes manifest set
+PLAYGROUND_RECYCLE_IDLE_S and restart a process that stopped; scripts/serve.py sets it too and sets
+`restart_command`, so that the process replaces itself in place (exec: same PID, its port opened again by the new
+image once warm). A plain `streamlit run app.py` never stops on its own.
 
     PLAYGROUND_RECYCLE_IDLE_S     seconds without a connected session before the process stops (unset or 0: off)
     PLAYGROUND_RECYCLE_GROWTH_MB  only when its memory grew at least this much since the start (default 16)
@@ -18,9 +20,11 @@ manifest set it). A plain `streamlit run app.py` never stops on its own.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -32,6 +36,8 @@ LOG = get_logger(__name__)  # Streamlit's handler and level: the lines land in t
 
 ENV_IDLE = "PLAYGROUND_RECYCLE_IDLE_S"
 ENV_GROWTH = "PLAYGROUND_RECYCLE_GROWTH_MB"
+# scripts/serve.py's own command line (absolute paths): set, the process execs it instead of stopping
+restart_command: list[str] | None = None
 DEFAULT_GROWTH_MB = 16.0  # above what a fresh process gains from its first page loads (~10 MB, measured)
 
 
@@ -129,7 +135,21 @@ def stop_process() -> None:
 _watching: threading.Thread | None = None
 
 
-def start(env: Mapping[str, str] | None = None, stop: Callable[[], None] = stop_process) -> threading.Thread | None:
+def restart_in_place() -> None:
+    """Replace this process with a fresh run of `restart_command`: the same PID, nothing of the old memory. Every
+    descriptor but stdin, stdout and stderr is closed by the exec (Streamlit marks its listening socket inheritable,
+    for uvicorn's workers), so the new image can open the port again once it is warm."""
+    assert restart_command, "restart_command is not set"
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    for name in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError, ValueError):
+            if int(name) > 2:
+                os.set_inheritable(int(name), False)
+    os.execv(restart_command[0], restart_command)
+
+
+def start(env: Mapping[str, str] | None = None, stop: Callable[[], None] | None = None) -> threading.Thread | None:
     """Watch this process in a daemon thread when the environment turns recycling on; the thread, or None. One
     thread per process: a second call while it runs (a cleared st.cache_resource reruns the warm-up) returns it."""
     global _watching
@@ -142,15 +162,15 @@ def start(env: Mapping[str, str] | None = None, stop: Callable[[], None] = stop_
         LOG.warning("recycling off: this server's memory or its sessions cannot be read here")
         return None
     watcher = Watcher(policy, connected_sessions, process_rss)
+    if stop is None:
+        stop = restart_in_place if restart_command else stop_process
+    how = "restarting in place" if stop is restart_in_place else "stopping so a fresh process takes over"
 
     def watch() -> None:
         while not watcher.due():
             time.sleep(policy.poll_s)
-        LOG.warning(
-            "recycling: no session for %.0f s and %.0f MB over the start; stopping so a fresh process takes over",
-            policy.idle_s,
-            watcher.growth_mb() or 0.0,
-        )
+        grown = watcher.growth_mb() or 0.0
+        LOG.warning("recycling: no session for %.0f s and %.0f MB over the start; %s", policy.idle_s, grown, how)
         stop()
 
     thread = _watching = threading.Thread(target=watch, name="playground-recycle", daemon=True)

@@ -5,7 +5,7 @@
 - One server, a session opened from a link; the server is killed and started again; the same link shows the same
   numbers (the URL holds the run).
 - After a class, the idle process stops itself (ui/recycle.py), start.sh replaces it, and the memory is back at
-  its baseline.
+  its baseline; and the same for one process started with scripts/serve.py, which restarts itself in place.
 
 Nothing is skipped: without nginx, scripts/install_nginx.sh is run, and if that cannot install it the test fails
 and says how to install it.
@@ -17,6 +17,7 @@ import collections
 import contextlib
 import re
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -174,3 +175,47 @@ def test_after_a_class_an_idle_process_is_replaced_and_memory_returns_to_its_bas
     assert "stopped itself" in output and "died" not in output, output
     assert abs(rss_after - report.rss_baseline) < 16e6, (rss_after, report.rss_baseline)
     assert not replaced_again, output
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(420)
+def test_after_a_class_serve_py_restarts_itself_in_place_and_memory_returns_to_its_baseline(tmp_path, monkeypatch):
+    """One process, no supervisor: scripts/serve.py's process execs itself once idle (same PID), warm again, and
+    its memory is back where it was before the class."""
+    idle_s = 4
+    monkeypatch.setenv("PLAYGROUND_RECYCLE_GROWTH_MB", "8")
+    launcher = [sys.executable, str(REPO_ROOT / "scripts" / "serve.py"), "--recycle-idle", str(idle_s)]
+    log = tmp_path / "serve.log"
+    server = loadlib.StreamlitServer(REPO_ROOT / "app.py", loadlib.free_port(), log, launcher=launcher)
+    try:
+        server.start()
+        server.wait_healthy(timeout=180)
+        report = loadlib.run_coroutine(
+            loadlib.run_load(
+                [server.url], "playground", students=10, duration=15, server_pids=[server.pid], timeout=90,
+                settle=0.5, label="serve.py",
+            )
+        )  # fmt: skip
+        deadline = time.monotonic() + idle_s + 150
+        while "restarting in place" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(1)
+        server.wait_healthy(timeout=180)  # the new image warms up, then opens the port again
+        loadlib.run_coroutine(loadlib.warm_up([server.url], "playground", 90))  # as before the class's baseline
+        rss_after = loadlib.proc_rss_bytes(server.pid)
+        time.sleep(3 * idle_s)  # a fresh process that nobody uses is left alone
+        output = log.read_text()
+        alive = server.proc.poll() is None
+    except BaseException:
+        print(server.log_tail())
+        raise
+    finally:
+        server.stop()
+
+    print(loadlib.TABLE_HEADER)
+    print(loadlib.table_row(report))
+    print(f"RSS after the restart: {rss_after / 1e6:.0f} MB")
+    assert report.errors == [] and report.not_applied == []
+    assert report.rss_end - report.rss_baseline >= 8e6, "the class did not grow the process: nothing to give back"
+    assert output.count("restarting in place") == 1, output[-3000:]
+    assert alive, "the process did not survive its restart in place"
+    assert abs(rss_after - report.rss_baseline) < 16e6, (rss_after, report.rss_baseline)

@@ -6,8 +6,10 @@ that is replaced after a class) is tested in tests/load/test_deploy.py.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,7 @@ from ui import recycle
 from ui.recycle import Policy, Watcher
 
 MB = 1_000_000
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -141,3 +144,51 @@ def test_start_runs_the_watch_in_a_thread_that_stops_the_process_when_due(monkey
     assert stopped.wait(5)
     thread.join(2)
     assert not thread.is_alive()
+
+
+def test_with_a_restart_command_the_process_replaces_itself_in_place(monkeypatch):
+    """scripts/serve.py sets recycle.restart_command: when due, the process execs it (same PID, fresh memory)."""
+    calls = []
+    monkeypatch.setattr(recycle, "restart_command", ["/usr/bin/python3", "/srv/scripts/serve.py", "--x"])
+    monkeypatch.setattr(recycle.os, "execv", lambda path, argv: calls.append((path, argv)))
+    closed_on_exec = []  # recorded, not done: this test process keeps its descriptors as they are
+    monkeypatch.setattr(recycle.os, "set_inheritable", lambda fd, flag: closed_on_exec.append((fd, flag)))
+    monkeypatch.setattr(recycle, "_watching", None)
+    monkeypatch.setattr(recycle, "connected_sessions", lambda: 0)
+    memory = [400 * MB]
+    monkeypatch.setattr(recycle, "process_rss", lambda: memory[0])
+    thread = recycle.start({"PLAYGROUND_RECYCLE_IDLE_S": "0.1", "PLAYGROUND_RECYCLE_GROWTH_MB": "10"})
+    assert thread is not None
+    memory[0] = 450 * MB
+    thread.join(5)
+    assert calls == [("/usr/bin/python3", ["/usr/bin/python3", "/srv/scripts/serve.py", "--x"])]
+    assert closed_on_exec and all(fd > 2 and flag is False for fd, flag in closed_on_exec)
+
+
+def load_serve_script():
+    spec = importlib.util.spec_from_file_location("serve_script", ROOT / "scripts" / "serve.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # imports torch and the app's packages; starts nothing
+    return module
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "idle", "rest"),
+    [
+        ([], {}, "300", []),
+        (["--server.port", "8600"], {"PLAYGROUND_RECYCLE_IDLE_S": "60"}, "60", ["--server.port", "8600"]),
+        (["--recycle-idle", "0", "--server.port", "8600"], {}, "0", ["--server.port", "8600"]),
+        (["--server.headless", "true", "--recycle-idle=120"], {}, "120", ["--server.headless", "true"]),
+    ],
+)
+def test_serve_takes_its_own_option_and_passes_the_rest_to_streamlit(monkeypatch, args, env, idle, rest):
+    serve = load_serve_script()
+    monkeypatch.delenv("PLAYGROUND_RECYCLE_IDLE_S", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert serve.take_recycle_idle(args) == (idle, rest)
+
+
+@pytest.mark.parametrize(("idle", "ok"), [("300", True), ("0", True), ("0.0", True), ("abc", False), ("-1", False)])
+def test_serve_accepts_a_number_of_seconds_or_zero(idle, ok):
+    assert load_serve_script().valid_idle(idle) is ok
