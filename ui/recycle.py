@@ -171,7 +171,10 @@ def start(env: Mapping[str, str] | None = None, stop: Callable[[], None] | None 
             time.sleep(policy.poll_s)
         grown = watcher.growth_mb() or 0.0
         LOG.warning("recycling: no session for %.0f s and %.0f MB over the start; %s", policy.idle_s, grown, how)
-        stop()
+        try:
+            stop()
+        except OSError as exc:  # an exec that cannot start (the interpreter moved): keep serving as before
+            LOG.error("recycling off: %s failed: %s", how, exc)
 
     thread = _watching = threading.Thread(target=watch, name="playground-recycle", daemon=True)
     thread.start()

@@ -192,3 +192,23 @@ def test_serve_takes_its_own_option_and_passes_the_rest_to_streamlit(monkeypatch
 @pytest.mark.parametrize(("idle", "ok"), [("300", True), ("0", True), ("0.0", True), ("abc", False), ("-1", False)])
 def test_serve_accepts_a_number_of_seconds_or_zero(idle, ok):
     assert load_serve_script().valid_idle(idle) is ok
+
+
+def test_a_restart_that_cannot_exec_leaves_the_server_running(monkeypatch):
+    def fail(path, argv):
+        raise FileNotFoundError(path)
+
+    monkeypatch.setattr(recycle, "restart_command", ["/gone/python3", "/srv/scripts/serve.py"])
+    monkeypatch.setattr(recycle.os, "execv", fail)
+    monkeypatch.setattr(recycle.os, "set_inheritable", lambda fd, flag: None)
+    monkeypatch.setattr(recycle, "_watching", None)
+    monkeypatch.setattr(recycle, "connected_sessions", lambda: 0)
+    memory = [400 * MB]
+    monkeypatch.setattr(recycle, "process_rss", lambda: memory[0])
+    escaped = []
+    monkeypatch.setattr(threading, "excepthook", escaped.append)
+    thread = recycle.start({"PLAYGROUND_RECYCLE_IDLE_S": "0.1", "PLAYGROUND_RECYCLE_GROWTH_MB": "10"})
+    memory[0] = 450 * MB
+    thread.join(5)
+    assert not thread.is_alive()
+    assert escaped == []  # the error was logged in the thread; no traceback escaped it
