@@ -38,6 +38,7 @@ ENV_IDLE = "PLAYGROUND_RECYCLE_IDLE_S"
 ENV_GROWTH = "PLAYGROUND_RECYCLE_GROWTH_MB"
 # scripts/serve.py's own command line (absolute paths): set, the process execs it instead of stopping
 restart_command: list[str] | None = None
+_watching: threading.Thread | None = None  # the one watcher thread of this process, once started
 DEFAULT_GROWTH_MB = 16.0  # above what a fresh process gains from its first page loads (~10 MB, measured)
 
 
@@ -130,9 +131,6 @@ def connected_sessions() -> int | None:
 def stop_process() -> None:
     """SIGTERM to this process: Streamlit's own handler stops the server, which exits with status 0."""
     os.kill(os.getpid(), signal.SIGTERM)
-
-
-_watching: threading.Thread | None = None
 
 
 def restart_in_place() -> None:
