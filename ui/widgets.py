@@ -19,6 +19,7 @@ PAGE = "values_page"
 LESSON = "lesson"
 NOTES = "url_notes"
 PREVIOUS = "previous_values"
+SET_BY_BUTTON = "set_by_button"
 
 
 def _wkey(key: str) -> str:
@@ -35,6 +36,7 @@ def init_values() -> dict:
         st.session_state[LESSON] = lesson_
         st.session_state[NOTES] = notes + lesson_notes
     values = st.session_state[VALUES]
+    st.session_state.pop(SET_BY_BUTTON, None)  # the whole page runs: every widget picks its change up
     page = _page_id()
     if st.session_state.get(PAGE) != page:
         # another page's widgets: Streamlit does not carry a widget's state to a widget with the same key on a new
@@ -63,6 +65,14 @@ def set_values(**changes) -> None:
     for key, value in changes.items():
         values[key] = value
         st.session_state[_wkey(key)] = value
+    st.session_state[SET_BY_BUTTON] = set(changes)
+
+
+def moved_since_last_run(values: dict) -> set[str]:
+    """The controls a widget or a button changed since the page last ran, for a fragment to call before it draws
+    its widgets: those it does not draw need the whole page to run (st.rerun())."""
+    moved = set(st.session_state.pop(SET_BY_BUTTON, ()))
+    return moved | {k for k in values if st.session_state.get(_wkey(k), values[k]) != values[k]}
 
 
 def current_lesson() -> lesson.Lesson:
@@ -139,12 +149,19 @@ def _show(v) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-def sidebar(values: dict, shown: set[str], extra: tuple[str, ...] = ()):
-    """The training controls every page shares, in the sidebar; returns the slot under the learning rate."""
+def learning_rate(values: dict, shown: set[str], slot):
+    """The learning-rate slider, drawn into its slot in the sidebar; returns the place for its caption under it."""
+    draw(["lr"], values, slot, shown)
+    return slot.empty()
+
+
+def sidebar(values: dict, shown: set[str], extra: tuple[str, ...] = (), lr_later: bool = False):
+    """The training controls every page shares, in the sidebar; returns the place for the caption under the
+    learning rate. With lr_later, it returns the learning rate's slot instead, empty, for a fragment to draw the
+    slider and its caption there (learning_rate)."""
     sb = st.sidebar
     sb.header("Training")
-    draw(["lr"], values, sb, shown)
-    lr_caption = sb.empty()
+    lr_slot = sb.container()
     draw(["momentum", "nesterov", "epochs", *extra], values, sb, shown)
     sb.header("Data")
     draw(["dataset", "n", "noise", "seed"], values, sb, shown)
@@ -164,4 +181,4 @@ def sidebar(values: dict, shown: set[str], extra: tuple[str, ...] = ()):
             shown,
         )
     sync_url(values)
-    return lr_caption
+    return lr_slot if lr_later else learning_rate(values, shown, lr_slot)

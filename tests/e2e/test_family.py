@@ -103,6 +103,20 @@ def frames_sent(page: Page) -> list[int]:
     return sent
 
 
+# Marks a chart's graph div, and tells whether the mark is still there: a chart drawn again is a new div.
+MARK_JS = "(selector) => { document.querySelector(selector + ' .js-plotly-plot').dataset.e2eMark = 'kept'; }"
+MARKED_JS = "(selector) => document.querySelector(selector + ' .js-plotly-plot')?.dataset.e2eMark === 'kept'"
+
+
+def sidebar_thumb(page: Page, label: str) -> Locator:
+    """The thumb of the sidebar slider with exactly this label (the element that takes the keys)."""
+    return (
+        page.get_by_test_id("stSlider")
+        .filter(has=page.get_by_test_id("stWidgetLabel").get_by_text(label, exact=True))
+        .get_by_role("slider")
+    )
+
+
 def open_family(page: Page, base: str, query: str = "") -> Locator:
     """Open the playground, wait for both charts, the family slider's current value and idle; return the family
     chart."""
@@ -238,26 +252,49 @@ def test_in_chart_slider_changes_the_run_without_the_server(
         assert state["lines"] != before["lines"], "the drawn lines did not change"
     assert dragged["lines"] != clicked["lines"]
 
-    # The counter and the state watch do see a round trip: a sidebar widget reruns the script.
+    # The counter and the state watch do see a round trip: a sidebar widget reruns the script. A learning-rate move
+    # reruns the run's section only (an st.fragment): the family chart, which holds every learning rate, is not drawn
+    # again and stays where the student left it, while the main chart shows the new run.
     drag_slider(page, chart, 0.8)
     expect(current).not_to_have_text(re.compile(r"^learning rate 1e-05: "))
     page.wait_for_timeout(QUIET_MS)
     shot(page, "family_after_drag")
+    left_at = current.text_content()
+    main_before = figure_state(page, MAIN_CHART)["steps"]
+    page.evaluate(MARK_JS, FAMILY_CHART)
     page.evaluate(WATCH_SCRIPT_STATE_JS)
     sent_before = len(frames_sent)
-    lr_thumb = (
-        page.get_by_test_id("stSlider")
-        .filter(has=page.get_by_test_id("stWidgetLabel").get_by_text("Learning rate", exact=True))
-        .get_by_role("slider")
-    )
+    lr_thumb = sidebar_thumb(page, "Learning rate")
     lr_thumb.press("ArrowRight")
     new_lr = lr_thumb.get_attribute("aria-valuetext")
     expect(page.get_by_text(re.compile(rf"Learning rate 0\.1 → {re.escape(new_lr)}$"))).to_be_visible()
     wait_idle(page)
     assert len(frames_sent) > sent_before, "the websocket listener missed the rerun's frames"
     assert set(script_states(page)) - {"notRunning"}, "the script-state watch missed the rerun"
-    # and the rerun puts the in-chart slider back at the sidebar's learning rate
-    expect_one_label(chart, re.compile(rf"^learning rate {re.escape(new_lr)}: "))
+    assert figure_state(page, MAIN_CHART)["steps"] != main_before, "the main chart still shows the old run"
+    assert page.evaluate(MARKED_JS, FAMILY_CHART), "the family chart was drawn again"
+    expect(current).to_have_text(left_at)
+
+
+def test_with_the_momentum_ladder_a_learning_rate_move_redraws_the_family_chart(page: Page, app_server: str) -> None:
+    """The momentum family is drawn at the sidebar's learning rate, so a learning-rate move then reruns the whole
+    page: the family chart is drawn again, for the new learning rate."""
+    chart = open_family(page, app_server)
+    page.locator(FAMILY_SETTING).get_by_text("momentum", exact=True).click()
+    expect_one_label(chart, re.compile(r"^momentum 0\.8: "))
+    wait_idle(page)
+    before = figure_state(page, FAMILY_CHART)
+    page.evaluate(MARK_JS, FAMILY_CHART)
+    lr_thumb = sidebar_thumb(page, "Learning rate")
+    lr_thumb.press("ArrowRight")
+    new_lr = lr_thumb.get_attribute("aria-valuetext")
+    expect(page.get_by_text(re.compile(rf"Learning rate 0\.1 → {re.escape(new_lr)}$"))).to_be_visible()
+    page.wait_for_function(f"(selector) => !({MARKED_JS})(selector)", arg=FAMILY_CHART)
+    wait_idle(page)
+    expect_one_label(page.locator(FAMILY_CHART), re.compile(r"^momentum 0\.8: "))
+    after = figure_state(page, FAMILY_CHART)
+    assert after["traces"] != before["traces"], "the momentum family was not computed for the new learning rate"
+    assert_shows_picked_run(after, "momentum")
 
 
 def test_momentum_setting_swaps_the_slider_and_leaves_the_main_chart(page: Page, app_server: str) -> None:
@@ -328,8 +365,9 @@ def test_both_charts_draw_converging_rates_on_one_loss_panel(page: Page, app_ser
         has=page.get_by_test_id("stWidgetLabel").get_by_text("Learning rate", exact=True)
     )
     lr.get_by_role("slider").press("ArrowLeft")
-    expect_one_label(chart, re.compile(r"^learning rate 0\.0\d*: "))
+    expect(page.get_by_text(re.compile(r"Learning rate 0\.1 → 0\.0\d*$"))).to_be_visible()
     wait_idle(page)
+    expect_one_label(chart, re.compile(r"^learning rate 0\.1: "))  # the family chart keeps its place
     assert figure_state(page, MAIN_CHART)["steps"] != before, "the main chart still shows the old run"
     assert page.evaluate(PANEL_JS, MAIN_CHART) == family_panel
     assert page.evaluate(PANEL_JS, FAMILY_CHART) == family_panel

@@ -181,6 +181,22 @@ def test_divergence_shows_an_error_and_a_one_click_fix(page: Page, app_server: s
     shot(page, "playground_fixed")
 
 
+def test_the_standardize_fix_redraws_the_whole_page(page: Page, app_server: str) -> None:
+    """The fix buttons sit in the run's own section (an st.fragment, which a learning-rate move reruns alone).
+    Standardizing changes a sidebar control outside it, so that click must rerun the whole page: the sidebar then
+    shows the new scaling."""
+    open_app(page, app_server, "?dataset=thermometer&lr=0.5")
+    expect(diverged_alert(page)).to_be_visible()
+    fix = page.get_by_role("button", name="Standardize the inputs")
+    fix.click()
+    expect(page.get_by_role("radio", name="standardize")).to_be_checked()
+    expect(page).to_have_url(re.compile(r"[?&]scaling=standardize(&|$)"))
+    wait_idle(page)
+    expect(fix).to_have_count(0)
+    expect(page.get_by_role("radio", name="standardize")).to_be_checked()
+    shot(page, "playground_standardized")
+
+
 def test_diverging_link_shows_the_error(page: Page, app_server: str) -> None:
     open_app(page, app_server, "?lr=2")
     expect(diverged_alert(page)).to_be_visible()
