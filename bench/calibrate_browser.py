@@ -88,7 +88,8 @@ def describe_rerun(msg: BackMsg) -> list[str]:
     state = msg.rerun_script
     lines = [
         f"query_string: {state.query_string[:100]}{'...' if len(state.query_string) > 100 else ''}",
-        f"page_script_hash: {state.page_script_hash or '(empty)'}; page_name: {state.page_name or '(empty)'}",
+        f"page_script_hash: {state.page_script_hash or '(empty)'}; page_name: {state.page_name or '(empty)'}; "
+        f"fragment_id: {state.fragment_id or '(none: the whole page)'}",
         f"cached_message_hashes: {len(state.cached_message_hashes)}; "
         f"context_info: {' '.join(str(state.context_info).split()) or '(none)'}",
         f"widget states: {len(state.widget_states.widgets)}",

@@ -203,12 +203,15 @@ def build_rerun(
     page_script_hash: str = "",
     cached_hashes: Iterable[str] = (),
     page_url: str = "",
+    fragment_id: str = "",
 ) -> bytes:
-    """One serialized BackMsg(rerun_script=ClientState(...)), as the browser sends it."""
+    """One serialized BackMsg(rerun_script=ClientState(...)), as the browser sends it (with the fragment's id when
+    the widgets moved are in an st.fragment: only that fragment then runs)."""
     msg = BackMsg()
     state = msg.rerun_script
     state.query_string = query_string
     state.page_script_hash = page_script_hash
+    state.fragment_id = fragment_id
     state.widget_states.widgets.extend(widgets)
     state.cached_message_hashes.extend(cached_hashes)
     if page_url:
@@ -290,6 +293,10 @@ def widget_forced(element: Element) -> bool:
     return bool(proto is not None and "set_value" in proto.DESCRIPTOR.fields_by_name and proto.set_value)
 
 
+# how a run of the whole page, and a run of one fragment, end when nothing went wrong
+FINISHED_OK = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
+
+
 class MessageCache:
     """The browser's ForwardMsg cache: cacheable messages by hash, dropped after MAX_CACHED_MESSAGE_AGE unused
     runs; the client lists the hashes it holds and the server may answer with a `ref_hash` instead."""
@@ -330,6 +337,8 @@ class RunResult:
     texts: list[str] = field(default_factory=list)  # markdown, captions, headings, alerts, metric labels+values
     metrics: dict[str, str] = field(default_factory=dict)  # metric label -> shown value
     widgets: dict[str, tuple[str, Element]] = field(default_factory=dict)  # label -> (widget id, element)
+    fragments: dict[str, str] = field(default_factory=dict)  # widget id -> the st.fragment it was drawn in, if any
+    fragment_id: str = ""  # the fragment this run ran alone ("" for a run of the whole page)
     exceptions: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # protocol problems (unknown ref_hash, ...)
     query_string: str | None = None
@@ -342,7 +351,7 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return self.status == ForwardMsg.FINISHED_SUCCESSFULLY and not self.exceptions and not self.errors
+        return self.status in FINISHED_OK and not self.exceptions and not self.errors
 
     def has_text(self, needle: str) -> bool:
         return any(needle in t for t in self.texts)
@@ -385,6 +394,8 @@ def absorb(result: RunResult, msg: ForwardMsg) -> None:
         found = widget_label(element)
         if found and found[2]:
             result.widgets[found[2]] = (found[1], element)
+            if msg.delta.fragment_id:
+                result.fragments[found[1]] = msg.delta.fragment_id
 
 
 # ---------------------------------------------------------------------------------------------------- a session
@@ -403,6 +414,9 @@ class Session:
         self.page_script_hash = ""
         self.cache = MessageCache()
         self.session_id: str | None = None
+        self.shown: dict[str, tuple[str, Element]] = {}  # label -> (id, element) of every widget on the page
+        self.fragments: dict[str, str] = {}  # widget id -> its fragment's id, for widgets drawn in one
+        self.fragment_id = ""  # the fragment the next rerun runs alone, if any
 
     async def open(self, timeout: float = 30.0, previous_session_id: str | None = None) -> None:
         """GET /_stcore/health for the cookies, then open the websocket with the browser's subprotocol header."""
@@ -431,10 +445,19 @@ class Session:
         """The next rerun message: every widget this client holds, with these values changed."""
         if query_string is not None:
             self.query_string = query_string
+        changes = list(changes)
         for state in changes:
             self.widgets[state.id] = state
+        # As the browser does: a move of widgets that all sit in one fragment reruns that fragment alone.
+        moved_in = {self.fragments.get(state.id, "") for state in changes}
+        self.fragment_id = moved_in.pop() if len(moved_in) == 1 else ""
         return build_rerun(
-            self.query_string, self.widgets.values(), self.page_script_hash, self.cache.hashes(), self.page_url
+            self.query_string,
+            self.widgets.values(),
+            self.page_script_hash,
+            self.cache.hashes(),
+            self.page_url,
+            self.fragment_id,
         )
 
     def receive(self, result: RunResult, raw: bytes | str, elapsed: float = 0.0) -> None:
@@ -459,7 +482,8 @@ class Session:
         elif kind == "new_session":
             if msg.new_session.HasField("initialize"):
                 self.session_id = msg.new_session.initialize.session_id or self.session_id
-        elif kind == "script_finished":
+        elif kind == "script_finished" and msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+            # (a run that asked for a rerun, e.g. a fragment that needs the whole page, goes on: wait for its end)
             result.status = msg.script_finished
             result.t_finished = elapsed
         absorb(result, msg)
@@ -476,7 +500,7 @@ class Session:
         if self.ws is None:
             raise RuntimeError("open() the session first")
         data = self.begin(changes, query_string)
-        result = RunResult()
+        result = RunResult(fragment_id=self.fragment_id)
         t0 = time.perf_counter()
         await self.ws.send(data)
         deadline = t0 + timeout
@@ -490,12 +514,18 @@ class Session:
         return result
 
     def _remember(self, result: RunResult) -> None:
-        """Keep the widgets this run drew (the browser unmounts the others), the query string and the page."""
+        """Keep the widgets this run drew (the browser unmounts the others, except after a fragment's run, which
+        leaves the rest of the page as it was), the query string and the page."""
         if result.query_string is not None:
             self.query_string = result.query_string
         if result.page_script_hash:
             self.page_script_hash = result.page_script_hash
-        kept = {}
+        whole_page = result.status != ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+        if not whole_page:  # what the page shows now: the fragment's widgets, and every other one as it was
+            result.widgets = self.shown | result.widgets
+            result.fragments = self.fragments | result.fragments
+        self.shown, self.fragments = dict(result.widgets), dict(result.fragments)
+        kept = {} if whole_page else dict(self.widgets)
         for widget_id, element in result.widgets.values():
             held = self.widgets.get(widget_id)
             fresh = widget_state_of(element)
@@ -720,7 +750,7 @@ async def student(
 def _record_errors(log: StudentLog, result: RunResult, what: str) -> None:
     log.errors += [f"{what}: exception in the page: {e}" for e in result.exceptions]
     log.errors += [f"{what}: {e}" for e in result.errors]
-    if result.status not in (None, ForwardMsg.FINISHED_SUCCESSFULLY):
+    if result.status not in (None, *FINISHED_OK):
         log.errors.append(f"{what}: script_finished status {ForwardMsg.ScriptFinishedStatus.Name(result.status)}")
 
 

@@ -212,6 +212,7 @@ def test_the_tool_builds_the_rerun_chromium_sent():
     assert ours.query_string == chromium.query_string
     assert ours.page_script_hash == chromium.page_script_hash
     assert sorted(ours.cached_message_hashes) == sorted(chromium.cached_message_hashes)
+    assert chromium.fragment_id and ours.fragment_id == chromium.fragment_id  # the run's section alone
 
     def states(client_state) -> dict[str, WidgetState]:
         return {w.id: w for w in client_state.widget_states.widgets}
@@ -301,6 +302,88 @@ def test_a_ref_hash_the_client_lacks_is_an_error():
     result = loadlib.RunResult()
     session.receive(result, ForwardMsg(ref_hash="nope").SerializeToString())
     assert result.errors and not result.ok
+
+
+# ---------------------------------------------------------------------------------------------------- fragments
+
+
+def _drawn(element: Element, fragment_id: str = "") -> bytes:
+    msg = ForwardMsg()
+    msg.delta.new_element.CopyFrom(element)
+    msg.delta.fragment_id = fragment_id
+    return msg.SerializeToString()
+
+
+def _finished(status: int) -> bytes:
+    return ForwardMsg(script_finished=status).SerializeToString()
+
+
+def _lr(value: str = "0.1") -> Element:
+    return _element(
+        "slider", id="lr-id", label="LR", type=Slider.SELECT_SLIDER, options=["0.1", "0.2"], raw_value=[value]
+    )
+
+
+def _momentum() -> Element:
+    return _element("slider", id="m-id", label="M", type=Slider.SLIDER, data_type=Slider.FLOAT, default=[0.8])
+
+
+def _run(session: loadlib.Session, frames: list[bytes], fragment_id: str = "") -> loadlib.RunResult:
+    result = loadlib.RunResult(fragment_id=fragment_id)
+    for raw in frames:
+        session.receive(result, raw)
+    session.finish(result)
+    return result
+
+
+def _sent(data: bytes) -> BackMsg:
+    msg = BackMsg()
+    msg.ParseFromString(data)
+    return msg
+
+
+def test_build_rerun_names_the_fragment_to_run():
+    assert _sent(loadlib.build_rerun(fragment_id="frag-1")).rerun_script.fragment_id == "frag-1"
+    assert _sent(loadlib.build_rerun()).rerun_script.fragment_id == ""
+
+
+def test_a_move_of_widgets_in_one_fragment_reruns_that_fragment_alone():
+    """As the browser does: the widgets drawn in an st.fragment carry its id, and moving only those names it."""
+    session = loadlib.Session("http://127.0.0.1:1")
+    full = _run(session, [_drawn(_lr(), "frag-1"), _drawn(_momentum()), _finished(ForwardMsg.FINISHED_SUCCESSFULLY)])
+    assert full.ok and full.fragments == {"lr-id": "frag-1"}
+    lr_move = loadlib.select_slider_state("lr-id", "0.2")
+    m_move = loadlib.slider_state("m-id", 0.5)
+    assert _sent(session.begin([lr_move])).rerun_script.fragment_id == "frag-1"
+    assert session.fragment_id == "frag-1"
+    assert _sent(session.begin([lr_move, m_move])).rerun_script.fragment_id == ""  # the whole page
+    assert _sent(session.begin([m_move])).rerun_script.fragment_id == ""
+
+
+def test_after_a_fragment_run_the_rest_of_the_page_stays():
+    session = loadlib.Session("http://127.0.0.1:1")
+    _run(session, [_drawn(_lr(), "frag-1"), _drawn(_momentum()), _finished(ForwardMsg.FINISHED_SUCCESSFULLY)])
+    session.begin([loadlib.slider_state("m-id", 0.5)])  # the client holds a moved momentum,
+    assert session.begin([loadlib.select_slider_state("lr-id", "0.2")]) and session.fragment_id  # then moves lr
+    lr_only = [_drawn(_lr("0.2"), "frag-1"), _finished(ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)]
+    part = _run(session, lr_only, "frag-1")
+    assert part.ok
+    assert set(part.widgets) == {"LR", "M"} and part.widget("M")[0] == "m-id"  # what the page shows now
+    assert list(session.widgets["m-id"].double_array_value.data) == [0.5]  # still sent with every rerun
+    assert list(session.widgets["lr-id"].string_array_value.data) == ["0.2"]
+    # a run of the whole page that draws no momentum slider: the browser drops it
+    whole = _run(session, [_drawn(_lr("0.2"), "frag-1"), _finished(ForwardMsg.FINISHED_SUCCESSFULLY)])
+    assert set(whole.widgets) == {"LR"} and set(session.widgets) == {"lr-id"}
+
+
+def test_a_run_that_asks_for_a_rerun_is_followed_to_its_end():
+    """A fragment that needs the whole page calls st.rerun(): its run ends early, then the page's run follows."""
+    session = loadlib.Session("http://127.0.0.1:1")
+    result = loadlib.RunResult()
+    session.receive(result, _finished(ForwardMsg.FINISHED_EARLY_FOR_RERUN), 0.01)
+    assert result.status is None and result.t_finished is None
+    session.receive(result, _finished(ForwardMsg.FINISHED_SUCCESSFULLY), 0.05)
+    assert result.status == ForwardMsg.FINISHED_SUCCESSFULLY and result.t_finished == 0.05 and result.ok
 
 
 def test_proc_readings_of_this_process():
