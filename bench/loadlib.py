@@ -338,7 +338,6 @@ class RunResult:
     metrics: dict[str, str] = field(default_factory=dict)  # metric label -> shown value
     widgets: dict[str, tuple[str, Element]] = field(default_factory=dict)  # label -> (widget id, element)
     fragments: dict[str, str] = field(default_factory=dict)  # widget id -> the st.fragment it was drawn in, if any
-    fragment_id: str = ""  # the fragment this run ran alone ("" for a run of the whole page)
     exceptions: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # protocol problems (unknown ref_hash, ...)
     query_string: str | None = None
@@ -500,7 +499,7 @@ class Session:
         if self.ws is None:
             raise RuntimeError("open() the session first")
         data = self.begin(changes, query_string)
-        result = RunResult(fragment_id=self.fragment_id)
+        result = RunResult()
         t0 = time.perf_counter()
         await self.ws.send(data)
         deadline = t0 + timeout

@@ -24,6 +24,7 @@ if lesson_.has_challenge:
     st.info(f"**Challenge:** bring the loss below {lesson_.goal_loss:g}{within}.", icon="🎯")
 offered = [k for k in ("lr", "momentum") if k in shown and k not in lesson_.hidden | lesson_.locked]
 run_box, family_box, more_box = st.container(), st.container(), st.container()
+FAMILY_SETTING = "family_setting"  # the key of the family chart's radio: which ladder its slider walks
 
 
 def show_run(values: dict, lr_caption, lower) -> None:
@@ -103,7 +104,7 @@ def show_run(values: dict, lr_caption, lower) -> None:
 def run_section(values: dict, lr_slot, more_box) -> None:
     """The learning rate's slider and the run. A fragment: a learning-rate move reruns this section only, unless
     the family chart shows the momentum ladder (drawn at one learning rate) or a button changed another control."""
-    alone = set() if st.session_state.get("family_setting") == "momentum" else {"lr"}
+    alone = set() if st.session_state.get(FAMILY_SETTING) == "momentum" else {"lr"}
     if widgets.moved_since_last_run(values) - alone:
         st.rerun()  # the whole page
     lr_caption = widgets.learning_rate(values, shown, lr_slot)
@@ -126,7 +127,7 @@ def family_section(values: dict, settings: list[str]) -> None:
         settings,
         format_func=family.SETTINGS.get,
         horizontal=True,
-        key="family_setting",
+        key=FAMILY_SETTING,
     )
     start = (
         "The slider starts at your momentum."

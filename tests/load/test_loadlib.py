@@ -328,8 +328,8 @@ def _momentum() -> Element:
     return _element("slider", id="m-id", label="M", type=Slider.SLIDER, data_type=Slider.FLOAT, default=[0.8])
 
 
-def _run(session: loadlib.Session, frames: list[bytes], fragment_id: str = "") -> loadlib.RunResult:
-    result = loadlib.RunResult(fragment_id=fragment_id)
+def _run(session: loadlib.Session, frames: list[bytes]) -> loadlib.RunResult:
+    result = loadlib.RunResult()
     for raw in frames:
         session.receive(result, raw)
     session.finish(result)
@@ -366,7 +366,7 @@ def test_after_a_fragment_run_the_rest_of_the_page_stays():
     session.begin([loadlib.slider_state("m-id", 0.5)])  # the client holds a moved momentum,
     assert session.begin([loadlib.select_slider_state("lr-id", "0.2")]) and session.fragment_id  # then moves lr
     lr_only = [_drawn(_lr("0.2"), "frag-1"), _finished(ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)]
-    part = _run(session, lr_only, "frag-1")
+    part = _run(session, lr_only)
     assert part.ok
     assert set(part.widgets) == {"LR", "M"} and part.widget("M")[0] == "m-id"  # what the page shows now
     assert list(session.widgets["m-id"].double_array_value.data) == [0.5]  # still sent with every rerun
