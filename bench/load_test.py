@@ -126,7 +126,7 @@ def py_spy(pids: list[int], seconds: float, out_dir: Path | None, label: str) ->
         for pid in pids:
             out = out_dir / f"{label.replace(' ', '_')}-{pid}.txt"
             cmd = [exe, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--format", "raw", "--rate"]
-            cmd += ["50", "--gil", "--nonblocking", "--output", str(out)]  # --gil: only the thread that runs
+            cmd += [os.environ.get("PY_SPY_RATE", "50"), *(["--gil"] if not os.environ.get("PY_SPY_ALL") else []), "--nonblocking", "--output", str(out)]  # --gil: only the thread that runs
             procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
     try:
         yield
@@ -319,6 +319,7 @@ def main() -> None:
                 reports.append(report)
                 print(loadlib.TABLE_HEADER)
                 print(loadlib.table_row(report), flush=True)
+                print(loadlib.kinds_row(report), flush=True)
                 for problem in (report.errors + report.not_applied)[:5]:
                     print(f"    ! {problem}")
     finally:

@@ -553,6 +553,7 @@ class Change:
     states: list[WidgetState]
     expect: list[str]
     description: str
+    kind: str = "move"  # which controls it moves (the report gives latency per kind too)
 
 
 class Profile:
@@ -643,7 +644,8 @@ class PlaygroundProfile(Profile):
         if moves_momentum:
             states.append(slider_state(m_id, m_new))
             expect.append(f"{self.MOMENTUM_LABEL} {_fmt(m_old)} → {_fmt(m_new)}")
-        return Change(states, expect, f"lr {lr_old} -> {lr_new}" + (f", momentum -> {m_new:g}" * moves_momentum))
+        description = f"lr {lr_old} -> {lr_new}" + (f", momentum -> {m_new:g}" * moves_momentum)
+        return Change(states, expect, description, "lr + momentum" if moves_momentum else "lr")
 
 
 class TrivialProfile(Profile):
@@ -675,6 +677,7 @@ class Interaction:
     bytes_received: int
     applied: bool
     final_loss_changed: bool | None = None
+    kind: str = "move"
 
 
 @dataclass
@@ -730,6 +733,7 @@ async def student(
                     new.bytes_received,
                     problem is None,
                     None if before is None or after is None else before != after,
+                    change.kind,
                 )
             )
             if not new.ok:
@@ -863,6 +867,14 @@ class LoadReport:
     def latency(self) -> dict[str, float]:
         return summarize([i.latency for i in self.interactions if math.isfinite(i.latency)])
 
+    def latency_by_kind(self) -> dict[str, dict[str, float]]:
+        """Latency per kind of move (the playground: the learning rate alone, or with the momentum)."""
+        kinds = sorted({i.kind for i in self.interactions})
+        return {
+            k: summarize([i.latency for i in self.interactions if i.kind == k and math.isfinite(i.latency)])
+            for k in kinds
+        }
+
     def load_latency(self) -> dict[str, float]:
         return summarize([log.load_latency for log in self.logs if log.load_latency is not None])
 
@@ -880,6 +892,7 @@ class LoadReport:
             "error_samples": self.errors[:10],
             "not_applied_samples": self.not_applied[:10],
             "latency_s": self.latency(),
+            "latency_by_kind_s": self.latency_by_kind(),
             "to_running_s": summarize([i.to_running for i in inter if i.to_running is not None]),
             "page_load_s": self.load_latency(),
             "kb_per_interaction": (sum(i.bytes_received for i in inter) / len(inter) / 1000) if inter else math.nan,
@@ -916,6 +929,15 @@ def table_row(r: LoadReport) -> str:
         f"{d['other_cpu_cores']:>6.2f}"
         f"{rss['baseline']:>9.0f}{rss['peak']:>7.0f}{rss['end']:>7.0f}{settled:>8}"
     )
+
+
+def kinds_row(r: LoadReport) -> str:
+    """The latency per kind of move, under a table row (where a profile moves more than one kind)."""
+    parts = [
+        f"{kind}: n {lat['n']}, p50 {lat['p50'] * 1000:.0f} ms, p95 {lat['p95'] * 1000:.0f} ms"
+        for kind, lat in r.latency_by_kind().items()
+    ]
+    return "    by kind of move: " + "; ".join(parts)
 
 
 async def warm_up(base_urls: Sequence[str], profile_name: str, timeout: float) -> None:

@@ -39,36 +39,64 @@ def colorscale(levels: int = 9) -> list[list]:
     return [[i / (len(_STOPS) - 1), f"rgb({r:.0f},{g:.0f},{b:.0f})"] for i, (r, g, b) in enumerate(_STOPS)]
 
 
-def banded_rgb(z: np.ndarray, bands: int, lo: float, hi: float) -> np.ndarray:
-    """RGB image (h, w, 3) of z quantised into `bands` equal bands between lo and hi, with darker edges."""
-    t = np.clip((z - lo) / (hi - lo if hi > lo else 1.0), 0.0, 1.0)
-    band = np.minimum((t * bands).astype(np.intp), bands - 1)
+def banded_indices(z: np.ndarray, bands: int, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """z quantised into `bands` equal bands between lo and hi, with darker edges where the band changes: an image
+    of palette indices (h, w) and its palette (2 * bands, 3), the bands' colours then their darker edge colours."""
+    if not 1 <= bands <= 128:
+        raise ValueError("from 1 to 128 bands (two palette colours each)")
+    t = np.subtract(z, lo, dtype=np.float64)  # in place from here on: this runs on every new loss panel
+    t /= hi - lo if hi > lo else 1.0
+    np.clip(t, 0.0, 1.0, out=t)
+    t *= bands
+    band = np.minimum(t.astype(np.uint8), bands - 1)
     u = (np.arange(bands) + 0.5) / bands * (len(_STOPS) - 1)  # each band's colour, from the stops
     i = np.minimum(u.astype(int), len(_STOPS) - 2)
     frac = (u - i)[:, None]
     palette = _STOPS[i] * (1 - frac) + _STOPS[i + 1] * frac
-    palette = np.concatenate([palette, palette * 0.78]).astype(np.uint8)  # then the darker edge colours
+    palette = np.concatenate([palette, palette * 0.78]).astype(np.uint8)
     edge = np.zeros(band.shape, dtype=bool)  # thin darker iso-lines where the band changes
     edge[1:, :] |= band[1:, :] != band[:-1, :]
     edge[:, 1:] |= band[:, 1:] != band[:, :-1]
-    return palette[band + bands * edge]
+    band += edge.view(np.uint8) * np.uint8(bands)
+    return band, palette
 
 
-def png_data_uri(rgb: np.ndarray) -> str:
-    """Encode an (h, w, 3) uint8 image, top row first, as a data: URI holding a PNG."""
-    h, w, _ = rgb.shape
-    raw = np.concatenate([np.zeros((h, 1), np.uint8), rgb.reshape(h, w * 3)], axis=1).tobytes()  # filter 0 per row
+def banded_rgb(z: np.ndarray, bands: int, lo: float, hi: float) -> np.ndarray:
+    """RGB image (h, w, 3) of banded_indices' picture."""
+    index, palette = banded_indices(z, bands, lo, hi)
+    return palette[index]
+
+
+def _png(width: int, height: int, colour_type: int, rows: np.ndarray, palette: np.ndarray | None = None) -> str:
+    """A data: URI holding an 8-bit PNG of these rows (bytes per row, top row first), filter "none" on each."""
+    raw = np.concatenate([np.zeros((height, 1), np.uint8), rows.reshape(height, -1)], axis=1).tobytes()
 
     def chunk(tag: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
 
     png = (
         b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0))
+        + (b"" if palette is None else chunk(b"PLTE", palette.astype(np.uint8).tobytes()))
         + chunk(b"IDAT", zlib.compress(raw, 6))
         + chunk(b"IEND", b"")
     )
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def png_data_uri(rgb: np.ndarray) -> str:
+    """Encode an (h, w, 3) uint8 image, top row first, as a data: URI holding an RGB PNG."""
+    h, w, _ = rgb.shape
+    return _png(w, h, 2, rgb)
+
+
+def png_indexed_uri(index: np.ndarray, palette: np.ndarray) -> str:
+    """Encode an (h, w) image of indices into a palette (at most 256 RGB colours) as an indexed-colour PNG: a
+    third of an RGB PNG's bytes to compress, so about a third of the time, and a smaller picture to send."""
+    if len(palette) > 256 or index.max(initial=0) >= len(palette):
+        raise ValueError("a PNG palette holds at most 256 colours, and every index must be in it")
+    h, w = index.shape
+    return _png(w, h, 3, index.astype(np.uint8), palette)
 
 
 def upsample(z: np.ndarray, factor: int) -> np.ndarray:
@@ -129,7 +157,7 @@ def _picture(field: _Field, bands: int) -> str:
     """The PNG data URI of a field's banded contours."""
     z = field.z
     lo, hi = float(z.min()), float(z.max())
-    return png_data_uri(banded_rgb(upsample(z, 8)[::-1], bands, lo, hi))  # image rows run top (high b) to bottom
+    return png_indexed_uri(*banded_indices(upsample(z, 8)[::-1], bands, lo, hi))  # rows run top (high b) down
 
 
 def colorbar_trace(z: np.ndarray, title: str = "log10<br>loss") -> dict:

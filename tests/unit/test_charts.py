@@ -12,6 +12,7 @@ import plotly.io as pio
 import pytest
 
 import charts
+from charts import raster
 from charts.common import MAX_FRAMES, frame_steps, trail_indices
 from ui import controls, runs
 
@@ -391,12 +392,19 @@ def _png(uri: str):
     assert pos == len(data)
     assert [t for t, _ in chunks][0] == b"IHDR" and chunks[-1][0] == b"IEND"
     width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", chunks[0][1])
-    assert (depth, color, interlace) == (8, 2, 0)  # 8-bit RGB, not interlaced
+    assert (depth, interlace) == (8, 0) and color in (2, 3)  # 8-bit RGB or palette indices, not interlaced
+    channels = 3 if color == 2 else 1
     raw = zlib.decompress(b"".join(body for tag, body in chunks if tag == b"IDAT"))
-    assert len(raw) == height * (1 + 3 * width)
-    rows = np.frombuffer(raw, dtype=np.uint8).reshape(height, 1 + 3 * width)
+    assert len(raw) == height * (1 + channels * width)
+    rows = np.frombuffer(raw, dtype=np.uint8).reshape(height, 1 + channels * width)
     assert (rows[:, 0] == 0).all()  # filter "none" on every row
-    return rows[:, 1:].reshape(height, width, 3)
+    if color == 2:
+        return rows[:, 1:].reshape(height, width, 3)
+    plte = [body for tag, body in chunks if tag == b"PLTE"]
+    assert len(plte) == 1 and len(plte[0]) % 3 == 0 and len(plte[0]) <= 3 * 256
+    palette = np.frombuffer(plte[0], dtype=np.uint8).reshape(-1, 3)
+    assert rows[:, 1:].max() < len(palette)  # every index names a colour of the palette
+    return palette[rows[:, 1:]]
 
 
 @pytest.mark.parametrize("case", ["defaults", "plane", "diverged"])
@@ -425,6 +433,22 @@ def test_surface_image_is_a_png_placed_over_the_surface_axes(case):
     j, i = np.unravel_index(np.argmax(s.z), s.z.shape)
     dark, light = pixel(*s.optimum), pixel(s.a[i], s.b[j])
     assert dark.sum() < 200 < 500 < light.sum()
+
+
+def test_the_indexed_picture_holds_the_banded_colours_pixel_for_pixel():
+    """The loss panel is sent as a palette PNG (a third of the bytes to compress): decoded, it is the RGB picture
+    banded_rgb draws, pixel for pixel, and an RGB PNG of that picture decodes to the same."""
+    z = np.random.default_rng(5).normal(size=(25, 33)).cumsum(axis=1)
+    lo, hi = float(z.min()), float(z.max())
+    index, palette = raster.banded_indices(z, 24, lo, hi)
+    assert index.dtype == np.uint8 and palette.shape == (48, 3) and index.max() < 48
+    expected = raster.banded_rgb(z, 24, lo, hi)
+    assert np.array_equal(_png(raster.png_indexed_uri(index, palette)), expected)
+    assert np.array_equal(_png(raster.png_data_uri(expected)), expected)
+    with pytest.raises(ValueError, match="256 colours"):
+        raster.png_indexed_uri(index, np.zeros((300, 3), np.uint8))
+    with pytest.raises(ValueError, match="every index"):
+        raster.png_indexed_uri(index, palette[:10])
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -156,4 +156,4 @@ def test_a_surface_picture_is_drawn_once_per_field():
     other = raster.surface_image(a, b, z * 2 + 1e-3 * np.outer(b, a), "x", "y")
     assert other["source"] != first["source"]
     lo, hi = float(z.min()), float(z.max())  # and the picture is still the uncached one, pixel for pixel
-    assert first["source"] == raster.png_data_uri(raster.banded_rgb(raster.upsample(z, 8)[::-1], 24, lo, hi))
+    assert first["source"] == raster.png_indexed_uri(*raster.banded_indices(raster.upsample(z, 8)[::-1], 24, lo, hi))
