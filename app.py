@@ -9,7 +9,7 @@ import streamlit as st  # noqa: E402
 import torch  # noqa: E402
 
 import engine  # noqa: E402
-from ui import access, cache, controls, recycle, tabular  # noqa: E402, F401  (tabular: pandas loads at start, not in a page)
+from ui import access, cache, controls, nodelay, recycle, tabular  # noqa: E402, F401  (tabular: pandas loads at start, not in a page)
 
 torch.set_num_threads(1)  # tiny tensors, many sessions: one thread each
 
@@ -17,6 +17,7 @@ torch.set_num_threads(1)  # tiny tensors, many sessions: one thread each
 @st.cache_resource(show_spinner=False)
 def warm_up() -> bool:
     """Once per server process: run every code path so the first student's first click is not the slowest."""
+    nodelay.enable()  # Streamlit's connections keep Nagle's algorithm on: ~40 ms on most moves (ui/nodelay.py)
     engine.warm_up()
     cache.playground_figure(controls.defaults())  # also fills the cache for the landing page
     cache.family_figure(controls.defaults(), "lr")

@@ -60,8 +60,8 @@ class SetUp:
 def app_script(app: str, tmp: Path) -> Path:
     if app == "playground":
         return REPO_ROOT / "app.py"
-    script = tmp / "trivial_app.py"
-    script.write_text(loadlib.TRIVIAL_APP)
+    script = tmp / f"{app.replace('-', '_')}_app.py"
+    script.write_text(loadlib.TRIVIAL_NODELAY_APP if app == "trivial-nodelay" else loadlib.TRIVIAL_APP)
     return script
 
 
@@ -126,7 +126,13 @@ def py_spy(pids: list[int], seconds: float, out_dir: Path | None, label: str) ->
         for pid in pids:
             out = out_dir / f"{label.replace(' ', '_')}-{pid}.txt"
             cmd = [exe, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--format", "raw", "--rate"]
-            cmd += [os.environ.get("PY_SPY_RATE", "50"), *(["--gil"] if not os.environ.get("PY_SPY_ALL") else []), "--nonblocking", "--output", str(out)]  # --gil: only the thread that runs
+            cmd += [
+                os.environ.get("PY_SPY_RATE", "50"),
+                *(["--gil"] if not os.environ.get("PY_SPY_ALL") else []),
+                "--nonblocking",
+                "--output",
+                str(out),
+            ]  # --gil: only the thread that runs
             procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
     try:
         yield

@@ -54,6 +54,19 @@ value = st.slider("Value", 0, 1000, 0)
 st.write(f"value = {value}")
 """
 
+# The same app with the playground's fix for Streamlit's connections (Nagle's algorithm off, ui/nodelay.py): the
+# floor of a rerun without the ~40 ms delayed-ACK stalls plain Streamlit has on Linux.
+TRIVIAL_NODELAY_APP = f"""\
+import sys
+
+import streamlit as st
+
+sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
+from ui import nodelay  # noqa: E402
+
+st.cache_resource(nodelay.enable)()
+{TRIVIAL_APP.split(chr(10), 2)[2]}"""
+
 
 # ---------------------------------------------------------------------------------------------------- statistics
 
@@ -663,7 +676,7 @@ class TrivialProfile(Profile):
         return Change([slider_state(widget_id, new)], [f"value = {new}"], f"value {old} -> {new}")
 
 
-PROFILES = {"playground": PlaygroundProfile, "trivial": TrivialProfile}
+PROFILES = {"playground": PlaygroundProfile, "trivial": TrivialProfile, "trivial-nodelay": TrivialProfile}
 
 
 # ---------------------------------------------------------------------------------------------------- the load

@@ -236,6 +236,7 @@ def test_playground_profile_moves_to_a_new_learning_rate_and_checks_the_caption(
         assert new_lr in result.widget("Learning rate")[1].slider.options
         assert f"Learning rate {old_lr} → {new_lr}" in change.expect
         assert (len(change.states) == 2) == (turn % 3 == 0)  # every third move also moves the momentum
+        assert change.kind == ("lr + momentum" if turn % 3 == 0 else "lr")
         session.begin(change.states)  # the client now holds the new values
         m_id = result.widget("Momentum")[0]
         key = (new_lr, session.widgets[m_id].double_array_value.data[0])
@@ -405,3 +406,24 @@ def test_report_row_and_dict():
     assert d["interactions"] == 2 and d["applied"] == 1 and d["errors"] == 0 and d["kb_per_interaction"] == 2.0
     assert d["latency_s"]["p50"] == pytest.approx(0.3)
     assert loadlib.table_row(report).split()[:4] == ["t", "1", "2", "0"]
+
+
+def test_latency_by_kind_of_move():
+    kinds = [("lr", 0.1), ("lr", 0.3), ("lr + momentum", 0.8), ("lr", float("nan"))]  # nan: no script_finished
+    log = loadlib.StudentLog(interactions=[loadlib.Interaction(0, t, None, 10, True, None, k) for k, t in kinds])
+    report = loadlib.LoadReport("t", "playground", 1, 1, 10.0, [log], wall=10)
+    by_kind = report.as_dict()["latency_by_kind_s"]
+    assert sorted(by_kind) == ["lr", "lr + momentum"]
+    assert by_kind["lr"]["n"] == 2 and by_kind["lr"]["p50"] == pytest.approx(0.2)
+    assert by_kind["lr + momentum"]["n"] == 1 and by_kind["lr + momentum"]["max"] == pytest.approx(0.8)
+    assert loadlib.kinds_row(report) == (
+        "    by kind of move: lr: n 2, p50 200 ms, p95 290 ms; lr + momentum: n 1, p50 800 ms, p95 800 ms"
+    )
+
+
+def test_the_trivial_app_with_nagle_off_is_the_trivial_app_plus_the_fix():
+    """--app trivial-nodelay: the same slider and text, and ui/nodelay.py enabled once per process."""
+    app = loadlib.TRIVIAL_NODELAY_APP
+    assert app.endswith(loadlib.TRIVIAL_APP.split("\n", 2)[2]) and "st.cache_resource(nodelay.enable)()" in app
+    compile(app, "trivial_nodelay_app.py", "exec")
+    assert loadlib.PROFILES["trivial-nodelay"] is loadlib.TrivialProfile

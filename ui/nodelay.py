@@ -1,0 +1,45 @@
+"""Nagle's algorithm off for the server's connections: a workaround for Streamlit 1.67's own listening socket.
+
+Streamlit binds its listening socket itself, as `socket.socket(family)`, so the socket's `proto` is 0. asyncio turns
+Nagle's algorithm off (TCP_NODELAY) only on sockets whose `proto` is IPPROTO_TCP, so every connection to Streamlit
+keeps it on (the same bug in uvicorn's pre-bound sockets: Kludex/uvicorn#3149). Streamlit writes each message of a
+run as its own small websocket frame; with Nagle on, a frame written while an earlier one is still unacknowledged
+waits for the browser's delayed ACK, 40 ms on Linux. That was a constant ~40 ms in most moves of the playground
+(and the trivial one-slider app's p95 of 45 ms): see "Nagle" in deploy/README.md.
+
+`enable()` sets TCP_NODELAY on the listening sockets of the process's asyncio servers (Linux copies it to every
+connection accepted later) and on the connections already open (the first visitor's, whose page load runs this).
+It finds them among the objects the garbage collector tracks, once per process (~0.1 s, in app.py's warm-up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import socket
+from collections.abc import Iterator
+
+
+def _sockets() -> Iterator:
+    """The listening sockets of the process's asyncio servers and the sockets of its open transports."""
+    for obj in gc.get_objects():
+        if isinstance(obj, asyncio.AbstractServer):
+            yield from getattr(obj, "sockets", None) or ()
+        elif isinstance(obj, asyncio.Transport):
+            sock = obj.get_extra_info("socket")
+            if sock is not None:
+                yield sock
+
+
+def enable() -> int:
+    """Turn Nagle's algorithm off on every TCP socket of the process's asyncio servers and transports; returns how
+    many sockets now have TCP_NODELAY. Harmless without a server (AppTest): nothing to set."""
+    done = 0
+    for sock in _sockets():
+        try:
+            if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                done += 1
+        except OSError:  # closed meanwhile
+            continue
+    return done
