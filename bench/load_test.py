@@ -5,7 +5,7 @@
     python bench/load_test.py --students 30 --processes 2      # two processes, students spread round-robin
     python bench/load_test.py --students 30 --proxy            # deploy/start.sh: one process per core behind nginx
     python bench/load_test.py --url http://127.0.0.1:8080 --pids 1234,1235 --students 5
-    python bench/load_test.py --matrix --students 1,10,30      # playground, trivial app and nginx set-up in a row
+    python bench/load_test.py --matrix --students 1,10,30      # playground, trivial apps and nginx set-up in a row
 
 Each student opens the page with a query string of its own (`lr=0.1&seed=<student>`, so st.cache_data cannot
 hand one student another's run), then, after a think time (uniform 2-5 s), moves the learning rate to a value it
@@ -264,7 +264,7 @@ def main() -> None:
     parser.add_argument(
         "--proxy-processes", type=int, default=os.cpu_count() or 2, help="processes behind nginx (cores)"
     )
-    parser.add_argument("--matrix", action="store_true", help="playground, trivial app, and the nginx set-up")
+    parser.add_argument("--matrix", action="store_true", help="playground, the trivial app (plain, and with Nagle off), the nginx set-up")
     parser.add_argument("--think", type=parse_think, default=(2.0, 5.0), help="think time MIN,MAX s (2,5)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds one run may take (60)")
     parser.add_argument("--ramp", type=float, default=3.0, help="students arrive over this many seconds (3)")
@@ -307,7 +307,12 @@ def main() -> None:
         args.proxy_processes = args.processes if args.processes > 1 else args.proxy_processes
 
     if args.matrix:
-        cases = [("playground", "direct"), ("trivial", "direct"), ("playground", "proxy")]
+        cases = [
+            ("playground", "direct"),
+            ("trivial", "direct"),
+            ("trivial-nodelay", "direct"),
+            ("playground", "proxy"),
+        ]
         args.processes = 1
     elif args.url:
         cases = [(args.app, "url")]
@@ -349,12 +354,13 @@ def print_summary(reports: list[loadlib.LoadReport], args) -> None:
         " cpu/int: server CPU seconds per interaction; srv / cli / other: cores used by the servers, by this tool and\n"
         " by everything else on the machine during the run; settled: RSS after the sessions closed)"
     )
-    trivial = {r.students: r for r in reports if r.app == "trivial"}
-    for r in reports:
-        t = trivial.get(r.students)
-        if r.app == "playground" and t is not None:
-            ratio = r.latency()["p95"] / t.latency()["p95"]
-            print(f"  {r.label}, {r.students} students: p95 / trivial p95 = {ratio:.1f}")
+    for floor in ("trivial", "trivial-nodelay"):
+        trivial = {r.students: r for r in reports if r.app == floor}
+        for r in reports:
+            t = trivial.get(r.students)
+            if r.app == "playground" and t is not None:
+                ratio = r.latency()["p95"] / t.latency()["p95"]
+                print(f"  {r.label}, {r.students} students: p95 / {floor} p95 = {ratio:.1f}")
 
 
 def save(reports: list[loadlib.LoadReport], args, started: float) -> None:
