@@ -264,7 +264,11 @@ def main() -> None:
     parser.add_argument(
         "--proxy-processes", type=int, default=os.cpu_count() or 2, help="processes behind nginx (cores)"
     )
-    parser.add_argument("--matrix", action="store_true", help="playground, the trivial app (plain, and with Nagle off), the nginx set-up")
+    parser.add_argument(
+        "--matrix",
+        action="store_true",
+        help="playground, the trivial app (plain, and with Nagle off), the nginx set-up",
+    )
     parser.add_argument("--think", type=parse_think, default=(2.0, 5.0), help="think time MIN,MAX s (2,5)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds one run may take (60)")
     parser.add_argument("--ramp", type=float, default=3.0, help="students arrive over this many seconds (3)")
