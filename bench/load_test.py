@@ -125,14 +125,11 @@ def py_spy(pids: list[int], seconds: float, out_dir: Path | None, label: str) ->
         out_dir.mkdir(parents=True, exist_ok=True)
         for pid in pids:
             out = out_dir / f"{label.replace(' ', '_')}-{pid}.txt"
-            cmd = [exe, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--format", "raw", "--rate"]
-            cmd += [
-                os.environ.get("PY_SPY_RATE", "50"),
-                *(["--gil"] if not os.environ.get("PY_SPY_ALL") else []),
-                "--nonblocking",
-                "--output",
-                str(out),
-            ]  # --gil: only the thread that runs
+            rate = os.environ.get("PY_SPY_RATE", "50")  # samples per second
+            # --gil: only the thread that holds the GIL; PY_SPY_ALL=1 samples every running thread
+            gil = [] if os.environ.get("PY_SPY_ALL") else ["--gil"]
+            cmd = [exe, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--format", "raw", "--rate", rate]
+            cmd += [*gil, "--nonblocking", "--output", str(out)]
             procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
     try:
         yield
