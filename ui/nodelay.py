@@ -23,9 +23,10 @@ from collections.abc import Iterator
 def _sockets() -> Iterator:
     """The listening sockets of the process's asyncio servers and the sockets of its open transports."""
     for obj in gc.get_objects():
-        if isinstance(obj, asyncio.AbstractServer):
+        kind = type(obj)  # not isinstance: it reads obj.__class__, which some lazy module proxies warn about
+        if issubclass(kind, asyncio.AbstractServer):
             yield from getattr(obj, "sockets", None) or ()
-        elif isinstance(obj, asyncio.Transport):
+        elif issubclass(kind, asyncio.Transport):
             sock = obj.get_extra_info("socket")
             if sock is not None:
                 yield sock

@@ -9,6 +9,7 @@ on the connection already open and on every later one.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import socket
 
 import pytest
@@ -64,8 +65,14 @@ async def _scenario() -> tuple[int, int, int, int]:
         await server.wait_closed()
 
 
+def _run_in_a_thread_of_its_own() -> tuple[int, int, int, int]:
+    """_scenario() on an event loop of its own (another test may have left one running in this thread)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, _scenario()).result(timeout=60)
+
+
 def test_enable_turns_nagle_off_on_open_connections_and_on_later_ones():
-    before, count, after, later = asyncio.run(_scenario())
+    before, count, after, later = _run_in_a_thread_of_its_own()
     if before:
         pytest.skip("asyncio set TCP_NODELAY on this server's connection by itself: nothing to work around here")
     assert count >= 3  # the listening socket, the server's end and the client's end of the open connection
