@@ -4,12 +4,13 @@ Streamlit binds its listening socket itself, as `socket.socket(family)`, so the 
 Nagle's algorithm off (TCP_NODELAY) only on sockets whose `proto` is IPPROTO_TCP, so every connection to Streamlit
 keeps it on (the same bug in uvicorn's pre-bound sockets: Kludex/uvicorn#3149). Streamlit writes each message of a
 run as its own small websocket frame; with Nagle on, a frame written while an earlier one is still unacknowledged
-waits for the browser's delayed ACK, 40 ms on Linux. That was a constant ~40 ms in most moves of the playground
-(and the trivial one-slider app's p95 of 45 ms): see "Nagle" in deploy/README.md.
+waits for the browser's delayed ACK, 40 ms on Linux. That added ~40 ms to every playground move that trained
+nothing new (a longer run hides it) and made the trivial one-slider app's p95 45 ms: see "Nagle" in
+deploy/README.md.
 
 `enable()` sets TCP_NODELAY on the listening sockets of the process's asyncio servers (Linux copies it to every
 connection accepted later) and on the connections already open (the first visitor's, whose page load runs this).
-It finds them among the objects the garbage collector tracks, once per process (~0.1 s, in app.py's warm-up).
+It finds them among the objects the garbage collector tracks, once per process (~60 ms, in app.py's warm-up).
 """
 
 from __future__ import annotations
