@@ -1,52 +1,57 @@
 """Entry point: `streamlit run app.py`. Process set-up, then the page router."""
 
-import gc
 import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import streamlit as st  # noqa: E402
-import torch  # noqa: E402
+# Streamlit runs this file as __main__. The workers that train the runs (ui/worker.py) are started by
+# multiprocessing's spawn, which imports the parent's main script in each as __mp_main__: they need none of this.
+if __name__ == "__main__":
+    import gc
 
-import engine  # noqa: E402
-from ui import access, cache, controls, nodelay, recycle, tabular  # noqa: E402, F401  (tabular: pandas loads at start, not in a page)
+    import streamlit as st
+    import torch
 
-torch.set_num_threads(1)  # tiny tensors, many sessions: one thread each
+    import engine
+    from ui import access, cache, controls, nodelay, recycle, tabular, worker  # noqa: F401  (tabular: pandas loads at start, not in a page)
 
+    torch.set_num_threads(1)  # tiny tensors, many sessions: one thread each
 
-@st.cache_resource(show_spinner=False)
-def warm_up() -> bool:
-    """Once per server process: run every code path so the first student's first click is not the slowest."""
-    nodelay.enable()  # Streamlit's connections keep Nagle's algorithm on: ~40 ms on most moves (ui/nodelay.py)
-    engine.warm_up()
-    cache.playground_figure(controls.defaults())  # also fills the cache for the landing page
-    cache.family_figure(controls.defaults(), "lr")
-    # Everything alive now (torch, plotly, pandas, Streamlit: about 370,000 objects) stays for the life of the
-    # process. Frozen, Python's automatic full collections (which run now and then inside some student's rerun,
-    # holding the GIL) no longer walk it: a full collection of it took ~185 ms (see DESIGN.md on postScriptGC).
-    gc.freeze()
-    recycle.start()  # a classroom server's supervisor may ask for a fresh process after a class (ui/recycle.py)
-    return True
+    @st.cache_resource(show_spinner=False)
+    def warm_up() -> bool:
+        """Once per server process: run every code path so the first student's first click is not the slowest."""
+        nodelay.enable()  # Streamlit's connections keep Nagle's algorithm on: ~40 ms on most moves (ui/nodelay.py)
+        workers_ready = worker.start()  # the training worker starts and warms up while this process does
+        engine.warm_up()
+        cache.playground_figure(controls.defaults())  # also fills the cache for the landing page
+        cache.family_figure(controls.defaults(), "lr")
+        if workers_ready is not None:
+            workers_ready.result()
+        # Everything alive now (torch, plotly, pandas, Streamlit: about 370,000 objects) stays for the life of the
+        # process. Frozen, Python's automatic full collections (which run now and then inside some student's
+        # rerun, holding the GIL) no longer walk it: a full collection of it took ~185 ms (DESIGN.md, postScriptGC).
+        gc.freeze()
+        recycle.start()  # a classroom server's supervisor may ask for a fresh process after a class (ui/recycle.py)
+        return True
 
+    st.set_page_config(page_title="PyTorch training playground", page_icon="📉", layout="wide")
+    access.gate()  # a class password, when .streamlit/secrets.toml sets one
+    warm_up()
 
-st.set_page_config(page_title="PyTorch training playground", page_icon="📉", layout="wide")
-access.gate()  # a class password, when .streamlit/secrets.toml sets one
-warm_up()
-
-PAGES = {
-    "Learn": [
-        st.Page("views/playground.py", title="Playground", icon="🎛️", default=True, url_path="playground"),
-        st.Page("views/lab.py", title="Step by step", icon="👣", url_path="step-by-step"),
-        st.Page("views/your_data.py", title="Your data", icon="📄", url_path="your-data"),
-    ],
-    "Teach": [
-        st.Page("views/teacher.py", title="Lesson link", icon="🧑‍🏫", url_path="lesson-link"),
-    ],
-    "Explore": [
-        st.Page("views/explore_lr.py", title="Learning rate & momentum", icon="📈", url_path="learning-rate"),
-        st.Page("views/race.py", title="Optimizer race", icon="🏁", url_path="optimizer-race"),
-        st.Page("views/scaling.py", title="Feature scaling", icon="📏", url_path="feature-scaling"),
-        st.Page("views/batch_noise.py", title="Mini-batch noise", icon="🎲", url_path="mini-batch-noise"),
-    ],
-}
-st.navigation(PAGES).run()
+    PAGES = {
+        "Learn": [
+            st.Page("views/playground.py", title="Playground", icon="🎛️", default=True, url_path="playground"),
+            st.Page("views/lab.py", title="Step by step", icon="👣", url_path="step-by-step"),
+            st.Page("views/your_data.py", title="Your data", icon="📄", url_path="your-data"),
+        ],
+        "Teach": [
+            st.Page("views/teacher.py", title="Lesson link", icon="🧑‍🏫", url_path="lesson-link"),
+        ],
+        "Explore": [
+            st.Page("views/explore_lr.py", title="Learning rate & momentum", icon="📈", url_path="learning-rate"),
+            st.Page("views/race.py", title="Optimizer race", icon="🏁", url_path="optimizer-race"),
+            st.Page("views/scaling.py", title="Feature scaling", icon="📏", url_path="feature-scaling"),
+            st.Page("views/batch_noise.py", title="Mini-batch noise", icon="🎲", url_path="mini-batch-noise"),
+        ],
+    }
+    st.navigation(PAGES).run()

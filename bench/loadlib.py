@@ -807,6 +807,26 @@ def system_busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / CLK_TCK
 
 
+def with_descendants(pids: Sequence[int]) -> list[int]:
+    """These processes and every process below them (the playground's training workers, ui/worker.py), from the
+    parent ids in /proc/<pid>/stat."""
+    parent_of: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent_of[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+    found, todo = list(pids), list(pids)
+    while todo:
+        parent = todo.pop()
+        children = [pid for pid, ppid in parent_of.items() if ppid == parent and pid not in found]
+        found += children
+        todo += children
+    return found
+
+
 @dataclass
 class ProcSample:
     t: float
@@ -815,7 +835,8 @@ class ProcSample:
 
 
 class ProcSampler:
-    """Samples RSS and CPU time of the server processes once a second while the load runs."""
+    """Samples RSS and CPU time of the server processes, their workers included, once a second while the load
+    runs."""
 
     def __init__(self, pids: Sequence[int], interval: float = 1.0):
         self.pids, self.interval = list(pids), interval
@@ -823,7 +844,8 @@ class ProcSampler:
         self._task: asyncio.Task | None = None
 
     def sample(self) -> ProcSample:
-        s = ProcSample(time.monotonic(), sum(map(proc_rss_bytes, self.pids)), sum(map(proc_cpu_seconds, self.pids)))
+        pids = with_descendants(self.pids)
+        s = ProcSample(time.monotonic(), sum(map(proc_rss_bytes, pids)), sum(map(proc_cpu_seconds, pids)))
         self.samples.append(s)
         return s
 

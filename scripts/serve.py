@@ -21,17 +21,20 @@ import torch  # noqa: E402
 
 import charts  # noqa: E402
 import engine  # noqa: E402
-from ui import controls, recycle, runs  # noqa: E402
+from ui import controls, recycle, runs, worker  # noqa: E402
 
 RECYCLE_DEFAULT_S = "300"
 
 
 def warm() -> None:
-    """Every training path once, and one figure of the landing page's run."""
+    """Every training path once, and one figure of the landing page's run; the training worker started and warm."""
     torch.set_num_threads(1)
+    ready = worker.start()  # ui/worker.py: its process imports torch while this one does
     engine.warm_up()
     result = runs.compute(controls.defaults())
     charts.to_spec(charts.playground_figure(result.dataset, result.history, result.surface, result.optimum))
+    if ready is not None:
+        ready.result()
 
 
 def take_recycle_idle(args: list[str]) -> tuple[str, list[str]]:

@@ -1,8 +1,10 @@
 """Cached computations shared by every session of the server process.
 
 Runs and figures are cached by their control values (st.cache_data hands each session its own copy, so nothing
-a session mutates is shared). Training takes a process-wide lock: torch work from many session threads at once
-contends for the same core and makes every student wait longer (see DESIGN.md).
+a session mutates is shared). The runs and families are computed in a worker process (ui/worker.py); where they
+are computed in the server's own threads (workers off, or a worker that died), the torch work takes a process-wide
+lock: torch work from many session threads at once contends for the same core and makes every student wait longer
+(see DESIGN.md).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import streamlit as st
 
 import charts
 
-from . import custom, family, runs
+from . import custom, family, runs, worker
 
 TRAIN_LOCK = threading.Lock()
 
@@ -34,7 +36,9 @@ def _values(key: str) -> dict:
 @st.cache_data(max_entries=512, show_spinner=False)
 def _run(key: str, data_id: str, _data) -> runs.RunResult:
     # _data (the session's own dataset, or None) is not hashed: data_id, its fingerprint, stands for it
-    return runs.compute(_values(key), _data, lock=TRAIN_LOCK)
+    values = _values(key)
+    long = runs.planned_steps(values, _data) > worker.LONG_STEPS
+    return worker.run(runs.compute, values, _data, lock=TRAIN_LOCK, long=long)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -64,7 +68,9 @@ def playground_figure(values: dict) -> charts.Prebuilt:
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def _family(key: str, setting: str, data_id: str, _data) -> charts.Family:
-    return family.build(_values(key), setting, _data, lock=TRAIN_LOCK)
+    values = _values(key)
+    long = int(values["epochs"]) > worker.LONG_STEPS
+    return worker.run(family.build, values, setting, _data, lock=TRAIN_LOCK, long=long)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

@@ -76,7 +76,7 @@ def build_config(values: Mapping, ds: engine.Dataset, fit_bias: bool | None = No
     uses_momentum = method != "optimizer" or optimizer in ("sgd", "rmsprop")
     momentum = float(values["momentum"]) if uses_momentum else 0.0
     nesterov = bool(values["nesterov"]) and momentum > 0 and (method != "optimizer" or optimizer == "sgd")
-    batch_size = {"full": None, "single sample": 1}.get(values["batch"], int(values["batch_size"]))
+    batch_size = batch_size_of(values)
     start = [float(values["w0"])] + ([float(values["w2_0"])] if ds.d == 2 else [])
     if fit_bias:
         start.append(float(values["b0"]))
@@ -96,6 +96,18 @@ def build_config(values: Mapping, ds: engine.Dataset, fit_bias: bool | None = No
         seed=int(values["seed"]),
         device=values["device"],
     )
+
+
+def batch_size_of(values: Mapping) -> int | None:
+    """The mini-batch size the controls ask for; None for the full batch."""
+    return {"full": None, "single sample": 1}.get(values["batch"], int(values["batch_size"]))
+
+
+def planned_steps(values: Mapping, custom: engine.Dataset | None = None) -> int:
+    """How many updates the run the controls describe makes if it does not diverge (without building it)."""
+    n = custom.n if values["dataset"] == "custom" and custom is not None else min(int(values["n"]), MAX_UI_POINTS)
+    batch = batch_size_of(values)
+    return int(values["epochs"]) * (1 if batch is None or batch >= n else math.ceil(n / batch))
 
 
 def lr_limit(stab: engine.Stability, cfg: engine.TrainConfig) -> float | None:

@@ -8,6 +8,7 @@ import base64
 import math
 import os
 import random
+import time
 from pathlib import Path
 
 import numpy as np
@@ -393,6 +394,31 @@ def test_proc_readings_of_this_process():
     assert loadlib.proc_rss_bytes(2**22 + 12345) == 0  # no such process
     sampler = loadlib.ProcSampler([os.getpid()])
     assert sampler.sample().rss > 0 and len(sampler.samples) == 1
+
+
+def test_the_sampler_counts_the_servers_workers_too():
+    """A server's training workers (ui/worker.py) are its children: their memory and CPU are the server's cost."""
+    import subprocess
+    import sys
+
+    sleeper = "import time; time.sleep(30)"
+    script = f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {sleeper!r}]); time.sleep(30)"
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 20
+        while len(loadlib.with_descendants([parent.pid])) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        family = loadlib.with_descendants([parent.pid])
+        assert len(family) == 2 and family[0] == parent.pid
+        child = family[1]
+        time.sleep(1.0)  # both asleep by now: their memory no longer moves
+        sample = loadlib.ProcSampler([parent.pid]).sample()
+        both = loadlib.proc_rss_bytes(parent.pid) + loadlib.proc_rss_bytes(child)
+        assert abs(sample.rss - both) < 1_000_000 and sample.rss > 1.5 * loadlib.proc_rss_bytes(parent.pid)
+    finally:
+        for pid in loadlib.with_descendants([parent.pid])[::-1]:
+            os.kill(pid, 9)
+        parent.wait()
 
 
 def test_report_row_and_dict():

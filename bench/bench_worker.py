@@ -1,0 +1,101 @@
+"""Why the playground trains in a worker process (ui/worker.py): a run beside a thread that runs Python.
+
+    python bench/bench_worker.py               # the default run (60 steps), 7 repeats
+    python bench/bench_worker.py --repeats 3 --busy 0.4
+
+PyTorch lets go of the GIL around every operation and takes it back after; while another thread of the same process
+runs Python (in a server: another student's script), each take-back waits up to the switch interval (5 ms). This
+times the playground's default run (ui/runs.compute: training, the loss surface, the stability facts):
+
+- alone, in this process (the baseline);
+- in this process, beside a thread that runs Python all the time (`--busy 1`, the worst case) or part of the time
+  (`--busy 0.4`: 2 ms of Python, then 3 ms asleep, over and over);
+- in the worker process (ui/worker.run), beside the same thread.
+
+It prints medians and their ratio to the baseline, so a noisy shared machine still gives comparable numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+from ui import controls, runs, worker  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+class Busy:
+    """A thread that runs Python for `share` of every 5 ms (all the time when share is 1)."""
+
+    def __init__(self, share: float):
+        self.share, self.stop = share, threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+
+    def loop(self) -> None:
+        period = 0.005
+        while not self.stop.is_set():
+            t0 = time.perf_counter()
+            while time.perf_counter() - t0 < self.share * period:
+                sum(i * i for i in range(200))
+            if self.share < 1:
+                time.sleep((1 - self.share) * period)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+
+def median_time(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--busy", type=float, default=1.0, help="share of the time the other thread runs Python")
+    args = parser.parse_args()
+    values = controls.defaults()
+
+    def here() -> None:
+        runs.compute(values)
+
+    def there() -> None:
+        worker.run(runs.compute, values, None)
+
+    for _ in range(3):
+        here()
+        there()
+    rows = [("alone, in this process", median_time(here, args.repeats))]
+    with Busy(args.busy):
+        rows.append((f"in this process, beside Python {args.busy:.0%} of the time", median_time(here, args.repeats)))
+        rows.append((f"in the worker, beside Python {args.busy:.0%} of the time", median_time(there, args.repeats)))
+    rows.append(("in the worker, alone", median_time(there, args.repeats)))
+    worker.shutdown()
+    base = rows[0][1]
+    print(f"the playground's default run (60 steps), median of {args.repeats}")
+    for name, t in rows:
+        print(f"  {name:<48} {t * 1e3:9.1f} ms  {t / base:7.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""The worker processes (ui/worker.py): the same numbers as the server's own threads, errors handed back, a killed
+worker replaced, long runs in a queue of their own, and no worker left behind when the server's process dies."""
+
+from __future__ import annotations
+
+import os
+import runpy
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ui import controls, family, runs, worker
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES = {
+    "defaults": {},
+    "momentum": {"lr": 0.3, "momentum": 0.5},
+    "mini-batch": {"batch": "mini-batch", "batch_size": 8, "epochs": 20},
+    "two features": {"dataset": "plane", "epochs": 30},
+    "adam": {"optimizer": "adam", "lr": 0.1},
+    "autograd by hand": {"method": "autograd"},
+}
+
+
+@pytest.fixture(autouse=True)
+def workers_on(monkeypatch):
+    monkeypatch.setenv(worker.ENV, "1")
+    yield
+    worker.shutdown()
+
+
+class CountingLock:
+    def __init__(self):
+        self.entered = 0
+
+    def __enter__(self):
+        self.entered += 1
+
+    def __exit__(self, *exc):
+        return False
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_run_from_the_worker_equals_the_run_in_this_process(case):
+    values = controls.defaults() | CASES[case]
+    lock = CountingLock()
+    there = worker.run(runs.compute, values, None, lock=lock)
+    here = runs.compute(values)
+    assert lock.entered == 0  # the worker's process takes no lock of this one
+    assert worker.pids() and os.getpid() not in worker.pids()
+    for name in ("params", "loss", "grads"):
+        np.testing.assert_array_equal(getattr(there.history, name), getattr(here.history, name))
+    assert there.history.diverged == here.history.diverged
+    np.testing.assert_array_equal(there.surface.z, here.surface.z)
+    assert there.lr_limit == here.lr_limit
+
+
+def test_a_family_from_the_worker_equals_the_family_in_this_process():
+    values = controls.defaults() | {"momentum": 0.3}
+    there = worker.run(family.build, values, "lr", None)
+    here = family.build(values, "lr")
+    np.testing.assert_array_equal(there.sweep.params, here.sweep.params)
+    assert there.labels == here.labels
+
+
+def test_the_engine_s_refusal_reaches_the_caller_as_the_same_error():
+    values = controls.defaults() | {"batch": "single sample", "epochs": 5_000, "n": 100}
+    with pytest.raises(ValueError, match="over the cap of 20,000 steps"):
+        worker.run(runs.compute, values, None, long=True)
+
+
+def test_long_runs_have_a_process_of_their_own():
+    short = worker.run(os.getpid)
+    long = worker.run(os.getpid, long=True)
+    assert len({short, long, os.getpid()}) == 3
+    assert sorted(worker.pids()) == sorted([short, long])
+
+
+def test_planned_steps_route_runs_by_their_length():
+    d = controls.defaults()
+    assert runs.planned_steps(d) == d["epochs"]
+    assert runs.planned_steps(d | {"batch": "single sample", "n": 100, "epochs": 11}) == 1_100
+    assert runs.planned_steps(d | {"batch": "mini-batch", "batch_size": 8, "n": 30, "epochs": 10}) == 40
+    assert runs.planned_steps(d | {"batch": "mini-batch", "batch_size": 64, "n": 30, "epochs": 10}) == 10
+
+
+def test_a_killed_worker_costs_one_run_in_this_process_then_a_new_worker_takes_over():
+    values = controls.defaults()
+    first = worker.run(os.getpid)
+    os.kill(first, signal.SIGKILL)
+    time.sleep(0.5)
+    lock = CountingLock()
+    result = worker.run(runs.compute, values, None, lock=lock)  # the broken pool: this call runs here
+    assert lock.entered == 1
+    np.testing.assert_array_equal(result.history.params, runs.compute(values).history.params)
+    second = worker.run(os.getpid)
+    assert second not in (first, os.getpid())
+
+
+def test_with_workers_off_runs_stay_in_this_process_under_the_lock(monkeypatch):
+    monkeypatch.setenv(worker.ENV, "0")
+    lock = CountingLock()
+    assert worker.run(lambda lock=None: os.getpid(), lock=lock) == os.getpid()
+    assert worker.start() is None and worker.pids() == []
+    worker.run(runs.compute, controls.defaults(), None, lock=lock)
+    assert lock.entered == 1
+
+
+def test_workers_end_when_the_server_s_process_is_killed(tmp_path):
+    script = textwrap.dedent(
+        """
+        import os, sys, time
+        sys.path.insert(0, sys.argv[1])
+        from ui import worker
+        if __name__ == "__main__":
+            print(worker.run(os.getpid), worker.run(os.getpid, long=True), flush=True)
+            time.sleep(600)
+        """
+    )
+    (tmp_path / "server.py").write_text(script)
+    proc = subprocess.Popen([sys.executable, "server.py", str(ROOT)], cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    try:
+        children = [int(pid) for pid in proc.stdout.readline().split()]
+        assert len(children) == 2 and all(Path(f"/proc/{pid}").exists() for pid in children)
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in children)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited (nobody waits for it once its parent is gone)
+
+
+def test_app_py_does_nothing_when_a_worker_imports_it():
+    names = runpy.run_path(str(ROOT / "app.py"), run_name="__mp_main__")
+    assert "st" not in names and "PAGES" not in names
