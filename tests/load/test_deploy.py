@@ -160,12 +160,14 @@ def test_after_a_class_an_idle_process_is_replaced_and_memory_returns_to_its_bas
             )
         )  # fmt: skip
         assert before == proxy.backend_pids(), "a process was replaced while students were connected"
+        old_workers = loadlib.with_descendants(before)[len(before) :]  # ui/worker.py's processes
         after = proxy.wait_replaced(before, timeout=idle_s + 150)
         time.sleep(3 * idle_s)  # a fresh process that nobody uses (start.sh's own warm-up only) is left alone
         replaced_again = proxy.backend_pids() != after
         output = proxy.log_tail(20_000)
         loadlib.run_coroutine(loadlib.warm_up(warm_urls, "playground", 90))  # as before the class's baseline
-        rss_after = sum(map(loadlib.proc_rss_bytes, after))
+        rss_after = sum(map(loadlib.proc_rss_bytes, loadlib.with_descendants(after)))  # with its workers
+        workers_left = [pid for pid in old_workers if loadlib.proc_rss_bytes(pid)]
 
     print(loadlib.TABLE_HEADER)
     print(loadlib.table_row(report))
@@ -173,6 +175,7 @@ def test_after_a_class_an_idle_process_is_replaced_and_memory_returns_to_its_bas
     assert report.errors == [] and report.not_applied == []
     assert report.rss_end - report.rss_baseline >= 8e6, "the class did not grow the process: nothing to give back"
     assert "stopped itself" in output and "died" not in output, output
+    assert old_workers and not workers_left, "the replaced process's workers stayed behind"
     assert abs(rss_after - report.rss_baseline) < 16e6, (rss_after, report.rss_baseline)
     assert not replaced_again, output
 
@@ -196,6 +199,7 @@ def test_after_a_class_serve_py_restarts_itself_in_place_and_memory_returns_to_i
                 settle=0.5, label="serve.py",
             )
         )  # fmt: skip
+        old_workers = loadlib.with_descendants([server.pid])[1:]  # ui/worker.py's processes
         deadline = time.monotonic() + idle_s + 150
         while "restarting in place" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(1)
@@ -204,7 +208,8 @@ def test_after_a_class_serve_py_restarts_itself_in_place_and_memory_returns_to_i
         output = log.read_text()
         alive = server.proc.poll() is None
         loadlib.run_coroutine(loadlib.warm_up([server.url], "playground", 90))  # as before the class's baseline
-        rss_after = loadlib.proc_rss_bytes(server.pid)
+        rss_after = sum(map(loadlib.proc_rss_bytes, loadlib.with_descendants([server.pid])))  # with its workers
+        workers_left = [pid for pid in old_workers if loadlib.proc_rss_bytes(pid)]
     except BaseException:
         print(server.log_tail())
         raise
@@ -218,4 +223,5 @@ def test_after_a_class_serve_py_restarts_itself_in_place_and_memory_returns_to_i
     assert report.rss_end - report.rss_baseline >= 8e6, "the class did not grow the process: nothing to give back"
     assert output.count("restarting in place") == 1, output[-3000:]
     assert alive, "the process did not survive its restart in place"
+    assert old_workers and not workers_left, "the workers of the process before its restart stayed behind"
     assert abs(rss_after - report.rss_baseline) < 16e6, (rss_after, report.rss_baseline)
