@@ -226,7 +226,7 @@ def run_one(args, app: str, setup_kind: str, students: int) -> loadlib.LoadRepor
                 wait = 125.0
                 print(f"[load] waiting {wait:.0f} s for Streamlit to drop the closed sessions ...", flush=True)
                 asyncio.run(loadlib.ttl_probe(setup.warm_urls[0], wait, args.timeout))
-                report.rss_settled = sum(map(loadlib.proc_rss_bytes, setup.pids))
+                report.rss_settled = loadlib.total_rss(setup.pids)
             if args.recycle_probe is not None and proxies:
                 timeout = args.recycle_probe + 180
                 print(f"[load] waiting up to {timeout:.0f} s for every idle process to be replaced ...", flush=True)
@@ -235,7 +235,7 @@ def run_one(args, app: str, setup_kind: str, students: int) -> loadlib.LoadRepor
                 print(f"[load] replaced after {time.monotonic() - t0:.0f} s: pids {setup.pids} -> {pids}", flush=True)
                 asyncio.run(loadlib.warm_up(setup.warm_urls, app, args.timeout))  # as before the baseline
                 time.sleep(args.settle)
-                report.rss_settled = sum(map(loadlib.proc_rss_bytes, pids))
+                report.rss_settled = loadlib.total_rss(pids)
         return report
 
 

@@ -827,6 +827,11 @@ def with_descendants(pids: Sequence[int]) -> list[int]:
     return found
 
 
+def total_rss(pids: Sequence[int]) -> int:
+    """Resident memory of these processes and every process below them (their workers), in bytes."""
+    return sum(map(proc_rss_bytes, with_descendants(pids)))
+
+
 @dataclass
 class ProcSample:
     t: float

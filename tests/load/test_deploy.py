@@ -166,7 +166,7 @@ def test_after_a_class_an_idle_process_is_replaced_and_memory_returns_to_its_bas
         replaced_again = proxy.backend_pids() != after
         output = proxy.log_tail(20_000)
         loadlib.run_coroutine(loadlib.warm_up(warm_urls, "playground", 90))  # as before the class's baseline
-        rss_after = sum(map(loadlib.proc_rss_bytes, loadlib.with_descendants(after)))  # with its workers
+        rss_after = loadlib.total_rss(after)  # with its workers
         workers_left = [pid for pid in old_workers if loadlib.proc_rss_bytes(pid)]
 
     print(loadlib.TABLE_HEADER)
@@ -208,7 +208,7 @@ def test_after_a_class_serve_py_restarts_itself_in_place_and_memory_returns_to_i
         output = log.read_text()
         alive = server.proc.poll() is None
         loadlib.run_coroutine(loadlib.warm_up([server.url], "playground", 90))  # as before the class's baseline
-        rss_after = sum(map(loadlib.proc_rss_bytes, loadlib.with_descendants([server.pid])))  # with its workers
+        rss_after = loadlib.total_rss([server.pid])  # with its workers
         workers_left = [pid for pid in old_workers if loadlib.proc_rss_bytes(pid)]
     except BaseException:
         print(server.log_tail())

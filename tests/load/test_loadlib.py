@@ -415,6 +415,7 @@ def test_the_sampler_counts_the_servers_workers_too():
         sample = loadlib.ProcSampler([parent.pid]).sample()
         both = loadlib.proc_rss_bytes(parent.pid) + loadlib.proc_rss_bytes(child)
         assert abs(sample.rss - both) < 1_000_000 and sample.rss > 1.5 * loadlib.proc_rss_bytes(parent.pid)
+        assert abs(loadlib.total_rss([parent.pid]) - both) < 1_000_000
     finally:
         for pid in loadlib.with_descendants([parent.pid])[::-1]:
             os.kill(pid, 9)
