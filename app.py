@@ -25,8 +25,7 @@ if __name__ == "__main__":
         engine.warm_up()
         cache.playground_figure(controls.defaults())  # also fills the cache for the landing page
         cache.family_figure(controls.defaults(), "lr")
-        if workers_ready is not None:
-            workers_ready.result()
+        worker.wait_ready(workers_ready)
         # Everything alive now (torch, plotly, pandas, Streamlit: about 370,000 objects) stays for the life of the
         # process. Frozen, Python's automatic full collections (which run now and then inside some student's
         # rerun, holding the GIL) no longer walk it: a full collection of it took ~185 ms (DESIGN.md, postScriptGC).

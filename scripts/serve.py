@@ -33,8 +33,7 @@ def warm() -> None:
     engine.warm_up()
     result = runs.compute(controls.defaults())
     charts.to_spec(charts.playground_figure(result.dataset, result.history, result.surface, result.optimum))
-    if ready is not None:
-        ready.result()
+    worker.wait_ready(ready)
 
 
 def take_recycle_idle(args: list[str]) -> tuple[str, list[str]]:

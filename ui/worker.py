@@ -6,7 +6,7 @@ take-back waits for that script to let go, up to Python's switch interval (5 ms)
 (`python bench/bench_worker.py`): a 60-step run that takes 13-20 ms alone took 6.5-7 s beside one thread running
 Python. In a process of its own a run has a GIL of its own; on a 2-core server it also runs on the second core
 while the server's process answers the other students. With 30 students on one process, a move's p95 went from
-178-261 ms to 138-155 ms (deploy/README.md).
+194-215 ms to 114-148 ms (deploy/README.md).
 
 Two queues, one process each: runs of up to LONG_STEPS updates, and longer ones, so that a short run never waits
 behind another student's long one (the process-wide lock of ui/cache.py interleaved them by chunks; a queue of
@@ -14,8 +14,9 @@ their own does it without chunks). A task is a module-level function and its arg
 plain pickles (no shared-memory tensors: nothing depends on the size of /dev/shm). The numbers are the same as in
 the server's process: the same code with the same torch settings (tests/unit/test_worker.py, bit for bit).
 
-If a worker dies (killed for memory, say), the call runs in the server's thread instead, under the lock, and the
-next call starts a fresh worker. Off (everything in the server's threads, as before) with PLAYGROUND_WORKERS=0.
+If a worker dies (killed for memory, say) or cannot start, the call runs in the server's thread instead, under the
+lock, and the next call starts a fresh worker. Off (everything in the server's threads, as before) with
+PLAYGROUND_WORKERS=0.
 
 Multiprocessing starts the workers with "spawn" (a fresh interpreter; the server's threads make fork unsafe). Spawn
 imports the main script of the parent in each worker as `__mp_main__`: under Streamlit that is app.py, which does
@@ -39,6 +40,7 @@ LOG = logging.getLogger(__name__)  # stdlib logging, not Streamlit's: a worker i
 ENV = "PLAYGROUND_WORKERS"  # "0": no worker processes
 LONG_STEPS = 1_000  # runs with more updates than this (about 0.25 s) go to the queue of long runs
 QUEUES = ("short", "long")
+INFRASTRUCTURE = (BrokenProcessPool, OSError)  # a worker that died or could not start (not the task's own error)
 _pools: dict[str, concurrent.futures.ProcessPoolExecutor] = {}
 _guard = threading.Lock()
 
@@ -95,31 +97,51 @@ def _pool(queue: str) -> concurrent.futures.ProcessPoolExecutor:
 
 def start() -> concurrent.futures.Future | None:
     """Start the queue of short runs and warm its worker up (the first student's run then waits for neither);
-    the future of that warm-up, or None when workers are off."""
+    the future of that warm-up for wait_ready(), or None when workers are off or cannot start."""
     if not enabled():
         return None
-    return _pool("short").submit(_call, pickle.dumps((_warm, (), {})))
+    try:
+        return _pool("short").submit(_call, pickle.dumps((_warm, (), {})))
+    except INFRASTRUCTURE as exc:
+        _discard("short", exc)
+        return None
 
 
-def _discard(queue: str, pool: concurrent.futures.ProcessPoolExecutor) -> None:
+def wait_ready(warming: concurrent.futures.Future | None) -> None:
+    """Wait for start()'s warm-up. A worker that could not start is logged, not raised: runs then go in the
+    server's threads, and the next one tries a fresh worker."""
+    if warming is not None:
+        try:
+            warming.result()
+        except INFRASTRUCTURE as exc:
+            _discard("short", exc)
+
+
+def _discard(queue: str, exc: BaseException, failed: concurrent.futures.ProcessPoolExecutor | None = None) -> None:
+    """Forget the queue's worker (`failed`, if given: not a fresh one another thread started meanwhile)."""
+    LOG.warning("the %s-run worker failed (%r): runs go in the server's thread until a fresh one starts", queue, exc)
     with _guard:
-        if _pools.get(queue) is pool:
+        pool = _pools.get(queue)
+        if pool is not None and failed in (None, pool):
             del _pools[queue]
-    pool.shutdown(wait=False, cancel_futures=True)
+        else:
+            pool = None
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def run(fn: Callable, *args, lock=None, long: bool = False, **kwargs):
     """fn(*args, **kwargs) in a worker process (the queue of long runs if `long`), its result or its exception.
-    In the server's thread instead, as fn(*args, lock=lock, **kwargs), when workers are off or the worker died."""
+    In the server's thread instead, as fn(*args, lock=lock, **kwargs), when workers are off or the worker failed."""
     if enabled():
         queue = QUEUES[bool(long)]
-        pool = _pool(queue)
         payload = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+        pool = None
         try:
+            pool = _pool(queue)
             ok, value = pickle.loads(pool.submit(_call, payload).result())
-        except BrokenProcessPool:
-            LOG.warning("the %s-run worker stopped; this run goes in the server's thread, the next to a new one", queue)
-            _discard(queue, pool)
+        except INFRASTRUCTURE as exc:
+            _discard(queue, exc, pool)
         else:
             if ok:
                 return value

@@ -3,6 +3,7 @@ worker replaced, long runs in a queue of their own, and no worker left behind wh
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import runpy
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +103,31 @@ def test_a_killed_worker_costs_one_run_in_this_process_then_a_new_worker_takes_o
     np.testing.assert_array_equal(result.history.params, runs.compute(values).history.params)
     second = worker.run(os.getpid)
     assert second not in (first, os.getpid())
+
+
+class NoProcesses:
+    """A ProcessPoolExecutor on a machine that can start no more processes."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def submit(self, *args, **kwargs):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    def shutdown(self, *args, **kwargs):
+        pass
+
+
+def test_a_worker_that_cannot_start_leaves_the_runs_in_this_process(monkeypatch):
+    monkeypatch.setattr(worker.concurrent.futures, "ProcessPoolExecutor", NoProcesses)
+    assert worker.start() is None  # app.py's warm-up goes on
+    lock = CountingLock()
+    result = worker.run(runs.compute, controls.defaults(), None, lock=lock)
+    assert lock.entered == 1 and result.history.steps == controls.defaults()["epochs"]
+    failed = concurrent.futures.Future()
+    failed.set_exception(BrokenProcessPool("the worker died while it warmed up"))
+    worker.wait_ready(failed)  # logged, not raised
+    worker.wait_ready(None)
 
 
 def test_with_workers_off_runs_stay_in_this_process_under_the_lock(monkeypatch):
