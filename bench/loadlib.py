@@ -597,8 +597,9 @@ def _fmt(value: float) -> str:
 
 
 class PlaygroundProfile(Profile):
-    """The playground: every interaction moves the learning rate to a value this student has not run; every third
-    also moves the momentum. It took effect when the page says "Learning rate OLD → NEW" (and shows a Final loss)."""
+    """The playground: every interaction moves one slider, as a browser does, to a run this student has not seen:
+    the learning rate, and every third time the momentum instead. It took effect when the page says "Learning rate
+    OLD → NEW" (or "Momentum OLD → NEW") and shows a Final loss."""
 
     name = "playground"
     LR_LABEL, MOMENTUM_LABEL = "Learning rate", "Momentum"
@@ -644,21 +645,27 @@ class PlaygroundProfile(Profile):
         lr_old = self.current_lr(result, held.get(lr_id))
         m_old = self.current_momentum(result, held.get(m_id))
         self.turn += 1
-        moves_momentum = self.turn % 3 == 0 and not self.cached
-        options = self.lr_options(lr_el)
-        momenta = [m for m in self.MOMENTA if abs(m - m_old) > 1e-9] if moves_momentum else [m_old]
-        pairs = [(lr, m) for lr in options for m in momenta if lr != lr_old and (lr, m) not in self.visited]
-        if not pairs:  # all tried: allow a repeat (st.cache_data will answer it)
-            pairs = [(lr, m) for lr in options for m in momenta if lr != lr_old]
-        lr_new, m_new = rng.choice(pairs)
-        self.visited.add((lr_new, m_new))
-        states = [select_slider_state(lr_id, lr_new)]
-        expect = [f"{self.LR_LABEL} {lr_old} → {lr_new}", "Final loss: "]
-        if moves_momentum:
-            states.append(slider_state(m_id, m_new))
-            expect.append(f"{self.MOMENTUM_LABEL} {_fmt(m_old)} → {_fmt(m_new)}")
-        description = f"lr {lr_old} -> {lr_new}" + (f", momentum -> {m_new:g}" * moves_momentum)
-        return Change(states, expect, description, "lr + momentum" if moves_momentum else "lr")
+        if self.turn % 3 == 0 and not self.cached:  # the momentum, to a value not run with this learning rate
+            momenta = [m for m in self.MOMENTA if abs(m - m_old) > 1e-9]
+            fresh = [m for m in momenta if (lr_old, m) not in self.visited]
+            m_new = rng.choice(fresh or momenta)  # all tried: a repeat (st.cache_data answers it)
+            self.visited.add((lr_old, m_new))
+            return Change(
+                [slider_state(m_id, m_new)],
+                [f"{self.MOMENTUM_LABEL} {_fmt(m_old)} → {_fmt(m_new)}", "Final loss: "],
+                f"momentum {m_old:g} -> {m_new:g}",
+                "momentum",
+            )
+        options = [lr for lr in self.lr_options(lr_el) if lr != lr_old]
+        fresh = [lr for lr in options if (lr, m_old) not in self.visited]
+        lr_new = rng.choice(fresh or options)
+        self.visited.add((lr_new, m_old))
+        return Change(
+            [select_slider_state(lr_id, lr_new)],
+            [f"{self.LR_LABEL} {lr_old} → {lr_new}", "Final loss: "],
+            f"lr {lr_old} -> {lr_new}",
+            "lr",
+        )
 
 
 class TrivialProfile(Profile):

@@ -155,14 +155,19 @@ def learning_rate(values: dict, shown: set[str], slot):
     return slot.empty()
 
 
-def sidebar(values: dict, shown: set[str], extra: tuple[str, ...] = (), lr_later: bool = False):
+def momentum(values: dict, shown: set[str], slot) -> None:
+    """The momentum's slider, drawn into its slot in the sidebar."""
+    draw(["momentum"], values, slot, shown)
+
+
+def sidebar(values: dict, shown: set[str], extra: tuple[str, ...] = (), later: bool = False):
     """The training controls every page shares, in the sidebar; returns the place for the caption under the
-    learning rate. With lr_later, it returns the learning rate's slot instead, empty, for a fragment to draw the
-    slider and its caption there (learning_rate)."""
+    learning rate. With later, it returns the slots of the learning rate and the momentum instead, empty, for
+    fragments to draw those sliders there (learning_rate, momentum)."""
     sb = st.sidebar
     sb.header("Training")
-    lr_slot = sb.container()
-    draw(["momentum", "nesterov", "epochs", *extra], values, sb, shown)
+    lr_slot, momentum_slot = sb.container(), sb.container()
+    draw(["nesterov", "epochs", *extra], values, sb, shown)
     sb.header("Data")
     draw(["dataset", "n", "noise", "seed"], values, sb, shown)
     fixed = current_lesson()
@@ -181,4 +186,7 @@ def sidebar(values: dict, shown: set[str], extra: tuple[str, ...] = (), lr_later
             shown,
         )
     sync_url(values)
-    return lr_slot if lr_later else learning_rate(values, shown, lr_slot)
+    if later:
+        return lr_slot, momentum_slot
+    momentum(values, shown, momentum_slot)
+    return learning_rate(values, shown, lr_slot)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Locator, Page, WebSocket, expect
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from .helpers import guarded_page, shot, wait_idle
 
@@ -101,6 +102,22 @@ def frames_sent(page: Page) -> list[int]:
 
     page.on("websocket", on_websocket)
     return sent
+
+
+@pytest.fixture
+def kinds_received(page: Page) -> list[str]:
+    """The type of every message the server sends the page (Streamlit's ForwardMsg), from before the page opens."""
+    got: list[str] = []
+
+    def on_websocket(ws: WebSocket) -> None:
+        ws.on("framereceived", lambda payload: got.append(_kind(payload)))
+
+    page.on("websocket", on_websocket)
+    return got
+
+
+def _kind(payload: bytes | str) -> str:
+    return "text" if isinstance(payload, str) else ForwardMsg.FromString(payload).WhichOneof("type") or "none"
 
 
 # Marks a chart's graph div, and tells whether the mark is still there: a chart drawn again is a new div.
@@ -295,6 +312,31 @@ def test_with_the_momentum_ladder_a_learning_rate_move_redraws_the_family_chart(
     after = figure_state(page, FAMILY_CHART)
     assert after["traces"] != before["traces"], "the momentum family was not computed for the new learning rate"
     assert_shows_picked_run(after, "momentum")
+
+
+def test_a_momentum_move_reruns_its_section_and_not_the_page(
+    page: Page, app_server: str, kinds_received: list[str]
+) -> None:
+    """A momentum move reruns the momentum's section (an st.fragment holding the run's and the family chart's): both
+    charts show the new momentum, and the rest of the page does not run (a whole page's run sends a navigation
+    message, a fragment's does not)."""
+    chart = open_family(page, app_server)
+    assert "navigation" in kinds_received, kinds_received  # the page's first run: the whole page
+    family_before = figure_state(page, FAMILY_CHART)
+    main_before = figure_state(page, MAIN_CHART)["steps"]
+    received_before = len(kinds_received)
+    thumb = sidebar_thumb(page, "Momentum")
+    thumb.press("ArrowRight")
+    new_momentum = thumb.get_attribute("aria-valuetext")
+    expect(page.get_by_text(re.compile(rf"Momentum \S+ → {re.escape(new_momentum)}$"))).to_be_visible()
+    wait_idle(page)
+    during = kinds_received[received_before:]
+    assert "script_finished" in during and "navigation" not in during, during
+    assert figure_state(page, MAIN_CHART)["steps"] != main_before, "the main chart still shows the old run"
+    expect_one_label(chart, re.compile(r"^learning rate 0\.1: "))
+    family_after = figure_state(page, FAMILY_CHART)
+    assert family_after["traces"] != family_before["traces"], "the family chart still shows the old momentum"
+    assert_shows_picked_run(family_after, "learning rate")
 
 
 def test_momentum_setting_swaps_the_slider_and_leaves_the_main_chart(page: Page, app_server: str) -> None:

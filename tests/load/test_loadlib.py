@@ -221,30 +221,37 @@ def test_the_tool_builds_the_rerun_chromium_sent():
     assert states(ours) == states(chromium)  # every widget, the same value field, the same value
 
 
-def test_playground_profile_moves_to_a_new_learning_rate_and_checks_the_caption():
+def test_playground_profile_moves_one_slider_to_a_new_run_and_checks_the_caption():
     session = loadlib.Session("http://127.0.0.1:1")
     result = replay_first_run(session)
     profile = loadlib.PlaygroundProfile()
     profile.start(result)
     rng = random.Random(1)
-    seen = set()
-    for turn in range(1, 7):
+    lr_id, m_id = result.widget("Learning rate")[0], result.widget("Momentum")[0]
+    seen = {("0.1", session.widgets[m_id].double_array_value.data[0])}
+    for turn in range(1, 10):
         change = profile.next_change(result, rng, session.widgets)
-        lr_state = change.states[0]
-        new_lr = lr_state.string_array_value.data[0]
-        old_lr = session.widgets[lr_state.id].string_array_value.data[0]
-        assert new_lr != old_lr and 1e-3 <= float(new_lr) <= 1.0
-        assert new_lr in result.widget("Learning rate")[1].slider.options
-        assert f"Learning rate {old_lr} → {new_lr}" in change.expect
-        assert (len(change.states) == 2) == (turn % 3 == 0)  # every third move also moves the momentum
-        assert change.kind == ("lr + momentum" if turn % 3 == 0 else "lr")
-        session.begin(change.states)  # the client now holds the new values
-        m_id = result.widget("Momentum")[0]
-        key = (new_lr, session.widgets[m_id].double_array_value.data[0])
+        assert len(change.states) == 1  # one slider a move, as in a browser
+        (state,) = change.states
+        old_lr = session.widgets[lr_id].string_array_value.data[0]
+        old_m = session.widgets[m_id].double_array_value.data[0]
+        if turn % 3 == 0:  # every third move, the momentum
+            assert change.kind == "momentum" and state.id == m_id
+            new_m = state.double_array_value.data[0]
+            assert new_m != old_m and 0 <= new_m < 1
+            assert change.expect == [f"Momentum {old_m:g} → {new_m:g}", "Final loss: "]
+        else:
+            assert change.kind == "lr" and state.id == lr_id
+            new_lr = state.string_array_value.data[0]
+            assert new_lr != old_lr and 1e-3 <= float(new_lr) <= 1.0
+            assert new_lr in result.widget("Learning rate")[1].slider.options
+            assert change.expect == [f"Learning rate {old_lr} → {new_lr}", "Final loss: "]
+        session.begin(change.states)  # the client now holds the new value
+        key = (session.widgets[lr_id].string_array_value.data[0], session.widgets[m_id].double_array_value.data[0])
         assert key not in seen  # every move is a run this student has not computed
         seen.add(key)
     good = loadlib.RunResult(status=0, texts=[f"Changed since the previous run: {change.expect[0]}", "Final loss: 1"])
-    assert profile.check(loadlib.Change(change.states, change.expect[:2], "x"), good) is None
+    assert profile.check(change, good) is None
     assert "not shown" in profile.check(change, loadlib.RunResult(status=0, texts=["Final loss: 1"]))
 
 
