@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Locator, Page, WebSocket, expect
+from playwright.sync_api import Locator, Page, expect
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from .helpers import guarded_page, shot, wait_idle
@@ -92,28 +92,24 @@ def _no_exceptions(page: Page) -> Iterator[None]:
         yield
 
 
+def _record_frames(page: Page, event: str, convert) -> list:
+    """convert(payload) of every websocket frame of this direction ("framesent", "framereceived"), recorded from
+    before the page is opened."""
+    got: list = []
+    page.on("websocket", lambda ws: ws.on(event, lambda payload: got.append(convert(payload))))
+    return got
+
+
 @pytest.fixture
 def frames_sent(page: Page) -> list[int]:
-    """The size of every websocket frame the page sends to the server, recorded from before the page is opened."""
-    sent: list[int] = []
-
-    def on_websocket(ws: WebSocket) -> None:
-        ws.on("framesent", lambda payload: sent.append(len(payload)))
-
-    page.on("websocket", on_websocket)
-    return sent
+    """The size of every websocket frame the page sends to the server."""
+    return _record_frames(page, "framesent", len)
 
 
 @pytest.fixture
 def kinds_received(page: Page) -> list[str]:
-    """The type of every message the server sends the page (Streamlit's ForwardMsg), from before the page opens."""
-    got: list[str] = []
-
-    def on_websocket(ws: WebSocket) -> None:
-        ws.on("framereceived", lambda payload: got.append(_kind(payload)))
-
-    page.on("websocket", on_websocket)
-    return got
+    """The type of every message the server sends the page (Streamlit's ForwardMsg)."""
+    return _record_frames(page, "framereceived", _kind)
 
 
 def _kind(payload: bytes | str) -> str:
