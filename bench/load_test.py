@@ -8,9 +8,10 @@
     python bench/load_test.py --matrix --students 1,10,30      # playground, trivial apps and nginx set-up in a row
 
 Each student opens the page with a query string of its own (`lr=0.1&seed=<student>`, so st.cache_data cannot
-hand one student another's run), then, after a think time (uniform 2-5 s), moves the learning rate to a value it
-has not tried (every third time the momentum too) and waits for the run to finish. Every interaction is checked:
-the page must say "Learning rate OLD → NEW" and show a Final loss (trivial app: "value = N"). It reports the
+hand one student another's run), then, after a think time (uniform 2-5 s), moves one slider to a run it has not
+tried (the learning rate; every third time the momentum instead) and waits for the run to finish. Every
+interaction is checked: the page must say "Learning rate OLD → NEW" (or "Momentum OLD → NEW") and show a Final
+loss (trivial app: "value = N"). It reports the
 latency from sending the new value to `script_finished` (p50/p95/p99), errors (exceptions in the page, protocol
 errors, websocket errors, timeouts), interactions that did not take effect, bytes received per interaction, and
 the server processes' CPU and resident memory (from /proc) before, during and after the sessions.
