@@ -130,6 +130,16 @@ def sidebar_thumb(page: Page, label: str) -> Locator:
     )
 
 
+def nudge_sidebar_slider(page: Page, label: str, old: str = r"\S+") -> str:
+    """One ArrowRight on the sidebar slider with this label; waits for the page to say "LABEL OLD → NEW" (old: a
+    pattern); returns the new value as the slider shows it."""
+    thumb = sidebar_thumb(page, label)
+    thumb.press("ArrowRight")
+    new = thumb.get_attribute("aria-valuetext")
+    expect(page.get_by_text(re.compile(rf"{label} {old} → {re.escape(new)}$"))).to_be_visible()
+    return new
+
+
 def open_family(page: Page, base: str, query: str = "") -> Locator:
     """Open the playground, wait for both charts, the family slider's current value and idle; return the family
     chart."""
@@ -277,10 +287,7 @@ def test_in_chart_slider_changes_the_run_without_the_server(
     page.evaluate(MARK_JS, FAMILY_CHART)
     page.evaluate(WATCH_SCRIPT_STATE_JS)
     sent_before = len(frames_sent)
-    lr_thumb = sidebar_thumb(page, "Learning rate")
-    lr_thumb.press("ArrowRight")
-    new_lr = lr_thumb.get_attribute("aria-valuetext")
-    expect(page.get_by_text(re.compile(rf"Learning rate 0\.1 → {re.escape(new_lr)}$"))).to_be_visible()
+    nudge_sidebar_slider(page, "Learning rate", r"0\.1")
     wait_idle(page)
     assert len(frames_sent) > sent_before, "the websocket listener missed the rerun's frames"
     assert set(script_states(page)) - {"notRunning"}, "the script-state watch missed the rerun"
@@ -298,10 +305,7 @@ def test_with_the_momentum_ladder_a_learning_rate_move_redraws_the_family_chart(
     wait_idle(page)
     before = figure_state(page, FAMILY_CHART)
     page.evaluate(MARK_JS, FAMILY_CHART)
-    lr_thumb = sidebar_thumb(page, "Learning rate")
-    lr_thumb.press("ArrowRight")
-    new_lr = lr_thumb.get_attribute("aria-valuetext")
-    expect(page.get_by_text(re.compile(rf"Learning rate 0\.1 → {re.escape(new_lr)}$"))).to_be_visible()
+    nudge_sidebar_slider(page, "Learning rate", r"0\.1")
     page.wait_for_function(f"(selector) => !({MARKED_JS})(selector)", arg=FAMILY_CHART)
     wait_idle(page)
     expect_one_label(page.locator(FAMILY_CHART), re.compile(r"^momentum 0\.8: "))
@@ -321,10 +325,7 @@ def test_a_momentum_move_reruns_its_section_and_not_the_page(
     family_before = figure_state(page, FAMILY_CHART)
     main_before = figure_state(page, MAIN_CHART)["steps"]
     received_before = len(kinds_received)
-    thumb = sidebar_thumb(page, "Momentum")
-    thumb.press("ArrowRight")
-    new_momentum = thumb.get_attribute("aria-valuetext")
-    expect(page.get_by_text(re.compile(rf"Momentum \S+ → {re.escape(new_momentum)}$"))).to_be_visible()
+    nudge_sidebar_slider(page, "Momentum")
     wait_idle(page)
     during = kinds_received[received_before:]
     assert "script_finished" in during and "navigation" not in during, during
