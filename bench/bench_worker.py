@@ -2,6 +2,7 @@
 
     python bench/bench_worker.py               # the default run (60 steps), 7 repeats
     python bench/bench_worker.py --repeats 3 --busy 0.4
+    python bench/bench_worker.py --round-trip  # a call's round trip: ui/worker.py's pipe against a process pool
 
 PyTorch lets go of the GIL around every operation and takes it back after; while another thread of the same process
 runs Python (in a server: another student's script), each take-back waits up to the switch interval (5 ms). This
@@ -13,11 +14,18 @@ times the playground's default run (ui/runs.compute: training, the loss surface,
 - in the worker process (ui/worker.run), beside the same thread.
 
 It prints medians and their ratio to the baseline, so a noisy shared machine still gives comparable numbers.
+
+With --round-trip it times a call that computes nothing and answers 35 kB (the size of a pickled run), through
+ui/worker.py's own pipe and through concurrent.futures.ProcessPoolExecutor (the baseline: what ui/worker.py used
+before), alone and beside the busy thread: a pool's call passes through two more threads of this process, and each
+hand-over waits for the GIL.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
+import multiprocessing
 import os
 import statistics
 import sys
@@ -69,11 +77,43 @@ def median_time(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
+ANSWER_BYTES = 35_000  # a pickled RunResult of the default run
+
+
+def round_trip(repeats: int, busy: float) -> None:
+    pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+
+    def by_pool() -> None:
+        pool.submit(bytes, ANSWER_BYTES).result()
+
+    def by_pipe() -> None:
+        worker.run(bytes, ANSWER_BYTES)
+
+    for _ in range(3):
+        by_pool()
+        by_pipe()
+    rows = [("a process pool, alone", median_time(by_pool, repeats))]
+    rows.append(("ui/worker.py's pipe, alone", median_time(by_pipe, repeats)))
+    with Busy(busy):
+        rows.append((f"a process pool, beside Python {busy:.0%} of the time", median_time(by_pool, repeats)))
+        rows.append((f"ui/worker.py's pipe, beside Python {busy:.0%} of the time", median_time(by_pipe, repeats)))
+    pool.shutdown()
+    worker.shutdown()
+    base = rows[0][1]
+    print(f"a call that answers {ANSWER_BYTES:,} bytes, median of {repeats}")
+    for name, t in rows:
+        print(f"  {name:<52} {t * 1e3:9.2f} ms  {t / base:7.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--busy", type=float, default=1.0, help="share of the time the other thread runs Python")
+    parser.add_argument("--round-trip", action="store_true", help="time a call's round trip, not a run")
     args = parser.parse_args()
+    if args.round_trip:
+        round_trip(max(args.repeats, 50), args.busy)
+        return
     values = controls.defaults()
 
     def here() -> None:

@@ -11,8 +11,9 @@ while the server's process answers the other students. With 30 students on one p
 Two queues, one process each: runs of up to LONG_STEPS updates, and longer ones, so that a short run never waits
 behind another student's long one (the process-wide lock of ui/cache.py interleaved them by chunks; a queue of
 their own does it without chunks). A task is a module-level function and its arguments; both ways they travel as
-plain pickles (no shared-memory tensors: nothing depends on the size of /dev/shm). The numbers are the same as in
-the server's process: the same code with the same torch settings (tests/unit/test_worker.py, bit for bit).
+plain pickles over a pipe (no shared-memory tensors: nothing depends on the size of /dev/shm). The numbers are the
+same as in the server's process: the same code with the same torch settings (tests/unit/test_worker.py, bit for
+bit). A worker ends when its pipe closes: when the server's process ends, is killed or replaces itself (exec).
 
 If a worker dies (killed for memory, say) or cannot start, the call runs in the server's thread instead, under the
 lock, and the next call starts a fresh worker. Off (everything in the server's threads, as before) with
@@ -28,49 +29,83 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import multiprocessing
-import multiprocessing.connection
 import os
 import pickle
 import threading
 from collections.abc import Callable
-from concurrent.futures.process import BrokenProcessPool
 
 LOG = logging.getLogger(__name__)  # stdlib logging, not Streamlit's: a worker imports this module and no Streamlit
 
 ENV = "PLAYGROUND_WORKERS"  # "0": no worker processes
 LONG_STEPS = 1_000  # runs with more updates than this (about 0.25 s) go to the queue of long runs
 QUEUES = ("short", "long")
-INFRASTRUCTURE = (BrokenProcessPool, OSError)  # a worker that died or could not start (not the task's own error)
-_pools: dict[str, concurrent.futures.ProcessPoolExecutor] = {}
-_guard = threading.Lock()
+INFRASTRUCTURE = (EOFError, OSError)  # a worker that died or could not start (not the task's own error)
 
 
 def enabled() -> bool:
     return os.environ.get(ENV, "1").strip() != "0"
 
 
-def _init() -> None:
-    """A worker's set-up: the server's torch settings (tiny tensors: one thread, as app.py sets), and a thread that
-    ends the worker when the server's process is gone (killed, or replaced by an exec): a worker never sees its
-    task queue close, since it holds both ends of it."""
+class Worker:
+    """One process and the pipe to it: a call sends a pickled task and waits for the pickled answer, one call at a
+    time (a lock queues the others, as the one process would).
+
+    Not concurrent.futures.ProcessPoolExecutor: its calls pass through two threads of this process (its manager
+    and its queue's feeder) and each hand-over waits for the GIL, which another student's script may hold for up to
+    the switch interval. Here the calling thread writes to the pipe and waits on it itself: one wait for the GIL,
+    when the answer is in (`python bench/bench_worker.py --round-trip`: the round trip beside threads running
+    Python)."""
+
+    def __init__(self, queue: str):
+        context = multiprocessing.get_context("spawn")
+        self.conn, theirs = context.Pipe()
+        self.process = context.Process(target=_serve, args=(theirs,), name=f"playground-{queue}-worker", daemon=True)
+        try:
+            self.process.start()
+        finally:
+            theirs.close()  # the worker's end lives in the worker only: it sees EOF once this process is gone
+        self.lock = threading.Lock()
+
+    def call(self, payload: bytes) -> bytes:
+        with self.lock:
+            self.conn.send_bytes(payload)
+            return self.conn.recv_bytes()
+
+    def stop(self) -> None:
+        self.conn.close()  # the worker reads EOF and ends
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+_workers: dict[str, Worker] = {}
+_guard = threading.Lock()
+
+
+def _serve(conn) -> None:
+    """A worker's life: the server's torch settings (tiny tensors: one thread, as app.py sets), then task after
+    task until the pipe closes (the server's process ended, was killed or replaced itself by an exec)."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
 
     torch.set_num_threads(1)
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_exit_with, args=(parent.sentinel,), name="exit-with-server", daemon=True).start()
-
-
-def _exit_with(sentinel: int) -> None:
-    multiprocessing.connection.wait([sentinel])
-    os._exit(0)
+    while True:
+        try:
+            payload = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
+        answer = _call(payload)
+        try:
+            conn.send_bytes(answer)
+        except OSError:
+            return
 
 
 def _call(payload: bytes) -> bytes:
     """In the worker: run a pickled (function, args, kwargs) and pickle its result (or the exception it raised)."""
-    fn, args, kwargs = pickle.loads(payload)
     try:
+        fn, args, kwargs = pickle.loads(payload)
         return pickle.dumps((True, fn(*args, **kwargs)), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as exc:  # noqa: BLE001 (handed back to the caller, who raises it)
         try:
@@ -79,37 +114,42 @@ def _call(payload: bytes) -> bytes:
             return pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
-def _warm() -> bool:
+def _warm(lock=None) -> bool:
+    """The warm-up of a worker (or of this process, as run() does when the worker cannot start)."""
     import engine
 
     engine.warm_up()
     return True
 
 
-def _pool(queue: str) -> concurrent.futures.ProcessPoolExecutor:
+def _worker(queue: str) -> Worker:
     with _guard:
-        pool = _pools.get(queue)
-        if pool is None:
-            context = multiprocessing.get_context("spawn")
-            pool = _pools[queue] = concurrent.futures.ProcessPoolExecutor(1, mp_context=context, initializer=_init)
-        return pool
+        w = _workers.get(queue)
+        if w is None:
+            w = _workers[queue] = Worker(queue)
+        return w
 
 
 def start() -> concurrent.futures.Future | None:
-    """Start the queue of short runs and warm its worker up (the first student's run then waits for neither);
-    the future of that warm-up for wait_ready(), or None when workers are off or cannot start."""
+    """Start the queue of short runs and warm its worker up (the first student's run then waits for neither), in a
+    thread; the future of that warm-up for wait_ready(), or None when workers are off."""
     if not enabled():
         return None
-    try:
-        return _pool("short").submit(_call, pickle.dumps((_warm, (), {})))
-    except INFRASTRUCTURE as exc:
-        _discard("short", exc)
-        return None
+    warming: concurrent.futures.Future = concurrent.futures.Future()
+
+    def warm() -> None:
+        try:
+            warming.set_result(run(_warm))
+        except BaseException as exc:  # noqa: BLE001 (wait_ready() decides what to do with it)
+            warming.set_exception(exc)
+
+    threading.Thread(target=warm, name="worker-warm-up", daemon=True).start()
+    return warming
 
 
 def wait_ready(warming: concurrent.futures.Future | None) -> None:
-    """Wait for start()'s warm-up. A worker that could not start is logged, not raised: runs then go in the
-    server's threads, and the next one tries a fresh worker."""
+    """Wait for start()'s warm-up. A worker that could not start was logged by run() and the warm-up ran here: runs
+    go in the server's threads, and the next one tries a fresh worker."""
     if warming is not None:
         try:
             warming.result()
@@ -117,17 +157,17 @@ def wait_ready(warming: concurrent.futures.Future | None) -> None:
             _discard("short", exc)
 
 
-def _discard(queue: str, exc: BaseException, failed: concurrent.futures.ProcessPoolExecutor | None = None) -> None:
+def _discard(queue: str, exc: BaseException, failed: Worker | None = None) -> None:
     """Forget the queue's worker (`failed`, if given: not a fresh one another thread started meanwhile)."""
     LOG.warning("the %s-run worker failed (%r): runs go in the server's thread until a fresh one starts", queue, exc)
     with _guard:
-        pool = _pools.get(queue)
-        if pool is not None and failed in (None, pool):
-            del _pools[queue]
+        w = _workers.get(queue)
+        if w is not None and failed in (None, w):
+            del _workers[queue]
         else:
-            pool = None
-    if pool is not None:
-        pool.shutdown(wait=False, cancel_futures=True)
+            w = None
+    if w is not None:
+        threading.Thread(target=w.stop, name="worker-stop", daemon=True).start()
 
 
 def run(fn: Callable, *args, lock=None, long: bool = False, **kwargs):
@@ -136,12 +176,12 @@ def run(fn: Callable, *args, lock=None, long: bool = False, **kwargs):
     if enabled():
         queue = QUEUES[bool(long)]
         payload = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
-        pool = None
+        w = None
         try:
-            pool = _pool(queue)
-            ok, value = pickle.loads(pool.submit(_call, payload).result())
+            w = _worker(queue)
+            ok, value = pickle.loads(w.call(payload))
         except INFRASTRUCTURE as exc:
-            _discard(queue, exc, pool)
+            _discard(queue, exc, w)
         else:
             if ok:
                 return value
@@ -152,15 +192,16 @@ def run(fn: Callable, *args, lock=None, long: bool = False, **kwargs):
 def pids() -> list[int]:
     """The worker processes running now (for tests and the load tool's memory and CPU figures)."""
     with _guard:
-        pools = list(_pools.values())
-    return [p.pid for pool in pools for p in (getattr(pool, "_processes", None) or {}).values()]
+        workers = list(_workers.values())
+    return [w.process.pid for w in workers if w.process.is_alive()]
 
 
 def shutdown() -> None:
     """Stop every worker (tests; a process about to exec itself anew does not need it: the workers see their pipe
     close and exit)."""
     with _guard:
-        pools = list(_pools.items())
-        _pools.clear()
-    for _, pool in pools:
-        pool.shutdown(wait=True, cancel_futures=True)
+        workers = list(_workers.values())
+        _workers.clear()
+    for w in workers:
+        with w.lock:  # after the call under way, if any
+            w.stop()

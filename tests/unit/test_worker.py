@@ -11,7 +11,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -105,27 +104,20 @@ def test_a_killed_worker_costs_one_run_in_this_process_then_a_new_worker_takes_o
     assert second not in (first, os.getpid())
 
 
-class NoProcesses:
-    """A ProcessPoolExecutor on a machine that can start no more processes."""
-
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def submit(self, *args, **kwargs):
-        raise OSError(11, "Resource temporarily unavailable")
-
-    def shutdown(self, *args, **kwargs):
-        pass
+def no_more_processes(self):
+    """multiprocessing's Process.start on a machine that can start no more processes."""
+    raise OSError(11, "Resource temporarily unavailable")
 
 
 def test_a_worker_that_cannot_start_leaves_the_runs_in_this_process(monkeypatch):
-    monkeypatch.setattr(worker.concurrent.futures, "ProcessPoolExecutor", NoProcesses)
-    assert worker.start() is None  # app.py's warm-up goes on
+    monkeypatch.setattr(worker.multiprocessing.get_context("spawn").Process, "start", no_more_processes)
+    worker.wait_ready(worker.start())  # app.py's warm-up: done in this process, logged, not raised
+    assert worker.pids() == []
     lock = CountingLock()
     result = worker.run(runs.compute, controls.defaults(), None, lock=lock)
     assert lock.entered == 1 and result.history.steps == controls.defaults()["epochs"]
     failed = concurrent.futures.Future()
-    failed.set_exception(BrokenProcessPool("the worker died while it warmed up"))
+    failed.set_exception(EOFError("the worker died while it warmed up"))
     worker.wait_ready(failed)  # logged, not raised
     worker.wait_ready(None)
 
