@@ -38,7 +38,10 @@ def _run(key: str, data_id: str, _data) -> runs.RunResult:
     # _data (the session's own dataset, or None) is not hashed: data_id, its fingerprint, stands for it
     values = _values(key)
     long = runs.planned_steps(values, _data) > worker.LONG_STEPS
-    return worker.run(runs.compute, values, _data, lock=TRAIN_LOCK, long=long)
+    result, computed = worker.run(family.run_with_family, values, _data, data_id, lock=TRAIN_LOCK, long=long)
+    if computed is not None:  # the learning-rate family came with the run: kept for the run's figure and the chart
+        _family(_key(family.anchor(values, "lr")), "lr", data_id, _data, _computed=computed)
+    return result
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -67,7 +70,9 @@ def playground_figure(values: dict) -> charts.Prebuilt:
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def _family(key: str, setting: str, data_id: str, _data) -> charts.Family:
+def _family(key: str, setting: str, data_id: str, _data, _computed: charts.Family | None = None) -> charts.Family:
+    if _computed is not None:  # computed on the way (_run): kept as the family of this key
+        return _computed
     values = _values(key)
     long = int(values["epochs"]) > worker.LONG_STEPS
     return worker.run(family.build, values, setting, _data, lock=TRAIN_LOCK, long=long)

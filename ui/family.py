@@ -8,7 +8,10 @@ other methods give the same path to float32 rounding. For adaptive optimizers an
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import json
+import threading
 from collections.abc import Mapping
 
 import numpy as np
@@ -72,6 +75,30 @@ def build(values: Mapping, setting: str, custom: engine.Dataset | None = None, l
     surface = engine.loss_surface(ds, cfg.fit_bias, path=stable if len(stable) else sweep.params[:1, 0])
     labels = [_label(sweep, k, setting, stab, cfg) for k in range(len(grid))]
     return charts.Family(sweep, surface, SETTINGS[setting], np.array(grid), labels, grid.index(current))
+
+
+def run_with_family(
+    values: Mapping, custom: engine.Dataset | None = None, data_id: str = "", lock=None
+) -> tuple[runs.RunResult, charts.Family | None]:
+    """The page's run, and its learning-rate family when this process has not handed that family out yet (None
+    otherwise, or when the run has none): the figure of a run needs its family's panel, so a momentum move gets
+    both in one call to the worker, not two (ui/cache.py keeps the family; deploy/README.md has the measure)."""
+    result = runs.compute(values, custom, lock)
+    if unavailable(values):
+        return result, None
+    key = (json.dumps(anchor(values, "lr"), sort_keys=True), data_id)
+    with _handed_out_guard:
+        fresh = key not in _handed_out
+        _handed_out[key] = None
+        _handed_out.move_to_end(key)
+        while len(_handed_out) > HANDED_OUT_KEPT:
+            _handed_out.popitem(last=False)
+    return result, build(anchor(values, "lr"), "lr", custom, lock) if fresh else None
+
+
+HANDED_OUT_KEPT = 256  # families remembered as handed out (more than ui/cache.py keeps: a forgotten one is sent again)
+_handed_out: collections.OrderedDict[tuple[str, str], None] = collections.OrderedDict()
+_handed_out_guard = threading.Lock()
 
 
 def backdrop(result: runs.RunResult, shared: engine.Surface | None) -> engine.Surface:

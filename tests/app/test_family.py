@@ -117,3 +117,29 @@ def test_converging_rates_share_the_family_panel_and_a_diverging_one_zooms_to_it
     assert "diverged" in " ".join(e.value for e in at.error)
     assert _picture(keyed_chart_spec(at, "playground_chart")) != family_panel
     assert _picture(keyed_chart_spec(at, "family_chart")) == family_panel  # the family itself does not move
+
+
+def test_a_momentum_move_asks_the_worker_once_for_its_run_and_its_family(monkeypatch):
+    """A momentum move needs a new run and a new learning-rate family (the run's loss panel, the family chart).
+    Both come back from the worker in one call, not two: each call can wait behind other students' runs."""
+    from ui import worker
+
+    calls = []
+    real = worker.run
+
+    def counting(fn, *args, **kwargs):
+        calls.append(fn.__name__)
+        return real(fn, *args, **kwargs)
+
+    at = open_app()
+    monkeypatch.setattr(worker, "run", counting)
+    at.slider(key="ctl_momentum").set_value(0.41).run()
+    assert_no_exception(at)
+    assert calls == ["run_with_family"]
+    family_spec = keyed_chart_spec(at, "family_chart")
+    assert _current_label(family_spec).startswith("0.1: ")
+    assert _picture(keyed_chart_spec(at, "playground_chart")) == _picture(family_spec)
+    at.select_slider(key="ctl_lr").set_value(0.05).run()  # the same family: the run alone
+    assert_no_exception(at)
+    assert calls == ["run_with_family", "run_with_family"]
+    assert _current_label(keyed_chart_spec(at, "family_chart")).startswith("0.05: ")

@@ -194,6 +194,22 @@ def test_a_run_just_off_the_family_panel_gets_its_own():
     assert family.backdrop(result, dataclasses.replace(shared, kind="curve", columns=(0,))) is result.surface
 
 
+def test_a_run_brings_its_learning_rate_family_once():
+    """family.run_with_family (the worker's task for a new run): the run as runs.compute makes it, and its
+    learning-rate family (as family.build makes it) only the first time that family is asked for."""
+    values = DEFAULTS | {"momentum": 0.37, "lr": 0.05}
+    result, fam = family.run_with_family(values, data_id="test: once")
+    np.testing.assert_array_equal(result.history.params, runs.compute(values).history.params)
+    here = family.build(family.anchor(values, "lr"), "lr")
+    np.testing.assert_array_equal(fam.sweep.params, here.sweep.params)
+    assert fam.labels == here.labels
+    assert family.run_with_family(values | {"lr": 0.2}, data_id="test: once")[1] is None  # handed out already
+    other = family.run_with_family(values | {"momentum": 0.38}, data_id="test: once")[1]
+    assert other is not None and float(other.sweep.momenta[0]) == pytest.approx(0.38)
+    assert family.run_with_family(values, data_id="test: other data")[1] is not None
+    assert family.run_with_family(values | {"optimizer": "adam"}, data_id="test: adam")[1] is None  # no family
+
+
 @pytest.mark.parametrize("lo, hi", [(-0.55, 1.3), (-8.0, 3.0), (0.5, 0.6), (-3.2, -2.9)])
 def test_log_ticks_stay_in_range_and_read_plainly(lo, hi):
     ticks = log_ticks(lo, hi)
