@@ -33,11 +33,21 @@ def _values(key: str) -> dict:
     return json.loads(key)
 
 
+def _long(values: Mapping, data) -> bool:
+    return runs.planned_steps(values, data) > worker.LONG_STEPS
+
+
+def takes_long(values: dict) -> bool:
+    """Whether this run goes to the queue of long runs: the one kind worth a spinner (st.spinner shows its words
+    after half a second, and starts a timer thread on every rerun to do so; a short run is done before that)."""
+    return _long(values, custom.for_values(values))
+
+
 @st.cache_data(max_entries=512, show_spinner=False)
 def _run(key: str, data_id: str, _data) -> runs.RunResult:
     # _data (the session's own dataset, or None) is not hashed: data_id, its fingerprint, stands for it
     values = _values(key)
-    long = runs.planned_steps(values, _data) > worker.LONG_STEPS
+    long = _long(values, _data)
     result, computed = worker.run(family.run_with_family, values, _data, data_id, lock=TRAIN_LOCK, long=long)
     if computed is not None:  # the learning-rate family came with the run: kept for the run's figure and the chart
         _family(_key(family.anchor(values, "lr")), "lr", data_id, _data, _computed=computed)

@@ -9,6 +9,8 @@ Three nested st.fragments, so that a slider move reruns no more of the page than
 - inside it too, the family chart: picking its other setting reruns it alone.
 """
 
+import contextlib
+
 import streamlit as st
 
 from ui import cache, explain, family, lesson, runs, tabular, widgets
@@ -35,7 +37,7 @@ def show_run(values: dict, lr_caption, lower) -> None:
     """The run: its figure and readouts, the caption under the learning rate, and into `lower` (under the family
     chart) the downloads and explanations."""
     try:
-        with st.spinner("Training…"):
+        with st.spinner("Training…") if cache.takes_long(values) else contextlib.nullcontext():
             result = cache.run(values)
             fig = cache.playground_figure(values)
     except ValueError as exc:

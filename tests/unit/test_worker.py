@@ -91,6 +91,14 @@ def test_planned_steps_route_runs_by_their_length():
     assert runs.planned_steps(d | {"batch": "mini-batch", "batch_size": 64, "n": 30, "epochs": 10}) == 10
 
 
+def test_only_runs_for_the_long_queue_get_a_spinner():
+    from ui import cache
+
+    d = controls.defaults()
+    assert not cache.takes_long(d)
+    assert cache.takes_long(d | {"batch": "single sample", "n": 100, "epochs": 11})
+
+
 def test_a_killed_worker_costs_one_run_in_this_process_then_a_new_worker_takes_over():
     values = controls.defaults()
     first = worker.run(os.getpid)
