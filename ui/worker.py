@@ -65,11 +65,17 @@ class Worker:
         finally:
             theirs.close()  # the worker's end lives in the worker only: it sees EOF once this process is gone
         self.lock = threading.Lock()
+        self.unread = False  # a call sent its task and did not read the answer (it was cut short)
 
     def call(self, payload: bytes) -> bytes:
         with self.lock:
+            if self.unread:  # that answer is still in the pipe: it must never reach another caller
+                raise EOFError("an earlier call to this worker was cut short")
+            self.unread = True
             self.conn.send_bytes(payload)
-            return self.conn.recv_bytes()
+            answer = self.conn.recv_bytes()
+            self.unread = False
+            return answer
 
     def stop(self) -> None:
         self.conn.close()  # the worker reads EOF and ends

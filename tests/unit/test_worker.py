@@ -99,6 +99,25 @@ def test_only_runs_for_the_long_queue_get_a_spinner():
     assert cache.takes_long(d | {"batch": "single sample", "n": 100, "epochs": 11})
 
 
+def echo(value, lock=None):
+    return value
+
+
+def test_a_call_cut_short_never_hands_its_answer_to_the_next_caller():
+    first = worker.run(os.getpid)
+    w = worker._workers["short"]
+
+    def cut_short(*args, **kwargs):
+        raise KeyboardInterrupt  # say, the server stopping while a call waits for its answer
+
+    w.conn.recv_bytes = cut_short
+    with pytest.raises(KeyboardInterrupt):
+        worker.run(os.getpid)  # its answer (the pid) is left in the pipe
+    del w.conn.recv_bytes
+    assert worker.run(echo, "the next call") == "the next call"  # not the pid left in the pipe
+    assert worker.run(os.getpid) not in (first, os.getpid())  # a fresh worker took over
+
+
 def test_a_killed_worker_costs_one_run_in_this_process_then_a_new_worker_takes_over():
     values = controls.defaults()
     first = worker.run(os.getpid)
