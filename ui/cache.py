@@ -1,10 +1,11 @@
 """Cached computations shared by every session of the server process.
 
 Runs and figures are cached by their control values (st.cache_data hands each session its own copy, so nothing
-a session mutates is shared). The runs and families are computed in a worker process (ui/worker.py); where they
-are computed in the server's own threads (workers off, or a worker that died), the torch work takes a process-wide
-lock: torch work from many session threads at once contends for the same core and makes every student wait longer
-(see DESIGN.md).
+a session mutates is shared). The runs and families are computed in a worker process (ui/worker.py); a new run's
+learning-rate family comes back with it the first time it is computed and is kept in the family cache, so a move
+makes one call to the worker. Where they are computed in the server's own threads (workers off, or a worker that
+died), the torch work takes a process-wide lock: torch work from many session threads at once contends for the
+same core and makes every student wait longer (see DESIGN.md).
 """
 
 from __future__ import annotations
