@@ -26,6 +26,9 @@ SETTINGS = {"lr": "learning rate", "momentum": "momentum"}
 MOMENTUM_GRID = tuple(round(m, 2) for m in (*np.arange(0.0, 0.951, 0.05), 0.97, 0.99))
 # what a family depends on: every control but the one it varies (and those that cannot change a full-batch run)
 IGNORED = frozenset({"method", "optimizer", "fd_delta", "device", "batch_size"})
+HANDED_OUT_KEPT = 256  # families remembered as handed out (more than ui/cache.py keeps: a forgotten one is sent again)
+_handed_out: collections.OrderedDict[tuple[str, str], None] = collections.OrderedDict()
+_handed_out_guard = threading.Lock()
 
 
 def unavailable(values: Mapping) -> str | None:
@@ -86,19 +89,15 @@ def run_with_family(
     result = runs.compute(values, custom, lock)
     if unavailable(values):
         return result, None
-    key = (json.dumps(anchor(values, "lr"), sort_keys=True), data_id)
+    through = anchor(values, "lr")
+    key = (json.dumps(through, sort_keys=True), data_id)
     with _handed_out_guard:
         fresh = key not in _handed_out
         _handed_out[key] = None
         _handed_out.move_to_end(key)
         while len(_handed_out) > HANDED_OUT_KEPT:
             _handed_out.popitem(last=False)
-    return result, build(anchor(values, "lr"), "lr", custom, lock) if fresh else None
-
-
-HANDED_OUT_KEPT = 256  # families remembered as handed out (more than ui/cache.py keeps: a forgotten one is sent again)
-_handed_out: collections.OrderedDict[tuple[str, str], None] = collections.OrderedDict()
-_handed_out_guard = threading.Lock()
+    return result, build(through, "lr", custom, lock) if fresh else None
 
 
 def backdrop(result: runs.RunResult, shared: engine.Surface | None) -> engine.Surface:
