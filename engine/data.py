@@ -66,6 +66,14 @@ class Dataset:
     description: str = ""
     source: tuple = ()  # how to make it again: ("line", n, noise, seed) for synthetic data, () otherwise
 
+    def __getstate__(self) -> dict:
+        # x and y pickled as numpy arrays: a run's result travels from the worker and in and out of st.cache_data
+        # on every move, and torch's own pickling of two small tensors took two thirds of a result's (un)pickling
+        return self.__dict__ | {"x": self.x.detach().cpu().numpy(), "y": self.y.detach().cpu().numpy()}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, x=torch.from_numpy(state["x"]), y=torch.from_numpy(state["y"]))
+
     @property
     def n(self) -> int:
         return int(self.x.shape[0])
