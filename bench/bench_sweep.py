@@ -3,6 +3,7 @@ same length with the default settings (method "optimizer", torch.optim.SGD), in 
 
     python bench/bench_sweep.py                 # line n = 30 and 10^4, thermometer; 60, 500 and 5,000 steps
     python bench/bench_sweep.py --device cuda
+    python bench/bench_sweep.py --momentum 0.8  # the playground's learning-rate family, at its default momentum
 
 Prints ratios (sweep time / single-run time; the target is at most 2), so a noisy shared machine still gives
 comparable numbers. Each figure is the best of a few repeats, sweep and single run interleaved so that load hits
@@ -42,15 +43,17 @@ def timed(fn, device: str) -> float:
     return time.perf_counter() - t0
 
 
-def measure(name: str, n: int, steps: int, count: int, device: str, repeats: int) -> tuple[float, float]:
+def measure(
+    name: str, n: int, steps: int, count: int, device: str, repeats: int, momentum: float = 0.0
+) -> tuple[float, float]:
     """(best sweep seconds, best single-run seconds) for `count` rates and `steps` steps."""
     ds = engine.make_dataset(name, n=n)
     init = (-1.0, -2.0)
     lrs = engine.sweep_lrs(engine.stability(ds), count)
-    cfg = engine.TrainConfig(lr=float(lrs[count // 2]), epochs=steps, init=init, device=device)
+    cfg = engine.TrainConfig(lr=float(lrs[count // 2]), momentum=momentum, epochs=steps, init=init, device=device)
 
     def sweep():
-        return engine.gd_sweep(ds, lrs, epochs=steps, init=init, device=device)
+        return engine.gd_sweep(ds, lrs, momentum, epochs=steps, init=init, device=device)
 
     def single():
         return engine.train(ds, cfg)
@@ -69,14 +72,16 @@ def main() -> None:
     parser.add_argument("--steps", default="60,500,5000")
     parser.add_argument("--rates", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--momentum", type=float, default=0.0, help="the same momentum for every run (0: none)")
     args = parser.parse_args()
     device = engine.resolve_device(args.device)
     engine.warm_up()
-    print(f"torch {torch.__version__}, device {device}, threads {torch.get_num_threads()}, {args.rates} rates")
+    setup = f"device {device}, threads {torch.get_num_threads()}, {args.rates} rates, momentum {args.momentum:g}"
+    print(f"torch {torch.__version__}, {setup}")
     print(f"{'data':>12} {'n':>7} {'steps':>6} {'sweep ms':>9} {'one run ms':>11} {'ratio':>6}")
     for name, n in CASES:
         for steps in (int(s) for s in args.steps.split(",")):
-            sweep, single = measure(name, n, steps, args.rates, device, args.repeats)
+            sweep, single = measure(name, n, steps, args.rates, device, args.repeats, args.momentum)
             print(f"{name:>12} {n:>7} {steps:>6} {sweep * 1e3:>9.2f} {single * 1e3:>11.2f} {sweep / single:>6.2f}")
 
 

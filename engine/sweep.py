@@ -107,19 +107,25 @@ def gd_sweep(
     xty = torch.as_tensor(2.0 * quad.q, dtype=wide, device=dev)  # (2/n) X'y
     lr = torch.as_tensor(lrs64, dtype=torch.float32, device=dev)[:, None]
     beta = torch.as_tensor(mom64, dtype=torch.float32, device=dev)[:, None]
-    params = start.to(dev).expand(k, p).clone()
-    buf = None
     history = torch.empty(int(epochs) + 1, k, p, device=dev)
-    history[0] = params
+    history[0] = start.to(dev)
+    params = history[0]
+    # what does not change from step to step is decided once: the loop runs ~10 tiny operations a step, each costing
+    # far more in PyTorch's overhead than in arithmetic
+    moving = bool((mom64 > 0).any())
+    everywhere = bool((mom64 > 0).all())  # every run has momentum: no torch.where to pick the plain gradient
+    has_momentum = beta > 0
+    buf = None
     for step in range(int(epochs)):
         grad = (params.to(wide) @ gram - xty).to(torch.float32)  # gram is symmetric: (gram @ p_i) for every row
-        if (mom64 > 0).any():
+        if moving:
             buf = grad.clone() if buf is None else buf.mul_(beta).add_(grad)
-            direction = torch.where(beta > 0, grad + beta * buf if nesterov else buf, grad)
+            direction = grad + beta * buf if nesterov else buf
+            if not everywhere:
+                direction = torch.where(has_momentum, direction, grad)
         else:
             direction = grad
-        params = params - lr * direction
-        history[step + 1] = params
+        params = torch.sub(params, lr * direction, out=history[step + 1])
     hist = history.cpu().double().numpy()
     with np.errstate(all="ignore"):
         loss = quad.loss(hist)  # (steps + 1, K)

@@ -66,6 +66,21 @@ def test_batched_sweep_equals_single_analytic_runs(name, nesterov):
             assert np.isnan(sweep.loss[end:, i]).all() and math.isinf(sweep.final_loss[i])
 
 
+@pytest.mark.parametrize("momentum", [0.0, 0.8])
+def test_a_sweep_at_one_momentum_is_each_single_run_bit_for_bit(momentum):
+    """The playground's learning-rate family: one momentum for every run (gd_sweep then skips picking between the
+    plain gradient and the momentum buffer, step by step); each run is still exactly the single analytic run."""
+    ds = _data("line")
+    lrs = engine.stability(ds).max_stable_lr_with_momentum(momentum) * np.array([0.01, 0.2, 0.7, 0.99, 1.2])
+    sweep = engine.gd_sweep(ds, lrs, momentum, epochs=60, init=(0.5, 0.5), keep_params=True)
+    for i, lr in enumerate(lrs):
+        cfg = engine.TrainConfig(method="analytic", lr=float(lr), momentum=momentum, epochs=60, init=(0.5, 0.5))
+        h = engine.train(ds, cfg)
+        end = h.diverged_at if h.diverged else len(h.params)
+        assert sweep.diverged_at[i] == (h.diverged_at if h.diverged else -1)
+        np.testing.assert_array_equal(sweep.params[:end, i], h.params[:end])
+
+
 def test_lr_sweep_runs_from_far_too_small_to_divergent():
     ds = _data("line")
     stab = engine.stability(ds)
