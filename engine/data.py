@@ -68,7 +68,7 @@ class Dataset:
 
     def __getstate__(self) -> dict:
         # x and y pickled as numpy arrays: a run's result travels from the worker and in and out of st.cache_data
-        # on every move, and torch's own pickling of two small tensors took two thirds of a result's (un)pickling
+        # on every move, and torch's own pickling of two small tensors was most of a result's (un)pickling time
         return self.__dict__ | {"x": self.x.detach().cpu().numpy(), "y": self.y.detach().cpu().numpy()}
 
     def __setstate__(self, state: dict) -> None:
