@@ -228,3 +228,19 @@ def test_one_epoch_reads_as_one_step():
     assert "after 1 step," in fam.labels[fam.active], fam.labels[fam.active]
     loss_axis = spec["layout"][spec["data"][-1]["xaxis"].replace("x", "xaxis")]
     assert loss_axis["dtick"] == 1 and loss_axis["range"][1] >= 1
+
+
+@pytest.mark.parametrize("epochs", [1, 2])
+def test_runs_on_their_way_up_leave_the_loss_axis_through_the_top(epochs):
+    """With one or two epochs the fastest rates jump far up (3,800 and 877,000 from 15.8 here) before they count as
+    diverged: the loss axis covers the runs that come down, so those do not squeeze the others into its bottom."""
+    fam, spec = _figure(DEFAULTS | {"epochs": epochs}, "lr")
+    loss_axis = spec["layout"][spec["data"][-1]["yaxis"].replace("y", "yaxis")]
+    lo, hi = loss_axis["range"]
+    start, final = fam.sweep.loss[0, 0], fam.sweep.loss[-1]
+    assert not fam.sweep.diverged.any() and final.max() > 100 * start  # the case: up, and not called diverged
+    assert np.log10(start) < hi < np.log10(start) + 0.5
+    down = final <= start
+    assert lo <= np.log10(final[down].min()) and np.log10(final[~down].max()) > hi
+    _, _, loss = _frame(spec, "learning rate 0.1")  # the page's own run is inside the axis at every step
+    assert (np.log10(_arr(loss["y"])) >= lo).all() and (np.log10(_arr(loss["y"])) <= hi).all()
