@@ -4,8 +4,9 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-# Streamlit runs this file as __main__. The workers that train the runs (ui/worker.py) are started by
-# multiprocessing's spawn, which imports the parent's main script in each as __mp_main__: they need none of this.
+# Streamlit runs this file as __main__. Imported under another name (as multiprocessing's spawn would import a
+# parent's main script in a child, as __mp_main__), it does nothing; the training workers (ui/worker.py) are
+# started with no main script at all.
 if __name__ == "__main__":
     import gc
 

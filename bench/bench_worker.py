@@ -3,6 +3,7 @@
     python bench/bench_worker.py               # the default run (60 steps), 7 repeats
     python bench/bench_worker.py --repeats 3 --busy 0.4
     python bench/bench_worker.py --round-trip  # a call's round trip: ui/worker.py's pipe against a process pool
+    python bench/bench_worker.py --first-long  # a process's first long run, while the worker of long runs starts
 
 PyTorch lets go of the GIL around every operation and takes it back after; while another thread of the same process
 runs Python (in a server: another student's script), each take-back waits up to the switch interval (5 ms). This
@@ -19,6 +20,10 @@ With --round-trip it times a call that computes nothing and answers 35 kB (the s
 ui/worker.py's own pipe and through concurrent.futures.ProcessPoolExecutor (the baseline: what ui/worker.py used
 before), alone and beside the busy thread: a pool's call passes through two more threads of this process, and each
 hand-over waits for the GIL.
+
+With --first-long it times the first runs of more than 1,000 updates of a fresh process (the short-run worker
+started and warm, as after the app's warm-up), against the same run in this process (the baseline): the worker of
+long runs starts with the first of them, and until it is up they run here rather than wait for it.
 """
 
 from __future__ import annotations
@@ -105,12 +110,36 @@ def round_trip(repeats: int, busy: float) -> None:
         print(f"  {name:<52} {t * 1e3:9.2f} ms  {t / base:7.2f}x")
 
 
+def first_long(count: int = 3, pause: float = 4.0) -> None:
+    values = controls.defaults() | {"batch": "single sample", "n": 100, "epochs": 11}  # 1,100 updates
+    worker.wait_ready(worker.start())
+    runs.compute(values | {"seed": 99})  # this process warmed up for this kind of run, as a server is
+    t0 = time.perf_counter()
+    runs.compute(values)
+    base = time.perf_counter() - t0
+    print(f"a run of {runs.planned_steps(values):,} updates; the worker of long runs not started yet")
+    print(f"  {'in this process (the baseline)':<48} {base * 1e3:9.1f} ms  {1.0:7.2f}x")
+    lock = threading.Lock()
+    for k in range(count):
+        where = "in the worker" if worker._ready("long") else "here: the worker is starting"
+        t0 = time.perf_counter()
+        worker.run(runs.compute, values | {"seed": k + 1}, None, lock=lock, long=True)
+        t = time.perf_counter() - t0
+        print(f"  {f'long run {k + 1}, {where}':<48} {t * 1e3:9.1f} ms  {t / base:7.2f}x")
+        time.sleep(pause)
+    worker.shutdown()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--busy", type=float, default=1.0, help="share of the time the other thread runs Python")
     parser.add_argument("--round-trip", action="store_true", help="time a call's round trip, not a run")
+    parser.add_argument("--first-long", action="store_true", help="a fresh process's first long runs")
     args = parser.parse_args()
+    if args.first_long:
+        first_long()
+        return
     if args.round_trip:
         round_trip(max(args.repeats, 50), args.busy)
         return

@@ -9,29 +9,34 @@ while the server's process answers the other students. With 30 students on one p
 194-215 ms to 114-148 ms (deploy/README.md).
 
 Two queues, one process each: runs of up to LONG_STEPS updates, and longer ones, so that a short run never waits
-behind another student's long one (the process-wide lock of ui/cache.py interleaved them by chunks; a queue of
-their own does it without chunks). A task is a module-level function and its arguments; both ways they travel as
-plain pickles over a pipe (no shared-memory tensors: nothing depends on the size of /dev/shm). The numbers are the
-same as in the server's process: the same code with the same torch settings (tests/unit/test_worker.py, bit for
-bit). A worker ends when its pipe closes: when the server's process ends, is killed or replaces itself (exec).
+behind another student's long one (the process-wide lock of ui/cache.py interleaved them by chunks; a queue of their
+own does it without chunks). The worker of short runs starts with the server (app.py's warm-up); that of long runs
+with the first long run, in the background: until it is up (about 2 s), long runs train in the server's thread under
+the lock, as they did before there were workers (`python bench/bench_worker.py --first-long`). A task is a
+module-level function and its arguments; both ways they travel as plain pickles over a pipe (no shared-memory
+tensors: nothing depends on the size of /dev/shm). The numbers are the same as in the server's process: the same
+code with the same torch settings (tests/unit/test_worker.py, bit for bit). A worker ends when its pipe closes: when
+the server's process ends, is killed or replaces itself (exec).
 
 If a worker dies (killed for memory, say) or cannot start, the call runs in the server's thread instead, under the
 lock, and the next call starts a fresh worker. Off (everything in the server's threads, as before) with
 PLAYGROUND_WORKERS=0.
 
-Multiprocessing starts the workers with "spawn" (a fresh interpreter; the server's threads make fork unsafe). Spawn
-imports the main script of the parent in each worker as `__mp_main__`: under Streamlit that is app.py, which does
-nothing when imported under that name.
+Multiprocessing starts the workers with "spawn" (a fresh interpreter; the server's threads make fork unsafe), with
+no main script (spawn would import the parent's in each worker: see _no_main_script).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import logging
 import multiprocessing
 import os
 import pickle
+import sys
 import threading
+import types
 from collections.abc import Callable
 
 LOG = logging.getLogger(__name__)  # stdlib logging, not Streamlit's: a worker imports this module and no Streamlit
@@ -61,10 +66,12 @@ class Worker:
         self.conn, theirs = context.Pipe()
         self.process = context.Process(target=_serve, args=(theirs,), name=f"playground-{queue}-worker", daemon=True)
         try:
-            self.process.start()
+            with _no_main_script():
+                self.process.start()
         finally:
             theirs.close()  # the worker's end lives in the worker only: it sees EOF once this process is gone
         self.lock = threading.Lock()
+        self.ready = False  # it has answered a call (until then a long run goes in the server's thread, run())
         self.unread = False  # a call sent its task and did not read the answer (it was cut short)
 
     def call(self, payload: bytes) -> bytes:
@@ -83,6 +90,27 @@ class Worker:
         if self.process.is_alive():
             self.process.kill()
             self.process.join()
+
+
+_STARTING = threading.Lock()
+
+
+@contextlib.contextmanager
+def _no_main_script():
+    """While a worker starts: a __main__ with no file, so that spawn imports no main script in the worker.
+
+    Spawn runs the parent's __main__ file again in the child (as __mp_main__). Under `streamlit run` that file is
+    app.py, which does nothing under that name; but Streamlit's test harness (AppTest), once it has switched
+    pages, names the page's own file there, and a worker would run the page (which calls for a worker while the
+    worker starts: multiprocessing refuses). The worker needs nothing from any main script: its task is a
+    module-level function. The swap lasts as long as process.start() prepares the child's start-up data."""
+    with _STARTING:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = main
 
 
 _workers: dict[str, Worker] = {}
@@ -121,7 +149,7 @@ def _call(payload: bytes) -> bytes:
 
 
 def _warm(lock=None) -> bool:
-    """The warm-up of a worker (or of this process, as run() does when the worker cannot start)."""
+    """A worker's first task (start()): every training path once, so that no student's run pays for a first call."""
     import engine
 
     engine.warm_up()
@@ -136,31 +164,68 @@ def _worker(queue: str) -> Worker:
         return w
 
 
-def start() -> concurrent.futures.Future | None:
-    """Start the queue of short runs and warm its worker up (the first student's run then waits for neither), in a
-    thread; the future of that warm-up for wait_ready(), or None when workers are off."""
+_FAILED = object()  # what _in_worker answers when the worker died or could not start
+
+
+def _in_worker(queue: str, fn: Callable, args: tuple, kwargs: dict):
+    """(ok, result or exception) of fn(*args, **kwargs) in the queue's worker (started now if there is none), or
+    _FAILED when that worker died or could not start: it is forgotten, and the next call starts a fresh one."""
+    payload = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+    w = None
+    try:
+        w = _worker(queue)
+        answer = pickle.loads(w.call(payload))
+    except INFRASTRUCTURE as exc:
+        _discard(queue, exc, w)
+        return _FAILED
+    w.ready = True  # it has answered once: up and warm
+    return answer
+
+
+_warming: dict[str, concurrent.futures.Future] = {}
+
+
+def start(long: bool = False) -> concurrent.futures.Future | None:
+    """Start a queue's worker and warm it up, in a thread; the future of that warm-up for wait_ready(), or None
+    when workers are off. The queue of short runs starts with the server (app.py), so that the first student's run
+    waits for neither. The queue of long runs starts the first time something is sent to it (run()): a worker takes
+    a few seconds to start, and most sessions never need one (~350 MB)."""
     if not enabled():
         return None
-    warming: concurrent.futures.Future = concurrent.futures.Future()
+    queue = QUEUES[bool(long)]
+    with _guard:
+        warming = _warming.get(queue)
+        if warming is not None:
+            return warming  # on its way already
+        warming = _warming[queue] = concurrent.futures.Future()
 
     def warm() -> None:
         try:
-            warming.set_result(run(_warm))
+            warming.set_result(_in_worker(queue, _warm, (), {}) is not _FAILED)
         except BaseException as exc:  # noqa: BLE001 (wait_ready() decides what to do with it)
             warming.set_exception(exc)
+        finally:
+            with _guard:
+                _warming.pop(queue, None)
 
-    threading.Thread(target=warm, name="worker-warm-up", daemon=True).start()
+    threading.Thread(target=warm, name=f"{queue}-worker-warm-up", daemon=True).start()
     return warming
 
 
 def wait_ready(warming: concurrent.futures.Future | None) -> None:
-    """Wait for start()'s warm-up. A worker that could not start was logged by run() and the warm-up ran here: runs
-    go in the server's threads, and the next one tries a fresh worker."""
+    """Wait for start()'s warm-up. A worker that could not start was logged by _in_worker(): runs go in the
+    server's threads, and the next one tries a fresh worker."""
     if warming is not None:
         try:
             warming.result()
         except INFRASTRUCTURE as exc:
             _discard("short", exc)
+
+
+def _ready(queue: str) -> bool:
+    with _guard:
+        w = _workers.get(queue)
+    return w is not None and w.ready
 
 
 def _discard(queue: str, exc: BaseException, failed: Worker | None = None) -> None:
@@ -178,20 +243,20 @@ def _discard(queue: str, exc: BaseException, failed: Worker | None = None) -> No
 
 def run(fn: Callable, *args, lock=None, long: bool = False, **kwargs):
     """fn(*args, **kwargs) in a worker process (the queue of long runs if `long`), its result or its exception.
-    In the server's thread instead, as fn(*args, lock=lock, **kwargs), when workers are off or the worker failed."""
+    In the server's thread instead, as fn(*args, lock=lock, **kwargs), when workers are off or the worker failed,
+    and for the queue of long runs while its worker starts (started by the first call: that call and any other
+    before the worker is up run here, as they did before there were workers, rather than wait seconds for it)."""
     if enabled():
         queue = QUEUES[bool(long)]
-        payload = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
-        w = None
-        try:
-            w = _worker(queue)
-            ok, value = pickle.loads(w.call(payload))
-        except INFRASTRUCTURE as exc:
-            _discard(queue, exc, w)
+        if long and not _ready(queue):
+            start(long=True)
         else:
-            if ok:
-                return value
-            raise value
+            answer = _in_worker(queue, fn, args, kwargs)
+            if answer is not _FAILED:
+                ok, value = answer
+                if ok:
+                    return value
+                raise value
     return fn(*args, lock=lock, **kwargs)
 
 

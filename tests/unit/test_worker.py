@@ -4,6 +4,7 @@ worker replaced, long runs in a queue of their own, and no worker left behind wh
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import os
 import runpy
 import signal
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import types
 from pathlib import Path
 
 import numpy as np
@@ -72,15 +74,30 @@ def test_a_family_from_the_worker_equals_the_family_in_this_process():
 
 def test_the_engine_s_refusal_reaches_the_caller_as_the_same_error():
     values = controls.defaults() | {"batch": "single sample", "epochs": 5_000, "n": 100}
+    worker.wait_ready(worker.start(long=True))
     with pytest.raises(ValueError, match="over the cap of 20,000 steps"):
         worker.run(runs.compute, values, None, long=True)
 
 
 def test_long_runs_have_a_process_of_their_own():
     short = worker.run(os.getpid)
+    worker.wait_ready(worker.start(long=True))
     long = worker.run(os.getpid, long=True)
     assert len({short, long, os.getpid()}) == 3
     assert sorted(worker.pids()) == sorted([short, long])
+
+
+def test_until_the_worker_of_long_runs_is_up_they_run_here_under_the_lock():
+    """A worker takes seconds to start: the first long run does not wait for it. It runs here,
+    as before there were workers, and starts the worker for the next."""
+    lock = CountingLock()
+    assert worker.run(pid_under, lock=lock, long=True) == os.getpid()
+    assert lock.entered == 1
+    deadline = time.monotonic() + 60
+    while not worker._ready("long") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    there = worker.run(pid_under, lock=lock, long=True)
+    assert there != os.getpid() and there in worker.pids() and lock.entered == 1
 
 
 def test_planned_steps_route_runs_by_their_length():
@@ -97,6 +114,29 @@ def test_only_runs_for_the_long_queue_get_a_spinner():
     d = controls.defaults()
     assert not cache.takes_long(d)
     assert cache.takes_long(d | {"batch": "single sample", "n": 100, "epochs": 11})
+
+
+def test_a_worker_starts_and_runs_no_main_script_whatever_this_process_calls_main(tmp_path, monkeypatch):
+    """Spawn would run the parent's __main__ file again in the worker. Streamlit's AppTest names a page's own file
+    there (a page that itself calls for a worker: multiprocessing refuses, the worker dies at birth). The worker
+    must start with no main script at all, and leave this process's __main__ as it was."""
+    marker = tmp_path / "ran"
+    script = tmp_path / "page.py"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\nraise SystemExit('a page is no worker')\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    worker.shutdown()
+    pid = worker.run(pid_under)
+    assert pid != os.getpid() and pid in worker.pids()  # in a worker, not here after a failed start
+    assert not marker.exists()
+    assert sys.modules["__main__"] is page
+
+
+def pid_under(lock=None):
+    """This process's pid, with `lock` held when given (in a worker it is None)."""
+    with lock or contextlib.nullcontext():
+        return os.getpid()
 
 
 def echo(value, lock=None):
@@ -165,6 +205,7 @@ def test_workers_end_when_the_server_s_process_is_killed(tmp_path):
         sys.path.insert(0, sys.argv[1])
         from ui import worker
         if __name__ == "__main__":
+            worker.wait_ready(worker.start(long=True))
             print(worker.run(os.getpid), worker.run(os.getpid, long=True), flush=True)
             time.sleep(600)
         """
