@@ -100,9 +100,9 @@ def _no_main_script():
     """While a worker starts: a __main__ with no file, so that spawn imports no main script in the worker.
 
     Spawn runs the parent's __main__ file again in the child (as __mp_main__). Under `streamlit run` that file is
-    app.py, which does nothing under that name; but Streamlit's test harness (AppTest), once it has switched
-    pages, names the page's own file there, and a worker would run the page (which calls for a worker while the
-    worker starts: multiprocessing refuses). The worker needs nothing from any main script: its task is a
+    app.py, which does nothing under that name; but Streamlit's test harness, running one page's file on its own
+    (AppTest.from_file("views/...")), names that page there, and a worker would run the page (which calls for a
+    worker while the worker starts: multiprocessing refuses). The worker needs nothing from any main script: its task is a
     module-level function. The swap lasts as long as process.start() prepares the child's start-up data."""
     with _STARTING:
         main = sys.modules["__main__"]
