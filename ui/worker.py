@@ -13,10 +13,11 @@ behind another student's long one (the process-wide lock of ui/cache.py interlea
 own does it without chunks). The worker of short runs starts with the server (app.py's warm-up); that of long runs
 with the first long run, in the background: until it is up (about 2 s), long runs train in the server's thread under
 the lock, as they did before there were workers (`python bench/bench_worker.py --first-long`). A task is a
-module-level function and its arguments; both ways they travel as plain pickles over a pipe (no shared-memory
-tensors: nothing depends on the size of /dev/shm). The numbers are the same as in the server's process: the same
-code with the same torch settings (tests/unit/test_worker.py, bit for bit). A worker ends when its pipe closes: when
-the server's process ends, is killed or replaces itself (exec).
+module-level function of an importable module (not of a main script: a worker has none) and its arguments; both ways
+they travel as plain pickles over a pipe (no shared-memory tensors: nothing depends on the size of /dev/shm). The
+numbers are the same as in the server's process: the same code with the same torch settings
+(tests/unit/test_worker.py, bit for bit). A worker ends when its pipe closes: when the server's process ends, is
+killed or replaces itself (exec).
 
 If a worker dies (killed for memory, say) or cannot start, the call runs in the server's thread instead, under the
 lock, and the next call starts a fresh worker. Off (everything in the server's threads, as before) with
@@ -102,8 +103,8 @@ def _no_main_script():
     Spawn runs the parent's __main__ file again in the child (as __mp_main__). Under `streamlit run` that file is
     app.py, which does nothing under that name; but Streamlit's test harness, running one page's file on its own
     (AppTest.from_file("views/...")), names that page there, and a worker would run the page (which calls for a
-    worker while the worker starts: multiprocessing refuses). The worker needs nothing from any main script: its task is a
-    module-level function. The swap lasts as long as process.start() prepares the child's start-up data."""
+    worker while the worker starts: multiprocessing refuses). The worker needs nothing from any main script: its
+    task is a module-level function. The swap lasts as long as process.start() prepares the child's start-up data."""
     with _STARTING:
         main = sys.modules["__main__"]
         sys.modules["__main__"] = types.ModuleType("__main__")
