@@ -287,10 +287,15 @@ def test_in_chart_slider_changes_the_run_without_the_server(
     page.evaluate(MARK_JS, FAMILY_CHART)
     page.evaluate(WATCH_SCRIPT_STATE_JS)
     sent_before = len(frames_sent)
-    nudge_sidebar_slider(page, "Learning rate", r"0\.1")
-    wait_idle(page)
+    old = r"0\.1"
+    for _ in range(3):  # React may commit "running" and "notRunning" in one render when a rerun is quick: now
+        # and then the watch sees neither change (CI, 2026-11-23). Three misses in a row: the watch is broken.
+        old = re.escape(nudge_sidebar_slider(page, "Learning rate", old))
+        wait_idle(page)
+        if set(script_states(page)) - {"notRunning"}:
+            break
     assert len(frames_sent) > sent_before, "the websocket listener missed the rerun's frames"
-    assert set(script_states(page)) - {"notRunning"}, "the script-state watch missed the rerun"
+    assert set(script_states(page)) - {"notRunning"}, "the script-state watch missed three reruns in a row"
     assert figure_state(page, MAIN_CHART)["steps"] != main_before, "the main chart still shows the old run"
     assert page.evaluate(MARKED_JS, FAMILY_CHART), "the family chart was drawn again"
     expect(current).to_have_text(left_at)
