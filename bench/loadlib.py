@@ -14,6 +14,7 @@ the playground: the tool works against any Streamlit app that shows the widgets 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import concurrent.futures
 import math
 import os
@@ -360,6 +361,7 @@ class RunResult:
     ref_hits: int = 0
     t_running: float | None = None  # seconds from send to the first session_status_changed(running)
     t_finished: float | None = None  # seconds from send to script_finished
+    sent_at: float = math.nan  # time.perf_counter() when the rerun was sent (to see which moves overlapped)
 
     @property
     def ok(self) -> bool:
@@ -513,7 +515,7 @@ class Session:
             raise RuntimeError("open() the session first")
         data = self.begin(changes, query_string)
         result = RunResult()
-        t0 = time.perf_counter()
+        t0 = result.sent_at = time.perf_counter()
         await self.ws.send(data)
         deadline = t0 + timeout
         while result.status is None:
@@ -698,6 +700,7 @@ class Interaction:
     applied: bool
     final_loss_changed: bool | None = None
     kind: str = "move"
+    sent_at: float = math.nan  # time.perf_counter() when it was sent
 
 
 @dataclass
@@ -754,6 +757,7 @@ async def student(
                     problem is None,
                     None if before is None or after is None else before != after,
                     change.kind,
+                    new.sent_at,
                 )
             )
             if not new.ok:
@@ -922,6 +926,28 @@ class LoadReport:
             for k in kinds
         }
 
+    def overlaps(self) -> list[int]:
+        """For each interaction (in self.interactions' order), how many other moves were under way at some moment
+        of it: the moves it shared the server with (a student's own moves follow each other, so they are other
+        students'). Tells a tail that comes from moves waiting for each other (the latency grows with the
+        overlap) from one that comes from the machine (it does not)."""
+        spans = [(i.sent_at, i.sent_at + i.latency) for i in self.interactions]
+        known = [(s, e) for s, e in spans if math.isfinite(s) and math.isfinite(e)]
+        starts, ends = sorted(s for s, _ in known), sorted(e for _, e in known)
+        # the moves that started before this one ended, less those that had ended by the time it started, less itself
+        return [
+            bisect.bisect_left(starts, e) - bisect.bisect_right(ends, s) - 1 if math.isfinite(s + e) else 0
+            for s, e in spans
+        ]
+
+    def latency_by_overlap(self) -> dict[str, dict[str, float]]:
+        """Latency of the moves that overlapped no other move, one, two, and three or more."""
+        groups: dict[str, list[float]] = {"0": [], "1": [], "2": [], "3+": []}
+        for i, n in zip(self.interactions, self.overlaps(), strict=True):
+            if math.isfinite(i.latency) and math.isfinite(i.sent_at):
+                groups[str(n) if n < 3 else "3+"].append(i.latency)
+        return {k: summarize(v) for k, v in groups.items() if v}
+
     def load_latency(self) -> dict[str, float]:
         return summarize([log.load_latency for log in self.logs if log.load_latency is not None])
 
@@ -940,6 +966,7 @@ class LoadReport:
             "not_applied_samples": self.not_applied[:10],
             "latency_s": self.latency(),
             "latency_by_kind_s": self.latency_by_kind(),
+            "latency_by_overlap_s": self.latency_by_overlap(),
             "to_running_s": summarize([i.to_running for i in inter if i.to_running is not None]),
             "page_load_s": self.load_latency(),
             "kb_per_interaction": (sum(i.bytes_received for i in inter) / len(inter) / 1000) if inter else math.nan,
@@ -984,7 +1011,12 @@ def kinds_row(r: LoadReport) -> str:
         f"{kind}: n {lat['n']}, p50 {lat['p50'] * 1000:.0f} ms, p95 {lat['p95'] * 1000:.0f} ms"
         for kind, lat in r.latency_by_kind().items()
     ]
-    return "    by kind of move: " + "; ".join(parts)
+    overlap = [
+        f"{n}: n {lat['n']}, p50 {lat['p50'] * 1000:.0f} ms, p95 {lat['p95'] * 1000:.0f} ms"
+        for n, lat in r.latency_by_overlap().items()
+    ]
+    row = "    by kind of move: " + "; ".join(parts)
+    return row + ("\n    by other students' moves under way meanwhile: " + "; ".join(overlap) if overlap else "")
 
 
 async def warm_up(base_urls: Sequence[str], profile_name: str, timeout: float) -> None:

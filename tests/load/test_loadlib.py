@@ -455,6 +455,34 @@ def test_latency_by_kind_of_move():
     )
 
 
+def test_latency_by_the_other_students_moves_under_way():
+    """A move counts the other moves whose time on the server overlapped its own (touching ends do not count)."""
+    moves = [  # student, sent at, latency
+        (0, 0.0, 0.10),  # overlaps student 1's first move
+        (1, 0.05, 0.10),  # overlaps 0's first and 2's move
+        (2, 0.12, 0.05),  # overlaps 1's first move only (0's first ended at 0.10)
+        (0, 0.20, 0.05),  # ends where the next starts: no overlap
+        (1, 0.25, 0.30),  # overlaps 0's and 2's last moves
+        (0, 0.30, 0.02),
+        (2, 0.40, 0.02),
+        (3, 1.00, float("nan")),  # no script_finished: left out
+    ]
+    logs = [
+        loadlib.StudentLog(
+            interactions=[loadlib.Interaction(s, t, None, 10, True, sent_at=at) for s, at, t in moves if s == student]
+        )
+        for student in range(4)
+    ]
+    report = loadlib.LoadReport("t", "playground", 1, 4, 10.0, logs, wall=10)
+    by_move = dict(zip([(i.student, i.sent_at) for i in report.interactions], report.overlaps(), strict=True))
+    assert by_move[(0, 0.0)] == 1 and by_move[(1, 0.05)] == 2 and by_move[(2, 0.12)] == 1
+    assert by_move[(0, 0.20)] == 0 and by_move[(1, 0.25)] == 2 and by_move[(0, 0.30)] == 1
+    by_overlap = report.as_dict()["latency_by_overlap_s"]
+    assert {k: v["n"] for k, v in by_overlap.items()} == {"0": 1, "1": 4, "2": 2}
+    assert by_overlap["2"]["max"] == pytest.approx(0.30)
+    assert "by other students' moves under way meanwhile: 0: n 1, p50 50 ms" in loadlib.kinds_row(report)
+
+
 def test_the_trivial_app_with_nagle_off_is_the_trivial_app_plus_the_fix():
     """--app trivial-nodelay: the same slider and text, and ui/nodelay.py enabled once per process."""
     app = loadlib.TRIVIAL_NODELAY_APP
