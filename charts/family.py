@@ -84,10 +84,10 @@ def family_figure(family: Family, height: int = 460) -> dict:
         )
     )
     last = len(sw.loss) - 1
-    # the range of the runs that end below their start (and the start): a run that blows up, or is on its way up
-    # when it ends (with one or two epochs the fastest rates jump far up before they count as diverged), leaves
-    # through the top rather than squeezing every other curve into the bottom of the panel
-    calm = sw.loss[:, ~sw.diverged & (sw.loss[-1] <= sw.loss[0])]
+    # the range of the runs that came down (and the start): a run that blows up, or is on its way up when it ends
+    # (with one or two epochs the fastest rates jump far up before they count as diverged), leaves through the top
+    # rather than squeezing every other curve into the bottom of the panel
+    calm = sw.loss[:, sw.came_down]
     finite = np.concatenate([calm[np.isfinite(calm)], sw.loss[:1, 0]])
     lo, hi = np.log10(positive(finite).min()), np.log10(positive(finite).max())
     y_range = padded(float(lo), float(hi), 0.05)

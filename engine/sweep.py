@@ -39,6 +39,14 @@ class Sweep:
         return self.diverged_at >= 0
 
     @property
+    def came_down(self) -> np.ndarray:
+        """(K,) runs that did not diverge and end at or below the loss they started from. The others blew up or
+        are on their way up when they end: just above the stability limit, a run can grow for many steps before
+        it counts as diverged, far out of the region every other run stays in."""
+        with np.errstate(invalid="ignore"):
+            return ~self.diverged & (self.loss[-1] <= self.loss[0])
+
+    @property
     def final_loss(self) -> np.ndarray:
         """Loss after the last step (inf for a diverged run)."""
         return np.where(self.diverged, np.inf, self.loss[-1])

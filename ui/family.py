@@ -74,8 +74,11 @@ def build(values: Mapping, setting: str, custom: engine.Dataset | None = None, l
     with lock or contextlib.nullcontext():
         sweep = engine.gd_sweep(ds, lrs, momenta, cfg.epochs, cfg.fit_bias, cfg.init, cfg.nesterov, keep_params=True)
     stab = engine.stability(ds, cfg.fit_bias)
-    stable = sweep.params[:, ~sweep.diverged].reshape(-1, sweep.params.shape[-1])
-    surface = engine.loss_surface(ds, cfg.fit_bias, path=stable if len(stable) else sweep.params[:1, 0])
+    # the panel is around the paths of the runs that came down: one on its way up when it ends (just above the
+    # stability limit, not yet counted as diverged) leaves through the edge, as a diverged one does, rather than
+    # stretching the panel until every other path is a speck in the middle (plain SGD at lr 1 on the default data)
+    calm = sweep.params[:, sweep.came_down].reshape(-1, sweep.params.shape[-1])
+    surface = engine.loss_surface(ds, cfg.fit_bias, path=calm if len(calm) else sweep.params[:1, 0])
     labels = [_label(sweep, k, setting, stab, cfg) for k in range(len(grid))]
     return charts.Family(sweep, surface, SETTINGS[setting], np.array(grid), labels, grid.index(current))
 

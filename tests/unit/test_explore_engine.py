@@ -328,3 +328,10 @@ def test_batch_noise_runs_each_seed_as_engine_train_does():
     small = engine.make_dataset("four-points")  # 4 points: a batch of 8 is the full batch, shown once
     few = engine.batch_noise(small, dataclasses.replace(cfg, init=(0.0,), fit_bias=False), (1, 8, None), seeds=2)
     assert [g.batch_size for g in few] == [1, None]
+
+
+def test_came_down_is_the_runs_that_end_at_or_below_their_start_and_did_not_diverge():
+    nan = math.nan
+    loss = np.array([[4.0, 4.0, 4.0, 4.0], [2.0, 9.0, 50.0, 4.0], [1.0, 30.0, nan, 4.0]])  # down, up, blew up, flat
+    sweep = engine.Sweep(np.ones(4), np.zeros(4), loss, None, np.array([-1, -1, 2, -1]), 0.5)
+    np.testing.assert_array_equal(sweep.came_down, [True, False, False, True])

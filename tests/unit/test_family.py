@@ -244,3 +244,25 @@ def test_runs_on_their_way_up_leave_the_loss_axis_through_the_top(epochs):
     assert lo <= np.log10(final[down].min()) and np.log10(final[~down].max()) > hi
     _, _, loss = _frame(spec, "learning rate 0.1")  # the page's own run is inside the axis at every step
     assert (np.log10(_arr(loss["y"])) >= lo).all() and (np.log10(_arr(loss["y"])) <= hi).all()
+
+
+def test_the_panel_is_around_the_runs_that_come_down_not_one_on_its_way_up():
+    """Plain SGD on the default data: lr 1 is just above the stability limit (0.949) and grows for 60 steps
+    without counting as diverged. The family's loss panel (which the main figure shares) is the box around the
+    paths of the rates below the limit and the optimum, with loss_surface's 15 % margin on each side; that run
+    leaves through its edge and the main figure draws it on a panel of its own. (It stretched the panel to 10x.)"""
+    values = DEFAULTS | {"momentum": 0.0}
+    fam = family.build(values, "lr")
+    sw, s = fam.sweep, fam.surface
+    limit = runs.compute(values).lr_limit
+    up = (sw.lrs > limit) & ~sw.diverged
+    assert up.any() and (sw.loss[-1, up] > 100 * sw.loss[0, up]).all()  # the case: growing, not called diverged
+    cols = list(s.columns)
+    below = sw.params[:, sw.lrs < limit][..., cols].reshape(-1, len(cols))  # by the closed-form limit
+    points = np.vstack([below, s.optimum[None, :]])
+    for axis, lo, hi in zip((s.a, s.b), points.min(0), points.max(0), strict=True):
+        assert axis[0] <= lo and hi <= axis[-1]
+        assert axis[-1] - axis[0] <= 1.3 * (hi - lo) * (1 + 1e-9)
+    off = runs.compute(values | {"lr": float(sw.lrs[up][0])})
+    assert not _inside(off.history.params[:, cols], s)
+    assert family.backdrop(off, s) is off.surface
