@@ -204,4 +204,26 @@ def divergence_message(result: RunResult) -> str:
     )
 
 
+def growing_message(result: RunResult) -> str | None:
+    """Plain words for a run above its stability limit that has not blown up yet (just above the limit, the loss
+    can grow for many steps before the divergence check calls it diverged); None for every other run."""
+    h, cfg, limit = result.history, result.config, result.lr_limit
+    if h.diverged or h.steps == 0 or limit is None or not math.isfinite(limit) or cfg.lr <= limit:
+        return None
+    low = int(np.argmin(h.loss))
+    if h.loss[-1] <= h.loss[low]:
+        return None
+    momentum = f" with momentum {cfg.momentum:g}" if cfg.momentum else ""
+    course = (
+        f"the loss grew from {h.loss[0]:.4g} to {h.loss[-1]:.4g}"
+        if low == 0
+        else f"the loss came down to {h.loss[low]:.4g} at step {low}, then grew to {h.loss[-1]:.4g}"
+    )
+    return (
+        f"This run is diverging: the learning rate {cfg.lr:g} is above this data's limit {limit:.3g}{momentum}, so "
+        f"each step overshoots the bottom of the valley and lands further out on the other side; {course} in "
+        f"{h.steps} step{'s' if h.steps != 1 else ''}. With more epochs it would blow up."
+    )
+
+
 OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}

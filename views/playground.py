@@ -48,8 +48,12 @@ def show_run(values: dict, lr_caption, lower) -> None:
     h = result.history
     if result.optimum_note:
         st.info(result.optimum_note, icon="ℹ️")
-    if h.diverged:
-        st.error(runs.divergence_message(result), icon="💥")
+    growing = runs.growing_message(result)  # above the limit, on its way up, not yet called diverged
+    if h.diverged or growing:
+        if h.diverged:
+            st.error(runs.divergence_message(result), icon="💥")
+        else:
+            st.warning(growing, icon="📈")
         fix = st.columns(3)
         limit = runs.safe_limit(result)
         if limit and "lr" not in lesson_.hidden | lesson_.locked:

@@ -241,6 +241,31 @@ def test_divergence_shows_the_limit_and_a_button_that_fixes_it():
     np.testing.assert_allclose(fitted_line(spec), _np_gd(x, y, [-1.0, -2.0], safe, 0.8, 60), rtol=1e-3, atol=1e-4)
 
 
+def test_a_run_just_above_the_limit_that_has_not_blown_up_yet_is_called_diverging_with_the_same_fix():
+    """Plain SGD at lr 1 on the default data (limit 0.949): the loss comes down, then grows to 454,000 in 60
+    steps, short of the divergence check. The page says so, with the numbers (float64 gradient descent here), and
+    offers the same one-click fix as for a run that blew up."""
+    at = open_app(lr=1, momentum=0)
+    assert_no_exception(at)
+    x, y = _data()
+    limit = _limit(x, beta=0.0)
+    assert 0.9 * 1.0 < limit < 1.0
+    losses = [float(np.mean((_design(x) @ _np_gd(x, y, [-1.0, -2.0], 1.0, 0.0, k) - y) ** 2)) for k in range(61)]
+    low = int(np.argmin(losses))
+    assert 0 < low < 60 and losses[-1] > 1e4 * losses[0]  # the case: down, then up, far up
+    assert not at.error and len(at.warning) == 1
+    message = at.warning[0].value
+    assert "diverging" in message and f"{limit:.3g}" in message and "learning rate 1 " in message
+    assert f"at step {low}" in message and f"{losses[-1]:.4g}" in message and "60 steps" in message
+    safe = max(v for v in LR_GRID if v <= 0.9 * limit)
+    buttons = [b for b in at.button if b.label == f"Use a stable learning rate ({safe:g})"]
+    assert len(buttons) == 1, [b.label for b in at.button]
+    buttons[0].click().run()
+    assert_no_exception(at)
+    assert not at.warning and not at.error
+    assert at.select_slider(key="ctl_lr").value == safe
+
+
 def test_the_stable_learning_rate_button_after_a_mini_batch_divergence_gives_a_stable_run():
     """Single samples blow up below the full-data limit: the offered 'stable' rate must be smaller, and stable."""
     at = open_app(batch="single sample", lr="0.3")

@@ -302,6 +302,31 @@ def test_lr_above_the_limit_diverges_with_a_message_naming_both_numbers():
     assert "momentum 0.8" in message
 
 
+@pytest.mark.parametrize(
+    ("lr", "momentum", "epochs", "growing"),
+    [
+        (1.0, 0.0, 60, True),  # limit 0.949: down to step 3, then up to 454,000, not yet called diverged
+        (1.0, 0.05, 60, True),  # limit 0.996: down, then up, still below the start at the end
+        (2.0, 0.8, 60, False),  # blew up: the divergence message says it
+        (0.9, 0.0, 60, False),  # below the limit
+        (5.0, 0.0, 1, True),  # five times the limit, one step: 15.8 to 827, short of the divergence check
+        (1.0, 0.0, 3, False),  # above the limit, but still coming down after three steps: nothing to say yet
+    ],
+)
+def test_a_run_above_the_limit_that_has_not_blown_up_yet_is_called_diverging(lr, momentum, epochs, growing):
+    result = runs.compute(_values(lr=lr, momentum=momentum, epochs=epochs))
+    h = result.history
+    message = runs.growing_message(result)
+    assert (message is not None) == growing
+    if growing:
+        assert not h.diverged and lr > result.lr_limit
+        low = int(np.argmin(h.loss))
+        assert h.loss[-1] > h.loss[low]
+        assert f"limit {result.lr_limit:.3g}" in message and f"{h.loss[-1]:.4g}" in message
+        assert (f"at step {low}" in message) == (low > 0)
+        assert f"in {h.steps} step{'s' if h.steps != 1 else ''}." in message
+
+
 def test_divergence_message_for_mini_batches_below_the_full_data_limit():
     result = runs.compute(_values(batch="single sample", lr=1.0))
     assert result.history.diverged
