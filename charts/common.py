@@ -168,12 +168,23 @@ def fmt_params(names, values) -> str:
     return ", ".join(f"{n} = {v:.4g}" for n, v in zip(names, values, strict=True))
 
 
+MAX_LOG_TICKS = 8  # labels on a log axis: a loss that falls to float rounding spans 16 decades
+
+
 def log_ticks(lo: float, hi: float) -> dict:
     """Tick values for a log axis over 10^lo .. 10^hi: 1, 2, 5 per decade over a short range, powers of ten over a
-    long one (plotly's own choice crowds the minor labels on a tall panel)."""
+    long one, every second, third ... power over a very long one, at most MAX_LOG_TICKS (plotly's own choice
+    crowds the minor labels on a tall panel)."""
     first, last = int(np.floor(lo)), int(np.ceil(hi))
     steps = (1, 2, 5) if last - first <= 4 else (1,)
-    values = [m * 10.0**k for k in range(first, last + 1) for m in steps if lo <= np.log10(m * 10.0**k) <= hi]
+    stride = max(1, -(-(last - first + 1) // MAX_LOG_TICKS))
+    values = [
+        m * 10.0**k
+        for k in range(first, last + 1)
+        if k % stride == 0
+        for m in steps
+        if lo <= np.log10(m * 10.0**k) <= hi
+    ]
     if len(values) < 2:  # within one decade with no 1, 2 or 5 in it: plotly's own ticks
         return {"tickformat": "~g"}
     return {"tickvals": values, "ticktext": [f"{v:g}" for v in values]}

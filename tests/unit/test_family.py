@@ -210,7 +210,7 @@ def test_a_run_brings_its_learning_rate_family_once():
     assert family.run_with_family(values | {"optimizer": "adam"}, data_id="test: adam")[1] is None  # no family
 
 
-@pytest.mark.parametrize("lo, hi", [(-0.55, 1.3), (-8.0, 3.0), (0.5, 0.6), (-3.2, -2.9)])
+@pytest.mark.parametrize("lo, hi", [(-0.55, 1.3), (-8.0, 3.0), (0.5, 0.6), (-3.2, -2.9), (-15.6, 1.3), (-30.0, 2.0)])
 def test_log_ticks_stay_in_range_and_read_plainly(lo, hi):
     ticks = log_ticks(lo, hi)
     if "tickvals" not in ticks:
@@ -221,6 +221,10 @@ def test_log_ticks_stay_in_range_and_read_plainly(lo, hi):
     mantissas = {round(v / 10 ** np.floor(np.log10(v) + 1e-12)) for v in values}
     assert mantissas <= {1, 2, 5} and (hi - lo <= 5 or mantissas == {1})
     assert ticks["ticktext"] == [f"{v:g}" for v in values]
+    assert len(values) <= 8 or mantissas != {1}  # zero noise: 16 decades, not 17 labels (every second power)
+    if mantissas == {1}:
+        gaps = np.diff(np.round(np.log10(values)))
+        assert len(set(gaps)) == 1  # evenly spaced powers of ten
 
 
 def test_one_epoch_reads_as_one_step():
