@@ -16,7 +16,7 @@ import engine
 from engine.explore import MomentumMap, ScalingCase, steps_for
 from engine.sweep import DIVERGES, MONOTONE, RIPPLES
 
-from .common import COLORS, f32, padded, positive, thin_indices
+from .common import COLORS, f32, log_ticks, padded, positive, thin_indices
 from .raster import add_surface_image, colorscale
 
 DIVERGED_COLOR = "#C0392B"
@@ -123,8 +123,9 @@ def sweep_figure(sweep: engine.Sweep, stab: engine.Stability, fraction: float = 
         _vline(fig, stab.best_lr, y0, y1, f"best 2/(λmin+λmax) = {stab.best_lr:.3g}", BEST_STYLE, row, row == 1)
     fig.update_xaxes(type="log", exponentformat="power", range=_log_range(lrs), row=1, col=1)
     fig.update_xaxes(type="log", exponentformat="power", title_text="learning rate (log scale)", row=2, col=1)
-    fig.update_yaxes(type="log", exponentformat="power", title_text="loss", range=_log_range([lo / 3, top * 3]), row=1)
-    fig.update_yaxes(type="log", title_text="steps", range=_log_range([0.5, steps * 1.5]), row=2)
+    loss_range, steps_range = _log_range([lo / 3, top * 3]), _log_range([0.5, steps * 1.5])
+    fig.update_yaxes(type="log", title_text="loss", range=loss_range, **log_ticks(*loss_range), row=1)
+    fig.update_yaxes(type="log", title_text="steps", range=steps_range, **log_ticks(*steps_range), row=2)
     fig.update_layout(
         height=height,
         template="plotly_white",

@@ -72,6 +72,15 @@ def test_sweep_figure_plots_every_run_against_its_learning_rate(name):
         assert all(list(t.x) == [value, value] for t in lines)
     assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
     assert _json_size(fig) < MAX_JSON
+    # both value axes label plain numbers (1, 2, 5 a decade or powers of ten), not plotly's crowded minor labels,
+    # inside their ranges, and the plotted values lie within those ranges
+    for axis, trace in ((fig.layout.yaxis, final), (fig.layout.yaxis2, steps)):
+        lo, hi = axis.range
+        ticks = np.log10(np.asarray(axis.tickvals, dtype=np.float64))
+        assert 2 <= len(ticks) <= 15 and lo <= ticks.min() and ticks.max() <= hi
+        assert list(axis.ticktext) == [f"{v:g}" for v in axis.tickvals]
+        values = np.log10(_array(trace.y))
+        assert lo <= values.min() and values.max() <= hi
 
 
 # ----------------------------------------------------------------------------------------------------------------
