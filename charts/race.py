@@ -21,6 +21,7 @@ from .common import (
     animation_controls,
     f32,
     frame_steps,
+    log_ticks,
     moving_trace,
     padded,
     positive,
@@ -311,12 +312,6 @@ def _loss_panel(fig: go.Figure, tracks: list[Track], bands, time_title: str) -> 
     lo_log, hi_log = np.log10(lo), np.log10(hi)
     end = max(float(t.time[-1]) for t in tracks)
     fig.update_xaxes(title_text=time_title, range=padded(0.0, max(end, 1e-9), 0.01), row=1, col=2)
-    fig.update_yaxes(
-        type="log",
-        title_text="loss",
-        range=padded(float(lo_log), float(hi_log), 0.05),
-        exponentformat="power",
-        dtick=1 if hi_log - lo_log > 2 else "D2",
-        row=1,
-        col=2,
-    )
+    loss_range = padded(float(lo_log), float(hi_log), 0.05)
+    # plain labels (0.5, 1, 2, 5 ...): plotly's minor log labels write 0.5 as a bare "5" under the 1
+    fig.update_yaxes(type="log", title_text="loss", range=loss_range, **log_ticks(*loss_range), row=1, col=2)

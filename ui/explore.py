@@ -187,9 +187,13 @@ def scaling(dataset: str, probe_lr: float, data: engine.Dataset | None = None) -
 
 
 def steps_text(case: engine.ScalingCase) -> str:
-    if case.converged_at >= 0:
-        return f"{case.converged_at:,}"
-    return f"> {case.steps:,} (about {case.predicted_steps:,.0f})"
+    """The steps the run took to converge, or "> N" when it did not within the N steps tried."""
+    return f"{case.converged_at:,}" if case.converged_at >= 0 else f"> {case.steps:,}"
+
+
+def steps_estimate(case: engine.ScalingCase) -> str | None:
+    """For a run that did not converge within the steps tried: how many it would take, estimated from its rate."""
+    return None if case.converged_at >= 0 else f"about {case.predicted_steps:,.0f}, estimated from the rate"
 
 
 def probe_text(case: engine.ScalingCase) -> str:

@@ -40,8 +40,12 @@ for column, case in zip(st.columns(len(cases)), cases, strict=True):
         st.metric(
             "Steps to converge at that rate",
             explore.steps_text(case),
+            delta=explore.steps_estimate(case),  # under the value: "> 5,000 (about 38,000)" did not fit a column
+            delta_color="off",
+            delta_arrow="off",
             help="Steps until the extra loss above the best possible is down to 1 % of its start "
-            f"(tried up to {case.steps:,} steps; the figure in brackets is the estimate from the rate).",
+            f"(tried up to {case.steps:,} steps; when it did not get there, the line under it estimates how many "
+            "it would take, from the rate).",
         )
         st.markdown(explore.probe_text(case))
 

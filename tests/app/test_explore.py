@@ -1,6 +1,8 @@
 """The Explorer pages through Streamlit's AppTest: each page at its defaults and at an extreme, its charts present
 and their numbers checked against numpy; the links back to the playground round-trip through the URL schema."""
 
+import math
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -155,8 +157,14 @@ def test_scaling_page_explains_tutorial_003():
     assert conditions == [f"{_condition(v):.3g}" for v in (THERMOMETER_X, 0.1 * THERMOMETER_X, z)]
     texts = " ".join(m.value for m in at.markdown)
     assert "blew up at step" in texts and "it converges" in texts
-    steps = [m.value for m in at.metric if m.label == "Steps to converge at that rate"]
-    assert steps[0].startswith("> 5,000") and steps[2] == "1"
+    steps = [m for m in at.metric if m.label == "Steps to converge at that rate"]
+    assert steps[0].value == "> 5,000" and steps[2].value == "1"
+    # under the raw one, the estimate from the rate: gradient descent at 2/(λmin+λmax) shrinks the error by
+    # (κ-1)/(κ+1) a step, the excess loss by its square, so 1 % of it takes ln(0.01) / (2 ln((κ-1)/(κ+1))) steps
+    kappa = _condition(THERMOMETER_X)
+    expected = math.log(0.01) / (2 * math.log((kappa - 1) / (kappa + 1)))
+    estimate = float(re.fullmatch(r"about ([\d,]+), estimated from the rate", steps[0].delta)[1].replace(",", ""))
+    assert estimate == pytest.approx(expected, rel=0.01) and not steps[2].delta
 
 
 def test_scaling_page_lab_data_and_a_small_rate():

@@ -189,6 +189,12 @@ def test_race_figure_moves_every_racer_together(name):
     if result.surface.kind == "grid":
         assert len(fig.layout.images) == 1
     assert fig.layout.yaxis2.type == "log"
+    # the loss axis labels plain numbers inside its range ("0.5", not plotly's bare minor "5" under the 1), and
+    # every racer's loss curve starts inside it
+    lo, hi = fig.layout.yaxis2.range
+    assert list(fig.layout.yaxis2.ticktext) == [f"{v:g}" for v in fig.layout.yaxis2.tickvals]
+    assert all(lo <= np.log10(v) <= hi for v in fig.layout.yaxis2.tickvals) and len(fig.layout.yaxis2.tickvals) >= 2
+    assert all(lo <= np.log10(t.loss[0]) <= hi for t in tracks)
     assert _json_size(fig) < MAX_JSON
 
 
