@@ -14,13 +14,14 @@ if __name__ == "__main__":
     import torch
 
     import engine
-    from ui import access, cache, controls, nodelay, recycle, tabular, worker  # noqa: F401  (tabular: pandas loads at start, not in a page)
+    from ui import access, cache, compat, controls, nodelay, recycle, tabular, worker  # noqa: F401  (tabular: pandas loads at start, not in a page)
 
     torch.set_num_threads(1)  # tiny tensors, many sessions: one thread each
 
     @st.cache_resource(show_spinner=False)
     def warm_up() -> bool:
         """Once per server process: run every code path so the first student's first click is not the slowest."""
+        compat.warn_if_untested()  # the server's log says so when this Streamlit is not a tested release
         nodelay.enable()  # Streamlit's connections keep Nagle's algorithm on: ~40 ms on most moves (ui/nodelay.py)
         workers_ready = worker.start()  # the training worker starts and warms up while this process does
         engine.warm_up()

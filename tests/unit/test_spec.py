@@ -59,9 +59,15 @@ def test_grid_lays_out_subplots_as_make_subplots_does(three_d):
     axes = [k for k in theirs if k.startswith(("xaxis", "yaxis", "scene"))]
     assert sorted(axes) == sorted(k for k in ours if k.startswith(("xaxis", "yaxis", "scene")))
     for key in axes:
-        for prop in ("domain", "anchor"):
-            if prop in theirs[key]:
-                assert ours[key][prop] == pytest.approx(theirs[key][prop]), (key, prop)
+        if "anchor" in theirs[key]:
+            assert ours[key]["anchor"] == theirs[key]["anchor"], key
+        want = theirs[key]["domain"]
+        # a cartesian axis' domain is one [start, end] list; a 3-D scene's is a dict of them, {"x": [...], "y": [...]}
+        want = want if isinstance(want, dict) else {"": want}
+        got = ours[key]["domain"] if isinstance(ours[key]["domain"], dict) else {"": ours[key]["domain"]}
+        assert sorted(got) == sorted(want), key
+        for side in want:
+            assert got[side] == pytest.approx(want[side]), (key, side)
     got = sorted((a["text"], a["x"], a["y"]) for a in ours["annotations"])
     want = sorted((a["text"], a["x"], a["y"]) for a in theirs["annotations"])
     assert [g[0] for g in got] == [w[0] for w in want]

@@ -1,0 +1,45 @@
+"""The Streamlit releases this app was tested with, and what it relies on that a new release may change.
+
+Three behaviours of Streamlit 1.67 are load-bearing on a classroom server, and none is public API:
+- the hidden `runner.postScriptGC` option (.streamlit/config.toml turns it off: the post-run gc.collect(2) held
+  the GIL ~165 ms after every rerun);
+- connections that keep Nagle's algorithm on (ui/nodelay.py turns it off, finding the sockets through gc);
+- `Runtime.instance().stats_mgr`, which ui/recycle.py reads to see that no student is connected.
+A release outside `TESTED_STREAMLIT` fails tests/unit/test_compat.py, so an upgrade is checked before a class
+meets it; at run time the server only logs a warning (a page must never break over it).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit
+
+LOG = logging.getLogger("playground.compat")
+
+# Minor series (major.minor) the whole suite has passed on. Add one only after checking the three behaviours above.
+TESTED_STREAMLIT = ("1.67",)
+
+
+def series(version: str) -> str:
+    """'1.67.0' -> '1.67'."""
+    return ".".join(version.split(".")[:2])
+
+
+def untested_streamlit(version: str = streamlit.__version__) -> str | None:
+    """A warning naming what may no longer hold, or None when `version` is a tested release."""
+    if series(version) in TESTED_STREAMLIT:
+        return None
+    return (
+        f"Streamlit {version} is not one this app was tested with ({', '.join(TESTED_STREAMLIT)}): check the hidden "
+        "runner.postScriptGC option, the Nagle workaround (ui/nodelay.py) and the session count ui/recycle.py "
+        "reads before a class uses it"
+    )
+
+
+def warn_if_untested() -> bool:
+    """Log the warning once per server process; True when the release is a tested one."""
+    message = untested_streamlit()
+    if message:
+        LOG.warning(message)
+    return message is None
