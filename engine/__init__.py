@@ -15,7 +15,7 @@ from .analysis import (
     rmse,
     stability,
 )
-from .config import DEVICES, INITS, METHODS, OPTIMIZERS, TrainConfig
+from .config import DEVICES, INITS, METHODS, OPTIMIZERS, TrainConfig, takes_momentum, takes_nesterov
 from .data import DATASET_NAMES, SYNTHETIC, Dataset, Scaling, dataset_from_arrays, make_dataset, scale_inputs
 from .devices import available_devices, resolve_device
 from .explore import (
@@ -61,6 +61,8 @@ __all__ = [
     "steps_for",
     "sweep_lrs",
     "tune_lr",
+    "takes_momentum",
+    "takes_nesterov",
     "GRADIENT_METHODS",
     "delta_sweep",
     "four_gradients",

@@ -13,6 +13,16 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 INITS = ("zeros", "random")
 
 
+def takes_momentum(method: str, optimizer: str) -> bool:
+    """Momentum applies to plain SGD, in every method, and to torch's RMSprop; Adam and Adagrad have none."""
+    return method != "optimizer" or optimizer in ("sgd", "rmsprop")
+
+
+def takes_nesterov(method: str, optimizer: str) -> bool:
+    """Nesterov's form exists for plain SGD only (torch.optim.SGD, and the methods that update by hand)."""
+    return method != "optimizer" or optimizer == "sgd"
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """How to train: gradient method, optimizer, hyperparameters, start, device. Invalid values raise ValueError."""
@@ -73,6 +83,15 @@ class TrainConfig:
     @property
     def full_batch(self) -> bool:
         return self.batch_size is None
+
+    @property
+    def uses_momentum(self) -> bool:
+        """Whether the run's updates carry a momentum buffer (a momentum above 0, on an optimizer that has one)."""
+        return self.momentum > 0 and takes_momentum(self.method, self.optimizer)
+
+    @property
+    def uses_nesterov(self) -> bool:
+        return self.nesterov and self.uses_momentum and takes_nesterov(self.method, self.optimizer)
 
 
 def _finite_number(v) -> bool:

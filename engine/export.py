@@ -148,9 +148,8 @@ def _docstring(ds: Dataset, cfg: TrainConfig) -> str:
     hyper.append("full batch" if batch is None else f"mini-batches of {batch} (seed {cfg.seed})")
     if cfg.method == "optimizer" and cfg.optimizer != "sgd":
         hyper.insert(0, f"optimizer {cfg.optimizer}")
-    if cfg.momentum > 0 and (cfg.method != "optimizer" or cfg.optimizer in ("sgd", "rmsprop")):
-        nesterov = cfg.nesterov and cfg.optimizer == "sgd"
-        hyper.append(f"{'Nesterov ' if nesterov else ''}momentum {cfg.momentum!r}")
+    if cfg.uses_momentum:
+        hyper.append(f"{'Nesterov ' if cfg.uses_nesterov else ''}momentum {cfg.momentum!r}")
     if not cfg.zero_grad:
         hyper.append("gradients never zeroed")
     lines = [
@@ -464,7 +463,7 @@ def _loss_section(ds: Dataset, cfg: TrainConfig, batch: int | None) -> _Section:
 
 def _loop_section(ds: Dataset, cfg: TrainConfig, batch: int | None) -> _Section:
     method = cfg.method
-    uses_momentum = cfg.momentum > 0 and (method != "optimizer" or cfg.optimizer in ("sgd", "rmsprop"))
+    uses_momentum = cfg.uses_momentum
     head = [
         "# Hyperparameters",
         f"learning_rate = {cfg.lr!r}",
@@ -628,7 +627,7 @@ def _manual_state_lines(cfg: TrainConfig, uses_momentum: bool) -> list[str]:
 def _step_lines(ds: Dataset, cfg: TrainConfig, xb: str, yb: str, full: bool) -> dict[str, list[str]]:
     """The body of one step: 'forward' ends with `loss` computed; 'update' is the gradient and the update."""
     method = cfg.method
-    uses_momentum = cfg.momentum > 0 and (method != "optimizer" or cfg.optimizer in ("sgd", "rmsprop"))
+    uses_momentum = cfg.uses_momentum
     if method == "optimizer":
         forward = [
             "# 1. Forward pass: predict (the layer gives shape (n, 1); squeeze to (n,) like y)",

@@ -304,9 +304,9 @@ def relevant(values: Mapping[str, object]) -> set[str]:
         keys |= {"n", "noise", "seed"}
     if values["method"] == "optimizer":
         keys.add("optimizer")
-    if values["method"] != "optimizer" or values["optimizer"] in ("sgd", "rmsprop"):
+    if engine.takes_momentum(values["method"], values["optimizer"]):
         keys.add("momentum")
-        if values["method"] != "optimizer" or values["optimizer"] == "sgd":
+        if engine.takes_nesterov(values["method"], values["optimizer"]):
             keys.add("nesterov")
     if values["batch"] == "mini-batch":
         keys.add("batch_size")

@@ -73,9 +73,8 @@ def build_config(values: Mapping, ds: engine.Dataset, fit_bias: bool | None = No
     """The TrainConfig the controls describe, for this dataset."""
     fit_bias = ds.default_fit_bias if fit_bias is None else fit_bias
     method, optimizer = values["method"], values["optimizer"] if values["method"] == "optimizer" else "sgd"
-    uses_momentum = method != "optimizer" or optimizer in ("sgd", "rmsprop")
-    momentum = float(values["momentum"]) if uses_momentum else 0.0
-    nesterov = bool(values["nesterov"]) and momentum > 0 and (method != "optimizer" or optimizer == "sgd")
+    momentum = float(values["momentum"]) if engine.takes_momentum(method, optimizer) else 0.0
+    nesterov = bool(values["nesterov"]) and momentum > 0 and engine.takes_nesterov(method, optimizer)
     batch_size = batch_size_of(values)
     start = [float(values["w0"])] + ([float(values["w2_0"])] if ds.d == 2 else [])
     if fit_bias:
