@@ -34,6 +34,7 @@ from .export import export_notebook, export_script
 from .gradients import GRADIENT_METHODS, delta_sweep, four_gradients
 from .limits import MAX_EPOCHS, MAX_POINTS, MAX_STEPS
 from .race import RACERS, Racer, Tuning, run_race, tune_lr
+from .regimes import AT_LIMIT, CONVERGES, DIVERGES, LIMIT_RTOL, limit_text, lr_regime, ratio_text
 from .sweep import Sweep, gd_sweep, heavy_ball_rate, heavy_ball_rates, heavy_ball_regions
 from .train import History, Trainer, train
 from .warmup import warm_up
@@ -62,6 +63,13 @@ __all__ = [
     "sweep_lrs",
     "tune_lr",
     "takes_momentum",
+    "AT_LIMIT",
+    "CONVERGES",
+    "DIVERGES",
+    "LIMIT_RTOL",
+    "lr_regime",
+    "ratio_text",
+    "limit_text",
     "takes_nesterov",
     "GRADIENT_METHODS",
     "delta_sweep",

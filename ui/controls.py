@@ -151,7 +151,8 @@ CONTROLS: tuple[Control, ...] = (
         "How the gradient is obtained",
         "choice",
         "optimizer",
-        "The four ways the tutorials compute the gradient; on the same settings they give the same path.",
+        "The four ways the tutorials compute the gradient; on the same settings they give the same path, up to "
+        "float32 rounding, unless the finite-difference δ is tiny (then rounding swamps its estimate).",
         options=tuple(METHOD_LABELS),
         labels=METHOD_LABELS,
     ),
@@ -169,7 +170,8 @@ CONTROLS: tuple[Control, ...] = (
         "Learning rate",
         "grid",
         0.1,
-        "The step size: each update moves the parameters by lr × gradient.",
+        "The step size. Plain SGD moves the parameters by lr × gradient; with momentum, by lr × v (v: the momentum "
+        "buffer); Adam, RMSprop and Adagrad first divide the gradient by their own measure of its size.",
         options=LR_GRID,
         lo=1e-5,
         hi=10.0,
@@ -184,7 +186,14 @@ CONTROLS: tuple[Control, ...] = (
         hi=0.99,
         step=0.01,
     ),
-    Control("nesterov", "Nesterov", "bool", False, "Look ahead along the momentum before taking the gradient step."),
+    Control(
+        "nesterov",
+        "Nesterov",
+        "bool",
+        False,
+        "torch's Nesterov momentum: step = lr × (gradient + momentum·v). The same as “look ahead along the momentum, "
+        "then take the gradient there” after a change of variables.",
+    ),
     Control("epochs", "Epochs", "grid", 60, "Passes over the data.", options=EPOCH_GRID, lo=1, hi=engine.MAX_EPOCHS),
     Control(
         "batch",
@@ -202,7 +211,8 @@ CONTROLS: tuple[Control, ...] = (
         "Input scaling",
         "choice",
         "none",
-        "Rescale x before training: standardize (mean 0, sd 1) or multiply by 0.1 as tutorial 003's book does.",
+        "Rescale x before training: standardize (subtract the mean, divide by the sd; without a bias it only "
+        "divides, since centring needs the bias to absorb the shift) or multiply by 0.1 as tutorial 003's book does.",
         options=SCALINGS,
         labels={"none": "none", "standardize": "standardize", "x0.1": "multiply by 0.1"},
     ),
@@ -223,7 +233,8 @@ CONTROLS: tuple[Control, ...] = (
         "Finite-difference delta",
         "grid",
         0.1,
-        "The step of the central difference.",
+        "The step of the central difference. Any δ is exact for this quadratic loss, up to rounding; a tiny one "
+        "drowns the estimate in float32 rounding.",
         options=DELTA_GRID,
         lo=1e-7,
         hi=1.0,
@@ -246,6 +257,9 @@ CONTROLS: tuple[Control, ...] = (
     ),
 )
 BY_KEY = {c.key: c for c in CONTROLS}
+# Controls that only change what the page shows, not the run or its data (none today): every other control must
+# reach the TrainConfig or the dataset (tests/unit/test_claims_playground.py checks each).
+UI_ONLY: frozenset[str] = frozenset()
 
 
 def defaults() -> dict:

@@ -11,7 +11,7 @@ import numpy as np
 
 import engine
 
-from .runs import OPTIMIZER_NAMES, RunResult
+from .runs import OPTIMIZER_NAMES, RunResult, no_zero_grad_text
 
 METHOD_STYLES = {
     "optimizer": "nn.Linear + torch.optim (tutorials 000 and 002)",
@@ -40,24 +40,47 @@ def vector(names, values) -> str:
     return ", ".join(f"{n} = {num(float(v))}" for n, v in zip(names, values, strict=True))
 
 
+# what each adaptive optimizer divides by (torch.optim's documented algorithms), after its name
+ADAPTIVE = {
+    "adam": "divides each step by the square root of a running average of the squared gradients (and steps along a "
+    "running average of the gradients)",
+    "rmsprop": "divides each step by the square root of a running average of the squared gradients",
+    "adagrad": "divides each step by the square root of the sum of all the squared gradients so far (an all-time "
+    "total, so its effective learning rate only shrinks)",
+}
+
+
 def lr_limit_caption(result: RunResult) -> str:
-    """The line under the learning-rate slider: how far the chosen rate is from the stability limit."""
+    """The line under the learning-rate slider: how far the chosen rate is from the limit that applies to this run
+    (the full batch's; for mini-batches also every batch's), with the digits that tell the rate from the limit."""
     cfg, limit = result.config, result.lr_limit
+    if not cfg.zero_grad and not (cfg.method == "optimizer" and cfg.optimizer != "sgd"):
+        return "No learning-rate limit of the usual kind: " + no_zero_grad_text(cfg, result.stability)
     if limit is None:
-        return (
-            f"{OPTIMIZER_NAMES[cfg.optimizer]} scales each step by its own running statistics: there is no fixed "
-            "learning-rate limit to show."
-        )
+        name = OPTIMIZER_NAMES[cfg.optimizer]
+        return f"{name} {ADAPTIVE[cfg.optimizer]}: there is no fixed learning-rate limit to show."
     if not math.isfinite(limit):
         return "Any learning rate is stable here: the loss does not depend on the parameters."
     with_m = f" with momentum {cfg.momentum:g}" if cfg.momentum else ""
     nesterov = " (Nesterov)" if cfg.nesterov else ""
-    ratio = cfg.lr / limit
-    if ratio > 1:
-        return (
-            f":red[**Largest stable learning rate{with_m}{nesterov}: {num(limit, 3)}** — yours is {ratio:.3g}× over.]"
+    full = " for the full batch" if cfg.batch_size is not None else ""
+    regime, ratio = engine.lr_regime(cfg.lr, limit), engine.ratio_text(cfg.lr, limit)
+    head = f"Largest stable learning rate{full}{with_m}{nesterov}: **{engine.limit_text(cfg.lr, limit)}**"
+    if regime == engine.DIVERGES:
+        text = f":red[{head} — yours is {ratio}× over.]"
+    elif regime == engine.AT_LIMIT:
+        text = f":orange[{head} — yours is {ratio}× it: at the limit, the steepest direction flips for ever.]"
+    else:
+        text = f"{head} (yours is {ratio}× it)."
+    batch = result.batch_lr_limit
+    if batch is not None and math.isfinite(batch):
+        rule = (
+            "no batch's own step can grow the error"
+            if not cfg.uses_momentum
+            else "a conservative rule of thumb with momentum, (1 − β)/max|x|²"
         )
-    return f"Largest stable learning rate{with_m}{nesterov}: **{num(limit, 3)}** (yours is {ratio:.0%} of it)."
+        text += f" Mini-batches: below **{batch:.3g}** {rule}; yours is {engine.ratio_text(cfg.lr, batch)}× that."
+    return text
 
 
 def update_rule(result: RunResult) -> str:
@@ -71,8 +94,7 @@ def update_rule(result: RunResult) -> str:
     lines = []
     if cfg.method == "optimizer" and cfg.optimizer != "sgd":
         lines.append(
-            f"**{OPTIMIZER_NAMES[cfg.optimizer]}** divides each step by a running size of the gradient, so "
-            "the step is not simply lr × gradient."
+            f"**{OPTIMIZER_NAMES[cfg.optimizer]}**: {ADAPTIVE[cfg.optimizer]}, so the step is not simply lr × gradient."
         )
     elif cfg.momentum == 0:
         lines.append(r"$\theta_{k+1} = \theta_k - \mathrm{lr}\cdot\nabla L(\theta_k)$")
@@ -80,6 +102,10 @@ def update_rule(result: RunResult) -> str:
         lines.append(
             r"$v_{k+1} = \beta v_k + \nabla L(\theta_k),\quad "
             r"\theta_{k+1} = \theta_k - \mathrm{lr}\,(\nabla L(\theta_k) + \beta v_{k+1})$"
+        )
+        lines.append(
+            "This is torch.optim.SGD's form of Nesterov momentum. It is the textbook “look ahead, then take the "
+            "gradient there” only after a change of variables: the parameters torch keeps are the look-ahead point."
         )
     else:
         lines.append(
@@ -95,10 +121,15 @@ def update_rule(result: RunResult) -> str:
         return "\n\n".join(lines)
     rows = [f"{n}: {num(b)} − {num(s)} = {num(a)}" for n, b, s, a in zip(names, before, step, after, strict=True)]
     lines.append("New value = old − step: " + "; ".join(rows) + ".")
-    if cfg.momentum and not (cfg.method == "optimizer" and cfg.optimizer != "sgd"):
+    if cfg.uses_momentum and cfg.optimizer == "sgd":
         lines.append(
             f"With momentum β = {cfg.momentum:g} the step is not lr × this gradient: v keeps a decaying sum of all "
             "the gradients so far, so the parameters keep rolling in the direction they were going."
+        )
+    if not cfg.zero_grad:
+        lines.append(
+            "The gradient is never zeroed here, so the “gradient” each step uses is the sum of every gradient so "
+            "far (PyTorch adds each new one to .grad)."
         )
     return "\n\n".join(lines)
 
@@ -114,20 +145,36 @@ def what_am_i_looking_at(result: RunResult) -> str:
         "the same mean squared error, darker is lower. The star is the best fit (least squares); the red path is "
         "where gradient descent took the parameters, one dot per step."
     )
+    if result.surface.fixed:
+        held = ", ".join(f"{k} = {num(float(v))}" for k, v in result.surface.fixed.items())
+        surface += (
+            f" The rings are a slice at the best {held}, while the path's own "
+            f"{' and '.join(result.surface.fixed)} keeps changing as it trains: until it settles, the dot's loss is "
+            "not the loss of the ring it is on."
+        )
     return f"""
 **Left:** the data ({ds.n} points) and the model's current {"plane" if ds.d == 2 else "line"}.
 The {"grey plane" if ds.d == 2 else "dashed line"} is the least-squares answer that training should approach.
 
 **Right:** {surface}
 
-**Bottom:** the loss at every step, on a log scale: a straight downward line means the error shrinks by the same
-factor every step. A learning rate that is too large makes it zig-zag or climb.
+**Bottom:** the loss at every step, on a log scale. It flattens at the best possible loss, not at zero: what
+shrinks by about the same factor every step, late in a run, is the loss *above* that best value (a loss ÷ 10 is a
+distance to the best fit ÷ √10). Plain gradient descent below the stability limit never lets the loss rise;
+momentum can make it ripple up and down on the way (the parameters roll past the valley floor and back); above the
+limit it climbs.
 
 **Play** runs the training as an animation in your browser; drag the slider to any step. Every panel moves together.
 
 The model has {len(result.param_names)} parameter(s): {names}. Each step computes the gradient of the loss
 (which way is uphill) and moves the parameters a little the other way: that is all "training" is.
 """
+
+
+R2_HELP = (
+    "1 − (the model's squared error) / (the variance of y): 1 for a perfect fit, 0 for a flat line at the mean of "
+    "y, and negative when the model is worse than that, as a run that has not come down yet or has diverged is."
+)
 
 
 def r2_of(result: RunResult) -> float:

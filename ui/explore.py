@@ -199,12 +199,25 @@ def steps_estimate(case: engine.ScalingCase) -> str | None:
 def probe_text(case: engine.ScalingCase) -> str:
     """What the probe learning rate does on this scaling, with the numbers."""
     lr, limit = case.probe_lr, case.stability.max_stable_lr
+    ratio, exact = engine.ratio_text(lr, limit), engine.limit_text(lr, limit)
+    regime = engine.lr_regime(lr, limit)
     if case.probe_diverged_at >= 0:
         return (
-            f"**{case.label}**: lr {lr:g} is {lr / limit:.3g}× the largest stable rate {limit:.3g}, so every step "
+            f"**{case.label}**: lr {lr:g} is {ratio}× the largest stable rate {limit:.3g}, so every step "
             f"overshoots further: the loss blew up at step {case.probe_diverged_at}."
         )
-    return f"**{case.label}**: lr {lr:g} is {lr / limit:.2g}× the largest stable rate {limit:.3g}: it converges."
+    if regime == engine.AT_LIMIT:
+        return (
+            f"**{case.label}**: lr {lr:g} is {ratio}× the largest stable rate {exact}, equal up to float32 "
+            "rounding: along the steepest direction the parameters flip between two points for ever, so the run "
+            "neither converges nor blows up."
+        )
+    if regime == engine.DIVERGES:
+        return (
+            f"**{case.label}**: lr {lr:g} is {ratio}× the largest stable rate {exact}: just above it, so the "
+            "swings grow slowly; it diverges, though not within the steps tried."
+        )
+    return f"**{case.label}**: lr {lr:g} is {ratio}× the largest stable rate {limit:.3g}: it converges."
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -65,6 +65,9 @@ def build(values: Mapping, setting: str, custom: engine.Dataset | None = None, l
     values = controls.defaults() | dict(values)
     _, ds = runs.build_dataset(values, custom)
     cfg = runs.build_config(values, ds)
+    # from the controls, not cfg: a config at momentum 0 (the ladder's first rung, which anchor() puts in the varied
+    # slot) has no Nesterov, and the whole momentum ladder would have lost it; Nesterov at momentum 0 is plain descent
+    nesterov = bool(values["nesterov"]) and engine.takes_nesterov(cfg.method, cfg.optimizer)
     current = float(values[setting])
     grid = ladder(setting, current)
     if setting == "lr":
@@ -72,14 +75,14 @@ def build(values: Mapping, setting: str, custom: engine.Dataset | None = None, l
     else:
         lrs, momenta = np.full(len(grid), cfg.lr), np.array(grid)
     with lock or contextlib.nullcontext():
-        sweep = engine.gd_sweep(ds, lrs, momenta, cfg.epochs, cfg.fit_bias, cfg.init, cfg.nesterov, keep_params=True)
+        sweep = engine.gd_sweep(ds, lrs, momenta, cfg.epochs, cfg.fit_bias, cfg.init, nesterov, keep_params=True)
     stab = engine.stability(ds, cfg.fit_bias)
     # the panel is around the paths of the runs that came down: one on its way up when it ends (just above the
     # stability limit, not yet counted as diverged) leaves through the edge, as a diverged one does, rather than
     # stretching the panel until every other path is a speck in the middle (plain SGD at lr 1 on the default data)
     calm = sweep.params[:, sweep.came_down].reshape(-1, sweep.params.shape[-1])
     surface = engine.loss_surface(ds, cfg.fit_bias, path=calm if len(calm) else sweep.params[:1, 0])
-    labels = [_label(sweep, k, setting, stab, cfg) for k in range(len(grid))]
+    labels = [_label(sweep, k, setting, stab, nesterov) for k in range(len(grid))]
     return charts.Family(sweep, surface, SETTINGS[setting], np.array(grid), labels, grid.index(current))
 
 
@@ -120,18 +123,22 @@ def backdrop(result: runs.RunResult, shared: engine.Surface | None) -> engine.Su
     return shared
 
 
-def _label(sweep: engine.Sweep, k: int, setting: str, stab: engine.Stability, cfg: engine.TrainConfig) -> str:
+def _label(sweep: engine.Sweep, k: int, setting: str, stab: engine.Stability, nesterov: bool) -> str:
     """What the slider says about run k: its value, and how the run ends in plain words."""
     value = sweep.lrs[k] if setting == "lr" else sweep.momenta[k]
-    limit = stab.max_stable_lr_with_momentum(float(sweep.momenta[k]), cfg.nesterov)
+    limit = stab.max_stable_lr_with_momentum(float(sweep.momenta[k]), nesterov and sweep.momenta[k] > 0)
+    regime = engine.lr_regime(float(sweep.lrs[k]), limit)
     steps = len(sweep.loss) - 1
     after = f"{steps} step" + ("s" if steps != 1 else "")
     if sweep.diverged[k]:
         return f"{value:g}: diverges at step {int(sweep.diverged_at[k])} (stable below lr {limit:.3g})"
     excess = sweep.loss[:, k] - sweep.min_loss
     final = sweep.loss[-1, k]
-    if sweep.lrs[k] > limit:  # growing, but not yet past the divergence check within this many steps
+    if regime == engine.DIVERGES:  # growing, but not yet past the divergence check within this many steps
         return f"{value:g}: diverging, the loss grew to {final:.4g} in {after} (stable below lr {limit:.3g})"
+    if regime == engine.AT_LIMIT:
+        exact = engine.limit_text(float(sweep.lrs[k]), limit)
+        return f"{value:g}: at the stability limit {exact}, the steepest direction flips for ever; loss {final:.4g}"
     if excess[-1] <= 0.01 * excess[0]:
         above = np.flatnonzero(excess > 0.01 * excess[0])
         settled = int(above[-1]) + 1 if len(above) else 0

@@ -28,6 +28,11 @@ class Lesson:
     goal_loss: float | None = None
     goal_epochs: int | None = None
 
+    def allows(self, key: str) -> bool:
+        """Whether a student may change this control: not hidden nor locked by the teacher's link (one-click fixes
+        ask this too)."""
+        return key not in self.hidden | self.locked
+
     @property
     def has_challenge(self) -> bool:
         return self.goal_loss is not None

@@ -94,6 +94,7 @@ def build_config(values: Mapping, ds: engine.Dataset, fit_bias: bool | None = No
         fd_delta=float(values["fd_delta"]),
         seed=int(values["seed"]),
         device=values["device"],
+        zero_grad=bool(values["zero_grad"]),
     )
 
 
@@ -110,15 +111,17 @@ def planned_steps(values: Mapping, custom: engine.Dataset | None = None) -> int:
 
 
 def lr_limit(stab: engine.Stability, cfg: engine.TrainConfig) -> float | None:
-    """The largest stable learning rate for plain SGD (with this momentum); None for adaptive optimizers."""
-    if cfg.method == "optimizer" and cfg.optimizer != "sgd":
+    """The largest stable learning rate for plain SGD (with this momentum); None for adaptive optimizers, and for
+    runs that never zero the gradient (their step is the running sum of the gradients: no limit of this kind)."""
+    if (cfg.method == "optimizer" and cfg.optimizer != "sgd") or not cfg.zero_grad:
         return None
     return stab.max_stable_lr_with_momentum(cfg.momentum, cfg.nesterov)
 
 
 def batch_lr_limit(ds: engine.Dataset, cfg: engine.TrainConfig) -> float | None:
-    """For mini-batch runs of plain SGD, the smaller of the full-data limit and the every-batch-is-safe rate."""
-    if cfg.batch_size is None or (cfg.method == "optimizer" and cfg.optimizer != "sgd"):
+    """For mini-batch runs of plain SGD, a rate below every batch's own limit: (1 - beta) / max |x_i|^2. Without
+    momentum it is a true bound (no batch's step can grow the error); with momentum a conservative rule of thumb."""
+    if cfg.batch_size is None or (cfg.method == "optimizer" and cfg.optimizer != "sgd") or not cfg.zero_grad:
         return None
     return engine.batch_max_stable_lr(ds, cfg.fit_bias, cfg.momentum, cfg.nesterov)
 
@@ -177,21 +180,40 @@ def safe_lr(limit: float, grid: tuple[float, ...]) -> float:
 
 
 def divergence_message(result: RunResult) -> str:
-    """Plain words for why a run blew up, with its numbers."""
+    """Plain words for why a run blew up, with its numbers: the cause named is the one the numbers show."""
     h, cfg = result.history, result.config
     at = f"at step {h.diverged_at}" if h.diverged_at is not None else ""
     limit = result.lr_limit
-    if limit is not None and math.isfinite(limit) and cfg.lr > limit:
+    if not cfg.zero_grad:
+        return f"The run diverged {at}: {no_zero_grad_text(cfg, result.stability)}"
+    if engine.lr_regime(cfg.lr, limit) == engine.DIVERGES:
+        exact = engine.limit_text(cfg.lr, limit)
         momentum = f" with momentum {cfg.momentum:g}" if cfg.momentum else ""
         return (
-            f"The run diverged {at}: the learning rate {cfg.lr:g} is above this data's limit {limit:.3g}{momentum}, "
-            "so each step overshoots the bottom of the valley by more than it started from and the "
-            "parameters swing further out every time."
+            f"The run diverged {at}: the learning rate {cfg.lr:g} is {engine.ratio_text(cfg.lr, limit)}× this data's "
+            f"limit {exact}{momentum}, so each step overshoots the bottom of the valley by more than it started "
+            "from and the parameters swing further out every time."
+        )
+    noise = fd_noise(result)
+    if noise is not None:
+        return (
+            f"The run diverged {at}, below the learning-rate limit ({limit:.3g}): the cause is the finite-difference "
+            f"step δ = {cfg.fd_delta:g}. The two nudged losses are float32 numbers, rounded to about "
+            f"{noise['rounding']:.2g} at this loss, so their difference divided by 2δ can be off by up to "
+            f"{noise['error']:.2g}, against a gradient of size {noise['grad']:.2g}: the estimate is mostly rounding "
+            "noise. A larger δ fixes it: central differences are exact for this quadratic loss at any δ, so 0.1 loses "
+            "nothing."
         )
     if cfg.batch_size is not None:
         below = f" is below the full-data limit {limit:.3g}, but" if limit is not None else ""
         batch = result.batch_lr_limit
-        safe = f" A rate below {batch:.3g} is safe for every batch." if batch is not None else ""
+        safe = ""
+        if batch is not None:
+            safe = (
+                f" Below {batch:.3g} no batch's own step can grow the error."
+                if not cfg.uses_momentum
+                else f" A conservative rule of thumb with momentum: stay below {batch:.3g}, (1 − β)/max|x|²."
+            )
         return (
             f"The run diverged {at}: the learning rate {cfg.lr:g}{below} single mini-batches can be much steeper "
             "than the whole data, and a step that is safe on average overshoots on them. Use a smaller learning "
@@ -203,24 +225,74 @@ def divergence_message(result: RunResult) -> str:
     )
 
 
+def no_zero_grad_text(cfg: engine.TrainConfig, stab: engine.Stability) -> str:
+    """What a run that never zeroes the gradient does, for its momentum and learning rate.
+
+    PyTorch adds each new gradient to .grad, so the step uses the sum of every gradient so far: the momentum
+    recursion with beta = 1. With no momentum of its own that swings for ever at constant size while lr·λmax < 4
+    (heavy ball's limit (2 + 2·1)/λmax) and grows beyond; with any momentum on top it grows at every learning rate."""
+    head = "the gradient is never zeroed, so each step uses the sum of all the gradients so far (momentum 1, in effect)"
+    if cfg.uses_momentum:
+        return f"{head}, and with momentum {cfg.momentum:g} on top that sum grows at every learning rate."
+    lr_lam = cfg.lr * float(stab.eigenvalues[-1])
+    if lr_lam < 4:
+        return (
+            f"{head}: with no momentum and lr·λmax = {lr_lam:.3g} below 4 the parameters swing for ever around the "
+            "best fit at about constant size, never settling."
+        )
+    return f"{head}: with lr·λmax = {lr_lam:.3g}, at or above 4, the swings grow."
+
+
+FD_NOISE_SHARE = 0.1  # finite differences are blamed when their rounding error can reach a tenth of the gradient
+
+
+def fd_noise(result: RunResult) -> dict | None:
+    """For a finite-difference run whose estimate is swamped by float32 rounding, the sizes that show it (the
+    loss's rounding unit, the estimate's worst error, the true gradient's size at the start); None otherwise.
+
+    Each nudged loss is rounded to within half a float32 unit of its size, L * 2**-24; their difference over 2δ
+    can then be off by L * 2**-24 / δ in each coordinate."""
+    cfg, h = result.config, result.history
+    if cfg.method != "finite-difference":
+        return None
+    loss = float(h.loss[0])
+    rounding = loss * 2.0**-24
+    error = rounding / cfg.fd_delta
+    quad = engine.Quadratic.of(result.dataset, cfg.fit_bias)
+    grad = float(np.linalg.norm(quad.grad(h.params[0])))
+    if error < FD_NOISE_SHARE * max(grad, 1e-30) and error < FD_NOISE_SHARE * float(np.abs(h.grads).mean()):
+        return None
+    return {"rounding": rounding, "error": error, "grad": grad}
+
+
 def growing_message(result: RunResult) -> str | None:
     """Plain words for a run above its stability limit that has not blown up yet (just above the limit, the loss
-    can grow for many steps before the divergence check calls it diverged); None for every other run."""
+    can grow for many steps before the divergence check calls it diverged), or for one exactly at the limit;
+    None for every other run."""
     h, cfg, limit = result.history, result.config, result.lr_limit
-    if h.diverged or h.steps == 0 or limit is None or not math.isfinite(limit) or cfg.lr <= limit:
+    regime = engine.lr_regime(cfg.lr, limit)
+    if h.diverged or h.steps == 0 or regime not in (engine.AT_LIMIT, engine.DIVERGES):
         return None
+    momentum = f" with momentum {cfg.momentum:g}" if cfg.momentum else ""
+    ratio, exact = engine.ratio_text(cfg.lr, limit), engine.limit_text(cfg.lr, limit)
+    if regime == engine.AT_LIMIT:
+        return (
+            f"This run is at the stability limit: the learning rate {cfg.lr:g} is {ratio}× this data's limit "
+            f"{exact}{momentum} (equal up to float32 rounding). Along the steepest direction each step lands "
+            "exactly as far out on the other side, so the parameters flip between two points for ever: the loss went "
+            f"from {h.loss[0]:.4g} to {h.loss[-1]:.4g} and stays above the best possible {result.surface.min_loss:.4g}."
+        )
     low = int(np.argmin(h.loss))
     if h.loss[-1] <= h.loss[low]:
         return None
-    momentum = f" with momentum {cfg.momentum:g}" if cfg.momentum else ""
     course = (
         f"the loss grew from {h.loss[0]:.4g} to {h.loss[-1]:.4g}"
         if low == 0
         else f"the loss came down to {h.loss[low]:.4g} at step {low}, then grew to {h.loss[-1]:.4g}"
     )
     return (
-        f"This run is diverging: the learning rate {cfg.lr:g} is above this data's limit {limit:.3g}{momentum}, so "
-        f"each step overshoots the bottom of the valley and lands further out on the other side; {course} in "
+        f"This run is diverging: the learning rate {cfg.lr:g} is {ratio}× this data's limit {exact}{momentum}, "
+        f"so each step overshoots the bottom of the valley and lands further out on the other side; {course} in "
         f"{h.steps} step{'s' if h.steps != 1 else ''}. With more epochs it would blow up."
     )
 

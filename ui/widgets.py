@@ -60,8 +60,11 @@ def _page_id() -> str | None:
 
 
 def set_values(**changes) -> None:
-    """Change control values from a button callback; the widgets pick them up on this rerun."""
+    """Change control values from a button callback; the widgets pick them up on this rerun. A control the
+    teacher's link hides or locks keeps its value, whatever button asks (a lock is never bypassed)."""
     values = st.session_state[VALUES]
+    fixed = current_lesson()
+    changes = {key: value for key, value in changes.items() if fixed.allows(key)}
     for key, value in changes.items():
         values[key] = value
         st.session_state[_wkey(key)] = value

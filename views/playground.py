@@ -17,14 +17,14 @@ from ui import cache, explain, family, lesson, runs, tabular, widgets
 from ui.controls import LR_GRID, relevant
 
 values = widgets.init_values()
-shown = relevant(values)
+shown = relevant(values) | {"zero_grad"}
 lesson_ = widgets.current_lesson()
 
 st.title("Watch PyTorch train a linear model")
 for note in widgets.take_notes():
     st.warning(f"Link corrected — {explain.md_escape(note)}", icon="🔗")
 
-lr_slot, momentum_slot = widgets.sidebar(values, shown, later=True)
+lr_slot, momentum_slot = widgets.sidebar(values, shown, extra=("zero_grad",), later=True)
 if lesson_.has_challenge:
     within = f" within {lesson_.goal_epochs} epochs" if lesson_.goal_epochs else ""
     st.info(f"**Challenge:** bring the loss below {lesson_.goal_loss:g}{within}.", icon="🎯")
@@ -56,19 +56,19 @@ def show_run(values: dict, lr_caption, lower) -> None:
             st.warning(growing, icon="📈")
         fix = st.columns(3)
         limit = runs.safe_limit(result)
-        if limit and "lr" not in lesson_.hidden | lesson_.locked:
+        if limit and lesson_.allows("lr"):
             safe = runs.safe_lr(min(limit, values["lr"]), LR_GRID)
             fix[0].button(
                 f"Use a stable learning rate ({safe:g})", on_click=lambda: widgets.set_values(lr=safe), type="primary"
             )
-        if result.stability.condition_number > 100 and values["scaling"] == "none":
+        if result.stability.condition_number > 100 and values["scaling"] == "none" and lesson_.allows("scaling"):
             fix[1].button("Standardize the inputs", on_click=lambda: widgets.set_values(scaling="standardize"))
 
     m = st.columns(4)
     m[0].metric("Steps", f"{h.steps}", help=f"{h.epoch_of(h.steps):g} epochs of {h.steps_per_epoch} step(s)")
     m[1].metric("Final loss", explain.num(h.final_loss), help="Mean squared error on all the data after the last step")
     m[2].metric("Best possible loss", explain.num(result.surface.min_loss), help="The least-squares optimum's loss")
-    m[3].metric("R²", explain.num(explain.r2_of(result), 3), help="Share of the variance in y the model explains")
+    m[3].metric("R²", explain.num(explain.r2_of(result), 3), help=explain.R2_HELP)
     st.caption(explain.params_caption(result))
 
     challenge = lesson.check_challenge(lesson_, h)

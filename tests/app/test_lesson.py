@@ -51,3 +51,32 @@ def test_teacher_page_builds_a_link_that_reproduces_the_settings():
     assert query["lr"] == "0.03" and query["dataset"] == "lab" and query["hide"] == "momentum"
     student = _open(**query)
     assert "Momentum" not in _labels(student) and not student.exception
+
+
+def _button_labels(at):
+    return [b.label for b in at.button]
+
+
+def test_one_click_fixes_respect_the_teachers_locks():
+    """Thermometer readings at lr 0.1 blow up; the page offers two fixes, unless the link fixes what they change."""
+    free = _open(dataset="thermometer")
+    assert free.error and "Standardize the inputs" in _button_labels(free)
+    assert any(label.startswith("Use a stable learning rate") for label in _button_labels(free))
+
+    locked = _open(dataset="thermometer", lock="scaling,lr")
+    assert locked.error and not locked.exception
+    assert "Standardize the inputs" not in _button_labels(locked)
+    assert not any(label.startswith("Use a stable learning rate") for label in _button_labels(locked))
+    hidden = _open(dataset="thermometer", hide="scaling")
+    assert "Standardize the inputs" not in _button_labels(hidden)
+
+
+def test_a_button_cannot_change_a_locked_control():
+    """A fix the link allows changes its own control and leaves the locked one as it was."""
+    at = _open(dataset="thermometer", lock="lr")
+    assert not at.exception
+    # "Standardize the inputs" is allowed here; clicking it must not touch the locked learning rate
+    (button,) = [b for b in at.button if b.label == "Standardize the inputs"]
+    button.click().run()
+    assert at.query_params["scaling"] == "standardize" and at.query_params["lr"] == "0.1"
+    assert at.sidebar.select_slider(key="ctl_lr").disabled

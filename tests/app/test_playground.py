@@ -357,3 +357,17 @@ def test_the_server_freezes_what_the_warm_up_loaded():
     assert gc.get_freeze_count() > 100_000
     gc.collect()
     assert gc.get_freeze_count() > 100_000  # a collection does not thaw them
+
+
+def test_the_zero_grad_switch_is_on_the_playground_and_reaches_the_run():
+    """A link with zero_grad=false trains without zeroing (the running sum of gradients), says so, and the page has
+    the switch to turn it back on."""
+    on = open_app(momentum=0, epochs=300)
+    off = open_app(momentum=0, epochs=300, zero_grad="false")
+    assert_no_exception(off)
+    toggle = off.sidebar.toggle(key="ctl_zero_grad")
+    assert toggle.value is False
+    assert metrics(off)["Final loss"] != metrics(on)["Final loss"]
+    assert any("never zeroed" in c.value for c in off.caption)
+    toggle.set_value(True).run()
+    assert metrics(off)["Final loss"] == metrics(on)["Final loss"]
