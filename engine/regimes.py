@@ -27,16 +27,21 @@ def lr_regime(lr: float, limit: float | None) -> str | None:
     return AT_LIMIT if ratio <= 1 + LIMIT_RTOL else DIVERGES
 
 
-def ratio_text(lr: float, limit: float) -> str:
-    """lr / limit with the digits that tell it from 1: '0.06', '1.00011', '0.9999999'."""
-    ratio = lr / limit
-    near = abs(ratio - 1)
+def _near_digits(lr: float, limit: float) -> int | None:
+    """Decimals that tell lr / limit from 1 when it is within 1 % of it; None when 3 significant digits do."""
+    near = abs(lr / limit - 1)
     if near >= 0.01 or near == 0:
-        return f"{ratio:.3g}"
-    digits = min(max(3, 2 - math.floor(math.log10(near))), 12)
-    return f"{ratio:.{digits}f}".rstrip("0")
+        return None
+    return min(max(3, 2 - math.floor(math.log10(near))), 12)
+
+
+def ratio_text(lr: float, limit: float) -> str:
+    """lr / limit with the digits that tell it from 1: '0.06', '1.000114', '1.0000000496'."""
+    digits = _near_digits(lr, limit)
+    return f"{lr / limit:.3g}" if digits is None else f"{lr / limit:.{digits}f}".rstrip("0")
 
 
 def limit_text(lr: float, limit: float) -> str:
-    """The limit with 3 significant digits, or 7 when the rate is within 1 % of it (so the two can be told apart)."""
-    return f"{limit:.3g}" if abs(lr / limit - 1) >= 0.01 else f"{limit:.7g}"
+    """The limit with 3 significant digits, or with as many as tell it from a rate within 1 % of it."""
+    digits = _near_digits(lr, limit)
+    return f"{limit:.3g}" if digits is None else f"{limit:.{digits + 1}g}"

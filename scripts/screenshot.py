@@ -26,7 +26,8 @@ def main() -> None:
     with sync_playwright() as p:
         exe = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
         browser = p.chromium.launch(executable_path=exe, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": int(os.environ.get("SHOT_HEIGHT", "1900"))})
+        width = int(os.environ.get("SHOT_WIDTH", "1400"))  # 412 for a phone
+        page = browser.new_page(viewport={"width": width, "height": int(os.environ.get("SHOT_HEIGHT", "1900"))})
         page.goto(BASE + path)
         page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=60_000)
         page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)

@@ -173,6 +173,25 @@ def compute_for(raw: engine.Dataset, ds: engine.Dataset, cfg: engine.TrainConfig
     )
 
 
+def one_click_fixes(result: RunResult, values: Mapping, grid: tuple[float, ...]) -> list[tuple[str, dict]]:
+    """The buttons a diverging run offers, as (label, control changes), the fix of its named cause first: δ for a
+    finite-difference estimate drowned in rounding, zeroing for a run that never zeroes, else a stable rate; then
+    standardizing badly scaled inputs. The page drops those a teacher's link hides or locks."""
+    fixes = []
+    if fd_noise(result) is not None:
+        fixes.append(("Use δ = 0.1 for the finite differences", {"fd_delta": 0.1}))
+    elif not result.config.zero_grad:
+        fixes.append(("Zero the gradient after each step", {"zero_grad": True}))
+    else:
+        limit = safe_limit(result)
+        if limit:
+            safe = safe_lr(min(limit, float(values["lr"])), grid)
+            fixes.append((f"Use a stable learning rate ({safe:g})", {"lr": safe}))
+    if result.stability.condition_number > 100 and values["scaling"] == "none":
+        fixes.append(("Standardize the inputs", {"scaling": "standardize"}))
+    return fixes
+
+
 def safe_lr(limit: float, grid: tuple[float, ...]) -> float:
     """The largest learning rate on the slider's ladder that is safely (10 %) below a stability limit."""
     below = [v for v in grid if v <= 0.9 * limit]

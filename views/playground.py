@@ -54,15 +54,9 @@ def show_run(values: dict, lr_caption, lower) -> None:
             st.error(runs.divergence_message(result), icon="💥")
         else:
             st.warning(growing, icon="📈")
-        fix = st.columns(3)
-        limit = runs.safe_limit(result)
-        if limit and lesson_.allows("lr"):
-            safe = runs.safe_lr(min(limit, values["lr"]), LR_GRID)
-            fix[0].button(
-                f"Use a stable learning rate ({safe:g})", on_click=lambda: widgets.set_values(lr=safe), type="primary"
-            )
-        if result.stability.condition_number > 100 and values["scaling"] == "none" and lesson_.allows("scaling"):
-            fix[1].button("Standardize the inputs", on_click=lambda: widgets.set_values(scaling="standardize"))
+        fixes = [f for f in runs.one_click_fixes(result, values, LR_GRID) if all(map(lesson_.allows, f[1]))]
+        for k, (column, (label, changes)) in enumerate(zip(st.columns(3), fixes, strict=False)):
+            column.button(label, on_click=widgets.set_values, kwargs=changes, type="primary" if k == 0 else "secondary")
 
     m = st.columns(4)
     m[0].metric("Steps", f"{h.steps}", help=f"{h.epoch_of(h.steps):g} epochs of {h.steps_per_epoch} step(s)")

@@ -371,3 +371,21 @@ def test_the_zero_grad_switch_is_on_the_playground_and_reaches_the_run():
     assert any("never zeroed" in c.value for c in off.caption)
     toggle.set_value(True).run()
     assert metrics(off)["Final loss"] == metrics(on)["Final loss"]
+
+
+def test_a_finite_difference_blow_up_offers_the_fix_of_its_cause_delta_not_the_learning_rate():
+    at = open_app(method="finite-difference", fd_delta="1e-07")
+    assert at.error and "δ = 1e-07" in at.error[0].value
+    labels = [b.label for b in at.button]
+    assert not any(label.startswith("Use a stable learning rate") for label in labels)
+    (button,) = [b for b in at.button if b.label == "Use δ = 0.1 for the finite differences"]
+    button.click().run()
+    assert not at.error and at.query_params["fd_delta"] == "0.1" and at.query_params["lr"] == "0.1"
+
+
+def test_a_run_that_never_zeroes_the_gradient_offers_to_zero_it():
+    at = open_app(zero_grad="false", lr=0.01, epochs=200)
+    assert at.error and "every learning rate" in at.error[0].value
+    (button,) = [b for b in at.button if b.label == "Zero the gradient after each step"]
+    button.click().run()
+    assert not at.error and at.query_params["zero_grad"] == "true"
