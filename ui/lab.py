@@ -14,6 +14,7 @@ import engine
 from engine.gradients import analytic_gradient
 
 from .explain import num
+from .runs import OPTIMIZER_NAMES
 
 TABLE_ROWS = 8
 
@@ -76,16 +77,27 @@ def _accumulated(trainer: engine.Trainer, grad: np.ndarray) -> np.ndarray | None
     return grad + h.grads[-1] if h.steps else grad
 
 
+def _adaptive(cfg: engine.TrainConfig) -> bool:
+    """Adam, RMSprop, Adagrad: the step is not lr times a gradient (or a momentum buffer)."""
+    return cfg.method == "optimizer" and cfg.optimizer != "sgd"
+
+
 def _direction(trainer: engine.Trainer, grad: np.ndarray) -> np.ndarray:
     """What the manual SGD update will multiply by lr: the gradient, the running sum, or the momentum form."""
     cfg = trainer.cfg
     acc = _accumulated(trainer, grad)
     g = grad if acc is None else acc
-    if cfg.momentum == 0 or (cfg.method == "optimizer" and cfg.optimizer != "sgd"):
+    if not cfg.uses_momentum or _adaptive(cfg):
         return g
+    v_new = cfg.momentum * _old_buffer(trainer, g) + g
+    return g + cfg.momentum * v_new if cfg.uses_nesterov else v_new
+
+
+def _old_buffer(trainer: engine.Trainer, g: np.ndarray) -> np.ndarray:
+    """The momentum buffer before the next step; before the first step torch has none, which acts as v = 0
+    (its first buffer is the gradient itself: beta * 0 + g)."""
     buf = trainer.momentum_buffer()
-    v = g if buf is None else cfg.momentum * buf + g
-    return g + cfg.momentum * v if cfg.nesterov else v
+    return np.zeros_like(g) if buf is None else buf
 
 
 def loss_formula(view: StepView) -> str:
@@ -110,16 +122,46 @@ def gradient_formulas(view: StepView, fit_bias: bool) -> list[str]:
     return out
 
 
+def momentum_lines(trainer: engine.Trainer, view: StepView) -> str | None:
+    """The momentum buffer of the next step with its numbers, as torch.optim.SGD computes it: v_new = beta * v_old
+    + g (g: what .grad holds), and for Nesterov the direction g + beta * v_new; None without momentum."""
+    cfg = trainer.cfg
+    if not cfg.uses_momentum or _adaptive(cfg):
+        return None
+    beta = cfg.momentum
+    g = view.grad if view.accumulated is None else view.accumulated
+    v_old = _old_buffer(trainer, g)
+    v_new = beta * v_old + g
+    what = "the gradient" if view.accumulated is None else "the accumulated .grad"
+    first = "; no step yet, so v_old = 0" if trainer.momentum_buffer() is None else ""
+    lines = [f"v_new = β·v_old + g (g = {what}{first}):"]
+    for name, vo, gj, vn in zip(view.names, v_old, g, v_new, strict=True):
+        lines.append(f"{name}: v_new = {beta:g} × {_term(vo)} + {_term(gj)} = {num(vn)}")
+    if cfg.uses_nesterov:
+        lines.append("Nesterov's direction g + β·v_new:")
+        for name, gj, vn in zip(view.names, g, v_new, strict=True):
+            lines.append(f"{name}: {_term(gj)} + {beta:g} × {_term(vn)} = {num(gj + beta * vn)}")
+    return "\n".join(lines)
+
+
+def _term(v: float) -> str:
+    """A number inside a sum: negative ones in parentheses."""
+    return num(float(v)) if v >= 0 else f"({num(float(v))})"
+
+
 def update_lines(view: StepView, cfg: engine.TrainConfig) -> list[str]:
     """params <- params - lr * (...) with this step's numbers, one line per parameter."""
-    if cfg.method == "optimizer" and cfg.optimizer != "sgd":
+    if _adaptive(cfg):
         return [
             f"{cfg.optimizer} rescales each parameter's step by its own running statistics; the plot shows where "
             "it goes."
         ]
-    what = "gradient" if cfg.momentum == 0 else ("g + βv" if cfg.nesterov else "v")
-    if not cfg.zero_grad:
-        what += " (built from the accumulated .grad)"
+    if cfg.uses_momentum:
+        what = "(g + β·v_new)" if cfg.uses_nesterov else "v_new"
+        if not cfg.zero_grad:
+            what += " (built from the accumulated .grad)"
+    else:
+        what = "gradient" if cfg.zero_grad else ".grad (the running sum)"
     lines = []
     for name, p, d in zip(view.names, view.params, view.used, strict=True):
         lines.append(f"{name} ← {num(p)} − {cfg.lr:g} × {num(d)} = {num(p - cfg.lr * d)}")
@@ -137,3 +179,66 @@ def gradient_table(ds: engine.Dataset, view: StepView, fit_bias: bool, delta: fl
         row["largest difference from analytic"] = float(np.max(np.abs(g - exact)))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# a forgotten zero_grad: what the run does, in words that depend on its momentum and lr * lambda_max
+# ----------------------------------------------------------------------------------------------------------------
+
+NOT_ZEROED = (
+    "The gradient is not zeroed: every backward() adds to .grad, so each update uses the sum of all gradients so "
+    "far — momentum 1 in effect, a buffer that forgets nothing."
+)
+
+
+def swing_growth(eigenvalues, lr: float, momentum: float = 0.0, nesterov: bool = False) -> float:
+    """How much the swings of full-batch gradient descent on a running sum of gradients grow per step: the largest
+    root modulus over the curvatures lambda of z^3 - (2 + beta - a) z^2 + (1 + 2 beta) z - beta (a = lr * lambda;
+    Nesterov: (z - 1)^2 (z - beta) + a z ((1 + beta) z - beta)). With beta = 0 it is exactly 1 for every
+    lr * lambda <= 4: the swings keep their size; above 4, and for every beta > 0, it is above 1."""
+    beta, out = float(momentum), 1.0
+    for lam in np.asarray(eigenvalues, dtype=np.float64):
+        a = lr * max(float(lam), 0.0)
+        base = np.polymul([1.0, -2.0, 1.0], [1.0, -beta])
+        extra = a * np.array([1.0 + beta, -beta, 0.0]) if nesterov else np.array([a, 0.0, 0.0])
+        out = max(out, float(np.abs(np.roots(np.polyadd(base, extra))).max()))
+    return out
+
+
+def zero_grad_warning(whole) -> str:
+    """What skipping grad.zero_() does to this run, from its momentum and lr * lambda_max, with the whole run's
+    outcome (`whole`: the run the lab steps through, a runs.RunResult)."""
+    cfg, h, stab = whole.config, whole.history, whole.stability
+    blown = f" This run blows up at step {h.diverged_at}." if h.diverged else ""
+    if _adaptive(cfg):
+        return f"{NOT_ZEROED} {OPTIMIZER_NAMES[cfg.optimizer]} builds its running statistics from those sums.{blown}"
+    beta = cfg.momentum if cfg.uses_momentum else 0.0
+    a_max = cfg.lr * float(stab.eigenvalues[-1])
+    if not cfg.full_batch:
+        grows = (
+            f"with momentum (β = {beta:g}) on top, the swings grow at any learning rate, however small"
+            if beta
+            else "the swings do not die down, and they tend to grow"
+        )
+        return (
+            f"{NOT_ZEROED} With mini-batches each batch's own error stays in that sum for ever, so the path never "
+            f"settles: {grows}.{blown}"
+        )
+    if beta:
+        rho = swing_growth(stab.eigenvalues, cfg.lr, beta, cfg.uses_nesterov)
+        pace = f"about {100 * (rho - 1):.2g}% a step"
+        return (
+            f"{NOT_ZEROED} The momentum buffer (β = {beta:g}) then adds those sums up again, and together they make "
+            f"every swing across the bottom larger than the last, at any learning rate however small: here by "
+            f"{pace}.{blown}"
+        )
+    if a_max <= 4.0:
+        return (
+            f"{NOT_ZEROED} The path overshoots the bottom and swings back and forth across it for ever: the swings "
+            f"keep their size, neither growing nor dying down (lr·λmax = {a_max:.3g}, below 4), so the loss rises "
+            "and falls and never settles."
+        )
+    return (
+        f"{NOT_ZEROED} The path swings across the bottom, and with lr·λmax = {a_max:.3g}, above 4, each swing is "
+        f"larger than the last.{blown}"
+    )

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import explore, explore_cache, widgets
+from ui import explore, explore_cache, explore_text, widgets
 
 values = widgets.init_values()
 st.title("Mini-batch noise")
@@ -40,9 +40,4 @@ for column, group in zip(st.columns(len(result.groups)), result.groups, strict=T
         help="Final loss on all the data (the median over the seeds that did not diverge)",
     )
     column.caption(explore.noise_caption(group))
-st.markdown(
-    "Smaller batches take more steps per epoch, so they often get close sooner, but they never settle: each step's "
-    "gradient comes from a few points, and near the bottom those disagree, so the loss keeps jittering at a level "
-    "set by the learning rate. The full batch walks smoothly all the way down. A smaller learning rate (or a larger "
-    "batch) narrows the band."
-)
+st.markdown(explore_text.noise_text(result))

@@ -4,7 +4,7 @@ import streamlit as st
 
 import charts
 import engine
-from ui import cache, explain, lab, stepper, widgets
+from ui import explain, lab, stepper, widgets
 from ui.controls import relevant
 
 values = widgets.init_values()
@@ -16,12 +16,13 @@ for note in widgets.take_notes():
 lr_caption = widgets.sidebar(values, shown, extra=("zero_grad",))
 
 try:
-    full = cache.run(values)  # the whole run: fixes the axes so the picture does not jump between clicks
+    full = stepper.whole_run(values)  # the whole run: fixes the axes so the picture does not jump between clicks
     trainer = stepper.trainer(values)
 except ValueError as exc:
     st.error(f"This run cannot start: {exc}")
     st.stop()
-lr_caption.caption(explain.lr_limit_caption(full))
+if values["zero_grad"]:  # the limit is a zeroed run's: without zeroing the rule is another one (the warning's)
+    lr_caption.caption(explain.lr_limit_caption(full))
 cfg, ds = trainer.cfg, trainer.ds
 
 buttons = st.columns([1, 1, 1.3, 1, 3])
@@ -38,11 +39,7 @@ buttons[4].markdown(
 if h.diverged:
     st.error(f"The run diverged at step {h.diverged_at}: the loss grew past a million times its start.", icon="💥")
 if not cfg.zero_grad:
-    st.warning(
-        "The gradient is not zeroed: every backward() adds to .grad, so each update uses the sum of all gradients "
-        "so far. Watch the path overshoot and swing wider and wider.",
-        icon="⚠️",
-    )
+    st.warning(lab.zero_grad_warning(full), icon="⚠️")
 
 left, right = st.columns([1.25, 1])
 fig = charts.playground_figure(
@@ -77,11 +74,12 @@ with right:
                 f":orange[Not zeroed: `.grad` now holds the sum of all gradients so far, "
                 f"{explain.vector(view.names, view.accumulated)}, and that is what the update uses.]"
             )
-        buf = trainer.momentum_buffer()
-        if buf is not None and cfg.momentum:
-            st.markdown(f"Momentum buffer v (β = {cfg.momentum:g}): {explain.vector(view.names, buf)}")
+        momentum = lab.momentum_lines(trainer, view)
+        if momentum is not None:
+            st.markdown("**Momentum buffer**, as torch.optim.SGD keeps it (updated before the step):")
+            st.code(momentum, language=None, wrap_lines=True)
         st.markdown("**4. Update:**")
-        st.code("\n".join(lab.update_lines(view, cfg)), language=None)
+        st.code("\n".join(lab.update_lines(view, cfg)), language=None, wrap_lines=True)
 
 with st.expander("Four ways to get the same gradient", expanded=True):
     if trainer.done:

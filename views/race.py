@@ -3,7 +3,7 @@
 import streamlit as st
 
 from engine.race import FIRST_STEP, TUNE_SPREAD
-from ui import explore, explore_cache, widgets
+from ui import explore, explore_cache, explore_text, widgets
 
 values = widgets.init_values()
 st.title("Optimizer race")
@@ -28,11 +28,7 @@ except ValueError as exc:
     st.error(f"The race cannot start on these settings: {exc}")
     st.stop()
 
-st.markdown(
-    "Six optimizers start from the same point on the same loss surface and take the same number of steps. Press "
-    "▶ Play: the paths on the left move together, and on the right each one's loss falls (or does not) on a log "
-    "scale, so a line that keeps dropping straight is getting ten times closer at a steady pace."
-)
+st.markdown(explore_text.race_intro(result))
 if result.shortened_from:
     st.info(f"The race runs at most {explore.RACE_MAX_STEPS:,} steps (asked for {result.shortened_from:,}).", icon="✂️")
 st.plotly_chart(fig, width="stretch", key="race_chart")
@@ -44,16 +40,9 @@ if tuned:
     )
 else:
     st.caption(
-        "Fair defaults: SGD takes half the largest stable step (1/λmax); the momentum versions take a tenth of that, "
+        "Fair defaults: SGD takes half the largest stable rate (1/λmax); the momentum versions take a tenth of that, "
         "because momentum adds up about ten steps' worth (1/(1 − 0.9)). Adam, RMSprop and Adagrad move each "
         f"parameter by about {FIRST_STEP:g} on their first step, whatever the gradient's size."
     )
 with st.expander("Why do they differ?", expanded=True):
-    st.markdown(
-        "- **SGD** steps straight down the slope; on a long, narrow valley it zig-zags across and crawls along.\n"
-        "- **Momentum** and **Nesterov** build up speed along the valley and coast past the bottom before settling "
-        "(Nesterov looks ahead first, so it overshoots less).\n"
-        "- **Adam** and **RMSprop** divide each step by a running size of the recent gradients, so every parameter "
-        "moves at about the same pace however steep its direction; **Adagrad** divides by the sum of all past "
-        "squared gradients, so its steps keep shrinking."
-    )
+    st.markdown(explore_text.race_notes(result))

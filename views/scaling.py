@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from ui import custom, explain, explore, explore_cache
+from ui import custom, explain, explore, explore_cache, explore_text
 from ui.controls import DATASET_LABELS, LR_GRID
 
 st.title("Why scale the inputs?")
 st.markdown(
     "Tutorial 003 trains on raw thermometer readings (around 20 to 80) with a learning rate of 0.01, and the loss "
     "blows up within a few steps. Below, the same data three ways: raw, multiplied by 0.1 (as the tutorial's book "
-    "does), and standardized (mean 0, standard deviation 1). Each starts from the tutorial's w = 1, b = 0."
+    "does), and standardized (mean 0, standard deviation 1)."
 )
 options = (*explore.SCALING_DATASETS, *(("custom",) if custom.current() is not None else ()))
 top = st.columns(2)
@@ -29,7 +29,7 @@ except ValueError as exc:
 st.plotly_chart(fig, width="stretch", key="scaling_chart")
 st.caption(
     "Contours of the loss over the two parameters, drawn at the same scale on both axes: darker is lower. The red "
-    "path is gradient descent at each version's best learning rate."
+    "path is gradient descent at each version's best learning rate. " + explore_text.start_text(cases)
 )
 for column, case in zip(st.columns(len(cases)), cases, strict=True):
     with column:
@@ -49,10 +49,4 @@ for column, case in zip(st.columns(len(cases)), cases, strict=True):
         )
         st.markdown(explore.probe_text(case))
 
-st.markdown(
-    "The condition number is how much steeper the loss is in its steepest direction than in its flattest. The "
-    "learning rate must stay below 2/λmax to be stable in the steep direction, but the flat direction then moves "
-    "by a tiny fraction each step: that is the long, thin valley. Raw readings make the weight's direction thousands "
-    "of times steeper than the bias's; standardizing makes both equally steep, a round bowl that gradient descent "
-    "crosses in a handful of steps."
-)
+st.markdown(explore_text.scaling_text(cases))

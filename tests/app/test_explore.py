@@ -130,6 +130,10 @@ def test_race_page_defaults_and_tuned():
     assert list(table["optimizer"]) == [r.name for r in engine.RACERS]
     lmax = _eigenvalues(engine.make_dataset("line", n=30).x.double().numpy()[:, 0])[-1]
     assert float(table["learning rate"][0]) == pytest.approx(1 / lmax, rel=1e-2)  # SGD: half the limit
+    texts = " ".join(m.value for m in at.markdown)
+    # the loss panel plots L, which flattens at L* (not "ten times closer"); at 1/lambda_max SGD does not zig-zag
+    assert "ten times closer" not in texts and "extra loss L − L*" in texts and "no zig-zag" in texts
+    assert "Adagrad**: s ← s + g², the sum of all squared gradients so far" in texts
     at.radio(key="race_mode").set_value("tuned").run()
     (tuned,) = charts_of(at, 1)
     assert list(at.dataframe[0].value["learning rate"]) != list(table["learning rate"])
@@ -157,6 +161,8 @@ def test_scaling_page_explains_tutorial_003():
     assert conditions == [f"{_condition(v):.3g}" for v in (THERMOMETER_X, 0.1 * THERMOMETER_X, z)]
     texts = " ".join(m.value for m in at.markdown)
     assert "blew up at step" in texts and "it converges" in texts
+    assert "compares curvatures, not slopes" in texts and "Centring alone (subtracting the mean) gives κ = 258" in texts
+    assert "w = 16.05, b = 51.8" in " ".join(c.value for c in at.caption)  # where the standardized path starts
     steps = [m for m in at.metric if m.label == "Steps to converge at that rate"]
     assert steps[0].value == "> 5,000" and steps[2].value == "1"
     # under the raw one, the estimate from the rate: gradient descent at 2/(λmin+λmax) shrinks the error by
@@ -188,6 +194,16 @@ def test_noise_page_defaults():
     assert sum(t.get("fill") == "tonexty" for t in spec["data"]) == 2
     assert set(metrics(at)) == {"batch size 1", "batch size 8", "full batch"}
     assert spec["layout"]["xaxis2"]["title"]["text"] == "epoch"
+    assert "their residuals there have an RMS of 0.551" in " ".join(m.value for m in at.markdown)
+
+
+def test_noise_page_exact_data_settles():
+    """With noise 0 every point lies on the line: batch size 1 ends near 1e-14 on every seed, and the page says so."""
+    at = open_page("batch_noise.py", noise=0, lr=0.05)
+    charts_of(at, 1)
+    assert float(metrics(at)["batch size 1"]) < 1e-12
+    texts = " ".join(m.value for m in at.markdown)
+    assert "every point lies on the best line" in texts and "do not settle" not in texts
 
 
 def test_noise_page_thermometer_blows_up_without_a_traceback():

@@ -87,6 +87,25 @@ def _update_block(at) -> tuple[str, dict[str, tuple[float, ...]]]:
     return head, rows
 
 
+MOMENTUM_LINE = re.compile(r"^(\w+): v_new = (\S+) × \(?(\S+?)\)? \+ \(?(\S+?)\)? = (\S+)$")
+NESTEROV_LINE = re.compile(r"^(\w+): \(?(\S+?)\)? \+ (\S+) × \(?(\S+?)\)? = (\S+)$")
+
+
+def _momentum_block(at) -> tuple[dict, dict]:
+    """The momentum buffer's block: per parameter (beta, v_old, g, v_new) as written on the line
+    "w: v_new = β × v_old + g = v_new", and for Nesterov (g, beta, v_new, direction) from "w: g + β × v_new = d"."""
+    [code] = [c.value for c in at.code if c.value.startswith("v_new = β·v_old + g")]
+    buffer, nesterov = {}, {}
+    for line in code.splitlines()[1:]:
+        if match := MOMENTUM_LINE.match(line):
+            buffer[match.group(1)] = tuple(float(v) for v in match.groups()[1:])
+        elif match := NESTEROV_LINE.match(line):
+            nesterov[match.group(1)] = tuple(float(v) for v in match.groups()[1:])
+        else:
+            assert line == "Nesterov's direction g + β·v_new:", line
+    return buffer, nesterov
+
+
 def _forward_params(at) -> np.ndarray:
     """The parameters written in "1. Forward pass: ... with w = ..., b = ..."."""
     [text] = [m.value for m in at.markdown if m.value.startswith("**1. Forward pass:**")]
@@ -127,12 +146,22 @@ def _check_step(at, k: int, path, directions, x, y) -> None:
     shown_grad = [float(re.search(r"= (\S+)\s*\$\$$", v.strip()).group(1)) for v in latex]
     np.testing.assert_allclose(shown_grad, _grad(x, y, path[k]), **DIGITS)
     head, update = _update_block(at)
-    assert head == "Update with lr × v:"
+    assert head == "Update with lr × v_new:"
     assert list(update) == ["w", "b"]
     for j, name in enumerate(("w", "b")):
         before, lr, direction, after = update[name]
         assert lr == LR
         np.testing.assert_allclose([before, direction, after], [path[k][j], directions[k][j], path[k + 1][j]], **DIGITS)
+
+    # the momentum buffer: the old one, the gradient and the new one, which is the one the update multiplies
+    buffer, _ = _momentum_block(at)
+    v_old = directions[k - 1] if k else np.zeros(2)
+    for j, name in enumerate(("w", "b")):
+        beta, old, g, v_new = buffer[name]
+        assert beta == BETA
+        np.testing.assert_allclose([old, g, v_new], [v_old[j], _grad(x, y, path[k])[j], directions[k][j]], **DIGITS)
+        assert v_new == pytest.approx(beta * old + g, rel=DIGITS["rtol"], abs=1e-3 * (abs(old) + abs(g)))
+        assert v_new == update[name][2]  # the same number in both blocks
 
     # the chart: the model line at p_k, and the path so far on the loss surface
     spec = chart_spec(at)
@@ -245,10 +274,99 @@ def test_without_zero_grad_the_gradients_pile_up(method):
     np.testing.assert_allclose([float(found["w"]), float(found["b"])], grads[2], **DIGITS)  # g0 + g1 + g2
 
     head, rows = _update_block(at)
-    assert head == "Update with lr × v (built from the accumulated .grad):"
+    assert head == "Update with lr × v_new (built from the accumulated .grad):"
     for j, name in enumerate(("w", "b")):
         before, _, direction, after = rows[name]
         np.testing.assert_allclose([before, direction, after], [path[2][j], directions[2][j], path[3][j]], **DIGITS)
+
+
+def test_nesterov_writes_its_direction_with_the_new_buffer():
+    """Nesterov: v_new = beta v_old + g, and the step is lr (g + beta v_new), each line's numbers adding up."""
+    x, y = _data()
+    p, v = np.array(START), np.zeros(2)
+    for _ in range(3):
+        g = _grad(x, y, p)
+        v = BETA * v + g
+        p = p - LR * (g + BETA * v)
+    at = _lab(nesterov="true", step=3)
+    g = _grad(x, y, p)
+    v_new = BETA * v + g
+    head, update = _update_block(at)
+    assert head == "Update with lr × (g + β·v_new):"
+    buffer, nesterov = _momentum_block(at)
+    for j, name in enumerate(("w", "b")):
+        beta, old, g_shown, v_shown = buffer[name]
+        np.testing.assert_allclose([old, g_shown, v_shown], [v[j], g[j], v_new[j]], **DIGITS)
+        g_again, beta_again, v_again, direction = nesterov[name]
+        assert (g_again, beta_again, v_again) == (g_shown, BETA, v_shown)
+        tol = 1e-3 * (abs(g_again) + abs(v_again))
+        assert direction == pytest.approx(g_again + beta_again * v_again, rel=DIGITS["rtol"], abs=tol)
+        np.testing.assert_allclose(direction, g[j] + BETA * v_new[j], **DIGITS)
+        before, _, used, after = update[name]
+        assert used == direction
+        np.testing.assert_allclose([before, after], [p[j], p[j] - LR * (g[j] + BETA * v_new[j])], **DIGITS)
+
+
+def _lr_caption(at) -> list[str]:
+    return [c.value for c in at.sidebar.caption if "Largest stable learning rate" in c.value]
+
+
+def test_without_zero_grad_and_momentum_the_swings_keep_their_size():
+    """Not zeroing is momentum 1: lr * lambda_max = 0.21 < 4 swings for ever at one size; the zeroed run's limit
+    caption would not apply, so it is gone."""
+    assert _lr_caption(_lab())  # zeroed: the caption is there
+    at = _lab(zero_grad="false", momentum=0, epochs=300)
+    assert not _lr_caption(at)
+    [warning] = [w.value for w in at.warning]
+    assert "neither growing nor dying down (lr·λmax = 0.211, below 4)" in warning
+    _button(at, "Run to the end").click().run()
+    assert_no_exception(at)
+    assert not at.error
+    h = engine.train(
+        engine.make_dataset("line", n=30, noise=0.5, seed=0),
+        engine.TrainConfig(lr=LR, epochs=300, init=START, zero_grad=False),
+    )
+    steps = np.linalg.norm(np.diff(h.params, axis=0), axis=1)
+    assert steps[-50:].max() == pytest.approx(steps[:50].max(), rel=0.02)
+    assert _step_shown(at)[2] == pytest.approx(h.loss[-1], rel=DIGITS["rtol"])  # 5.13: far from L* = 0.30
+
+
+def test_without_zero_grad_momentum_blows_up_at_a_rate_far_below_the_limit():
+    """lr 0.01 with beta 0.8 is 1 % of the zeroed limit, yet the page must say the swings grow, and when it blows up."""
+    at = _lab(zero_grad="false", lr=0.01, epochs=150)
+    assert not _lr_caption(at)
+    h = engine.train(
+        engine.make_dataset("line", n=30, noise=0.5, seed=0),
+        engine.TrainConfig(lr=0.01, momentum=BETA, epochs=150, init=START, zero_grad=False),
+    )
+    assert h.diverged_at == 114
+    [warning] = [w.value for w in at.warning]
+    assert "larger than the last, at any learning rate however small: here by about 7.5% a step" in warning
+    assert warning.endswith("This run blows up at step 114.")
+    _button(at, "Run to the end").click().run()
+    assert [e.value for e in at.error] == [
+        "The run diverged at step 114: the loss grew past a million times its start."
+    ]
+
+
+def test_without_zero_grad_the_surface_panel_covers_the_path_shown():
+    at = _lab(zero_grad="false", momentum=0)
+    _button(at, "Run to the end").click().run()
+    assert_no_exception(at)
+    spec = chart_spec(at)
+    route = spec["data"][trace_index(spec, "path", "x2")]
+    drawn = np.c_[arr(route["x"]), arr(route["y"])]
+    x, y = _data()
+    path, _, _ = _np_gd(x, y, STEPS, beta=0.0, zero_grad=False)  # the whole path the page steps through
+    np.testing.assert_allclose(drawn[-1], path[-1], rtol=1e-4, atol=1e-5)
+    path = np.vstack([path, drawn])
+    assert path[:, 0].max() > 6  # w swings out past 6 (the zeroed run's surface stopped at 2.5)
+    (x_lo, x_hi), (y_lo, y_hi) = spec["layout"]["xaxis2"]["range"], spec["layout"]["yaxis2"]["range"]
+    assert x_lo <= path[:, 0].min() and path[:, 0].max() <= x_hi
+    assert y_lo <= path[:, 1].min() and path[:, 1].max() <= y_hi
+    loss = arr(spec["data"][trace_index(spec, "loss", "x3")]["y"])
+    lo, hi = spec["layout"]["yaxis3"]["range"]  # log axis: the range is in powers of ten
+    assert lo <= np.log10(loss.min()) and np.log10(loss.max()) <= hi
 
 
 @pytest.mark.parametrize("raw, expected", [("5", 5), ("1000", STEPS), ("abc", 0), ("-3", 0)])
