@@ -55,8 +55,126 @@ class Quadratic:
         return np.clip(np.linalg.eigvalsh(2.0 * self.S), 0.0, None)
 
 
+# Beyond this condition number the loss surface counts as degenerate: float32 gradient descent cannot reach the optimum
+# (it needs on the order of that many steps), and after normalizing the inputs it means the inputs themselves are
+# (nearly) dependent.
+DEGENERATE_CONDITION = 1e12
+# The condition number below which input scaling is no longer needed (the "Your data" page's hint starts above it).
+WELL_SCALED_CONDITION = 1e3
+
+
+@dataclass(frozen=True, eq=False)
+class BadScale:
+    """A unique optimum that float32 gradient descent cannot reach: the inputs' size next to their spread, or next
+    to the constant 1 that the bias multiplies, stretches the loss surface beyond any run (condition_number)."""
+
+    condition_number: float  # of the Hessian (2/n) X'X of the raw inputs, computed without cancellation
+    standardized_condition: float  # after standardizing the inputs, as the input-scaling control does
+    shifted_condition: float | None  # after subtracting each feature's first value (with a bias only)
+    optimum: np.ndarray  # the float64 least-squares optimum in the raw units, solved on the normalized inputs
+
+
+def _normalized(x: np.ndarray, fit_bias: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(Z'Z/n, T) with X = Z @ T: Z's columns are the inputs centred and divided by their standard deviation, then the
+    ones column, with a bias; the inputs divided by their root mean square without. Both from centred sums, so no
+    cancellation. Needs every column to vary (with a bias) or to be non-zero (without)."""
+    d = x.shape[1]
+    if fit_bias:
+        mean = x.mean(0)
+        centred = x - mean
+        cov = centred.T @ centred / len(x)
+        sd = np.sqrt(np.diag(cov))
+        sz, t = np.eye(d + 1), np.zeros((d + 1, d + 1))
+        sz[:d, :d] = cov / np.outer(sd, sd)
+        t[:d, :d], t[d, :d], t[d, d] = np.diag(sd), mean, 1.0
+        return sz, t
+    second = x.T @ x / len(x)
+    rms = np.sqrt(np.diag(second))
+    return second / np.outer(rms, rms), np.diag(rms)
+
+
+def _condition(x: np.ndarray, fit_bias: bool) -> tuple[float, float]:
+    """(condition number of (2/n) X'X, that of the normalized inputs' Z'Z), free of the cancellation that forming
+    X'X with huge entries causes: kappa = lambda_max(S) * lambda_max(S^-1), S^-1 = T^-1 (Z'Z/n)^-1 T^-T."""
+    sz, t = _normalized(x, fit_bias)
+    lam_z = np.linalg.eigvalsh(sz)
+    if lam_z[0] <= lam_z[-1] / DEGENERATE_CONDITION:
+        return math.inf, math.inf
+    t_inv = np.linalg.inv(t)
+    s_inv = t_inv @ np.linalg.inv(sz) @ t_inv.T
+    s = t.T @ sz @ t
+    return float(np.linalg.eigvalsh(s)[-1] * np.linalg.eigvalsh(s_inv)[-1]), float(lam_z[-1] / lam_z[0])
+
+
+def bad_scale(ds: Dataset, fit_bias: bool = True) -> BadScale | None:
+    """The figures of badly scaled inputs (see BadScale), or None when the inputs are fine or the optimum is not
+    unique for another reason (too few rows, a constant or all-zero column, dependent features)."""
+    x = ds.x.double().numpy()
+    degenerate = np.ptp(x, axis=0) == 0 if fit_bias else ~np.any(x, axis=0)
+    if ds.n < ds.d + int(fit_bias) or degenerate.any():
+        return None
+    kappa, kappa_z = _condition(x, fit_bias)
+    if not math.isfinite(kappa_z) or kappa <= DEGENERATE_CONDITION:
+        return None
+    # the optimum on the normalized inputs Z (well conditioned), mapped back: X p = Z T p, so p = T^-1 p_z
+    _, t = _normalized(x, fit_bias)
+    if fit_bias:
+        z = np.hstack([(x - t[ds.d, : ds.d]) / np.diag(t)[: ds.d], np.ones((ds.n, 1))])
+    else:
+        z = x / np.diag(t)
+    optimum = np.linalg.solve(t, np.linalg.lstsq(z, ds.y.double().numpy(), rcond=None)[0])
+    shifted = _condition(x - x[0], True)[0] if fit_bias else None
+    standardized = kappa_z if fit_bias else _condition(x / x.std(0), False)[0]
+    return BadScale(kappa, standardized, shifted, optimum)
+
+
+def _span_text(col: np.ndarray) -> str:
+    """'from A to B', with enough digits that A and B differ when they do."""
+    lo, hi = float(col.min()), float(col.max())
+    digits = 3 + max(0, math.ceil(math.log10(max(abs(lo), abs(hi)) / (hi - lo))))
+    return f"from {lo:.{digits}g} to {hi:.{digits}g}"
+
+
+def _bad_scale_text(ds: Dataset, fit_bias: bool, bad: BadScale) -> str:
+    """What makes the inputs badly scaled (their sizes, spreads, and the bias's 1), the fix, the float64 optimum."""
+    x = ds.x.double().numpy()
+    far = WELL_SCALED_CONDITION
+    parts = []
+    for name, col in zip(ds.feature_names, x.T, strict=True):
+        part = f"{name!r} runs {_span_text(col)} (standard deviation {col.std():.2g})"
+        rms = float(np.sqrt(np.mean(col**2)))
+        if fit_bias and abs(col.mean()) > far * col.std():
+            part += ", far from 0 next to that spread"
+        if fit_bias and not 1 / far <= rms <= far:
+            part += f", far {'larger' if rms > far else 'smaller'} than the constant 1 that the bias multiplies"
+        parts.append(part)
+    if ds.d == 2:
+        rms = np.sqrt(np.mean(x**2, axis=0))
+        big, small = (0, 1) if rms[0] > rms[1] else (1, 0)
+        if rms[big] > far * rms[small]:
+            parts.append(f"{ds.feature_names[big]!r} is far larger than {ds.feature_names[small]!r}")
+    kappa = bad.condition_number
+    text = (
+        f"the inputs are badly scaled: {'; '.join(parts)}. That stretches the loss surface into a valley with "
+        f"condition number {kappa:.2g}, so gradient descent would need on the order of {kappa:.1g} steps to reach "
+        f"the best fit (about {math.sqrt(kappa):.1g} even with the best momentum), far more than any run takes. "
+        "Fix: standardize the inputs (the playground's Input scaling: standardize), which brings the condition "
+        f"number to {bad.standardized_condition:.2g}"
+    )
+    if bad.shifted_condition is not None:
+        shifted = bad.shifted_condition
+        if shifted <= WELL_SCALED_CONDITION:
+            text += f", or subtract the first value from each input, which brings it to {shifted:.2g}"
+        else:
+            text += f" (subtracting the first value alone is not enough here: it leaves {shifted:.2g})"
+    fit = ", ".join(f"{name} = {v:.6g}" for name, v in zip(ds.param_names(fit_bias), bad.optimum, strict=True))
+    how = "centred, rescaled inputs" if fit_bias else "rescaled inputs"
+    return text + f". The best fit, solved in float64 on {how} and mapped back: {fit}."
+
+
 def optimum_problem(ds: Dataset, fit_bias: bool = True) -> str | None:
-    """A plain sentence when the data has no unique least-squares optimum, else None."""
+    """A plain sentence when the data has no unique least-squares optimum, or one that float32 gradient descent
+    cannot reach because the inputs are badly scaled (then with the float64 optimum); else None."""
     p = ds.d + int(fit_bias)
     names = ", ".join(ds.param_names(fit_bias))
     if ds.n < p:
@@ -65,6 +183,10 @@ def optimum_problem(ds: Dataset, fit_bias: bool = True) -> str | None:
             "infinitely many fits are equally good. Add points or fit without a bias."
         )
     x = ds.x.double().numpy()
+    zero = [f for f, col in zip(ds.feature_names, x.T, strict=True) if not np.any(col)]
+    if zero:
+        what = "the inputs are all zero" if ds.d == 1 else f"the feature {zero[0]!r} is all zero"
+        return f"{what}, so no single best fit exists: many parameter values give the same loss."
     if fit_bias:
         constant = [f for f, col in zip(ds.feature_names, x.T, strict=True) if np.ptp(col) == 0]
         if constant:
@@ -72,19 +194,19 @@ def optimum_problem(ds: Dataset, fit_bias: bool = True) -> str | None:
                 f"the feature {constant[0]!r} has the same value in every row, so its weight and the bias "
                 "cannot be told apart. Use data where it varies, or fit without a bias."
             )
-    lam = Quadratic.of(ds, fit_bias).eigenvalues
-    if lam[-1] == 0 or lam[0] <= 1e-12 * lam[-1]:
-        what = (
-            "the two features move together (one is a multiple of the other)"
-            if ds.d == 2
-            else "the inputs are all zero"
+    if math.isinf(_condition(x, fit_bias)[1]):
+        plus = ", plus a constant" if fit_bias else ""
+        return (
+            f"the two features move together (one is a multiple of the other{plus}), so no single best fit "
+            "exists: many parameter values give the same loss."
         )
-        return f"{what}, so no single best fit exists: many parameter values give the same loss."
-    return None
+    bad = bad_scale(ds, fit_bias)
+    return _bad_scale_text(ds, fit_bias, bad) if bad else None
 
 
 def least_squares(ds: Dataset, fit_bias: bool = True) -> np.ndarray:
-    """The closed-form optimum (w..., b); a ValueError in plain words when it is not unique."""
+    """The closed-form optimum (w..., b); a ValueError in plain words when it is not unique, or when the inputs are
+    too badly scaled for float32 training to reach it (the message then gives the float64 optimum)."""
     problem = optimum_problem(ds, fit_bias)
     if problem:
         raise ValueError(problem)

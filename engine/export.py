@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .analysis import stability
 from .config import TrainConfig
 from .data import DATASET_NAMES, SYNTHETIC, Dataset, make_dataset
 from .train import initial_params
@@ -389,6 +390,24 @@ def _start_note(cfg: TrainConfig) -> str:
 
 
 def _loss_section(ds: Dataset, cfg: TrainConfig, batch: int | None) -> _Section:
+    """The loss the training uses (and its gradient, without autograd), then loss_on_all_data to report progress."""
+    section = _training_loss_section(ds, cfg, batch)
+    bias = " + p[d]" if cfg.fit_bias else ""
+    order = ", ".join(ds.param_names(cfg.fit_bias))
+    watch = [
+        "def loss_on_all_data(params):",
+        f'    """The mean squared error on all the data at params, a list ({order}), in float64 (as the playground',
+        '    computes it), to report progress: training itself does not use it."""',
+        "    p = torch.tensor(params, dtype=torch.float64)",
+        f"    return ((X.double() @ p[:d]{bias} - y.double()) ** 2).mean().item()",
+    ]
+    markdown = section.markdown + (
+        " `loss_on_all_data` gives the loss on all the data at given parameters, to report progress."
+    )
+    return _Section(section.title, markdown, section.code + "\n\n\n" + "\n".join(watch))
+
+
+def _training_loss_section(ds: Dataset, cfg: TrainConfig, batch: int | None) -> _Section:
     md_mse = "The loss is the mean squared error, `mean((y_hat - y) ** 2)`."
     if cfg.method == "optimizer":
         code = "loss_fn = torch.nn.MSELoss()  # mean((y_hat - y) ** 2)"
@@ -488,6 +507,12 @@ def _loop_section(ds: Dataset, cfg: TrainConfig, batch: int | None) -> _Section:
         ]
     values = _param_exprs(ds, cfg)
     shown = [f"{name} = {{{expr}:.4f}}" for name, expr in values]
+    progress = [f"{name} = {{current[{j}]:.4f}}" for j, (name, _) in enumerate(values)]
+    report = [
+        "# The loss on all the data at the parameters this epoch ended with: the playground's loss at that step",
+        f"current = {_collect(cfg)}",
+        *_print_lines(["Epoch {epoch}: loss = {loss_on_all_data(current):.6g}", *progress], 0),
+    ]
     starting = ["Starting parameters: " + shown[0], *shown[1:]]
     starting[-1] += "\\n"
     head += _print_lines(starting, 0)
@@ -507,18 +532,13 @@ def _loop_section(ds: Dataset, cfg: TrainConfig, batch: int | None) -> _Section:
             "",
         ]
         loop += _indent(body["update"], 1)
-        loop += [
-            "",
-            f"    if epoch % {every} == 0:",
-            *_print_lines(["Epoch {epoch}: loss = {loss.item():.6g}", *shown], 2),
-        ]
+        loop += ["", f"    if epoch % {every} == 0:", *_indent(report, 2)]
     else:
         data = "Xa" if method == "analytic" else "X"
         target = "y_true" if method == "autograd" else "y"
         body = _step_lines(ds, cfg, f"{data}_batch", f"{target}_batch", full=False)
         loop = [
             "for epoch in range(1, epochs + 1):",
-            "    epoch_loss = 0.0",
             "    for idx in torch.utils.data.BatchSampler(sampler, batch_size, drop_last=False):",
             f"        {data}_batch, {target}_batch = {data}[idx], {target}[idx]",
             "",
@@ -531,13 +551,12 @@ def _loop_section(ds: Dataset, cfg: TrainConfig, batch: int | None) -> _Section:
         ]
         loop += _indent(body["update"], 2)
         loop += [
-            "        epoch_loss += loss.item() * len(idx)",
             "",
             "    if not torch.isfinite(loss):",
             f"        {stop}",
             "        break",
-            f"    if epoch % {every} == 0:  # the loss averaged over the epoch's mini-batches",
-            *_print_lines(["Epoch {epoch}: loss = {epoch_loss / n:.6g}", *shown], 2),
+            f"    if epoch % {every} == 0:",
+            *_indent(report, 2),
         ]
     steps = [
         "**Forward pass**: predict `y_hat` from the inputs.",
@@ -548,25 +567,93 @@ def _loop_section(ds: Dataset, cfg: TrainConfig, batch: int | None) -> _Section:
     markdown = "## The training loop\n\nEach pass through the loop takes the same four steps:\n\n" + "\n".join(
         f"{i}. {s}" for i, s in enumerate(steps, 1)
     )
+    markdown += (
+        f"\n\nEvery {every} epoch{'s' if every > 1 else ''} it prints the parameters the epoch ended with and the "
+        "loss on all the data at those parameters: the numbers the playground shows for that step."
+    )
     if batch is not None:
         markdown += (
             f"\n\nEach epoch goes over the data in shuffled mini-batches of {batch} points, one update per batch."
         )
     if uses_momentum and method == "optimizer" and cfg.optimizer == "rmsprop":
-        markdown += "\n\nWith momentum, RMSprop moves along a running sum of its scaled steps."
+        markdown += (
+            "\n\nWith momentum, RMSprop steps along a decaying sum of its scaled gradients, "
+            "`buf = momentum * buf + grad / (sqrt(square_avg) + eps)`, as `torch.optim.RMSprop` computes it."
+        )
     elif uses_momentum:
         markdown += (
-            "\n\nWith momentum the update follows a running sum of the gradients, "
+            "\n\nWith momentum the update follows a decaying sum of "
+            + ("the gradients" if cfg.zero_grad else "the gradient totals")
+            + " so far (each one weighted by momentum to the power of its age), "
             "`velocity = momentum * velocity + grad`, as `torch.optim.SGD` computes it"
-            + (" (Nesterov: the step is `grad + momentum * velocity`)." if cfg.nesterov else ".")
+            + (
+                ". Nesterov, in torch's form: the step is `grad + momentum * velocity`. That is the classic "
+                "'look ahead along the velocity, then take the gradient there' only after a change of variables: "
+                "these parameters are the classic method's look-ahead points."
+                if cfg.uses_nesterov
+                else "."
+            )
         )
     if not cfg.zero_grad:
         markdown += (
-            "\n\nThe gradients are **not** reset between steps here (the playground's zero_grad switch is off): "
-            "each new gradient is added to the old ones, so the steps keep growing."
+            "\n\nThe gradients are **not** reset between steps here (the playground's zero_grad switch is off). "
+            + " ".join(_no_zero_grad_note(ds, cfg, batch, "Each new gradient is added to the ones before"))
         )
     markdown += "\n\nThe loop stops early, with a message, if the loss blows up to infinity."
     return _Section("The training loop", markdown, "\n".join(head + loop))
+
+
+def _no_zero_grad_note(ds: Dataset, cfg: TrainConfig, batch: int | None, lead: str) -> list[str]:
+    """What a forgotten zero_grad does to this run, in sentences after `lead` (how the gradients pile up here).
+
+    The update then uses the running total of every gradient so far: momentum 1 in effect. On this quadratic loss,
+    with no momentum and full batches, the error obeys e' = (2 - lr lambda) e - e_prev along each eigenvector of the
+    Hessian; both roots have modulus 1 while lr lambda < 4 (it swings at constant size) and one is -1 or beyond from
+    4 on (it grows). Any momentum above 0 puts a root outside the unit circle at every lr.
+    tests/unit/test_claims_engine.py checks these numbers against runs.
+    """
+    if cfg.method == "optimizer" and cfg.optimizer != "sgd":
+        return [f"{lead}, so each step works on the running total of all the gradients so far, not on the current one."]
+    notes = [
+        f"{lead}, so each step uses the running total of all the gradients so far instead of the current one: "
+        "momentum 1, in effect."
+    ]
+    if cfg.uses_momentum:
+        notes.append(
+            "With momentum on top of that, the path swings around the optimum wider and wider at every learning "
+            "rate until the run blows up (the smaller the learning rate, the later)."
+        )
+        return notes
+    lam = float(stability(ds, cfg.fit_bias).eigenvalues[-1])
+    ratio = cfg.lr * lam
+    design = "X with a column of ones for b" if cfg.fit_bias else "X"
+    rule = (
+        "the path swings around the optimum for ever at about the same size, never settling, while "
+        "learning_rate * lambda_max < 4; from 4 on the swings grow until the run blows up. lambda_max, the largest "
+        f"curvature of this loss, is the largest eigenvalue of its Hessian 2/n * A.T @ A (A: {design}); "
+        f"here learning_rate * lambda_max = {cfg.lr!r} * {lam:.4g} = {ratio:.3g}"
+    )
+    if batch is None:
+        notes.append(f"With no momentum, {rule}: {'below 4, so it swings for ever' if ratio < 4 else 'it blows up'}.")
+    else:
+        notes.append(f"With one batch and no momentum, {rule}.")
+        notes.append(
+            "With mini-batches the differences between the batches' gradients pile up too, so the swings can grow "
+            "even below 4, and the larger the learning rate the sooner the run blows up."
+        )
+    return notes
+
+
+def _comment(sentences: list[str], width: int = 100) -> list[str]:
+    """Sentences as `# ...` comment lines of at most `width` characters."""
+    lines, current = [], "#"
+    for word in " ".join(sentences).split():
+        if len(current) + 1 + len(word) > width and current != "#":
+            lines.append(current)
+            current = "#"
+        current += " " + word
+    lines.append(current)
+    return lines
 
 
 def _optimizer_lines(cfg: TrainConfig, uses_momentum: bool) -> list[str]:
@@ -583,16 +670,31 @@ def _optimizer_lines(cfg: TrainConfig, uses_momentum: bool) -> list[str]:
         ]
     if name == "rmsprop":
         args = "lr=learning_rate" + (", momentum=momentum" if uses_momentum else "")
-        return [
-            "# RMSprop divides each step by a running average of the squared gradients",
-            f"optimizer = torch.optim.RMSprop(model.parameters(), {args})",
-            "",
+        about = [
+            "# RMSprop divides the gradient by the square root of a decaying average of the squared gradients",
+            "# (square_avg = 0.99 * square_avg + 0.01 * grad ** 2; step lr * grad / (sqrt(square_avg) + 1e-8))",
         ]
+        if uses_momentum:
+            about.append("# With momentum it steps along buf = momentum * buf + that scaled gradient")
+        return [*about, f"optimizer = torch.optim.RMSprop(model.parameters(), {args})", ""]
     cls, about = {
-        "adam": ("Adam", "Adam keeps running averages of the gradients and of their squares"),
-        "adagrad": ("Adagrad", "Adagrad divides each step by the root of the sum of all squared gradients so far"),
+        "adam": (
+            "Adam",
+            [
+                "# Adam keeps decaying averages of the gradients (m = 0.9 * m + 0.1 * grad) and of their squares",
+                "# (v = 0.999 * v + 0.001 * grad ** 2), corrects both for starting at zero, and steps by",
+                "# lr * m_hat / (sqrt(v_hat) + 1e-8)",
+            ],
+        ),
+        "adagrad": (
+            "Adagrad",
+            [
+                "# Adagrad divides the gradient by the square root of the sum of ALL the squared gradients so far",
+                "# (an all-time total that never decays, torch's state_sum): lr / sqrt(state_sum) only shrinks",
+            ],
+        ),
     }[name]
-    return [f"# {about}", f"optimizer = torch.optim.{cls}(model.parameters(), lr=learning_rate)", ""]
+    return [*about, f"optimizer = torch.optim.{cls}(model.parameters(), lr=learning_rate)", ""]
 
 
 def _manual_state_lines(cfg: TrainConfig, uses_momentum: bool) -> list[str]:
@@ -602,7 +704,7 @@ def _manual_state_lines(cfg: TrainConfig, uses_momentum: bool) -> list[str]:
         if uses_momentum:
             lines += [
                 "# Momentum, as torch.optim.SGD computes it: a velocity per parameter, v = momentum * v + grad",
-                "# (zero at first, so the first step is a plain gradient step)",
+                "# (zero at first, so the first velocity is the gradient itself)",
                 "velocity_W = torch.zeros_like(W, requires_grad=False)",
             ]
             if cfg.fit_bias:
@@ -617,7 +719,7 @@ def _manual_state_lines(cfg: TrainConfig, uses_momentum: bool) -> list[str]:
     if uses_momentum:
         lines += [
             "# Momentum, as torch.optim.SGD computes it: v = momentum * v + grad",
-            "# (zero at first, so the first step is a plain gradient step)",
+            "# (zero at first, so the first velocity is the gradient itself)",
             "velocity = torch.zeros_like(params)",
         ]
     lines.append("")
@@ -627,6 +729,7 @@ def _manual_state_lines(cfg: TrainConfig, uses_momentum: bool) -> list[str]:
 def _step_lines(ds: Dataset, cfg: TrainConfig, xb: str, yb: str, full: bool) -> dict[str, list[str]]:
     """The body of one step: 'forward' ends with `loss` computed; 'update' is the gradient and the update."""
     method = cfg.method
+    batch = None if full else cfg.batch_size
     uses_momentum = cfg.uses_momentum
     if method == "optimizer":
         forward = [
@@ -645,8 +748,8 @@ def _step_lines(ds: Dataset, cfg: TrainConfig, xb: str, yb: str, full: bool) -> 
             update.append("optimizer.zero_grad()  # clear the gradients, or the next backward() adds to them")
         else:
             update += [
-                "# optimizer.zero_grad() is left out on purpose (the playground's zero_grad switch is off):",
-                "# every backward() now adds its gradient to the ones before, so the steps keep growing",
+                "# optimizer.zero_grad() is left out on purpose (the playground's zero_grad switch is off).",
+                *_comment(_no_zero_grad_note(ds, cfg, batch, "Every backward() adds its gradient to the ones before")),
             ]
         return {"forward": forward, "update": update}
 
@@ -682,8 +785,8 @@ def _step_lines(ds: Dataset, cfg: TrainConfig, xb: str, yb: str, full: bool) -> 
             update += [f"{t}.grad.zero_()" for t, _ in tensors]
         else:
             update += [
-                "# W.grad.zero_() is left out on purpose (the playground's zero_grad switch is off):",
-                "# every backward() now adds its gradient to the ones before, so the steps keep growing",
+                "# W.grad.zero_() is left out on purpose (the playground's zero_grad switch is off).",
+                *_comment(_no_zero_grad_note(ds, cfg, batch, "Every backward() adds its gradient to the ones before")),
             ]
         return {"forward": forward, "update": update}
 
@@ -704,7 +807,10 @@ def _step_lines(ds: Dataset, cfg: TrainConfig, xb: str, yb: str, full: bool) -> 
         update = ["# 3. Gradient from the formula, on the batch", f"grad = grad_fn({xb}, {yb}, params)"]
     g = "grad"
     if not cfg.zero_grad:
-        update.append("grad_sum = grad_sum + grad  # no zeroing: the gradients pile up")
+        update += [
+            *_comment(_no_zero_grad_note(ds, cfg, batch, "Each new gradient is added to grad_sum")),
+            "grad_sum = grad_sum + grad  # no zeroing: the gradients pile up",
+        ]
         g = "grad_sum"
     update.append("# 4. Update the parameters")
     if uses_momentum:
@@ -739,26 +845,27 @@ def _param_exprs(ds: Dataset, cfg: TrainConfig) -> list[tuple[str, str]]:
     return out
 
 
+def _collect(cfg: TrainConfig) -> str:
+    """The expression that lists the current parameters in the playground's order (w..., b) as Python floats."""
+    if cfg.method == "optimizer":
+        return "model.weight.detach().flatten().tolist()" + (" + model.bias.detach().tolist()" if cfg.fit_bias else "")
+    if cfg.method == "autograd":
+        return "W.detach().flatten().tolist()" + (" + b.detach().tolist()" if cfg.fit_bias else "")
+    return "params.tolist()"
+
+
 # -- results ------------------------------------------------------------------------------------------
 
 
 def _results_section(ds: Dataset, cfg: TrainConfig, how: str) -> _Section:
     d, fit_bias = ds.d, cfg.fit_bias
     names = ds.param_names(fit_bias)
-    if cfg.method == "optimizer":
-        collect = "model.weight.detach().flatten().tolist()" + (" + model.bias.detach().tolist()" if fit_bias else "")
-    elif cfg.method == "autograd":
-        collect = "W.detach().flatten().tolist()" + (" + b.detach().tolist()" if fit_bias else "")
-    else:
-        collect = "params.tolist()"
     shown = [f"{name} = {{final_params[{j}]:.4f}}" for j, name in enumerate(names)]
-    bias = " + p64[d]" if fit_bias else ""
     code = [
         f"# The final parameters in the playground's order ({', '.join(names)})",
-        f"final_params = {collect}",
+        f"final_params = {_collect(cfg)}",
         "# The loss on all the data at those parameters, in float64 so that it can be compared to many digits",
-        "p64 = torch.tensor(final_params, dtype=torch.float64)",
-        f"final_loss = ((X.double() @ p64[:d]{bias} - y.double()) ** 2).mean().item()",
+        "final_loss = loss_on_all_data(final_params)",
         "",
         *_print_lines(["\\nFinal parameters: " + shown[0], *shown[1:]], 0),
     ]
@@ -774,6 +881,7 @@ def _results_section(ds: Dataset, cfg: TrainConfig, how: str) -> _Section:
         code += [
             "# The fit is on the rescaled inputs; in the raw units w_raw = w * factor"
             + (" and b_raw = b - sum(w_raw * offset)" if fit_bias and scaling.how != "multiply" else ""),
+            "p64 = torch.tensor(final_params, dtype=torch.float64)",
             "w_raw = p64[:d] * factor",
         ]
         if fit_bias:

@@ -188,7 +188,11 @@ def to_dataset(
         raise ValueError(f"Only {len(usable)} usable row(s): fitting {p} parameters needs at least {p}.")
     big = usable.abs().max().max()
     if big > 1e15:
-        raise ValueError("Values above 1e15 are too large for float32 training: rescale the column first.")
+        raise ValueError(
+            "Values above 1e15 are refused: the loss squares each error, and an error beyond 1.84e19 (soon reached "
+            "from such values while training) squares past float32's largest number, 3.4e38. Rescale the column "
+            "first (divide it by a power of ten)."
+        )
     ds = engine.dataset_from_arrays(
         usable[features].to_numpy(), usable[target].to_numpy(), name=name, feature_names=features, target_name=target
     )

@@ -299,6 +299,50 @@ def test_a_script_tag_in_a_column_name_is_plain_text():
     _check_fit(at, np.array([[1.0], [2.0], [3.0]]), np.array([2.0, 4.1, 5.9]))
 
 
+def _centred_lstsq(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """numpy.linalg.lstsq in float64 on the centred column, mapped back to (w, b) of the raw column."""
+    mean = x.mean()
+    w, b = np.linalg.lstsq(np.c_[x - mean, np.ones_like(x)], y, rcond=None)[0]
+    return np.array([w, b - w * mean])
+
+
+def test_unix_timestamps_are_called_badly_scaled_with_the_float64_optimum():
+    """Seconds since 1970 (1e9 is 2001, 4e9 is 2096): not "all zero" but a condition number far beyond float32
+    gradient descent, the fix, and the optimum solved in float64 on the centred column."""
+    rng = np.random.default_rng(5)
+    seconds = np.sort(rng.integers(1_000_000_000, 4_000_000_000, 30)).astype(np.float64)
+    price = 2.5e-9 * seconds + 10.0 + 0.25 * rng.normal(size=30)
+    at = _paste("time,price\n" + "".join(f"{int(t)},{float(p)!r}\n" for t, p in zip(seconds, price, strict=True)))
+    assert not at.error
+    [warning] = [w.value for w in at.warning]
+    assert warning.startswith("the inputs are badly scaled: 'time' runs from") and "all zero" not in warning
+    x = seconds.astype(np.float32).astype(np.float64)  # the float32 column the playground trains on
+    var, trace = float(np.mean((x - x.mean()) ** 2)), float(np.mean(x**2)) + 1.0
+    big = (trace + np.sqrt(trace**2 - 4.0 * var)) / 2.0
+    kappa = big / (var / big)  # the eigenvalues of [[m2, m1], [m1, 1]] multiply to var and add to m2 + 1
+    shown_kappa = float(re.search(r"condition number (\S+), so", warning).group(1))
+    assert kappa > 1e18 and shown_kappa == pytest.approx(kappa, rel=0.05)
+    assert (
+        "standardize the inputs (the playground's Input scaling: standardize), which brings the condition number to 1"
+        in warning
+    )
+    shown = [float(v) for v in re.findall(r"\b[wb] = (\S+?)(?:,|\.$)", warning)]
+    np.testing.assert_allclose(shown, _centred_lstsq(x, price.astype(np.float32).astype(np.float64)), rtol=1e-5)
+    np.testing.assert_allclose(shown, _centred_lstsq(seconds, price), rtol=1e-4)  # and the file's own numbers
+    assert not [m for m in at.markdown if FIT_TEXT.match(m.value)]  # no float32 fit sentence beside it
+
+
+@pytest.mark.parametrize(
+    "column, words",
+    [("0,0,0,0,0", "the inputs are all zero"), ("7,7,7,7,7", "the feature 'x' has the same value in every row")],
+)
+def test_zeros_and_a_constant_column_keep_their_own_words(column, words):
+    at = _paste("x,y\n" + "".join(f"{v},{i * 1.5 + 2}\n" for i, v in enumerate(column.split(","))))
+    assert not at.error
+    [warning] = [w.value for w in at.warning]
+    assert warning.startswith(words) and "badly scaled" not in warning
+
+
 EMPTY = "Choose a file, paste a table, or pick a sample."
 
 
@@ -315,7 +359,12 @@ EMPTY = "Choose a file, paste a table, or pick a sample."
         ),
         ("a\n1\n2\n3\n", "A fit needs two numeric columns: one to predict and one to predict it from."),
         ("a,b\n1,2\n", "Only 1 usable row(s): fitting 2 parameters needs at least 2."),
-        ("a,b\n1,1e20\n2,3\n3,4\n", "Values above 1e15 are too large for float32 training: rescale the column first."),
+        (
+            "a,b\n1,1e20\n2,3\n3,4\n",
+            "Values above 1e15 are refused: the loss squares each error, and an error beyond 1.84e19 (soon reached "
+            "from such values while training) squares past float32's largest number, 3.4e38. Rescale the column "
+            "first (divide it by a power of ten).",
+        ),
     ],
 )
 def test_a_bad_paste_gets_a_plain_message(text, message):

@@ -387,3 +387,12 @@ def test_the_momentum_rule_lives_in_one_place():
             assert cfg.uses_momentum is engine.takes_momentum(method, cfg.optimizer)
             assert ("momentum" in controls.relevant(values)) is engine.takes_momentum(method, optimizer)
     assert math.isclose(runs.compute(_values(optimizer="adam")).config.momentum, 0.0)
+
+
+def test_the_upload_cap_message_gives_the_true_overflow_point():
+    """float32's largest number is 3.4e38; an error of 1.84e19 squares to it, which the loss would overflow past."""
+    biggest = float(np.finfo(np.float32).max)
+    assert biggest == pytest.approx(3.4e38, rel=0.01)
+    assert 1.84e19**2 == pytest.approx(biggest, rel=0.01)
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.float32(1.9e19) ** 2) and np.isfinite(np.float32(1.8e19) ** 2)

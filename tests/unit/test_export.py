@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -67,6 +68,11 @@ def _datasets() -> dict[str, tuple[engine.Dataset, dict]]:
         ),
         "custom-unrecoverable": (_unrecoverable(), {"lr": 0.1, "epochs": 30}),
         "thermometer-raw": (thermometer, {"lr": 0.01, "epochs": 100, "init": (1.0, 0.0)}),  # diverges, as in 003
+        # the playground's defaults (10 epochs, so that every epoch prints a line)
+        "playground": (
+            engine.make_dataset("line", n=30, noise=0.5, seed=0),
+            {"lr": 0.1, "epochs": 10, "init": (-1.0, -2.0), "momentum": 0.8},
+        ),
     }
 
 
@@ -121,6 +127,10 @@ def _extra_cases() -> dict[str, tuple[str, engine.TrainConfig]]:
         cases[f"no-zero-grad-nesterov-{method}"] = ("line", cfg)
         for ds_name in ("custom-plane", "custom-standardized", "custom-unrecoverable"):
             cases[f"{ds_name}-{method}"] = (ds_name, _cfg(ds_name, method=method, batch_size=5, momentum=0.5))
+    for method in engine.METHODS:  # each epoch's line: the loss at the parameters it prints
+        for batch in (None, 8):
+            cfg = _cfg("playground", method=method, batch_size=batch)
+            cases[f"playground-{method}-{'full' if batch is None else 'batch8'}"] = ("playground", cfg)
     for optimizer, momentum in (("adam", 0.0), ("rmsprop", 0.0), ("rmsprop", 0.9), ("adagrad", 0.0)):
         for ds_name in ("line", "plane-standardized"):
             for batch in (None, 4):
@@ -145,6 +155,7 @@ def _diverging_cases() -> dict[str, tuple[str, engine.TrainConfig]]:
 CASES = {**_matrix_cases(), **_extra_cases()}
 DIVERGING = _diverging_cases()
 NOTEBOOK_CASES = [
+    "playground-analytic-batch8",
     "line-optimizer-batch4-nesterov",
     "thermometer-x0.1-finite-difference-full-plain",
     "plane-standardized-autograd-batch4-momentum",
@@ -230,6 +241,26 @@ def _assert_same_run(result: dict, hist: engine.History, method: str) -> None:
     np.testing.assert_allclose(result["loss"], hist.final_loss, **tol)
 
 
+PROGRESS = re.compile(r"^Epoch (\d+): loss = (\S+), (.*)$")
+
+
+def _assert_progress_is_the_history(stdout: str, hist: engine.History, method: str) -> int:
+    """Each 'Epoch k: loss = L, w = ..., b = ...' line pairs numbers that belong together: the parameters after
+    epoch k's updates and the full-data loss at exactly those parameters, i.e. History.params and History.loss at
+    step k * steps_per_epoch (the playground's numbers), to the printed precision. Returns how many lines."""
+    lines = [PROGRESS.match(line) for line in stdout.splitlines() if line.startswith("Epoch ") and "loss =" in line]
+    tol = FD if method == "finite-difference" else EXACT
+    for match in lines:
+        assert match, stdout[-2000:]
+        step = int(match.group(1)) * hist.steps_per_epoch
+        printed = float(match.group(2))
+        # 6 significant digits printed: half a unit in the 6th digit, plus the method's own tolerance
+        assert printed == pytest.approx(hist.loss[step], rel=5e-6 + tol["rtol"], abs=tol["atol"]), match.group(0)
+        params = [float(v) for v in re.findall(r"= (-?\d+\.\d{4})\b", match.group(3))]
+        np.testing.assert_allclose(params, hist.params[step], rtol=tol["rtol"], atol=5e-5 + tol["atol"])
+    return len(lines)
+
+
 # ----------------------------------------------------------------------------------------------------
 # The tests
 # ----------------------------------------------------------------------------------------------------
@@ -246,10 +277,24 @@ def test_the_script_ends_where_the_engine_ends(exported, name):
     progress = [line for line in run["stdout"].splitlines() if line.startswith("Epoch ")]
     assert 5 <= len(progress) <= 12, progress  # about every 10% of the epochs
     assert all(": loss = " in line for line in progress)
+    assert _assert_progress_is_the_history(run["stdout"], hist, cfg.method) == len(progress)
     assert "Final parameters:" in run["stdout"] and "Final loss" in run["stdout"]
     starting = next(line for line in run["stdout"].splitlines() if line.startswith("Starting parameters:"))
     assert starting.count(" = ") == len(hist.param_names), starting
     assert "diverged" not in run["stdout"]
+
+
+@pytest.mark.parametrize("method", engine.METHODS)
+def test_epoch_1_prints_the_loss_at_the_parameters_it_prints(exported, method):
+    """At the playground's defaults the first update takes (w, b) from (-1, -2), loss 15.8055, to (-0.5484, -1.4452),
+    where the loss is 11.1157: the line pairs those, History's step 1, not the loss from before the update."""
+    ds_name, cfg = CASES[f"playground-{method}-full"]
+    hist = engine.train(_datasets()[ds_name][0], cfg)
+    assert hist.loss[0] == pytest.approx(15.8055, abs=1e-4) and hist.loss[1] == pytest.approx(11.1157, abs=1e-4)
+    first = next(
+        line for line in exported["results"][f"playground-{method}-full"]["stdout"].splitlines() if "Epoch" in line
+    )
+    assert first == "Epoch 1: loss = 11.1157, w = -0.5484, b = -1.4452"
 
 
 @pytest.mark.parametrize("name", list(DIVERGING))
@@ -285,7 +330,10 @@ def test_the_notebook_is_valid_and_runs_the_same(exported, name):
     assert "four steps" in loop_note and "Forward pass" in loop_note
     # the notebook holds the script's program: the same statements, only the comments and docstring differ
     assert _code_only(_notebook_code(notebook)) == _code_only(engine.export_script(ds, cfg))
-    _assert_same_run(_result(exported["results"][f"notebook-{name}"]), engine.train(ds, cfg), cfg.method)
+    hist = engine.train(ds, cfg)
+    run = exported["results"][f"notebook-{name}"]
+    _assert_same_run(_result(run), hist, cfg.method)
+    assert _assert_progress_is_the_history(run["stdout"], hist, cfg.method) >= 5
 
 
 def test_a_script_and_a_notebook_run_on_their_own(tmp_path):
