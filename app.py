@@ -13,6 +13,7 @@ if __name__ == "__main__":
     import streamlit as st
     import torch
 
+    import components
     import engine
     from ui import access, cache, compat, controls, nodelay, recycle, tabular, worker  # noqa: F401  (tabular: pandas loads at start, not in a page)
 
@@ -25,8 +26,8 @@ if __name__ == "__main__":
         nodelay.enable()  # Streamlit's connections keep Nagle's algorithm on: ~40 ms on most moves (ui/nodelay.py)
         workers_ready = worker.start()  # the training worker starts and warms up while this process does
         engine.warm_up()
-        cache.playground_figure(controls.defaults())  # also fills the cache for the landing page
-        cache.family_figure(controls.defaults(), "lr")
+        components.ensure_plotly_js()  # the live figure's Plotly.js, from the plotly package, under static/
+        cache.run(controls.defaults())  # also fills the cache for the landing page
         worker.wait_ready(workers_ready)
         # Everything alive now (torch, plotly, pandas, Streamlit: about 370,000 objects) stays for the life of the
         # process. Frozen, Python's automatic full collections (which run now and then inside some student's

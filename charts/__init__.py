@@ -4,6 +4,8 @@ from .common import to_spec
 from .explore import momentum_map_figure, scaling_figure, sweep_figure
 from .family import Family, family_figure, pick
 from .lab import delta_error_figure, smallest_error
+from .live import Ladder
+from .live import payload as live_payload
 from .playground import playground_figure
 from .race import Band, Track, race_figure
 from .spec import Prebuilt, from_spec
@@ -13,6 +15,8 @@ __all__ = [
     "to_spec",
     "Band",
     "Family",
+    "Ladder",
+    "live_payload",
     "Prebuilt",
     "Track",
     "delta_error_figure",

@@ -127,22 +127,29 @@ def _label(sweep: engine.Sweep, k: int, setting: str, stab: engine.Stability, ne
     """What the slider says about run k: its value, and how the run ends in plain words."""
     value = sweep.lrs[k] if setting == "lr" else sweep.momenta[k]
     limit = stab.max_stable_lr_with_momentum(float(sweep.momenta[k]), nesterov and sweep.momenta[k] > 0)
-    regime = engine.lr_regime(float(sweep.lrs[k]), limit)
-    steps = len(sweep.loss) - 1
+    at = int(sweep.diverged_at[k]) if sweep.diverged[k] else None
+    return f"{value:g}: {outcome(sweep.loss[:, k], at, float(sweep.lrs[k]), limit, sweep.min_loss)}"
+
+
+def outcome(loss: np.ndarray, diverged_at: int | None, lr: float, limit: float | None, min_loss: float) -> str:
+    """How a run ends, in plain words with its numbers (limit: its stability limit, None for adaptive optimizers)."""
+    regime = engine.lr_regime(lr, limit)
+    stable = f" (stable below lr {limit:.3g})" if limit is not None else ""
+    if diverged_at is not None:
+        return f"diverges at step {diverged_at}{stable}"
+    steps = len(loss) - 1
     after = f"{steps} step" + ("s" if steps != 1 else "")
-    if sweep.diverged[k]:
-        return f"{value:g}: diverges at step {int(sweep.diverged_at[k])} (stable below lr {limit:.3g})"
-    excess = sweep.loss[:, k] - sweep.min_loss
-    final = sweep.loss[-1, k]
+    excess = loss - min_loss
+    final = loss[-1]
     if regime == engine.DIVERGES:  # growing, but not yet past the divergence check within this many steps
-        return f"{value:g}: diverging, the loss grew to {final:.4g} in {after} (stable below lr {limit:.3g})"
+        return f"diverging, the loss grew to {final:.4g} in {after}{stable}"
     if regime == engine.AT_LIMIT:
-        exact = engine.limit_text(float(sweep.lrs[k]), limit)
-        return f"{value:g}: at the stability limit {exact}, the steepest direction flips for ever; loss {final:.4g}"
+        exact = engine.limit_text(lr, limit)
+        return f"at the stability limit {exact}, the steepest direction flips for ever; loss {final:.4g}"
     if excess[-1] <= 0.01 * excess[0]:
         above = np.flatnonzero(excess > 0.01 * excess[0])
         settled = int(above[-1]) + 1 if len(above) else 0
-        return f"{value:g}: converges, 99 % of the way down from step {settled} on, loss {final:.4g}"
+        return f"converges, 99 % of the way down from step {settled} on, loss {final:.4g}"
     if excess[-1] < excess[0]:
-        return f"{value:g}: still on its way after {after}, loss {final:.4g}"
-    return f"{value:g}: the loss has not come down after {after} ({final:.4g})"
+        return f"still on its way after {after}, loss {final:.4g}"
+    return f"the loss has not come down after {after} ({final:.4g})"

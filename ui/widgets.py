@@ -59,6 +59,11 @@ def _page_id() -> str | None:
     return getattr(ctx, "page_script_hash", None)
 
 
+def values_now() -> dict:
+    """The session's control values as they stand (in a callback, before the widgets of this run are drawn)."""
+    return st.session_state[VALUES]
+
+
 def set_values(**changes) -> None:
     """Change control values from a button callback; the widgets pick them up on this rerun. A control the
     teacher's link hides or locks keeps its value, whatever button asks (a lock is never bypassed)."""

@@ -1,19 +1,17 @@
-"""The playground: sliders on the left, one animated figure, readouts and plain-language explanations.
+"""The playground: sliders on the left, one live figure, readouts and plain-language explanations.
 
-Three nested st.fragments, so that a slider move reruns no more of the page than it changes:
-- the momentum's section: its slider, the run's section and the family chart. A momentum move reruns it, not the
-  rest of the sidebar and the page;
-- inside it, the run's section: the learning rate's slider and the run. A learning-rate move reruns it alone, not
-  the family chart, which does not depend on the learning rate (the browser is spared redrawing it: in Chromium
-  that halved the time from a key press to the new run drawn, `python bench/bench_latency.py`, deploy/README.md);
-- inside it too, the family chart: picking its other setting reruns it alone.
+The figure plays each new run by itself, and its own learning-rate and momentum sliders move in the browser
+(ui/figure.py, components/live_figure.js). Two nested st.fragments keep a sidebar move from rerunning more than
+it changes:
+- the momentum's section: its slider and the run's section. A momentum move reruns it, not the rest of the sidebar;
+- inside it, the run's section: the learning rate's slider and the run. A learning-rate move reruns it alone.
 """
 
 import contextlib
 
 import streamlit as st
 
-from ui import cache, explain, family, lesson, runs, tabular, widgets
+from ui import cache, explain, figure, lesson, runs, tabular, widgets
 from ui.controls import LR_GRID, relevant
 
 values = widgets.init_values()
@@ -28,18 +26,15 @@ lr_slot, momentum_slot = widgets.sidebar(values, shown, extra=("zero_grad",), la
 if lesson_.has_challenge:
     within = f" within {lesson_.goal_epochs} epochs" if lesson_.goal_epochs else ""
     st.info(f"**Challenge:** bring the loss below {lesson_.goal_loss:g}{within}.", icon="🎯")
-offered = [k for k in ("lr", "momentum") if k in shown and k not in lesson_.hidden | lesson_.locked]
 run_box, more_box = st.container(), st.container()
-FAMILY_SETTING = "family_setting"  # the key of the family chart's radio: which ladder its slider walks
 
 
 def show_run(values: dict, lr_caption, lower) -> None:
-    """The run: its figure and readouts, the caption under the learning rate, and into `lower` (under the family
-    chart) the downloads and explanations."""
+    """The run: its figure and readouts, the caption under the learning rate, and into `lower` the downloads and
+    explanations."""
     try:
         with st.spinner("Training…") if cache.takes_long(values) else contextlib.nullcontext():
             result = cache.run(values)
-            fig = cache.playground_figure(values)
     except ValueError as exc:
         st.error(f"This run cannot start: {exc}")
         st.stop()
@@ -68,13 +63,7 @@ def show_run(values: dict, lr_caption, lower) -> None:
     challenge = lesson.check_challenge(lesson_, h)
     if challenge is not None:
         (st.success if challenge.met else st.warning)(challenge.message, icon="🎯")
-    family_hint = ""
-    if offered and not family.unavailable(values):
-        family_hint = (
-            f" To compare {'learning rates' if 'lr' in offered else 'momenta'}, drag the slider of the next chart."
-        )
-    st.caption("Press ▶ Play under the chart to watch the training, or drag its slider to any step." + family_hint)
-    st.plotly_chart(fig, width="stretch", key="playground_chart")
+    figure.show(values, shown, lesson_)
 
     changed = widgets.changes_since_last_run(values)
     if changed:
@@ -106,10 +95,9 @@ def show_run(values: dict, lr_caption, lower) -> None:
 
 @st.fragment
 def run_section(values: dict, lr_slot, more_box) -> None:
-    """The learning rate's slider and the run. A fragment: a learning-rate move reruns this section only, unless
-    the family chart shows the momentum ladder (drawn at one learning rate) or a button changed another control."""
-    alone = set() if st.session_state.get(FAMILY_SETTING) == "momentum" else {"lr"}
-    if widgets.moved_since_last_run(values) - alone:
+    """The learning rate's slider and the run. A fragment: a learning-rate move (the sidebar's or the figure's)
+    reruns this section only, unless a button changed another control."""
+    if widgets.moved_since_last_run(values) - {"lr"}:
         st.rerun()  # the whole page
     lr_caption = widgets.learning_rate(values, shown, lr_slot)
     widgets.sync_url(values)
@@ -118,44 +106,13 @@ def run_section(values: dict, lr_slot, more_box) -> None:
 
 
 @st.fragment
-def family_section(values: dict, settings: list[str]) -> None:
-    """Every learning rate (or momentum) at once: a slider in the chart, no server round trip. A fragment: picking
-    the other setting reruns this section only."""
-    st.subheader("Every learning rate (or momentum) at once")
-    reason = family.unavailable(values)
-    if reason:
-        st.caption(reason)
-        return
-    setting = st.radio(
-        "The slider under this chart changes the",
-        settings,
-        format_func=family.SETTINGS.get,
-        horizontal=True,
-        key=FAMILY_SETTING,
-    )
-    start = (
-        "The slider starts at your momentum."
-        if setting == "momentum"
-        else "The slider starts at the learning rate the sidebar had when this chart was drawn (a move of the "
-        "sidebar's learning rate redraws only the chart above)."
-    )
-    st.caption(
-        "Each run was computed ahead of time, so the path and the loss change at once as you drag, without waiting "
-        f"for the server. Everything but the {family.SETTINGS[setting]} is as in the sidebar. {start}"
-    )
-    st.plotly_chart(cache.family_figure(values, setting), width="stretch", key="family_chart")
-
-
-@st.fragment
 def momentum_section(values: dict) -> None:
-    """The momentum's slider, the run's section and the family chart (both fragments of their own inside this one).
-    A fragment: a momentum move reruns this section, unless a button changed another control."""
+    """The momentum's slider and the run's section (a fragment of its own inside this one). A fragment: a momentum
+    move reruns this section, unless a button changed another control."""
     if widgets.moved_since_last_run(values) - {"momentum"}:
         st.rerun()  # the whole page
     widgets.momentum(values, shown, momentum_slot)
     run_section(values, lr_slot, more_box)
-    if offered:
-        family_section(values, offered)  # in this fragment's own body: one drawn into an outside container piles up
 
 
 with run_box:

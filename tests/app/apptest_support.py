@@ -81,3 +81,22 @@ def fitted_line(spec: dict, frame: int = -1) -> tuple[float, float]:
     x, y = arr(t["x"]), arr(t["y"])
     w = (y[1] - y[0]) / (x[1] - x[0])
     return float(w), float(y[0] - w * x[0])
+
+
+def figure(at: AppTest) -> dict:
+    """The playground's live figure: the payload its component was given (charts.live.payload, with controls)."""
+    (element,) = at.get("bidi_component")
+    return json.loads(element.proto.json)
+
+
+def figure_run(fig: dict, setting: str | None = None, index: int | None = None) -> dict[str, np.ndarray]:
+    """One run of the live figure as numpy, at its frames: the page's own (setting None) or a ladder's run
+    `index`; params (F, p), loss (F,), grad and mom (F, a), the two parts of the next step on the surface."""
+    block = fig["own"] if setting is None else fig["ladders"][setting]
+    j = 0 if setting is None else index
+    return {name: arr(block[name])[j] for name in ("params", "loss", "grad", "mom")}
+
+
+def fitted(fig: dict, frame: int = -1) -> np.ndarray:
+    """The page's own run's parameters at one of the figure's frames (the last by default)."""
+    return figure_run(fig)["params"][frame]

@@ -6,16 +6,7 @@ import gc
 
 import numpy as np
 import pytest
-from apptest_support import (
-    arr,
-    assert_no_exception,
-    chart_keys,
-    chart_spec,
-    fitted_line,
-    metrics,
-    open_app,
-    trace_index,
-)
+from apptest_support import arr, assert_no_exception, figure, fitted, metrics, open_app
 
 import engine
 from ui.controls import BY_KEY, LR_GRID, defaults, to_query
@@ -53,9 +44,9 @@ def _safe(limit):
 
 def _shows_a_chart(at) -> dict:
     assert_no_exception(at)
-    assert chart_keys(at)[0] == "playground_chart" and chart_keys(at).count("playground_chart") == 1
-    spec = chart_spec(at)
-    assert spec["data"] and spec["frames"]
+    assert not at.get("plotly_chart")  # the live figure is the page's one figure
+    spec = figure(at)
+    assert spec["data"] and spec["frames"] and spec["own"]
     return spec
 
 
@@ -68,8 +59,10 @@ def test_defaults():
     at = open_app()
     spec = _shows_a_chart(at)
     assert not at.error and not at.warning
-    assert [f["name"] for f in spec["frames"]] == [str(k) for k in range(61)]
-    assert spec["layout"]["sliders"][0]["steps"] and spec["layout"]["updatemenus"]
+    assert spec["frames"] == list(range(61))
+    assert spec["controls"] == {"lr": "free", "momentum": "free", "start": "free"}
+    assert spec["ladders"]["lr"]["values"][spec["ladders"]["lr"]["current"]] == 0.1
+    assert spec["ladders"]["momentum"]["values"][spec["ladders"]["momentum"]["current"]] == 0.8
 
     x, y = _data()
     optimum = np.linalg.lstsq(_design(x), y, rcond=None)[0]
@@ -80,8 +73,8 @@ def test_defaults():
     assert m["Steps"] == "60"
     assert m["Best possible loss"] == f"{min_loss:.4g}"
     assert float(m["Final loss"]) == pytest.approx(np.mean((_design(x) @ final - y) ** 2), rel=1e-3)
-    np.testing.assert_allclose(fitted_line(spec), final, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(fitted_line(spec, 0), [-1.0, -2.0], atol=1e-6)
+    np.testing.assert_allclose(fitted(spec), final, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(fitted(spec, 0), [-1.0, -2.0], atol=1e-6)
 
     # the address bar is a link to exactly this run
     assert at.query_params == to_query(defaults())
@@ -97,10 +90,10 @@ def test_every_dataset(dataset, lr):
     at = open_app(dataset=dataset, epochs=5, lr=lr)
     spec = _shows_a_chart(at)
     assert not at.error  # a stable learning rate for each
-    assert [f["name"] for f in spec["frames"]] == [str(k) for k in range(6)]
+    assert spec["frames"] == list(range(6))
     assert metrics(at)["Steps"] == "5"
     assert at.query_params["dataset"] == dataset
-    assert any(t["type"] == "surface" for t in spec["data"]) is (dataset == "plane")
+    assert (spec["kind"] == "plane") is (dataset == "plane")
 
 
 @pytest.mark.parametrize("method", ["optimizer", "autograd", "finite-difference", "analytic"])
@@ -111,7 +104,7 @@ def test_every_method_follows_gradient_descent(method):
     x, y = _data()
     for k in range(6):
         expected = _np_gd(x, y, [-1.0, -2.0], lr=0.1, beta=0.8, steps=k)
-        np.testing.assert_allclose(fitted_line(spec, k), expected, rtol=1e-3, atol=1e-4)
+        np.testing.assert_allclose(fitted(spec, k), expected, rtol=1e-3, atol=1e-4)
 
 
 @pytest.mark.parametrize(
@@ -210,7 +203,7 @@ def test_an_off_grid_learning_rate_from_a_link_is_used_exactly():
     assert at.select_slider(key="ctl_epochs").value == 7
     assert (at.query_params["lr"], at.query_params["epochs"]) == ("0.0123", "7")
     x, y = _data()
-    np.testing.assert_allclose(fitted_line(spec), _np_gd(x, y, [-1.0, -2.0], 0.0123, 0.0, 7), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fitted(spec), _np_gd(x, y, [-1.0, -2.0], 0.0123, 0.0, 7), rtol=1e-5, atol=1e-6)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -231,14 +224,14 @@ def test_divergence_shows_the_limit_and_a_button_that_fixes_it():
     label = f"Use a stable learning rate ({safe:g})"
     buttons = [b for b in at.button if b.label == label]
     assert len(buttons) == 1, [b.label for b in at.button]
-    assert chart_keys(at)[0] == "playground_chart"  # the blow-up is still drawn
+    assert figure(at)["own"]  # the blow-up is still drawn
 
     buttons[0].click().run()
     spec = _shows_a_chart(at)
     assert not at.error
     assert at.select_slider(key="ctl_lr").value == safe
     assert at.query_params["lr"] == f"{safe:g}"
-    np.testing.assert_allclose(fitted_line(spec), _np_gd(x, y, [-1.0, -2.0], safe, 0.8, 60), rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(fitted(spec), _np_gd(x, y, [-1.0, -2.0], safe, 0.8, 60), rtol=1e-3, atol=1e-4)
 
 
 def test_a_run_just_above_the_limit_that_has_not_blown_up_yet_is_called_diverging_with_the_same_fix():
@@ -295,7 +288,7 @@ def test_an_adaptive_optimizer_diverging_on_mini_batches_is_explained_not_a_trac
     )
     assert_no_exception(at)
     assert at.error and "diverged" in at.error[0].value
-    assert chart_keys(at) == ["playground_chart"]  # adaptive optimizer: no family of SGD runs
+    assert figure(at)["ladders"] == {}  # adaptive optimizer: no ladders of SGD runs
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -305,7 +298,7 @@ def test_an_adaptive_optimizer_diverging_on_mini_batches_is_explained_not_a_trac
 
 def test_moving_the_learning_rate_slider_redraws_and_rewrites_the_link():
     at = open_app()
-    before = chart_spec(at)
+    before = figure(at)
     at.select_slider(key="ctl_lr").set_value(0.3).run()
     after = _shows_a_chart(at)
     assert at.query_params["lr"] == "0.3"
@@ -313,8 +306,8 @@ def test_moving_the_learning_rate_slider_redraws_and_rewrites_the_link():
         k: v for k, v in to_query(defaults()).items() if k != "lr"
     }
     x, y = _data()
-    np.testing.assert_allclose(fitted_line(after), _np_gd(x, y, [-1.0, -2.0], 0.3, 0.8, 60), rtol=1e-3, atol=1e-4)
-    assert not np.allclose(fitted_line(after), fitted_line(before), atol=1e-3)
+    np.testing.assert_allclose(fitted(after), _np_gd(x, y, [-1.0, -2.0], 0.3, 0.8, 60), rtol=1e-3, atol=1e-4)
+    assert not np.allclose(fitted(after), fitted(before), atol=1e-3)
     assert any("Learning rate 0.1 → 0.3" in c.value for c in at.caption)
     at.run()  # a rerun keeps the moved value
     assert at.select_slider(key="ctl_lr").value == 0.3 and at.query_params["lr"] == "0.3"
@@ -322,8 +315,7 @@ def test_moving_the_learning_rate_slider_redraws_and_rewrites_the_link():
 
 def test_new_data_button_draws_the_next_seed():
     at = open_app(epochs=5)
-    data_index = trace_index(chart_spec(at), "data")
-    np.testing.assert_allclose(arr(chart_spec(at)["data"][data_index]["y"]), _data(seed=0)[1], rtol=1e-6)
+    np.testing.assert_allclose(arr(figure(at)["data"]["y"]), _data(seed=0)[1], rtol=1e-6)
     for seed in (1, 2):
         [button] = [b for b in at.button if "New data" in b.label]
         button.click().run()
@@ -331,8 +323,8 @@ def test_new_data_button_draws_the_next_seed():
         assert at.query_params["seed"] == str(seed)
         assert at.number_input(key="ctl_seed").value == seed
         x, y = _data(seed=seed)
-        np.testing.assert_allclose(arr(spec["data"][data_index]["x"]), x[:, 0], rtol=1e-6)
-        np.testing.assert_allclose(arr(spec["data"][data_index]["y"]), y, rtol=1e-6)
+        np.testing.assert_allclose(arr(spec["data"]["x"]), x[:, 0], rtol=1e-6)
+        np.testing.assert_allclose(arr(spec["data"]["y"]), y, rtol=1e-6)
 
 
 def test_switching_to_a_fixed_dataset_hides_the_controls_it_does_not_use():
@@ -344,7 +336,7 @@ def test_switching_to_a_fixed_dataset_hides_the_controls_it_does_not_use():
     assert not {"ctl_n", "ctl_noise"} & {s.key for s in at.slider}
     assert not [b for b in at.button if "New data" in b.label]
     assert at.query_params["dataset"] == "single-point"
-    assert trace_index(spec, "loss L(w)", "x2") >= 0  # one parameter: a loss curve, not a surface
+    assert spec["surface"]["kind"] == "curve"  # one parameter: a loss curve, not a surface
     at.selectbox(key="ctl_optimizer").set_value("adam").run()
     assert_no_exception(at)
     assert "ctl_momentum" not in {s.key for s in at.slider}

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from apptest_support import arr, assert_no_exception, chart_spec, metrics, open_app, open_page, trace_index
+from apptest_support import arr, assert_no_exception, figure, metrics, open_app, open_page
 
 from ui.controls import LR_GRID
 
@@ -176,12 +176,10 @@ def test_a_sample_is_read_summarised_fitted_and_trained_on(label, file, target, 
     assert m["Best possible loss"] == f"{mse:.4g}"
     assert float(m["Final loss"]) >= float(m["Best possible loss"])
     assert at.query_params["dataset"] == "custom" and at.query_params["lr"] == f"{lr:g}"
-    spec = chart_spec(at)
-    points = spec["data"][trace_index(spec, "data")]
-    np.testing.assert_allclose(arr(points["x"]), x[:, 0], rtol=1e-6)
-    np.testing.assert_allclose(arr(points["y"]), y, rtol=1e-6)
-    assert spec["layout"]["xaxis"]["title"]["text"] == features[0]
-    assert spec["layout"]["yaxis"]["title"]["text"] == target
+    spec = figure(at)
+    np.testing.assert_allclose(arr(spec["data"]["x"]), x[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(arr(spec["data"]["y"]), y, rtol=1e-6)
+    assert spec["features"] == [features[0]] and spec["target"] == target
 
 
 def test_two_feature_columns_train_a_plane():
@@ -197,7 +195,7 @@ def test_two_feature_columns_train_a_plane():
     at.switch_page("views/playground.py").run()
     assert_no_exception(at)
     assert metrics(at)["Best possible loss"] == f"{mse:.4g}"
-    assert any(t["type"] == "surface" for t in chart_spec(at)["data"])
+    assert figure(at)["kind"] == "plane"
 
 
 def test_the_lab_steps_through_the_sample_as_numpy_does():

@@ -1,0 +1,479 @@
+// The playground's live figure: plays runs the engine computed, in the browser (components/live_figure.py).
+//
+// Three Plotly.js panels (the data with the model, the loss surface with the path and two arrows, the loss per
+// step), a Play/Pause button, a step scrubber, a speed choice, and the learning-rate and momentum sliders. Those
+// sliders pick runs out of the two ladders shipped with the data, so a move redraws at once; when a slider comes to
+// rest its value goes back to Python (a trigger), and the page catches up without this figure being rebuilt.
+// A tap on the loss surface sends the point back as the new start. Every number drawn was computed in Python.
+
+const PLOTLY_SRC = "app/static/plotly.min.js"; // the plotly Python package's own copy, served by Streamlit
+const COLORS = { data: "#4C6A92", model: "#0F766E", optimum: "#1F2933", path: "#E4572E", now: "#C2185B",
+  start: "#F2A541", grad: "#2E86AB", mom: "#8E44AD", loss: "#0F766E" };
+const SPEEDS = [["0.25", "¼×"], ["0.5", "½×"], ["1", "1×"], ["2", "2×"], ["4", "4×"]];
+const SETTLE_MS = 350; // a slider at rest this long sends its value to the page
+
+function loadPlotly() {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!window.__liveFigurePlotly) {
+    window.__liveFigurePlotly = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = new URL(PLOTLY_SRC, document.baseURI).href;
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => { window.__liveFigurePlotly = null; reject(new Error("plotly.js did not load")); };
+      document.head.appendChild(script);
+    });
+  }
+  return window.__liveFigurePlotly;
+}
+
+// {dtype: "f4", bdata, shape: "K,F,p"} (charts.common.packed) -> {a: Float32Array, shape: [K, F, p]}
+function unpack(spec) {
+  const bin = atob(spec.bdata);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  const a = new Float32Array(bytes.buffer);
+  return { a, shape: spec.shape ? spec.shape.split(",").map(Number) : [a.length] };
+}
+
+const fmt = (v, d = 4) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : "—");
+
+function html(tag, attrs = {}, children = []) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") el.textContent = v;
+    else el.setAttribute(k, v);
+  }
+  for (const child of children) el.appendChild(child);
+  return el;
+}
+
+// The DOM, built once per mount and kept on the parent element across reruns.
+function buildDom(parent) {
+  const sliders = {};
+  for (const key of ["lr", "momentum"]) {
+    const input = html("input", { type: "range", min: "0", max: "0", step: "1", class: "lf-range" });
+    const output = html("output", { class: "lf-value" });
+    const label = html("span", { class: "lf-name" });
+    const box = html("label", { class: "lf-slider", "data-key": key }, [label, input, output]);
+    sliders[key] = { box, input, output, label };
+  }
+  const play = html("button", { type: "button", class: "lf-play" });
+  const step = html("input", { type: "range", min: "0", max: "0", step: "1", class: "lf-range lf-step",
+    "aria-label": "Step" });
+  const speed = html("select", { class: "lf-speed", "aria-label": "Speed" });
+  for (const [value, text] of SPEEDS) speed.appendChild(html("option", { value, text }));
+  speed.value = "1";
+  const arrows = html("input", { type: "checkbox", class: "lf-arrows" });
+  arrows.checked = true;
+  const readout = html("div", { class: "lf-readout", "aria-live": "off" });
+  const summary = html("p", { class: "lf-summary", "aria-live": "polite" });
+  const note = html("p", { class: "lf-note" });
+  const panels = { data: html("div", { class: "lf-panel lf-data" }), surface: html("div", { class: "lf-panel lf-surface" }),
+    loss: html("div", { class: "lf-panel lf-loss" }) };
+  const figure = html("div", { class: "lf-panels", role: "img" }, [panels.data, panels.surface, panels.loss]);
+  const root = html("div", { class: "lf-root" }, [
+    html("div", { class: "lf-sliders" }, [sliders.lr.box, sliders.momentum.box]),
+    note,
+    summary,
+    html("div", { class: "lf-bar" }, [
+      play,
+      html("label", { class: "lf-steplabel" }, [html("span", { text: "Step" }), step]),
+      html("label", { class: "lf-speedlabel" }, [html("span", { text: "Speed" }), speed]),
+      html("label", { class: "lf-arrowlabel" }, [arrows, html("span", { text: "Arrows" })]),
+    ]),
+    readout,
+    figure,
+  ]);
+  parent.appendChild(root);
+  return { root, sliders, play, step, speed, arrows, readout, summary, note, panels, figure };
+}
+
+// One run's arrays, unpacked from a ladder (or the page's own run), for frame-by-frame drawing.
+function runOf(block, j) {
+  const P = block.params, L = block.loss, G = block.grad, M = block.mom;
+  const [, F, p] = P.shape, a = G.shape[2];
+  const params = [], loss = [], grad = [], mom = [];
+  for (let f = 0; f < F; f++) {
+    params.push(Array.from(P.a.subarray((j * F + f) * p, (j * F + f + 1) * p)));
+    loss.push(L.a[j * F + f]);
+    grad.push(Array.from(G.a.subarray((j * F + f) * a, (j * F + f + 1) * a)));
+    mom.push(Array.from(M.a.subarray((j * F + f) * a, (j * F + f + 1) * a)));
+  }
+  return { params, loss, grad, mom };
+}
+
+function unpackBlock(b) {
+  return { params: unpack(b.params), loss: unpack(b.loss), grad: unpack(b.grad), mom: unpack(b.mom) };
+}
+
+class LiveFigure {
+  constructor(parent) {
+    this.dom = buildDom(parent);
+    this.k = 0;
+    this.playing = false;
+    this.timer = null;
+    this.pending = null; // {key, value} sent to the page, not yet reflected in its data
+    this.settleTimer = null;
+    this.wire();
+  }
+
+  wire() {
+    const d = this.dom;
+    d.play.addEventListener("click", () => (this.playing ? this.pause() : this.play(this.k >= this.F - 1)));
+    d.step.addEventListener("input", () => { this.pause(); this.show(Number(d.step.value)); });
+    d.speed.addEventListener("change", () => { if (this.playing) this.play(false); });
+    d.arrows.addEventListener("change", () => this.show(this.k));
+    for (const key of ["lr", "momentum"]) {
+      const s = d.sliders[key];
+      s.input.addEventListener("input", () => this.pick(key, Number(s.input.value)));
+      s.input.addEventListener("change", () => this.settle(key));
+    }
+  }
+
+  // New data from Python: keep what is on screen when the page only caught up with this figure, else start over.
+  update(data, setTrigger) {
+    this.setTrigger = setTrigger;
+    const fresh = !this.data || data.surface.a.bdata !== this.data.surface.a.bdata ||
+      data.data.y.bdata !== this.data.data.y.bdata || data.frames.length !== this.data.frames.length ||
+      data.own.lr !== this.data.own.lr || data.own.momentum !== this.data.own.momentum ||
+      data.own.params.bdata !== this.data.own.params.bdata;
+    const caughtUp = this.pending && data.own[this.pending.key] === this.pending.value;
+    this.data = data;
+    this.F = data.frames.length;
+    this.own = runOf(unpackBlock(data.own), 0);
+    this.ladders = {};
+    for (const [key, ladder] of Object.entries(data.ladders)) this.ladders[key] = { ...ladder, ...unpackBlock(ladder) };
+    this.sel = { lr: data.own.lr, momentum: data.own.momentum };
+    this.configureSliders();
+    const resume = this.interrupted;
+    this.interrupted = false;
+    if (caughtUp || (!fresh && this.plotted)) { // the page caught up with what is on screen: no replay
+      this.pending = null;
+      this.selectRun(false, resume);
+      return;
+    }
+    this.pending = null;
+    this.selectRun(true);
+  }
+
+  configureSliders() {
+    const d = this.dom, data = this.data;
+    const hasLadders = Object.keys(this.ladders).length > 0;
+    for (const key of ["lr", "momentum"]) {
+      const s = d.sliders[key], ladder = this.ladders[key], state = data.controls[key];
+      s.label.textContent = data.labels[key];
+      s.input.setAttribute("aria-label", data.labels[key]);
+      s.box.hidden = !ladder || state === "hidden";
+      if (!ladder) continue;
+      s.input.max = String(ladder.values.length - 1);
+      s.input.value = String(ladder.current);
+      s.input.disabled = state === "locked";
+      s.box.classList.toggle("lf-locked", state === "locked");
+    }
+    d.note.textContent = hasLadders ? "" : data.labels.no_ladder || "";
+    d.note.hidden = hasLadders;
+    d.step.max = String(this.F - 1);
+  }
+
+  // A slider moved: show that run at once, replaying it from its start.
+  pick(key, index) {
+    const ladder = this.ladders[key];
+    if (!ladder) return;
+    this.sel[key] = ladder.values[index];
+    const other = key === "lr" ? "momentum" : "lr";
+    this.sel[other] = this.data.own[other]; // the ladders cross at the page's run
+    this.dom.sliders[other].input.value = String(this.ladders[other] ? this.ladders[other].current : 0);
+    this.selectRun(true);
+  }
+
+  // The slider came to rest: tell the page (a trigger), once, after SETTLE_MS.
+  settle(key) {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => {
+      const value = this.sel[key];
+      if (value === this.data.own[key]) return;
+      this.pending = { key, value };
+      this.setTrigger(key, value);
+    }, SETTLE_MS);
+  }
+
+  // The run for the selected (lr, momentum): the page's own, or one of a ladder.
+  currentRun() {
+    const { lr, momentum } = this.sel, own = this.data.own;
+    if (lr === own.lr && momentum === own.momentum) return { run: this.own, label: own.label, lr, momentum };
+    const key = lr !== own.lr ? "lr" : "momentum";
+    const ladder = this.ladders[key];
+    const j = ladder.values.indexOf(key === "lr" ? lr : momentum);
+    const name = this.data.labels[key];
+    return { run: runOf(ladder, j), label: `${name} ${ladder.labels[j]}`, lr, momentum };
+  }
+
+  selectRun(replay, resume = false) {
+    const picked = this.currentRun();
+    this.run = picked.run;
+    this.label = picked.label;
+    const d = this.dom;
+    for (const key of ["lr", "momentum"]) {
+      const ladder = this.ladders[key];
+      if (!ladder) continue;
+      const j = ladder.values.indexOf(this.sel[key]);
+      d.sliders[key].output.textContent = fmt(this.sel[key], 3);
+      d.sliders[key].input.setAttribute("aria-valuetext", ladder.labels[j] || fmt(this.sel[key], 3));
+    }
+    d.summary.textContent = this.label;
+    d.figure.setAttribute("aria-label", `Training figure. ${this.label}`);
+    this.plot().then(() => {
+      if (replay) this.play(true);
+      else {
+        this.show(Math.min(this.k, this.F - 1));
+        if (resume) this.play(false);
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------------- playback
+  play(fromStart) {
+    clearTimeout(this.timer);
+    if (fromStart) this.show(0);
+    this.playing = true;
+    this.dom.play.textContent = "❚❚ Pause";
+    const fps = Math.min(30, Math.max(8, this.F / 4)) * Number(this.dom.speed.value);
+    const tick = () => {
+      if (!this.playing) return;
+      if (this.k >= this.F - 1) { this.pause(); return; }
+      this.show(this.k + 1);
+      this.timer = setTimeout(tick, 1000 / fps);
+    };
+    this.timer = setTimeout(tick, 1000 / fps);
+  }
+
+  pause() {
+    this.playing = false;
+    clearTimeout(this.timer);
+    this.dom.play.textContent = this.k >= this.F - 1 ? "↺ Replay" : "▶ Play";
+  }
+
+  // Streamlit's clean-up before a re-render (or the end): stop the clock, remember whether to go on playing.
+  stop() { this.interrupted = this.playing; this.pause(); }
+
+  // ------------------------------------------------------------------------------------------------- drawing
+  plot() {
+    return loadPlotly().then((Plotly) => {
+      this.Plotly = Plotly;
+      const key = `${this.data.surface.a.bdata}|${this.data.data.y.bdata}|${this.data.kind}`;
+      if (this.plotted !== key) {
+        this.plotted = key;
+        return this.newPlots();
+      }
+      return this.restylePaths();
+    }).catch((err) => { this.dom.note.hidden = false; this.dom.note.textContent = `The figure cannot load: ${err.message}`; });
+  }
+
+  newPlots() {
+    const P = this.Plotly, data = this.data, s = data.surface, d = this.dom.panels;
+    const config = { displayModeBar: false, responsive: true, scrollZoom: false, doubleClick: false };
+    const base = { margin: { l: 52, r: 12, t: 30, b: 44 }, showlegend: false, dragmode: false,
+      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { size: 12 } };
+    // the data and the model
+    const x = Array.from(unpack(data.data.x).a), y = Array.from(unpack(data.data.y).a);
+    this.xs = [Math.min(...x), Math.max(...x)];
+    const pad = 0.05 * (this.xs[1] - this.xs[0] || 1);
+    this.xs = [this.xs[0] - pad, this.xs[1] + pad];
+    let dataTraces, dataLayout;
+    if (data.kind === "plane") {
+      const x2 = Array.from(unpack(data.data.x2).a);
+      this.x2s = [Math.min(...x2), Math.max(...x2)];
+      dataTraces = [
+        { type: "scatter3d", mode: "markers", x, y: x2, z: y, marker: { size: 3, color: COLORS.data }, name: "data" },
+        { type: "surface", x: this.xs, y: this.x2s, z: this.plane(data.optimum), opacity: 0.25, showscale: false,
+          colorscale: [[0, "#9aa5b1"], [1, "#9aa5b1"]], name: "least squares", hoverinfo: "skip" },
+        { type: "surface", x: this.xs, y: this.x2s, z: this.plane(this.run.params[0]), opacity: 0.6, showscale: false,
+          colorscale: [[0, COLORS.model], [1, COLORS.model]], name: "model now", hoverinfo: "skip" },
+      ];
+      dataLayout = { ...base, margin: { l: 0, r: 0, t: 30, b: 0 }, title: { text: "Data and fitted plane", font: { size: 13 } },
+        scene: { xaxis: { title: { text: data.features[0] } }, yaxis: { title: { text: data.features[1] } },
+          zaxis: { title: { text: data.target } } } };
+    } else {
+      dataTraces = [
+        { type: "scatter", mode: "markers", x, y, marker: { color: COLORS.data, size: 7 }, name: "data" },
+        { type: "scatter", mode: "lines", x: this.xs, y: this.line(data.optimum), name: "least squares",
+          line: { color: COLORS.optimum, dash: "dash", width: 1.5 } },
+        { type: "scatter", mode: "lines", x: this.xs, y: this.line(this.run.params[0]), name: "model now",
+          line: { color: COLORS.model, width: 3 } },
+      ];
+      const ys = y.concat(this.line(data.optimum));
+      const lo = Math.min(...ys), hi = Math.max(...ys), span = hi - lo || 1;
+      dataLayout = { ...base, title: { text: "Data and fitted line", font: { size: 13 } },
+        xaxis: { title: { text: data.features[0] }, range: this.xs, fixedrange: true },
+        yaxis: { title: { text: data.target }, range: [lo - 0.25 * span, hi + 0.25 * span], fixedrange: true } };
+    }
+    // the loss surface (or curve) and the path
+    const a = Array.from(unpack(s.a).a);
+    let surfaceTraces, surfaceLayout;
+    if (s.kind === "curve") {
+      const z = Array.from(unpack(s.z).a);
+      surfaceTraces = [
+        { type: "scatter", mode: "lines", x: a, y: z, line: { color: COLORS.loss }, name: "loss L(w)", hoverinfo: "x+y" },
+        { type: "scatter", mode: "markers", x: s.optimum, y: [s.min_loss], name: "least squares",
+          marker: { symbol: "star", size: 15, color: "white", line: { color: COLORS.optimum, width: 1.5 } } },
+      ];
+      this.zRange = [0, Math.max(...z)];
+      surfaceLayout = { ...base, title: { text: "Loss curve and path (tap to start there)", font: { size: 13 } },
+        xaxis: { title: { text: s.axes[0] }, range: [a[0], a[a.length - 1]], fixedrange: true },
+        yaxis: { title: { text: "loss" }, range: [0, 1.05 * Math.max(...z)], fixedrange: true } };
+    } else {
+      const b = Array.from(unpack(s.b).a), zz = unpack(s.z), z = [];
+      for (let i = 0; i < b.length; i++) z.push(Array.from(zz.a.subarray(i * a.length, (i + 1) * a.length)));
+      const fixed = Object.entries(s.fixed).map(([k, v]) => ` (slice at ${k} = ${fmt(v, 3)})`).join("");
+      surfaceTraces = [
+        { type: "contour", x: a, y: b, z, colorscale: "YlGnBu", ncontours: 18,
+          contours: { coloring: "fill", showlines: true }, line: { width: 0.5, color: "rgba(0,0,0,0.25)" },
+          colorbar: { title: { text: "log10 loss", side: "right" }, thickness: 10, len: 0.9 },
+          hovertemplate: `${s.axes[0]} %{x:.3g}, ${s.axes[1]} %{y:.3g}<br>tap: start here<extra></extra>` },
+        { type: "scatter", mode: "markers", x: [s.optimum[0]], y: [s.optimum[1]], name: "least squares", hoverinfo: "skip",
+          marker: { symbol: "star", size: 15, color: "white", line: { color: COLORS.optimum, width: 1.5 } } },
+      ];
+      surfaceLayout = { ...base, title: { text: `Loss surface and path${fixed} · tap to start there`, font: { size: 13 } },
+        xaxis: { title: { text: s.axes[0] }, range: [a[0], a[a.length - 1]], fixedrange: true },
+        yaxis: { title: { text: s.axes[1] }, range: [b[0], b[b.length - 1]], fixedrange: true } };
+    }
+    this.surfaceStatic = surfaceTraces.length;
+    surfaceTraces.push(...this.pathTraces());
+    // the loss per step
+    const lossLayout = { ...base, title: { text: "Loss (mean squared error) per step", font: { size: 13 } },
+      xaxis: { title: { text: "step" }, range: [0, data.frames[this.F - 1] || 1], fixedrange: true },
+      yaxis: { title: { text: "loss" }, type: "log", fixedrange: true, tickformat: "~g" },
+      shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: data.min_loss, y1: data.min_loss,
+        line: { color: COLORS.optimum, dash: "dot", width: 1 } }],
+      annotations: [{ xref: "paper", x: 1, xanchor: "right", y: Math.log10(Math.max(data.min_loss, 1e-30)), yanchor: "bottom",
+        text: "best possible loss", showarrow: false, font: { size: 11, color: COLORS.optimum } }] };
+    const lossTraces = this.lossTraces();
+    lossLayout.yaxis.range = this.lossRange();
+    return Promise.all([
+      P.react(d.data, dataTraces, dataLayout, config),
+      P.react(d.surface, surfaceTraces, surfaceLayout, config),
+      P.react(d.loss, lossTraces, lossLayout, config),
+    ]).then(() => {
+      if (!this.clickWired) {
+        this.clickWired = true;
+        d.surface.on("plotly_click", (ev) => this.tapStart(ev));
+      }
+    });
+  }
+
+  // a surface's path traces: the whole run faint, the run so far, the point now, the two arrows, the start
+  pathTraces() {
+    const xy = this.pathXY(this.F - 1);
+    return [
+      { type: "scatter", mode: "lines", x: xy.x, y: xy.y, line: { color: COLORS.path, width: 1.5 }, opacity: 0.3,
+        name: "whole path", hoverinfo: "skip" },
+      { type: "scatter", mode: "lines+markers", x: [], y: [], line: { color: COLORS.path, width: 2.5 },
+        marker: { size: 4, color: COLORS.path }, name: "path so far", hoverinfo: "skip" },
+      { type: "scatter", mode: "lines+markers", x: [], y: [], line: { color: COLORS.grad, width: 2.5 },
+        marker: { symbol: ["circle", "arrow"], angleref: "previous", size: [0, 12], color: COLORS.grad },
+        name: "gradient step −lr·g", hoverinfo: "skip" },
+      { type: "scatter", mode: "lines+markers", x: [], y: [], line: { color: COLORS.mom, width: 2.5 },
+        marker: { symbol: ["circle", "arrow"], angleref: "previous", size: [0, 12], color: COLORS.mom },
+        name: "momentum's share", hoverinfo: "skip" },
+      { type: "scatter", mode: "markers", x: [xy.x[0]], y: [xy.y[0]], name: "start", hoverinfo: "skip",
+        marker: { symbol: "circle-open", size: 13, color: COLORS.start, line: { width: 3 } } },
+      { type: "scatter", mode: "markers", x: [], y: [], name: "now", hoverinfo: "skip",
+        marker: { size: 12, color: COLORS.now, line: { color: "white", width: 1.5 } } },
+    ];
+  }
+
+  lossTraces() {
+    const steps = this.data.frames, loss = this.run.loss.map((v) => (Number.isFinite(v) && v > 0 ? v : null));
+    return [
+      { type: "scatter", mode: "lines", x: steps, y: loss, line: { color: COLORS.loss, width: 1.5 }, opacity: 0.3,
+        name: "whole run", hoverinfo: "skip" },
+      { type: "scatter", mode: "lines", x: [], y: [], line: { color: COLORS.loss, width: 2.5 }, name: "so far",
+        hovertemplate: "step %{x}: loss %{y:.4g}<extra></extra>" },
+      { type: "scatter", mode: "markers", x: [], y: [], marker: { size: 11, color: COLORS.now }, name: "now",
+        hoverinfo: "skip" },
+    ];
+  }
+
+  lossRange() {
+    const finite = this.run.loss.filter((v) => Number.isFinite(v) && v > 0).concat([this.data.min_loss]);
+    const lo = Math.log10(Math.max(Math.min(...finite), 1e-30)), hi = Math.log10(Math.max(...finite));
+    const span = Math.max(hi - lo, 0.5);
+    return [lo - 0.08 * span, hi + 0.08 * span];
+  }
+
+  // the path over the surface's axes (the loss curve's: w against the loss) up to frame k
+  pathXY(k) {
+    const cols = this.data.surface.columns, x = [], y = [];
+    for (let f = 0; f <= k; f++) {
+      const p = this.run.params[f];
+      if (!p.every(Number.isFinite)) break;
+      x.push(p[cols[0]]);
+      y.push(this.data.surface.kind === "curve" ? this.run.loss[f] : p[cols[1]]);
+    }
+    return { x, y };
+  }
+
+  restylePaths() {
+    const P = this.Plotly, d = this.dom.panels, n = this.surfaceStatic;
+    const whole = this.pathXY(this.F - 1);
+    const lossTraces = this.lossTraces();
+    return Promise.all([
+      P.restyle(d.surface, { x: [whole.x, [whole.x[0]]], y: [whole.y, [whole.y[0]]] }, [n, n + 4]),
+      P.restyle(d.loss, { y: [lossTraces[0].y] }, [0]),
+      P.relayout(d.loss, { "yaxis.range": this.lossRange() }),
+    ]);
+  }
+
+  line(p) { const b = this.data.fit_bias ? p[p.length - 1] : 0; return this.xs.map((x) => p[0] * x + b); }
+
+  plane(p) {
+    const b = this.data.fit_bias ? p[2] : 0;
+    return this.x2s.map((x2) => this.xs.map((x1) => p[0] * x1 + p[1] * x2 + b));
+  }
+
+  // Frame k on every panel, and the readouts.
+  show(k) {
+    if (!this.Plotly || !this.run) { this.k = k; return; }
+    const P = this.Plotly, d = this.dom, data = this.data, run = this.run, n = this.surfaceStatic;
+    this.k = k;
+    d.step.value = String(k);
+    const step = data.frames[k], p = run.params[k], finite = p.every(Number.isFinite);
+    const epoch = step / data.steps_per_epoch;
+    d.step.setAttribute("aria-valuetext", `step ${step}`);
+    const names = data.names.map((name, i) => `${name} = ${fmt(p[i])}`).join(", ");
+    d.readout.textContent = finite
+      ? `Step ${step} of ${data.frames[this.F - 1]} (epoch ${fmt(epoch, 4)}) · loss ${fmt(run.loss[k])} · ${names}`
+      : `Step ${step}: the run has blown up (the numbers overflowed)`;
+    if (!this.playing) d.play.textContent = k >= this.F - 1 ? "↺ Replay" : "▶ Play";
+    if (!finite) return;
+    const xy = this.pathXY(k), cols = data.surface.columns;
+    const now = { x: [xy.x[xy.x.length - 1]], y: [xy.y[xy.y.length - 1]] };
+    const arrows = d.arrows.checked && data.arrows && k < this.F - 1 && data.surface.kind !== "curve";
+    const g = run.grad[k], m = run.mom[k], at = [p[cols[0]], p[cols[1]]];
+    const gx = arrows ? [at[0], at[0] + g[0]] : [], gy = arrows ? [at[1], at[1] + g[1]] : [];
+    const mx = arrows ? [at[0] + g[0], at[0] + g[0] + m[0]] : [], my = arrows ? [at[1] + g[1], at[1] + g[1] + m[1]] : [];
+    const panels = d.panels;
+    P.restyle(panels.surface, { x: [xy.x, gx, mx, now.x], y: [xy.y, gy, my, now.y] }, [n + 1, n + 2, n + 3, n + 5]);
+    const upto = run.loss.slice(0, k + 1).map((v) => (v > 0 ? v : null));
+    const dot = [run.loss[k] > 0 ? run.loss[k] : null];
+    P.restyle(panels.loss, { x: [data.frames.slice(0, k + 1), [step]], y: [upto, dot] }, [1, 2]);
+    if (data.kind === "plane") P.restyle(panels.data, { z: [this.plane(p)] }, [2]);
+    else P.restyle(panels.data, { y: [this.line(p)] }, [2]);
+  }
+
+  tapStart(ev) {
+    if (!ev.points || !ev.points.length || this.data.controls.start === "locked") return;
+    const pt = ev.points[0];
+    const value = this.data.surface.kind === "curve" ? [pt.x] : [pt.x, pt.y];
+    if (!value.every(Number.isFinite)) return;
+    this.setTrigger("start", value);
+  }
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  if (!parentElement.__liveFigure) parentElement.__liveFigure = new LiveFigure(parentElement);
+  const figure = parentElement.__liveFigure;
+  if (data) figure.update(data, setTriggerValue);
+  return () => figure.stop();
+}

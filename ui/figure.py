@@ -1,0 +1,39 @@
+"""The live figure on the playground: its payload, its controls as a teacher's link leaves them, and what its
+sliders and a tap on its surface change when they come to rest (the same controls as the sidebar's, through
+widgets.set_values, so locks hold and the URL follows)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import components
+
+from . import cache, live, widgets
+
+KEY = "live_figure"
+
+
+def _settled(setting: str) -> None:
+    value = (st.session_state.get(KEY) or {}).get(setting)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        widgets.set_values(**{setting: float(value)})
+
+
+def _tapped() -> None:
+    point = (st.session_state.get(KEY) or {}).get("start")
+    if not isinstance(point, list) or not point or not all(isinstance(v, (int, float)) for v in point):
+        return
+    values = widgets.values_now()
+    widgets.set_values(**live.start_values(cache.run(values), point))
+
+
+def show(values: dict, shown: set[str], lesson) -> None:
+    """Mount the figure for these control values (a ValueError from the engine propagates to the page)."""
+    states = live.control_states(values, shown, lesson.hidden, lesson.locked)
+    components.live_figure(
+        cache.live_figure(values, states),
+        key=KEY,
+        on_lr=lambda: _settled("lr"),
+        on_momentum=lambda: _settled("momentum"),
+        on_start=_tapped,
+    )

@@ -1,0 +1,86 @@
+"""The playground's live figure: its run, its two ladders of runs and its surface, gathered for charts.live.
+
+Pure Python (no streamlit): ui/cache.py computes it in the worker and caches it; tests call it directly. The
+ladders are the learning-rate family at this momentum and the momentum family at this learning rate (ui/family.py,
+each one batched engine.gd_sweep call), so the figure's own sliders need no server. They describe full-batch SGD
+that zeroes the gradient; for any other run the figure plays the page's run alone and says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+import charts
+import engine
+
+from . import family, runs
+
+SLIDERS = ("lr", "momentum")
+LABELS = {"lr": "Learning rate", "momentum": "Momentum"}
+
+
+def ladder(fam: charts.Family, setting: str, current: float) -> charts.Ladder:
+    """A family (ui/family.build) as the live figure's ladder, at the page's own value `current`."""
+    sw = fam.sweep
+    at = int(np.flatnonzero(fam.values == current)[0])
+    return charts.Ladder(setting, fam.values, sw.params, sw.lrs, sw.momenta, fam.labels, at)
+
+
+def surface_for(result: runs.RunResult, families: list[charts.Family]) -> engine.Surface:
+    """One loss panel for every run the sliders can show: around the paths that come down (a run on its way up
+    leaves through the edge instead of shrinking every other path to a speck), and the page's own path when it
+    comes down too."""
+    h = result.history
+    paths = [f.sweep.params[:, f.sweep.came_down].reshape(-1, f.sweep.params.shape[-1]) for f in families]
+    if not h.diverged and h.loss[-1] <= h.loss[0]:
+        paths.append(h.params)
+    calm = np.concatenate(paths) if paths else h.params[:1]
+    calm = calm[np.isfinite(calm).all(axis=1)]
+    if not len(calm):
+        calm = h.params[:1]
+    if not families:  # no ladder: the run's own panel, as its divergence message describes it
+        return result.surface
+    return engine.loss_surface(result.dataset, result.fit_bias, path=calm)
+
+
+def control_states(values: Mapping, shown: set[str], hidden: frozenset, locked: frozenset) -> dict[str, str]:
+    """For the figure's controls: "hidden" (a teacher hid it, or this run has no such setting), "locked" (a teacher
+    locked it) or "free"; "start" (a tap on the surface) is locked when any start field is hidden or locked."""
+    out = {}
+    for key in SLIDERS:
+        out[key] = "hidden" if key not in shown or key in hidden else "locked" if key in locked else "free"
+    out["start"] = "locked" if {"w0", "w2_0", "b0"} & (hidden | locked) else "free"
+    return out
+
+
+def summary(result: runs.RunResult) -> str:
+    """One sentence of what the run does, for the figure's text alternative and its readout."""
+    h, cfg = result.history, result.config
+    words = family.outcome(h.loss, h.diverged_at, cfg.lr, result.lr_limit, result.surface.min_loss)
+    return f"Learning rate {cfg.lr:g}: {words}"
+
+
+def build(values: Mapping, custom: engine.Dataset | None = None, lock=None) -> tuple[runs.RunResult, dict]:
+    """The page's run and the live figure's payload for these control values, in one call (to the worker). The
+    payload's "controls" (what a teacher's link hides or locks) are the page's to add: they are not the run's."""
+    result = runs.compute(values, custom, lock)
+    reason = family.unavailable(values)
+    families = [] if reason else [family.build(family.anchor(values, s), s, custom, lock) for s in SLIDERS]
+    ladders = {s: ladder(f, s, float(values[s])) for s, f in zip(SLIDERS, families, strict=False)}
+    surface = surface_for(result, families)
+    labels = LABELS | {"no_ladder": reason or ""}
+    return result, charts.live_payload(result, ladders, surface, {}, summary(result), labels)
+
+
+def start_values(result: runs.RunResult, point) -> dict[str, float]:
+    """The start controls (in the data's original units) for a point tapped on the surface (in the trained
+    parameters' units, the surface's axes); the parameters off the surface keep the run's own start."""
+    start = np.array(result.config.init, dtype=np.float64)
+    start[list(result.surface.columns)] = np.asarray(point, dtype=np.float64)[: len(result.surface.columns)]
+    scaling = result.dataset.scaling
+    if scaling is not None:
+        start = np.asarray(scaling.to_original(start), dtype=np.float64)
+    keys = ["w0"] + (["w2_0"] if result.dataset.d == 2 else []) + (["b0"] if result.fit_bias else [])
+    return {k: float(np.clip(float(f"{v:.4g}"), -100.0, 100.0)) for k, v in zip(keys, start, strict=True)}
