@@ -35,6 +35,8 @@ function unpack(spec) {
   return { a, shape: spec.shape ? spec.shape.split(",").map(Number) : [a.length] };
 }
 
+// Plotly renders a few HTML tags in titles and hover text; names come from learners' files: shown as typed.
+const esc = (text) => String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const fmt = (v, d = 4) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : "—");
 
 function html(tag, attrs = {}, children = []) {
@@ -119,7 +121,7 @@ class LiveFigure {
 
   wire() {
     const d = this.dom;
-    d.play.addEventListener("click", () => (this.playing ? this.pause() : this.play(this.k >= this.F - 1)));
+    d.play.addEventListener("click", () => (this.playing ? this.pause() : this.play(this.k >= this.last)));
     d.step.addEventListener("input", () => { this.pause(); this.show(Number(d.step.value)); });
     d.speed.addEventListener("change", () => { if (this.playing) this.play(false); });
     d.arrows.addEventListener("change", () => this.show(this.k));
@@ -211,6 +213,10 @@ class LiveFigure {
   selectRun(replay, resume = false) {
     const picked = this.currentRun();
     this.run = picked.run;
+    // a run that blew up plays to its last finite frame and rests there
+    const ok = (f) => this.run.params[f].every(Number.isFinite) && Number.isFinite(this.run.loss[f]);
+    this.last = 0;
+    while (this.last + 1 < this.F && ok(this.last + 1)) this.last++;
     this.label = picked.label;
     const d = this.dom;
     for (const key of ["lr", "momentum"]) {
@@ -240,7 +246,7 @@ class LiveFigure {
     const fps = Math.min(30, Math.max(8, this.F / 4)) * Number(this.dom.speed.value);
     const tick = () => {
       if (!this.playing) return;
-      if (this.k >= this.F - 1) { this.pause(); return; }
+      if (this.k >= this.last) { this.pause(); return; }
       this.show(this.k + 1);
       this.timer = setTimeout(tick, 1000 / fps);
     };
@@ -250,7 +256,7 @@ class LiveFigure {
   pause() {
     this.playing = false;
     clearTimeout(this.timer);
-    this.dom.play.textContent = this.k >= this.F - 1 ? "↺ Replay" : "▶ Play";
+    this.dom.play.textContent = this.k >= this.last ? "↺ Replay" : "▶ Play";
   }
 
   // Streamlit's clean-up before a re-render (or the end): stop the clock, remember whether to go on playing.
@@ -291,8 +297,8 @@ class LiveFigure {
           colorscale: [[0, COLORS.model], [1, COLORS.model]], name: "model now", hoverinfo: "skip" },
       ];
       dataLayout = { ...base, margin: { l: 0, r: 0, t: 30, b: 0 }, title: { text: "Data and fitted plane", font: { size: 13 } },
-        scene: { xaxis: { title: { text: data.features[0] } }, yaxis: { title: { text: data.features[1] } },
-          zaxis: { title: { text: data.target } } } };
+        scene: { xaxis: { title: { text: esc(data.features[0]) } }, yaxis: { title: { text: esc(data.features[1]) } },
+          zaxis: { title: { text: esc(data.target) } } } };
     } else {
       dataTraces = [
         { type: "scatter", mode: "markers", x, y, marker: { color: COLORS.data, size: 7 }, name: "data" },
@@ -304,8 +310,8 @@ class LiveFigure {
       const ys = y.concat(this.line(data.optimum));
       const lo = Math.min(...ys), hi = Math.max(...ys), span = hi - lo || 1;
       dataLayout = { ...base, title: { text: "Data and fitted line", font: { size: 13 } },
-        xaxis: { title: { text: data.features[0] }, range: this.xs, fixedrange: true },
-        yaxis: { title: { text: data.target }, range: [lo - 0.25 * span, hi + 0.25 * span], fixedrange: true } };
+        xaxis: { title: { text: esc(data.features[0]) }, range: this.xs, fixedrange: true },
+        yaxis: { title: { text: esc(data.target) }, range: [lo - 0.25 * span, hi + 0.25 * span], fixedrange: true } };
     }
     // the loss surface (or curve) and the path
     const a = Array.from(unpack(s.a).a);
@@ -319,23 +325,23 @@ class LiveFigure {
       ];
       this.zRange = [0, Math.max(...z)];
       surfaceLayout = { ...base, title: { text: "Loss curve and path (tap to start there)", font: { size: 13 } },
-        xaxis: { title: { text: s.axes[0] }, range: [a[0], a[a.length - 1]], fixedrange: true },
+        xaxis: { title: { text: esc(s.axes[0]) }, range: [a[0], a[a.length - 1]], fixedrange: true },
         yaxis: { title: { text: "loss" }, range: [0, 1.05 * Math.max(...z)], fixedrange: true } };
     } else {
       const b = Array.from(unpack(s.b).a), zz = unpack(s.z), z = [];
       for (let i = 0; i < b.length; i++) z.push(Array.from(zz.a.subarray(i * a.length, (i + 1) * a.length)));
-      const fixed = Object.entries(s.fixed).map(([k, v]) => ` (slice at ${k} = ${fmt(v, 3)})`).join("");
+      const fixed = Object.entries(s.fixed).map(([k, v]) => ` (slice at ${esc(k)} = ${fmt(v, 3)})`).join("");
       surfaceTraces = [
         { type: "contour", x: a, y: b, z, colorscale: "YlGnBu", ncontours: 18,
           contours: { coloring: "fill", showlines: true }, line: { width: 0.5, color: "rgba(0,0,0,0.25)" },
           colorbar: { title: { text: "log10 loss", side: "right" }, thickness: 10, len: 0.9 },
-          hovertemplate: `${s.axes[0]} %{x:.3g}, ${s.axes[1]} %{y:.3g}<br>tap: start here<extra></extra>` },
+          hovertemplate: `${esc(s.axes[0])} %{x:.3g}, ${esc(s.axes[1])} %{y:.3g}<br>tap: start here<extra></extra>` },
         { type: "scatter", mode: "markers", x: [s.optimum[0]], y: [s.optimum[1]], name: "least squares", hoverinfo: "skip",
           marker: { symbol: "star", size: 15, color: "white", line: { color: COLORS.optimum, width: 1.5 } } },
       ];
       surfaceLayout = { ...base, title: { text: `Loss surface and path${fixed} · tap to start there`, font: { size: 13 } },
-        xaxis: { title: { text: s.axes[0] }, range: [a[0], a[a.length - 1]], fixedrange: true },
-        yaxis: { title: { text: s.axes[1] }, range: [b[0], b[b.length - 1]], fixedrange: true } };
+        xaxis: { title: { text: esc(s.axes[0]) }, range: [a[0], a[a.length - 1]], fixedrange: true },
+        yaxis: { title: { text: esc(s.axes[1]) }, range: [b[0], b[b.length - 1]], fixedrange: true } };
     }
     this.surfaceStatic = surfaceTraces.length;
     surfaceTraces.push(...this.pathTraces());
@@ -441,10 +447,11 @@ class LiveFigure {
     const epoch = step / data.steps_per_epoch;
     d.step.setAttribute("aria-valuetext", `step ${step}`);
     const names = data.names.map((name, i) => `${name} = ${fmt(p[i])}`).join(", ");
+    const blown = this.last < this.F - 1 && k === this.last ? " · blown up here: it goes no further" : "";
     d.readout.textContent = finite
-      ? `Step ${step} of ${data.frames[this.F - 1]} (epoch ${fmt(epoch, 4)}) · loss ${fmt(run.loss[k])} · ${names}`
-      : `Step ${step}: the run has blown up (the numbers overflowed)`;
-    if (!this.playing) d.play.textContent = k >= this.F - 1 ? "↺ Replay" : "▶ Play";
+      ? `Step ${step} of ${data.frames[this.F - 1]} (epoch ${fmt(epoch, 4)}) · loss ${fmt(run.loss[k])} · ${names}${blown}`
+      : `Step ${step}: the run had blown up before this step`;
+    if (!this.playing) d.play.textContent = k >= this.last ? "↺ Replay" : "▶ Play";
     if (!finite) return;
     const xy = this.pathXY(k), cols = data.surface.columns;
     const now = { x: [xy.x[xy.x.length - 1]], y: [xy.y[xy.y.length - 1]] };

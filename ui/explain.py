@@ -164,7 +164,11 @@ distance to the best fit ÷ √10). Plain gradient descent below the stability l
 momentum can make it ripple up and down on the way (the parameters roll past the valley floor and back); above the
 limit it climbs.
 
-**Play** runs the training as an animation in your browser; drag the slider to any step. Every panel moves together.
+**The figure plays each new run by itself**; pause it, replay it, or drag the step slider to any step. Every panel
+moves together. Its **Learning rate** and **Momentum** sliders change the run in your browser: every run along them
+was computed with the page (one batched PyTorch call each), so the path redraws at once, and when a slider comes to
+rest the rest of the page follows. **Tap the loss surface** to start from that point. The blue arrow is the
+gradient's share of the next step (−lr·g), the purple one the momentum's (what the previous steps carry over).
 
 The model has {len(result.param_names)} parameter(s): {names}. Each step computes the gradient of the loss
 (which way is uphill) and moves the parameters a little the other way: that is all "training" is.

@@ -1,9 +1,9 @@
-"""The playground page in a real browser: sliders rerun the training, Play animates, links round-trip.
+"""The playground page in a real browser: links round-trip, divergences explain themselves and their fixes work.
+(The live figure's own behaviour: test_live_figure.py.)
 
 Each test opens its own page (a fresh Streamlit session) against the one server of the test session. After an
 action a test first waits for the content it expects, then for the script to be idle (see DESIGN.md: right after
-an action the app may still report idle). While Plotly re-renders, two chart nodes can exist at once, so charts are
-told apart by their content, never by position alone.
+an action the app may still report idle).
 """
 
 from __future__ import annotations
@@ -17,18 +17,8 @@ from playwright.sync_api import Locator, Page, expect
 
 from .helpers import guarded_page, shot, wait_idle
 
-# The main animated figure (the family chart under it, "family_chart", has its own tests in test_family.py)
-CHART = '.st-key-playground_chart [data-testid="stPlotlyChart"]'
-# Plotly's step slider: the current-value text is the group's own <text>; each step's label sits in .slider-labels.
-SLIDER_CURRENT = ".slider-container .slider-group > text"
-SLIDER_STEP_LABELS = ".slider-container .slider-labels text"
+FIGURE = '[data-testid="stBidiComponentRegular"] .lf-root'  # the live figure (components/live_figure.js)
 VIEWPORT = {"width": 1400, "height": 1700}  # tall enough that a screenshot shows the whole figure
-
-# Every step label of every chart on the page, one string per chart node: a fingerprint of the figure's data.
-CHART_FINGERPRINTS_JS = """
-(selectors) => Array.from(document.querySelectorAll(selectors.chart)).map(
-    chart => Array.from(chart.querySelectorAll(selectors.labels)).map(t => t.textContent).join('|'))
-"""
 
 
 @pytest.fixture(autouse=True)
@@ -39,14 +29,13 @@ def _no_exceptions(page: Page) -> Iterator[None]:
 
 
 def open_app(page: Page, base: str, query: str = "") -> Locator:
-    """Open the playground (optionally with a query string), wait for a drawn chart and idle; return the chart."""
+    """Open the playground (optionally with a query string), wait for the drawn figure and idle; return it."""
     page.goto(f"{base}/{query}")
-    chart = page.locator(CHART)
-    expect(chart.locator(".main-svg").first).to_be_visible()
-    expect(chart.locator(SLIDER_CURRENT).first).to_have_text(re.compile(r"^step 0\b"))
+    figure = page.locator(FIGURE)
+    expect(figure.locator(".lf-surface .main-svg").first).to_be_visible()
     wait_idle(page)
-    expect(chart).to_have_count(1)
-    return chart
+    expect(figure).to_have_count(1)
+    return figure
 
 
 def query_of(page: Page) -> dict[str, str]:
@@ -60,11 +49,6 @@ def metric(page: Page, label: str) -> Locator:
         has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
     )
     return box.get_by_test_id("stMetricValue")
-
-
-def fingerprints(page: Page) -> list[str]:
-    """One fingerprint per chart node on the page (see CHART_FINGERPRINTS_JS)."""
-    return page.evaluate(CHART_FINGERPRINTS_JS, {"chart": CHART, "labels": SLIDER_STEP_LABELS})
 
 
 def slider(page: Page, label: str) -> Locator:
@@ -86,54 +70,6 @@ def slider_value(page: Page, label: str) -> Locator:
 
 def diverged_alert(page: Page) -> Locator:
     return page.get_by_test_id("stAlert").filter(has_text="diverged")
-
-
-def test_learning_rate_slider_reruns_the_training(page: Page, app_server: str) -> None:
-    open_app(page, app_server)
-    lr_thumb = thumb(page, "Learning rate")
-    lr_before = query_of(page)["lr"]
-    loss_before = metric(page, "Final loss").inner_text()
-    (chart_before,) = fingerprints(page)
-    assert chart_before, "the chart's step slider has no labels"
-
-    lr_thumb.focus()
-    for _ in range(3):
-        lr_thumb.press("ArrowRight")
-    lr_after = lr_thumb.get_attribute("aria-valuetext")
-    assert lr_after and float(lr_after) > float(lr_before), (lr_before, lr_after)
-
-    # Expected content first: the rerun's caption, a new figure, the new value in the address bar; then idle.
-    # (A slow machine may rerun after the first key already, so the caption's "from" value is not pinned.)
-    expect(page.get_by_text(re.compile(rf"Learning rate \S+ → {re.escape(lr_after)}$"))).to_be_visible()
-    page.wait_for_function(
-        f"(s) => {{ const f = ({CHART_FINGERPRINTS_JS})(s); return f.length === 1 && f[0] && f[0] !== s.old; }}",
-        arg={"chart": CHART, "labels": SLIDER_STEP_LABELS, "old": chart_before},
-    )
-    expect(page).to_have_url(re.compile(rf"[?&]lr={re.escape(lr_after)}(&|$)"))
-    wait_idle(page)
-
-    expect(metric(page, "Final loss")).not_to_have_text(loss_before)
-    assert query_of(page)["lr"] == lr_after
-    expect(slider_value(page, "Learning rate")).to_have_text(lr_after)
-    expect(page.locator(CHART)).to_have_count(1)
-    shot(page, "playground_after_slider")
-
-
-def test_play_animates_in_the_browser(page: Page, app_server: str) -> None:
-    chart = open_app(page, app_server)
-    current = chart.locator(SLIDER_CURRENT)
-    start = current.text_content() or ""
-    assert start.startswith("step 0 "), start
-
-    chart.locator(".updatemenu-button").filter(has_text="Play").click()
-    page.wait_for_timeout(2_000)
-    expect(current).not_to_have_text(re.compile(r"^step 0 "))
-    later = current.text_content() or ""
-    match = re.match(r"step (\d+) ", later)
-    assert match and int(match.group(1)) > 0, later
-    # The animation runs in the browser: no rerun on the server, nothing else changed.
-    expect(page.locator(CHART)).to_have_count(1)
-    shot(page, "playground_playing")
 
 
 def test_shared_link_sets_every_widget(page: Page, app_server: str) -> None:
@@ -177,7 +113,7 @@ def test_divergence_shows_an_error_and_a_one_click_fix(page: Page, app_server: s
     wait_idle(page)
     expect(diverged_alert(page)).to_have_count(0)
     expect(fix).to_have_count(0)
-    expect(page.locator(CHART).locator(".main-svg").first).to_be_visible()
+    expect(page.locator(FIGURE).locator(".main-svg").first).to_be_visible()
     shot(page, "playground_fixed")
 
 
@@ -204,12 +140,13 @@ def test_diverging_link_shows_the_error(page: Page, app_server: str) -> None:
 
 
 def test_two_features_draw_a_3d_scene(page: Page, app_server: str) -> None:
-    chart = open_app(page, app_server, "?dataset=plane&momentum=0.5")
+    figure = open_app(page, app_server, "?dataset=plane&momentum=0.5")
+    chart = figure.locator(".lf-data")
     expect(chart.locator(".gl-container #scene canvas")).to_have_count(1)
     expect(chart.locator(".gl-container #scene")).to_be_visible()
     expect(chart).not_to_contain_text("WebGL")  # plotly.js says "WebGL is not supported" when it cannot draw
     expect(chart.locator("svg.main-svg").first).to_be_visible()
-    expect(chart.locator(".g-gtitle, .annotation-text").filter(has_text="fitted plane")).to_have_count(1)
+    expect(chart.locator(".g-gtitle").filter(has_text="fitted plane")).to_have_count(1)
     assert query_of(page)["dataset"] == "plane"
     shot(page, "playground_plane")
 

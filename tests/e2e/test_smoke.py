@@ -1,4 +1,4 @@
-"""Smoke test: the app opens in a real browser and its first page draws a Plotly chart."""
+"""Smoke test: the app opens in a real browser and its first page draws its live figure (Plotly.js)."""
 
 from playwright.sync_api import Page, expect
 
@@ -8,7 +8,7 @@ from .helpers import shot, wait_idle
 def test_home_page_renders_a_chart(page: Page, app_server: str) -> None:
     page.goto(app_server)
 
-    chart = page.locator('[data-testid="stPlotlyChart"]').first
+    chart = page.locator('[data-testid="stBidiComponentRegular"] .lf-surface').first
     expect(chart).to_be_visible(timeout=60_000)
     # Plotly itself drew something, not only Streamlit's placeholder.
     expect(chart.locator(".main-svg").first).to_be_visible(timeout=60_000)

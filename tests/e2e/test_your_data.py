@@ -23,7 +23,7 @@ from ui.controls import LR_GRID
 
 from .helpers import close_page_not_found, guarded_page, shot, wait_idle
 
-CHART = '[data-testid="stPlotlyChart"]'
+CHART = '[data-testid="stBidiComponentRegular"] .lf-data'  # the live figure's data panel
 VIEWPORT = {"width": 1400, "height": 1700}
 FIT_TEXT = re.compile(r"^\d+ rows\. Least-squares fit: ")
 HOSTILE = "<script>alert(1)</script>"

@@ -1,0 +1,149 @@
+"""The playground's live figure in a real browser: it plays by itself and comes to rest, its learning-rate and
+momentum sliders redraw in the browser and the page catches up without rebuilding it, a tap on the surface sets
+the start, it stacks on a phone, and a teacher's link hides or locks its sliders as well."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from .helpers import guarded_page, shot, wait_idle
+
+FIGURE = '[data-testid="stBidiComponentRegular"] .lf-root'
+VIEWPORT = {"width": 1400, "height": 1700}
+
+
+@pytest.fixture(autouse=True)
+def _no_exceptions(page: Page) -> Iterator[None]:
+    with guarded_page(page, VIEWPORT):
+        yield
+
+
+def open_figure(page: Page, base: str, query: str = "") -> Locator:
+    page.goto(f"{base}/{query}")
+    figure = page.locator(FIGURE)
+    expect(figure.locator(".lf-surface .main-svg").first).to_be_visible()
+    wait_idle(page)
+    return figure
+
+
+def query_of(page: Page) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
+
+
+def step_shown(figure: Locator) -> int:
+    return int(re.match(r"Step (\d+)", figure.locator(".lf-readout").inner_text()).group(1))
+
+
+def figure_slider(figure: Locator, name: str) -> Locator:
+    return figure.get_by_role("slider", name=name, exact=True)
+
+
+def test_a_new_run_plays_by_itself_and_comes_to_rest_on_its_last_step(page: Page, app_server: str) -> None:
+    figure = open_figure(page, app_server)
+    expect(figure.locator(".lf-readout")).to_contain_text(re.compile(r"Step [1-9]\d* of 60"))  # no click
+    shot(page, "live_mid_animation")
+    expect(figure.locator(".lf-readout")).to_contain_text("Step 60 of 60", timeout=20_000)
+    expect(figure.locator(".lf-play")).to_have_text("↺ Replay")
+    page.wait_for_timeout(500)
+    assert step_shown(figure) == 60  # it rests there
+    expect(figure.locator(".lf-summary")).to_contain_text("converges")
+    expect(figure.locator(".lf-panels")).to_have_attribute("aria-label", re.compile(r"converges.*loss 0\.3039"))
+    # the whole path is drawn faintly from the start, and the path so far over it
+    assert figure.locator(".lf-surface .scatterlayer .trace").count() >= 5
+    # scrubbing shows any step
+    scrub = figure.get_by_role("slider", name="Step")
+    scrub.focus()
+    scrub.press("Home")
+    expect(figure.locator(".lf-readout")).to_contain_text("Step 0 of 60")
+    shot(page, "live_defaults")
+
+
+def test_a_learning_rate_move_in_the_figure_redraws_at_once_and_the_page_catches_up(
+    page: Page, app_server: str
+) -> None:
+    figure = open_figure(page, app_server)
+    page.evaluate(f"() => {{ window.__figureNode = document.querySelector('{FIGURE}'); }}")
+    lr = figure_slider(figure, "Learning rate")
+    expect(lr).to_have_attribute("aria-valuetext", re.compile(r"^0\.1: converges"))
+    lr.focus()
+    lr.press("ArrowRight")
+    # the new run is drawn by the browser, before any answer from the server could arrive
+    expect(figure.locator(".lf-summary")).to_contain_text("Learning rate 0.15", timeout=300)
+    expect(figure.locator(".lf-slider[data-key=lr] output")).to_have_text("0.15")
+    # then the page catches up: the URL, the sidebar's slider, the readouts; the figure is the same node
+    expect(page).to_have_url(re.compile(r"[?&]lr=0\.15(&|$)"))
+    sidebar = page.get_by_test_id("stSlider").filter(has=page.get_by_text("Learning rate", exact=True))
+    expect(sidebar.get_by_test_id("stSliderThumbValue")).to_have_text("0.15")
+    wait_idle(page)
+    assert page.evaluate(f"() => window.__figureNode === document.querySelector('{FIGURE}')")
+    expect(lr).to_be_focused()
+    mom = figure_slider(figure, "Momentum")
+    mom.focus()
+    mom.press("ArrowLeft")
+    expect(figure.locator(".lf-summary")).to_contain_text("Momentum 0.75", timeout=300)
+    expect(page).to_have_url(re.compile(r"[?&]momentum=0\.75(&|$)"))
+    shot(page, "live_after_moves")
+
+
+def test_a_tap_on_the_surface_starts_the_run_there(page: Page, app_server: str) -> None:
+    figure = open_figure(page, app_server)
+    area = figure.locator(".lf-surface .nsewdrag").first
+    box = area.bounding_box()
+    before = query_of(page)
+    area.click(position={"x": box["width"] * 0.8, "y": box["height"] * 0.2})
+    expect(page).not_to_have_url(re.compile(rf"[?&]w0={re.escape(before['w0'])}&"))
+    wait_idle(page)
+    after = query_of(page)
+    assert float(after["w0"]) > float(before["w0"]) and float(after["b0"]) > float(before["b0"]), after
+    page.get_by_text("Method, batch, start, device").click()  # the sidebar's start fields follow
+    start_w = page.get_by_test_id("stNumberInput").filter(has_text="Start w (w1)").locator("input")
+    expect(start_w).to_have_value(after["w0"])
+    expect(figure.locator(".lf-readout")).to_contain_text("Step")
+    shot(page, "live_tapped_start")
+
+
+@pytest.mark.parametrize("width, height", [(412, 915), (768, 1024)])
+def test_on_a_phone_or_tablet_the_panels_stack_and_nothing_scrolls_sideways(
+    page: Page, app_server: str, width: int, height: int
+) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    figure = open_figure(page, app_server)
+    boxes = {name: figure.locator(f".lf-{name}").bounding_box() for name in ("data", "surface", "loss")}
+    if width < 500:  # a phone: one panel a row, each the figure's full width
+        assert abs(boxes["data"]["x"] - boxes["surface"]["x"]) < 2 and boxes["surface"]["y"] > boxes["data"]["y"]
+        assert boxes["data"]["width"] > 0.9 * figure.bounding_box()["width"]
+    assert min(b["width"] for b in boxes.values()) >= 300  # readable on a tablet side by side too
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+    lr = figure_slider(figure, "Learning rate")
+    lr.focus()
+    lr.press("ArrowLeft")
+    expect(figure.locator(".lf-summary")).to_contain_text("Learning rate 0.07")
+    figure.scroll_into_view_if_needed()
+    shot(page, f"live_{width}px")
+
+
+def test_a_lesson_link_hides_and_locks_the_figures_sliders(page: Page, app_server: str) -> None:
+    figure = open_figure(page, app_server, "?hide=lr&lock=momentum")
+    expect(figure.locator(".lf-slider[data-key=lr]")).to_be_hidden()
+    expect(figure_slider(figure, "Momentum")).to_be_disabled()
+    shot(page, "live_lesson_link")
+
+
+def test_diverging_plane_and_single_point_draw(page: Page, app_server: str) -> None:
+    figure = open_figure(page, app_server, "?lr=2")
+    expect(figure.locator(".lf-summary")).to_contain_text("diverges at step")
+    expect(figure.locator(".lf-readout")).to_contain_text("blown up here", timeout=20_000)
+    expect(figure.locator(".lf-play")).to_have_text("↺ Replay")
+    shot(page, "live_diverging")
+    figure = open_figure(page, app_server, "?dataset=single-point&lr=0.05&momentum=0")
+    expect(figure.locator(".lf-surface .g-gtitle")).to_contain_text("Loss curve")
+    expect(figure.locator(".lf-readout")).to_contain_text("Step 60 of 60", timeout=20_000)
+    shot(page, "live_single_point")
+    figure = open_figure(page, app_server, "?dataset=plane&momentum=0.5")
+    expect(figure.locator(".lf-data .gl-container #scene canvas")).to_have_count(1)
+    shot(page, "live_plane")
