@@ -2,9 +2,8 @@
 
 from .common import to_spec
 from .explore import momentum_map_figure, scaling_figure, sweep_figure
-from .family import Family, family_figure, pick
 from .lab import delta_error_figure, smallest_error
-from .live import Ladder
+from .live import Family, Ladder
 from .live import payload as live_payload
 from .playground import playground_figure
 from .race import Band, Track, race_figure
@@ -20,9 +19,7 @@ __all__ = [
     "Prebuilt",
     "Track",
     "delta_error_figure",
-    "family_figure",
     "momentum_map_figure",
-    "pick",
     "playground_figure",
     "race_figure",
     "scaling_figure",

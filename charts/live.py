@@ -25,6 +25,18 @@ SURFACE_POINTS = 48  # grid points a side of the loss surface shipped to the bro
 
 
 @dataclass(frozen=True)
+class Family:
+    """Runs along one setting (ui/family.build): gd_sweep's runs, the surface around them, per-run words."""
+
+    sweep: engine.Sweep  # with params
+    surface: engine.Surface
+    setting: str  # "learning rate" or "momentum"
+    values: np.ndarray
+    labels: list[str]  # per run, what the slider says when it is picked
+    active: int  # the run of the value the family was built through
+
+
+@dataclass(frozen=True)
 class Ladder:
     """Runs along one setting ("lr" or "momentum"), the others fixed: values, params (steps + 1, K, p) as gd_sweep
     keeps them, per-run words, and the index of the page's own run."""

@@ -19,20 +19,20 @@ os.chdir(ROOT)  # the repo's .streamlit/config.toml applies
 
 import torch  # noqa: E402
 
-import charts  # noqa: E402
+import components  # noqa: E402
 import engine  # noqa: E402
-from ui import controls, recycle, runs, worker  # noqa: E402
+from ui import controls, live, recycle, worker  # noqa: E402
 
 RECYCLE_DEFAULT_S = "300"
 
 
 def warm() -> None:
-    """Every training path once, and one figure of the landing page's run; the training worker started and warm."""
+    """Every training path once, and the landing page's live figure; the training worker started and warm."""
     torch.set_num_threads(1)
     ready = worker.start()  # ui/worker.py: its process imports torch while this one does
     engine.warm_up()
-    result = runs.compute(controls.defaults())
-    charts.to_spec(charts.playground_figure(result.dataset, result.history, result.surface, result.optimum))
+    live.build(controls.defaults())  # the landing page's run, its ladders and its live figure's data
+    components.ensure_plotly_js()
     worker.wait_ready(ready)
 
 

@@ -1,5 +1,5 @@
-"""The playground's family of runs: every learning rate of the slider's ladder (or a ladder of momenta) for the
-current data and start, computed in one batched call, so the in-chart slider needs no server round trip.
+"""The playground's families of runs: every learning rate of the slider's ladder (or a ladder of momenta) for the
+current data and start, computed in one batched call, so the live figure's sliders need no server round trip.
 
 The family is plain full-batch gradient descent with torch.optim.SGD's momentum (engine.gd_sweep, the analytic
 gradient), so it describes the page's own run when that run is SGD on the full batch with the gradient zeroed; the
@@ -8,10 +8,7 @@ other methods give the same path to float32 rounding. For adaptive optimizers an
 
 from __future__ import annotations
 
-import collections
 import contextlib
-import json
-import threading
 from collections.abc import Mapping
 
 import numpy as np
@@ -26,9 +23,6 @@ SETTINGS = {"lr": "learning rate", "momentum": "momentum"}
 MOMENTUM_GRID = tuple(round(m, 2) for m in (*np.arange(0.0, 0.951, 0.05), 0.97, 0.99))
 # what a family depends on: every control but the one it varies (and those that cannot change a full-batch run)
 IGNORED = frozenset({"method", "optimizer", "fd_delta", "device", "batch_size"})
-HANDED_OUT_KEPT = 256  # families remembered as handed out (more than ui/cache.py keeps: a forgotten one is sent again)
-_handed_out: collections.OrderedDict[tuple[str, str], None] = collections.OrderedDict()
-_handed_out_guard = threading.Lock()
 
 
 def unavailable(values: Mapping) -> str | None:
@@ -84,43 +78,6 @@ def build(values: Mapping, setting: str, custom: engine.Dataset | None = None, l
     surface = engine.loss_surface(ds, cfg.fit_bias, path=calm if len(calm) else sweep.params[:1, 0])
     labels = [_label(sweep, k, setting, stab, nesterov) for k in range(len(grid))]
     return charts.Family(sweep, surface, SETTINGS[setting], np.array(grid), labels, grid.index(current))
-
-
-def run_with_family(
-    values: Mapping, custom: engine.Dataset | None = None, data_id: str = "", lock=None
-) -> tuple[runs.RunResult, charts.Family | None]:
-    """The page's run, and its learning-rate family when this process has not handed that family out yet (None
-    otherwise, or when the run has none): the figure of a run needs its family's panel, so a momentum move gets
-    both in one call to the worker, not two (ui/cache.py keeps the family; deploy/README.md has the measure)."""
-    result = runs.compute(values, custom, lock)
-    if unavailable(values):
-        return result, None
-    through = anchor(values, "lr")
-    key = (json.dumps(through, sort_keys=True), data_id)
-    with _handed_out_guard:
-        fresh = key not in _handed_out
-        _handed_out[key] = None
-        _handed_out.move_to_end(key)
-        while len(_handed_out) > HANDED_OUT_KEPT:
-            _handed_out.popitem(last=False)
-    return result, build(through, "lr", custom, lock) if fresh else None
-
-
-def backdrop(result: runs.RunResult, shared: engine.Surface | None) -> engine.Surface:
-    """The loss panel the playground draws its run on. The learning-rate family's (`shared`, the panel of the family
-    chart) when the whole run lies on it: its axes and picture then stay put as the learning rate moves, so paths can
-    be compared, and its picture is drawn once. Otherwise, for a run that leaves it (one that diverges, or one the
-    family does not describe), the run's own panel, around its path."""
-    own = result.surface
-    if shared is None or shared.kind != own.kind or shared.columns != own.columns:
-        return own
-    path = result.history.params[:, list(own.columns)]
-    bounds = [shared.a] if shared.kind == "curve" else [shared.a, shared.b]
-    for column, axis in zip(path.T, bounds, strict=True):
-        slack = 1e-6 * (axis[-1] - axis[0])  # float32 steps against the family's float64 ones
-        if not (np.isfinite(column).all() and column.min() >= axis[0] - slack and column.max() <= axis[-1] + slack):
-            return own
-    return shared
 
 
 def _label(sweep: engine.Sweep, k: int, setting: str, stab: engine.Stability, nesterov: bool) -> str:
