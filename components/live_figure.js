@@ -283,7 +283,8 @@ class LiveFigure {
     // the data and the model
     const x = Array.from(unpack(data.data.x).a), y = Array.from(unpack(data.data.y).a);
     this.xs = [Math.min(...x), Math.max(...x)];
-    const pad = 0.05 * (this.xs[1] - this.xs[0] || 1);
+    // one point (or one value of x): half its size either side, so the line's slope can be seen
+    const pad = this.xs[1] > this.xs[0] ? 0.05 * (this.xs[1] - this.xs[0]) : 0.5 * Math.max(Math.abs(this.xs[0]), 1);
     this.xs = [this.xs[0] - pad, this.xs[1] + pad];
     let dataTraces, dataLayout;
     if (data.kind === "plane") {
@@ -307,7 +308,7 @@ class LiveFigure {
         { type: "scatter", mode: "lines", x: this.xs, y: this.line(this.run.params[0]), name: "model now",
           line: { color: COLORS.model, width: 3 } },
       ];
-      const ys = y.concat(this.line(data.optimum));
+      const ys = y.concat(this.line(data.optimum), this.line(this.run.params[0]).filter(Number.isFinite));
       const lo = Math.min(...ys), hi = Math.max(...ys), span = hi - lo || 1;
       dataLayout = { ...base, title: { text: "Data and fitted line", font: { size: 13 } },
         xaxis: { title: { text: esc(data.features[0]) }, range: this.xs, fixedrange: true },
@@ -349,10 +350,11 @@ class LiveFigure {
     const lossLayout = { ...base, title: { text: "Loss (mean squared error) per step", font: { size: 13 } },
       xaxis: { title: { text: "step" }, range: [0, data.frames[this.F - 1] || 1], fixedrange: true },
       yaxis: { title: { text: "loss" }, type: "log", fixedrange: true, tickformat: "~g" },
-      shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: data.min_loss, y1: data.min_loss,
-        line: { color: COLORS.optimum, dash: "dot", width: 1 } }],
-      annotations: [{ xref: "paper", x: 1, xanchor: "right", y: Math.log10(Math.max(data.min_loss, 1e-30)), yanchor: "bottom",
-        text: "best possible loss", showarrow: false, font: { size: 11, color: COLORS.optimum } }] };
+      // the best possible loss, where the curve flattens (none to draw on a log axis when the fit is exact)
+      shapes: data.min_loss > 0 ? [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: data.min_loss, y1: data.min_loss,
+        line: { color: COLORS.optimum, dash: "dot", width: 1 } }] : [],
+      annotations: data.min_loss > 0 ? [{ xref: "paper", x: 1, xanchor: "right", y: Math.log10(data.min_loss),
+        yanchor: "bottom", text: "best possible loss", showarrow: false, font: { size: 11, color: COLORS.optimum } }] : [] };
     const lossTraces = this.lossTraces();
     lossLayout.yaxis.range = this.lossRange();
     return Promise.all([
@@ -401,7 +403,8 @@ class LiveFigure {
   }
 
   lossRange() {
-    const finite = this.run.loss.filter((v) => Number.isFinite(v) && v > 0).concat([this.data.min_loss]);
+    const finite = this.run.loss.filter((v) => Number.isFinite(v) && v > 0);
+    if (this.data.min_loss > 0) finite.push(this.data.min_loss);
     const lo = Math.log10(Math.max(Math.min(...finite), 1e-30)), hi = Math.log10(Math.max(...finite));
     const span = Math.max(hi - lo, 0.5);
     return [lo - 0.08 * span, hi + 0.08 * span];
@@ -458,7 +461,8 @@ class LiveFigure {
     const arrows = d.arrows.checked && data.arrows && k < this.F - 1 && data.surface.kind !== "curve";
     const g = run.grad[k], m = run.mom[k], at = [p[cols[0]], p[cols[1]]];
     const gx = arrows ? [at[0], at[0] + g[0]] : [], gy = arrows ? [at[1], at[1] + g[1]] : [];
-    const mx = arrows ? [at[0] + g[0], at[0] + g[0] + m[0]] : [], my = arrows ? [at[1] + g[1], at[1] + g[1] + m[1]] : [];
+    const hasM = arrows && Math.hypot(m[0], m[1]) > 0; // no momentum yet (or none at all): no arrowhead on a dot
+    const mx = hasM ? [at[0] + g[0], at[0] + g[0] + m[0]] : [], my = hasM ? [at[1] + g[1], at[1] + g[1] + m[1]] : [];
     const panels = d.panels;
     P.restyle(panels.surface, { x: [xy.x, gx, mx, now.x], y: [xy.y, gy, my, now.y] }, [n + 1, n + 2, n + 3, n + 5]);
     const upto = run.loss.slice(0, k + 1).map((v) => (v > 0 ? v : null));
