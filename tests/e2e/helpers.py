@@ -13,8 +13,9 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
@@ -159,3 +160,21 @@ def guarded_page(page: Page, viewport: dict, no_dialogs: bool = False) -> Iterat
         assert not dialogs, f"the page opened a browser dialog: {dialogs}"
     finally:
         expect.set_options(timeout=PLAYWRIGHT_EXPECT_TIMEOUT_MS)
+
+
+FIGURE = '[data-testid="stBidiComponentRegular"] .lf-root'  # the playground's live figure
+
+
+def open_figure(page: Page, base: str, query: str = "") -> Locator:
+    """Open the playground (optionally with a query string), wait for its drawn live figure and idle; return it."""
+    page.goto(f"{base}/{query}")
+    figure = page.locator(FIGURE)
+    expect(figure.locator(".lf-surface .main-svg").first).to_be_visible()
+    wait_idle(page)
+    expect(figure).to_have_count(1)
+    return figure
+
+
+def query_of(page: Page) -> dict[str, str]:
+    """The page's current query string as a dict (last value of each key)."""
+    return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from .helpers import guarded_page, shot, wait_idle
+from .helpers import FIGURE, guarded_page, open_figure, query_of, shot, wait_idle
 
-FIGURE = '[data-testid="stBidiComponentRegular"] .lf-root'
 VIEWPORT = {"width": 1400, "height": 1700}
 
 
@@ -21,18 +19,6 @@ VIEWPORT = {"width": 1400, "height": 1700}
 def _no_exceptions(page: Page) -> Iterator[None]:
     with guarded_page(page, VIEWPORT):
         yield
-
-
-def open_figure(page: Page, base: str, query: str = "") -> Locator:
-    page.goto(f"{base}/{query}")
-    figure = page.locator(FIGURE)
-    expect(figure.locator(".lf-surface .main-svg").first).to_be_visible()
-    wait_idle(page)
-    return figure
-
-
-def query_of(page: Page) -> dict[str, str]:
-    return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
 
 
 def step_shown(figure: Locator) -> int:

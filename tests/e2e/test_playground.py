@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from .helpers import guarded_page, shot, wait_idle
+from .helpers import FIGURE, guarded_page, open_figure, query_of, shot, wait_idle
 
-FIGURE = '[data-testid="stBidiComponentRegular"] .lf-root'  # the live figure (components/live_figure.js)
 VIEWPORT = {"width": 1400, "height": 1700}  # tall enough that a screenshot shows the whole figure
 
 
@@ -26,21 +24,6 @@ def _no_exceptions(page: Page) -> Iterator[None]:
     """Every test: a tall viewport, and neither an st.exception box nor an uncaught browser error at the end."""
     with guarded_page(page, VIEWPORT):
         yield
-
-
-def open_app(page: Page, base: str, query: str = "") -> Locator:
-    """Open the playground (optionally with a query string), wait for the drawn figure and idle; return it."""
-    page.goto(f"{base}/{query}")
-    figure = page.locator(FIGURE)
-    expect(figure.locator(".lf-surface .main-svg").first).to_be_visible()
-    wait_idle(page)
-    expect(figure).to_have_count(1)
-    return figure
-
-
-def query_of(page: Page) -> dict[str, str]:
-    """The page's current query string as a dict (last value of each key)."""
-    return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
 
 
 def metric(page: Page, label: str) -> Locator:
@@ -74,7 +57,7 @@ def diverged_alert(page: Page) -> Locator:
 
 def test_shared_link_sets_every_widget(page: Page, app_server: str) -> None:
     link = {"lr": "0.03", "momentum": "0.5", "epochs": "100", "dataset": "lab", "scaling": "standardize"}
-    open_app(page, app_server, "?" + "&".join(f"{k}={v}" for k, v in link.items()))
+    open_figure(page, app_server, "?" + "&".join(f"{k}={v}" for k, v in link.items()))
 
     expect(slider_value(page, "Learning rate")).to_have_text("0.03")
     expect(slider_value(page, "Momentum")).to_have_text("0.50")
@@ -91,7 +74,7 @@ def test_shared_link_sets_every_widget(page: Page, app_server: str) -> None:
 
 
 def test_divergence_shows_an_error_and_a_one_click_fix(page: Page, app_server: str) -> None:
-    open_app(page, app_server)
+    open_figure(page, app_server)
     lr_thumb = thumb(page, "Learning rate")
     lr_thumb.press("End")  # the top of the ladder
     top = lr_thumb.get_attribute("aria-valuetext")
@@ -121,7 +104,7 @@ def test_the_standardize_fix_redraws_the_whole_page(page: Page, app_server: str)
     """The fix buttons sit in the run's own section (an st.fragment, which a learning-rate move reruns alone).
     Standardizing changes a sidebar control outside it, so that click must rerun the whole page: the sidebar then
     shows the new scaling."""
-    open_app(page, app_server, "?dataset=thermometer&lr=0.5")
+    open_figure(page, app_server, "?dataset=thermometer&lr=0.5")
     expect(diverged_alert(page)).to_be_visible()
     fix = page.get_by_role("button", name="Standardize the inputs")
     fix.click()
@@ -134,13 +117,13 @@ def test_the_standardize_fix_redraws_the_whole_page(page: Page, app_server: str)
 
 
 def test_diverging_link_shows_the_error(page: Page, app_server: str) -> None:
-    open_app(page, app_server, "?lr=2")
+    open_figure(page, app_server, "?lr=2")
     expect(diverged_alert(page)).to_be_visible()
     expect(page.get_by_role("button", name=re.compile(r"^Use a stable learning rate \("))).to_be_visible()
 
 
 def test_two_features_draw_a_3d_scene(page: Page, app_server: str) -> None:
-    figure = open_app(page, app_server, "?dataset=plane&momentum=0.5")
+    figure = open_figure(page, app_server, "?dataset=plane&momentum=0.5")
     chart = figure.locator(".lf-data")
     expect(chart.locator(".gl-container #scene canvas")).to_have_count(1)
     expect(chart.locator(".gl-container #scene")).to_be_visible()
@@ -152,7 +135,7 @@ def test_two_features_draw_a_3d_scene(page: Page, app_server: str) -> None:
 
 
 def test_bad_link_is_corrected_and_still_draws(page: Page, app_server: str) -> None:
-    open_app(page, app_server, "?lr=abc&epochs=-3")
+    open_figure(page, app_server, "?lr=abc&epochs=-3")
     warning = page.get_by_test_id("stAlert").filter(has_text="Link corrected")
     expect(warning).to_have_count(2)  # one note per corrected value
     expect(warning.filter(has_text="Learning rate")).to_be_visible()
