@@ -133,3 +133,28 @@ def test_diverging_plane_and_single_point_draw(page: Page, app_server: str) -> N
     figure = open_figure(page, app_server, "?dataset=plane&momentum=0.5")
     expect(figure.locator(".lf-data .gl-container #scene canvas")).to_have_count(1)
     shot(page, "live_plane")
+
+
+def test_on_a_touch_screen_a_tap_sets_the_start_and_the_sliders_move(browser, app_server: str) -> None:
+    """A phone: touch events only (has_touch, is_mobile), 412 px wide."""
+    context = browser.new_context(viewport={"width": 412, "height": 915}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    try:
+        with guarded_page(page, {"width": 412, "height": 915}):
+            figure = open_figure(page, app_server)
+            before = query_of(page)
+            area = figure.locator(".lf-surface .nsewdrag").first
+            area.scroll_into_view_if_needed()
+            box = area.bounding_box()
+            area.tap(position={"x": box["width"] * 0.75, "y": box["height"] * 0.25})
+            expect(page).not_to_have_url(re.compile(rf"[?&]w0={re.escape(before['w0'])}&"))
+            wait_idle(page)
+            assert float(query_of(page)["w0"]) > float(before["w0"])
+            lr = figure_slider(figure, "Learning rate")
+            lr.scroll_into_view_if_needed()
+            lr_box = lr.bounding_box()
+            lr.tap(position={"x": lr_box["width"] * 0.95, "y": lr_box["height"] / 2})  # near the top of the ladder
+            expect(figure.locator(".lf-summary")).not_to_contain_text("Learning rate 0.1:")
+            shot(page, "live_touch")
+    finally:
+        context.close()
