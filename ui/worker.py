@@ -24,20 +24,18 @@ lock, and the next call starts a fresh worker. Off (everything in the server's t
 PLAYGROUND_WORKERS=0.
 
 Multiprocessing starts the workers with "spawn" (a fresh interpreter; the server's threads make fork unsafe), with
-no main script (spawn would import the parent's in each worker: see _no_main_script).
+no main script (spawn would import the parent's in each worker: see _without_main_script).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import logging
 import multiprocessing
+import multiprocessing.spawn
 import os
 import pickle
-import sys
 import threading
-import types
 from collections.abc import Callable
 
 LOG = logging.getLogger(__name__)  # stdlib logging, not Streamlit's: a worker imports this module and no Streamlit
@@ -45,7 +43,13 @@ LOG = logging.getLogger(__name__)  # stdlib logging, not Streamlit's: a worker i
 ENV = "PLAYGROUND_WORKERS"  # "0": no worker processes
 LONG_STEPS = 1_000  # runs with more updates than this (about 0.25 s) go to the queue of long runs
 QUEUES = ("short", "long")
-INFRASTRUCTURE = (EOFError, OSError)  # a worker that died or could not start (not the task's own error)
+CALL_TIMEOUT_S = 120.0  # an answer later than this: the worker is stuck (the longest run allowed takes seconds)
+INFRASTRUCTURE = (EOFError, OSError, TimeoutError)  # a worker that died, hung or could not start (not the task's)
+
+
+class Busy(Exception):
+    """The worker's queue did not free up within CALL_TIMEOUT_S: this call runs in the server's thread instead,
+    and the worker, which may only be slow, is kept."""
 
 
 def enabled() -> bool:
@@ -65,25 +69,33 @@ class Worker:
     def __init__(self, queue: str):
         context = multiprocessing.get_context("spawn")
         self.conn, theirs = context.Pipe()
-        self.process = context.Process(target=_serve, args=(theirs,), name=f"playground-{queue}-worker", daemon=True)
+        self.process = context.Process(target=_serve, args=(theirs,), name=f"{NAME}-{queue}-worker", daemon=True)
         try:
-            with _no_main_script():
-                self.process.start()
+            self.process.start()
         finally:
             theirs.close()  # the worker's end lives in the worker only: it sees EOF once this process is gone
         self.lock = threading.Lock()
         self.ready = False  # it has answered a call (until then a long run goes in the server's thread, run())
         self.unread = False  # a call sent its task and did not read the answer (it was cut short)
 
-    def call(self, payload: bytes) -> bytes:
-        with self.lock:
+    def call(self, payload: bytes, timeout: float | None = None) -> bytes:
+        """The answer to one task; Busy when the calls before it held the worker past `timeout` (CALL_TIMEOUT_S by
+        default), TimeoutError when its own answer did not come within it (the worker is then taken for stuck)."""
+        timeout = CALL_TIMEOUT_S if timeout is None else timeout
+        if not self.lock.acquire(timeout=timeout):
+            raise Busy(f"the worker was busy for {timeout:g} s")
+        try:
             if self.unread:  # that answer is still in the pipe: it must never reach another caller
                 raise EOFError("an earlier call to this worker was cut short")
             self.unread = True
             self.conn.send_bytes(payload)
+            if not self.conn.poll(timeout):
+                raise TimeoutError(f"no answer from the worker within {timeout:g} s")
             answer = self.conn.recv_bytes()
             self.unread = False
             return answer
+        finally:
+            self.lock.release()
 
     def stop(self) -> None:
         self.conn.close()  # the worker reads EOF and ends
@@ -93,25 +105,32 @@ class Worker:
             self.process.join()
 
 
-_STARTING = threading.Lock()
+NAME = "playground"  # the workers' process names start with it
 
 
-@contextlib.contextmanager
-def _no_main_script():
-    """While a worker starts: a __main__ with no file, so that spawn imports no main script in the worker.
+def _without_main_script(prepare: Callable) -> Callable:
+    """multiprocessing.spawn.get_preparation_data, but with no main script for this module's workers.
 
     Spawn runs the parent's __main__ file again in the child (as __mp_main__). Under `streamlit run` that file is
     app.py, which does nothing under that name; but Streamlit's test harness, running one page's file on its own
-    (AppTest.from_file("views/...")), names that page there, and a worker would run the page (which calls for a
-    worker while the worker starts: multiprocessing refuses). The worker needs nothing from any main script: its
-    task is a module-level function. The swap lasts as long as process.start() prepares the child's start-up data."""
-    with _STARTING:
-        main = sys.modules["__main__"]
-        sys.modules["__main__"] = types.ModuleType("__main__")
-        try:
-            yield
-        finally:
-            sys.modules["__main__"] = main
+    (AppTest.from_file("views/...")), names that page there, and a worker would run the page. The worker needs
+    nothing from any main script (its task is a module-level function), so its start-up data names none. Set once
+    at import: swapping sys.modules["__main__"] around a start instead raced with Streamlit's script runner, which
+    writes the same slot on every rerun of every student's script."""
+
+    def get_preparation_data(name: str) -> dict:
+        data = prepare(name)
+        if name.startswith(f"{NAME}-"):
+            data.pop("init_main_from_path", None)
+            data.pop("init_main_from_name", None)
+        return data
+
+    get_preparation_data.without_main_script = True
+    return get_preparation_data
+
+
+if not getattr(multiprocessing.spawn.get_preparation_data, "without_main_script", False):
+    multiprocessing.spawn.get_preparation_data = _without_main_script(multiprocessing.spawn.get_preparation_data)
 
 
 _workers: dict[str, Worker] = {}
@@ -170,12 +189,16 @@ _FAILED = object()  # what _in_worker answers when the worker died or could not 
 
 def _in_worker(queue: str, fn: Callable, args: tuple, kwargs: dict):
     """(ok, result or exception) of fn(*args, **kwargs) in the queue's worker (started now if there is none), or
-    _FAILED when that worker died or could not start: it is forgotten, and the next call starts a fresh one."""
+    _FAILED when that worker died, hung or could not start (it is forgotten, and the next call starts a fresh one)
+    or stayed busy with other calls too long (it is kept)."""
     payload = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
     w = None
     try:
         w = _worker(queue)
         answer = pickle.loads(w.call(payload))
+    except Busy as exc:
+        LOG.warning("the %s-run worker is busy (%s): this run goes in the server's thread", queue, exc)
+        return _FAILED
     except INFRASTRUCTURE as exc:
         _discard(queue, exc, w)
         return _FAILED
@@ -213,14 +236,17 @@ def start(long: bool = False) -> concurrent.futures.Future | None:
     return warming
 
 
-def wait_ready(warming: concurrent.futures.Future | None) -> None:
-    """Wait for start()'s warm-up. A worker that could not start was logged by _in_worker(): runs go in the
-    server's threads, and the next one tries a fresh worker."""
-    if warming is not None:
-        try:
-            warming.result()
-        except INFRASTRUCTURE as exc:
-            _discard("short", exc)
+def wait_ready(warming: concurrent.futures.Future | None) -> bool:
+    """Wait for start()'s warm-up; whether the worker is up. One that could not start was logged and forgotten by
+    _in_worker() already (runs go in the server's threads, and the next one tries a fresh worker): nothing is
+    discarded here, where the worker now in place may be a healthy one another thread started."""
+    if warming is None:
+        return False
+    try:
+        return bool(warming.result())
+    except Exception as exc:  # noqa: BLE001 (the warm-up's own failure: logged, the page still works)
+        LOG.warning("the worker's warm-up failed (%r): runs go in the server's thread", exc)
+        return False
 
 
 def _ready(queue: str) -> bool:

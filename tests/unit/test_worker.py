@@ -235,3 +235,61 @@ def _alive(pid: int) -> bool:
 def test_app_py_does_nothing_when_a_worker_imports_it():
     names = runpy.run_path(str(ROOT / "app.py"), run_name="__mp_main__")
     assert "st" not in names and "PAGES" not in names
+
+
+def sleep_then_pid(seconds: float, lock=None) -> int:
+    """Sleeps, then this process's pid: a task that hangs as far as a short timeout can tell."""
+    import time
+
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_a_hung_worker_times_out_the_run_goes_here_and_a_fresh_worker_takes_over(monkeypatch):
+    worker.shutdown()
+    first = worker.run(pid_under)
+    monkeypatch.setattr(worker, "CALL_TIMEOUT_S", 1.0)
+    assert worker.run(sleep_then_pid, 3.0) == os.getpid()  # no answer within 1 s: run here instead
+    assert first not in worker.pids()  # the stuck worker is gone
+    monkeypatch.setattr(worker, "CALL_TIMEOUT_S", 120.0)
+    fresh = worker.run(pid_under)
+    assert fresh != os.getpid() and fresh != first
+
+
+def test_a_busy_worker_is_kept_and_the_waiting_run_goes_here(monkeypatch):
+    worker.shutdown()
+    pid = worker.run(pid_under)
+    w = worker._workers["short"]
+    monkeypatch.setattr(worker, "CALL_TIMEOUT_S", 0.5)
+    with w.lock:  # another student's call holds the worker
+        assert worker.run(pid_under) == os.getpid()
+    assert worker.run(pid_under) == pid  # the same worker, still there
+
+
+def test_a_worker_s_start_up_data_names_no_main_script_and_this_process_s_main_is_left_alone(tmp_path, monkeypatch):
+    """Streamlit's script runner writes sys.modules["__main__"] on every rerun: a worker starting meanwhile (from a
+    student's thread) must not swap it and put an old one back. The worker's start-up data leaves the main script
+    out instead; other processes' start-up data keeps it."""
+    import multiprocessing.spawn
+
+    script = tmp_path / "page.py"
+    script.write_text("")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    ours = multiprocessing.spawn.get_preparation_data("playground-short-worker")
+    other = multiprocessing.spawn.get_preparation_data("someone-else")
+    assert "init_main_from_path" not in ours and "init_main_from_name" not in ours
+    assert other.get("init_main_from_path") == str(script)
+    assert sys.modules["__main__"] is page
+
+
+def test_wait_ready_keeps_the_worker_in_place_when_a_warm_up_failed():
+    import concurrent.futures
+
+    worker.shutdown()
+    pid = worker.run(pid_under)
+    failed = concurrent.futures.Future()
+    failed.set_exception(EOFError("an old warm-up's worker died"))
+    assert worker.wait_ready(failed) is False
+    assert worker.run(pid_under) == pid  # the healthy worker started since is still the one in use
