@@ -1,12 +1,14 @@
 """The Streamlit releases this app was tested with, and what it relies on that a new release may change.
 
-Three behaviours of Streamlit 1.67 are load-bearing on a classroom server, and none is public API:
+Four behaviours of Streamlit 1.67 are load-bearing on a classroom server, and none is public API:
 - the hidden `runner.postScriptGC` option (.streamlit/config.toml turns it off: the post-run gc.collect(2) held
   the GIL ~165 ms after every rerun);
 - connections that keep Nagle's algorithm on (ui/nodelay.py turns it off, finding the sockets through gc);
-- `Runtime.instance().stats_mgr`, which ui/recycle.py reads to see that no student is connected.
+- `Runtime.instance().stats_mgr`, which ui/recycle.py reads to see that no student is connected;
+- st.plotly_chart taking a figure's JSON from its to_dict() (charts/spec.py's Prebuilt skips plotly.py's checks).
 A release outside `TESTED_STREAMLIT` fails tests/unit/test_compat.py, so an upgrade is checked before a class
-meets it; at run time the server only logs a warning (a page must never break over it).
+meets it; at run time the server logs a warning, and ui/nodelay.py and ui/recycle.py leave Streamlit's internals
+alone (`tested()`): a page must never break over them.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ def series(version: str) -> str:
     return ".".join(version.split(".")[:2])
 
 
-def untested_streamlit(version: str = streamlit.__version__) -> str | None:
-    """A warning naming what may no longer hold, or None when `version` is a tested release."""
+def untested_streamlit(version: str | None = None) -> str | None:
+    """A warning naming what may no longer hold, or None when `version` (the installed one by default) is tested."""
+    version = streamlit.__version__ if version is None else version
     if series(version) in TESTED_STREAMLIT:
         return None
     return (
@@ -35,6 +38,11 @@ def untested_streamlit(version: str = streamlit.__version__) -> str | None:
         "runner.postScriptGC option, the Nagle workaround (ui/nodelay.py) and the session count ui/recycle.py "
         "reads before a class uses it"
     )
+
+
+def tested() -> bool:
+    """Whether the installed Streamlit is a tested release (its internals may be relied on)."""
+    return untested_streamlit(streamlit.__version__) is None
 
 
 def warn_if_untested() -> bool:

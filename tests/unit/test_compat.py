@@ -45,3 +45,32 @@ def test_the_requirements_lower_bound_of_streamlit_is_a_tested_release():
     lower = line.split(">=")[1].split(",")[0].strip()
     assert compat.series(lower) in compat.TESTED_STREAMLIT, line
     assert compat.series(streamlit.__version__) in compat.TESTED_STREAMLIT
+
+
+def test_under_an_untested_release_the_internals_are_left_alone(monkeypatch):
+    from ui import nodelay, recycle
+
+    monkeypatch.setattr(streamlit, "__version__", "1.99.0")
+    assert not compat.tested()
+    monkeypatch.setattr(nodelay, "_sockets", lambda: (_ for _ in ()).throw(AssertionError("gc was searched")))
+    assert nodelay.enable() == 0
+    assert recycle.connected_sessions() is None  # recycling stays off rather than read an unknown API
+
+
+def test_st_plotly_chart_takes_a_prebuilt_figure_s_json_as_it_is():
+    """charts.Prebuilt hands st.plotly_chart ready JSON through to_dict(): the chart must carry exactly it."""
+    from streamlit.testing.v1 import AppTest
+
+    script = (
+        "import streamlit as st\n"
+        "import charts\n"
+        "spec = {'data': [{'type': 'scatter', 'x': [1, 2], 'y': [3, 4], 'name': 'probe'}], 'layout': {'title': "
+        "{'text': 'prebuilt'}}}\n"
+        "st.plotly_chart(charts.Prebuilt(spec), key='probe')\n"
+    )
+    at = AppTest.from_string(script, default_timeout=60).run()
+    assert not at.exception
+    import json
+
+    shown = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert shown["data"][0]["name"] == "probe" and shown["layout"]["title"]["text"] == "prebuilt"
