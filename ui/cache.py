@@ -1,10 +1,10 @@
 """Cached computations shared by every session of the server process.
 
-Runs are cached by their control values (st.cache_data hands each session its own copy, so nothing a session
-mutates is shared), each with its live figure's payload: the run, its two ladders of runs and their surface come
-from one call to a worker process (ui/worker.py). Where they are computed in the server's own threads (workers
-off, or a worker that died), the torch work takes a process-wide lock: torch work from many session threads at
-once contends for the same core and makes every student wait longer (see DESIGN.md).
+Runs are cached by their control values within a memory budget (ui/bounded_cache.py hands each session a copy of
+its own, so nothing a session mutates is shared), each with its live figure's payload: the run, its two ladders of
+runs and their surface come from one call to a worker process (ui/worker.py). Where they are computed in the
+server's own threads (workers off, or a worker that died), the torch work takes a process-wide lock: torch work from
+many session threads at once contends for the same core and makes every student wait longer (see DESIGN.md).
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ import json
 import threading
 from collections.abc import Mapping
 
-import streamlit as st
-
 from . import custom, live, runs, worker
+from .bounded_cache import BoundedCache, budget_from_env
 
 TRAIN_LOCK = threading.Lock()
 
@@ -41,11 +40,15 @@ def takes_long(values: dict) -> bool:
     return _long(values, custom.for_values(values))
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+RUNS = BoundedCache(budget_from_env())  # a run and its live figure, kept within a memory budget (ui/bounded_cache.py)
+
+
 def _run(key: str, data_id: str, _data) -> tuple[runs.RunResult, dict]:
-    # _data (the session's own dataset, or None) is not hashed: data_id, its fingerprint, stands for it
+    # _data (the session's own dataset, or None) is not part of the key: data_id, its fingerprint, stands for it
     values = _values(key)
-    return worker.run(live.build, values, _data, lock=TRAIN_LOCK, long=_long(values, _data))
+    return RUNS.get(
+        (key, data_id), lambda: worker.run(live.build, values, _data, lock=TRAIN_LOCK, long=_long(values, _data))
+    )
 
 
 def run(values: dict) -> runs.RunResult:

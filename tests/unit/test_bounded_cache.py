@@ -1,0 +1,61 @@
+"""ui.bounded_cache: a least-recently-used cache that never holds more than its budget of pickled bytes, and hands
+out copies; the runs' cache is one, with its budget from the environment."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from ui import bounded_cache, cache, controls
+from ui.bounded_cache import BoundedCache
+
+
+def _blob(n: int) -> np.ndarray:
+    return np.zeros(n, dtype=np.uint8)
+
+
+def test_the_total_stays_within_the_budget_and_the_least_recently_used_go_first():
+    size = len(pickle.dumps(_blob(1000), protocol=pickle.HIGHEST_PROTOCOL))
+    c = BoundedCache(budget=3 * size)
+    calls = []
+
+    def make(key):
+        calls.append(key)
+        return _blob(1000)
+
+    for key in "abc":
+        c.get(key, lambda k=key: make(k))
+    c.get("a", lambda: make("a"))  # a hit: "a" is now the most recent
+    c.get("d", lambda: make("d"))  # over budget: "b", the least recently used, goes
+    assert calls == ["a", "b", "c", "d"] and len(c) == 3 and c.size <= c.budget
+    c.get("b", lambda: make("b"))
+    assert calls[-1] == "b" and c.size <= c.budget
+    c.get("d", lambda: make("d"))
+    assert calls[-1] == "b"  # "d" was still there
+
+
+def test_hits_are_copies_and_a_value_over_the_budget_is_not_kept():
+    c = BoundedCache(budget=10_000)
+    first = c.get("k", lambda: [1, 2, 3])
+    first.append(4)  # what one session does to its copy
+    assert c.get("k", lambda: None) == [1, 2, 3]
+    big = c.get("big", lambda: _blob(50_000))
+    assert len(big) == 50_000 and len(c) == 1 and c.size <= c.budget
+
+
+@pytest.mark.parametrize("raw, ok", [("64", 64_000_000), ("0.5", None), ("lots", None), (" 300 ", 300_000_000)])
+def test_the_budget_comes_from_the_environment_with_a_plain_message(raw, ok):
+    if ok is None:
+        with pytest.raises(ValueError, match=bounded_cache.ENV):
+            bounded_cache.budget_from_env({bounded_cache.ENV: raw})
+    else:
+        assert bounded_cache.budget_from_env({bounded_cache.ENV: raw}) == ok
+    assert bounded_cache.budget_from_env({}) == bounded_cache.DEFAULT_MB * 1_000_000
+
+
+def test_the_runs_cache_keeps_runs_and_hands_out_equal_copies():
+    values = controls.defaults() | {"epochs": 7}
+    a, b = cache.run(values), cache.run(values)
+    assert a is not b
+    np.testing.assert_array_equal(a.history.params, b.history.params)
+    assert cache.RUNS.size <= cache.RUNS.budget
