@@ -88,6 +88,18 @@ def current_lesson() -> lesson.Lesson:
     return st.session_state.get(LESSON) or lesson.Lesson()
 
 
+def page(title: str) -> dict:
+    """A page's start: the session's control values, the page's title, and a note for each value its link had to
+    correct (escaped: a note quotes what the URL held)."""
+    from .explain import md_escape  # explain imports the run machinery; only pages need it here
+
+    values = init_values()
+    st.title(title)
+    for note in take_notes():
+        st.warning(f"Link corrected — {md_escape(note)}", icon="🔗")
+    return values
+
+
 def take_notes() -> list[str]:
     """Notes about corrected URL values, shown once."""
     return st.session_state.pop(NOTES, [])

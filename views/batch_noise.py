@@ -4,10 +4,7 @@ import streamlit as st
 
 from ui import explore, explore_cache, explore_text, widgets
 
-values = widgets.init_values()
-st.title("Mini-batch noise")
-for note in widgets.take_notes():
-    st.warning(f"Link corrected — {note}", icon="🔗")
+values = widgets.page("Mini-batch noise")
 widgets.sidebar(values, explore.shown(values, explore.NOISE_KEYS))
 
 try:

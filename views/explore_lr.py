@@ -4,10 +4,7 @@ import streamlit as st
 
 from ui import explain, explore, explore_cache, widgets
 
-values = widgets.init_values()
-st.title("Which learning rate? Which momentum?")
-for note in widgets.take_notes():
-    st.warning(f"Link corrected — {note}", icon="🔗")
+values = widgets.page("Which learning rate? Which momentum?")
 widgets.sidebar(values, explore.shown(values, explore.SWEEP_KEYS))
 
 try:

@@ -7,12 +7,9 @@ import engine
 from ui import explain, lab, stepper, widgets
 from ui.controls import relevant
 
-values = widgets.init_values()
+values = widgets.page("Step by step: one update at a time")
 shown = (relevant(values) | {"zero_grad"}) - {"device"}
 
-st.title("Step by step: one update at a time")
-for note in widgets.take_notes():
-    st.warning(f"Link corrected — {explain.md_escape(note)}", icon="🔗")
 lr_caption = widgets.sidebar(values, shown, extra=("zero_grad",))
 
 try:

@@ -14,13 +14,10 @@ import streamlit as st
 from ui import cache, explain, figure, lesson, runs, tabular, widgets
 from ui.controls import LR_GRID, relevant
 
-values = widgets.init_values()
+values = widgets.page("Watch PyTorch train a linear model")
 shown = relevant(values) | {"zero_grad"}
 lesson_ = widgets.current_lesson()
 
-st.title("Watch PyTorch train a linear model")
-for note in widgets.take_notes():
-    st.warning(f"Link corrected — {explain.md_escape(note)}", icon="🔗")
 
 lr_slot, momentum_slot = widgets.sidebar(values, shown, extra=("zero_grad",), later=True)
 if lesson_.has_challenge:

@@ -5,10 +5,7 @@ import streamlit as st
 from engine.race import FIRST_STEP, TUNE_SPREAD
 from ui import explore, explore_cache, explore_text, widgets
 
-values = widgets.init_values()
-st.title("Optimizer race")
-for note in widgets.take_notes():
-    st.warning(f"Link corrected — {note}", icon="🔗")
+values = widgets.page("Optimizer race")
 widgets.sidebar(values, explore.shown(values, explore.SWEEP_KEYS))
 
 mode = st.radio(

@@ -216,3 +216,12 @@ def test_noise_page_many_points_is_cut_short():
     at = open_page("batch_noise.py", n=2000, epochs=100)
     charts_of(at, 1)
     assert at.info and "Cut to 1 epoch" in at.info[0].value
+
+
+@pytest.mark.parametrize("view", ["views/explore_lr.py", "views/race.py", "views/batch_noise.py"])
+def test_a_corrected_link_quotes_the_url_value_as_text(view):
+    """Every page's link notes are escaped, as the playground's are: a URL value is never Markdown on the page."""
+    at = open_page(view.removeprefix("views/"), dataset="[click](javascript:alert(1))")
+    assert not at.exception
+    notes = [w.value for w in at.warning if "Link corrected" in w.value]
+    assert notes and all("\\[click\\]\\(javascript" in n for n in notes), notes
