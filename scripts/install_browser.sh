@@ -11,6 +11,8 @@ SYSTEM_CHROMIUM="${SYSTEM_CHROMIUM:-/usr/bin/chromium}"
 PYTHON="${PYTHON:-python}"
 
 log() { echo "[install_browser] $*"; }
+# shellcheck source=scripts/apt_install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt_install.sh"
 
 # Does this executable start and print a version? (A snap stub or a broken install does not.)
 works() {
@@ -52,30 +54,11 @@ os_id="$(. /etc/os-release 2>/dev/null && echo "${ID:-}" || true)"
 
 # Debian packages a real Chromium; Ubuntu's `chromium` is a snap stub that does not run in containers,
 # so Ubuntu goes straight to Playwright's own download below.
-if command -v apt-get >/dev/null 2>&1 && [[ "$os_id" != "ubuntu" ]]; then
-    sudo_cmd=()
-    if [[ "$(id -u)" -ne 0 ]]; then
-        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-            sudo_cmd=(sudo -n)
-        else
-            sudo_cmd=(none)
-        fi
+if [[ "$os_id" != "ubuntu" ]] && apt_install chromium; then
+    if works "$SYSTEM_CHROMIUM"; then
+        use "$SYSTEM_CHROMIUM"
     fi
-    if [[ "${sudo_cmd[*]:-}" != "none" ]]; then
-        log "installing Debian's chromium with apt-get ..."
-        if "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-            "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-                chromium; then
-            if works "$SYSTEM_CHROMIUM"; then
-                use "$SYSTEM_CHROMIUM"
-            fi
-            log "apt-get installed chromium, but $SYSTEM_CHROMIUM does not run." >&2
-        else
-            log "apt-get install chromium failed." >&2
-        fi
-    else
-        log "apt-get is here but we are not root and sudo needs a password; skipping apt-get." >&2
-    fi
+    log "apt-get installed chromium, but $SYSTEM_CHROMIUM does not run." >&2
 fi
 
 log "trying Playwright's own Chromium download ..."

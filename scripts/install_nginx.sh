@@ -7,6 +7,8 @@
 set -euo pipefail
 
 log() { echo "[install_nginx] $*"; }
+# shellcheck source=scripts/apt_install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt_install.sh"
 
 found() {
     command -v nginx 2>/dev/null || { [[ -x /usr/sbin/nginx ]] && echo /usr/sbin/nginx; } || return 1
@@ -17,32 +19,12 @@ if path="$(found)"; then
     exit 0
 fi
 
-if command -v apt-get >/dev/null 2>&1; then
-    sudo_cmd=()
-    if [[ "$(id -u)" -ne 0 ]]; then
-        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-            sudo_cmd=(sudo -n)
-        else
-            sudo_cmd=(none)
-        fi
+if apt_install nginx; then
+    if path="$(found)"; then
+        log "nginx: $path ($("$path" -v 2>&1))"
+        exit 0
     fi
-    if [[ "${sudo_cmd[*]:-}" != "none" ]]; then
-        log "installing nginx with apt-get ..."
-        install() {
-            "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx
-        }
-        if install || { "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq && install; }; then
-            if path="$(found)"; then
-                log "nginx: $path ($("$path" -v 2>&1))"
-                exit 0
-            fi
-            log "apt-get installed nginx, but no nginx executable was found." >&2
-        else
-            log "apt-get install nginx failed." >&2
-        fi
-    else
-        log "apt-get is here but we are not root and sudo needs a password; skipping apt-get." >&2
-    fi
+    log "apt-get installed nginx, but no nginx executable was found." >&2
 fi
 
 cat >&2 <<'MSG'
