@@ -18,6 +18,16 @@ COLORS = {
     "start": "#F2A541",
 }
 RACE_COLORS = ("#E4572E", "#0F766E", "#4C6A92", "#F2A541", "#8E44AD", "#2E86AB", "#6B8E23")
+# the two points every loss panel marks: where the run starts, and the least-squares optimum
+MARKERS = {
+    "start": {"symbol": "circle-open", "size": 12, "color": COLORS["start"], "line": {"width": 3}},
+    "least squares": {
+        "symbol": "star",
+        "size": 16,
+        "color": "white",
+        "line": {"color": COLORS["optimum"], "width": 1.5},
+    },
+}
 MAX_FRAMES = 150
 MAX_STATIC_POINTS = 1_500  # loss curves longer than this are thinned (every extreme kept) before drawing
 

@@ -16,7 +16,7 @@ import engine
 from engine.explore import MomentumMap, ScalingCase, steps_for
 from engine.sweep import DIVERGES, MONOTONE, RIPPLES
 
-from .common import COLORS, f32, log_ticks, padded, positive, thin_indices
+from .common import COLORS, MARKERS, f32, log_ticks, padded, positive, thin_indices
 from .raster import add_surface_image, colorscale
 
 DIVERGED_COLOR = "#C0392B"
@@ -325,7 +325,7 @@ def scaling_figure(cases: list[ScalingCase], height: int = 440) -> go.Figure:
                 name="start",
                 legendgroup="start",
                 showlegend=first,
-                marker={"symbol": "circle-open", "size": 12, "color": COLORS["start"], "line": {"width": 3}},
+                marker=MARKERS["start"],
             ),
             row=1,
             col=col,

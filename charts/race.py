@@ -18,6 +18,7 @@ import engine
 
 from .common import (
     COLORS,
+    MARKERS,
     animation_controls,
     f32,
     frame_steps,
@@ -234,28 +235,8 @@ def _surface_panel(fig: go.Figure, s: engine.Surface, tracks: list[Track], ghost
                 row=1,
                 col=1,
             )
-    fig.add_trace(
-        go.Scatter(
-            x=f32(start[0]),
-            y=f32(start[1]),
-            mode="markers",
-            name="start",
-            marker={"symbol": "circle-open", "size": 13, "color": COLORS["start"], "line": {"width": 3}},
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=f32(star[0]),
-            y=f32(star[1]),
-            mode="markers",
-            name="least squares",
-            marker={"symbol": "star", "size": 15, "color": COLORS["optimum"]},
-        ),
-        row=1,
-        col=1,
-    )
+    for name, (x, y) in (("start", start), ("least squares", star)):
+        fig.add_trace(go.Scatter(x=f32(x), y=f32(y), mode="markers", name=name, marker=MARKERS[name]), row=1, col=1)
 
 
 def _loss_panel(fig: go.Figure, tracks: list[Track], bands, time_title: str) -> None:

@@ -8,11 +8,11 @@ import numpy as np
 
 import engine
 
-from .common import COLORS, f32, padded, positive
+from .common import COLORS, MARKERS, f32, padded, positive
 from .raster import NO_GRID, colorbar_trace, surface_image
 from .spec import Grid, axis_title, trace
 
-STAR = {"symbol": "star", "size": 16, "color": "white", "line": {"color": COLORS["optimum"], "width": 1.5}}
+STAR = MARKERS["least squares"]
 
 
 def add_backdrop(grid: Grid, s: engine.Surface, row: int, col: int, start: np.ndarray, colorbar: bool = True) -> None:
@@ -43,7 +43,7 @@ def add_backdrop(grid: Grid, s: engine.Surface, row: int, col: int, start: np.nd
         bar = colorbar_trace(z)
         bar["marker"]["colorbar"].update(x=grid.layout[refs["xaxis"].replace("x", "xaxis")]["domain"][1] + 0.01)
         grid.add(bar, row, col)
-    start_marker = {"symbol": "circle-open", "size": 12, "color": COLORS["start"], "line": {"width": 3}}
+    start_marker = MARKERS["start"]
     grid.add(
         trace("scatter", x=f32(start[:1]), y=f32(start[1:2]), mode="markers", name="start", marker=start_marker),
         row,
