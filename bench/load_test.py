@@ -41,7 +41,11 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from bench import loadlib  # noqa: E402
+from bench.loadtool.classroom import fill_cache, run_load, ttl_probe, warm_up  # noqa: E402
+from bench.loadtool.profiles import PROFILES, TRIVIAL_APP, TRIVIAL_NODELAY_APP  # noqa: E402
+from bench.loadtool.report import TABLE_HEADER, LoadReport, kinds_row, table_row  # noqa: E402
+from bench.loadtool.resources import total_rss  # noqa: E402
+from bench.loadtool.servers import ProxySetup, StreamlitServer, free_port_range, nginx_available  # noqa: E402
 
 DEFAULT_RESULTS = REPO_ROOT / "bench" / "results"  # git-ignored
 
@@ -62,16 +66,16 @@ def app_script(app: str, tmp: Path) -> Path:
     if app == "playground":
         return REPO_ROOT / "app.py"
     script = tmp / f"{app.replace('-', '_')}_app.py"
-    script.write_text(loadlib.TRIVIAL_NODELAY_APP if app == "trivial-nodelay" else loadlib.TRIVIAL_APP)
+    script.write_text(TRIVIAL_NODELAY_APP if app == "trivial-nodelay" else TRIVIAL_APP)
     return script
 
 
 @contextlib.contextmanager
 def direct_setup(app: str, processes: int, tmp: Path) -> Iterator[SetUp]:
     """K `streamlit run` processes on consecutive ports; the students are spread over them round-robin."""
-    base = loadlib.free_port_range(processes)
+    base = free_port_range(processes)
     script = app_script(app, tmp)
-    servers = [loadlib.StreamlitServer(script, base + i, tmp / f"streamlit-{base + i}.log") for i in range(processes)]
+    servers = [StreamlitServer(script, base + i, tmp / f"streamlit-{base + i}.log") for i in range(processes)]
     try:
         for server in servers:
             server.start()
@@ -92,10 +96,10 @@ def direct_setup(app: str, processes: int, tmp: Path) -> Iterator[SetUp]:
 @contextlib.contextmanager
 def proxy_setup(app: str, processes: int, tmp: Path, holder: list | None = None) -> Iterator[SetUp]:
     """deploy/start.sh: K processes behind nginx; every student goes through nginx."""
-    if not loadlib.nginx_available():
+    if not nginx_available():
         raise SystemExit("nginx is not installed: run `bash scripts/install_nginx.sh` (Debian: apt-get install nginx)")
     script = app_script(app, tmp)
-    proxy = loadlib.ProxySetup(processes, tmp / f"deploy-{processes}", app=str(script))
+    proxy = ProxySetup(processes, tmp / f"deploy-{processes}", app=str(script))
     try:
         proxy.start()
         if holder is not None:
@@ -174,10 +178,10 @@ def summarize_py_spy(path: Path) -> list[tuple[str, float]]:
     return sorted(((name, n / whole) for name, n in totals.items()), key=lambda item: -item[1])
 
 
-def run_one(args, app: str, setup_kind: str, students: int) -> loadlib.LoadReport:
+def run_one(args, app: str, setup_kind: str, students: int) -> LoadReport:
     with tempfile.TemporaryDirectory(prefix="load_test_") as tmp_name:
         tmp = Path(tmp_name)
-        proxies: list[loadlib.ProxySetup] = []
+        proxies: list[ProxySetup] = []
         if setup_kind == "url":
             setup_cm = url_setup(args.url, args.pids)
         elif setup_kind == "proxy":
@@ -189,13 +193,13 @@ def run_one(args, app: str, setup_kind: str, students: int) -> loadlib.LoadRepor
                 setup.label += " cached" if args.cached else " shared"
             print(f"[load] {setup.label}: {students} student(s) for {args.duration:g} s ...", flush=True)
             if not args.no_warm_up:  # before the profiler starts: the app's one-off warm-up is not what we measure
-                asyncio.run(loadlib.warm_up(setup.warm_urls, app, args.timeout))
+                asyncio.run(warm_up(setup.warm_urls, app, args.timeout))
             if args.cached:
-                runs = asyncio.run(loadlib.fill_cache(setup.warm_urls, args.timeout))
+                runs = asyncio.run(fill_cache(setup.warm_urls, args.timeout))
                 print(f"[load] {runs} runs put in the servers' caches first", flush=True)
             with py_spy(setup.pids, args.duration, args.py_spy, f"{setup.label}-{students}"):
                 report = asyncio.run(
-                    loadlib.run_load(
+                    run_load(
                         setup.urls,
                         app,
                         students,
@@ -226,17 +230,17 @@ def run_one(args, app: str, setup_kind: str, students: int) -> loadlib.LoadRepor
             if args.ttl_probe and setup_kind != "url":
                 wait = 125.0
                 print(f"[load] waiting {wait:.0f} s for Streamlit to drop the closed sessions ...", flush=True)
-                asyncio.run(loadlib.ttl_probe(setup.warm_urls[0], wait, args.timeout))
-                report.rss_settled = loadlib.total_rss(setup.pids)
+                asyncio.run(ttl_probe(setup.warm_urls[0], wait, args.timeout))
+                report.rss_settled = total_rss(setup.pids)
             if args.recycle_probe is not None and proxies:
                 timeout = args.recycle_probe + 180
                 print(f"[load] waiting up to {timeout:.0f} s for every idle process to be replaced ...", flush=True)
                 t0 = time.monotonic()
                 pids = proxies[0].wait_replaced(setup.pids, timeout)
                 print(f"[load] replaced after {time.monotonic() - t0:.0f} s: pids {setup.pids} -> {pids}", flush=True)
-                asyncio.run(loadlib.warm_up(setup.warm_urls, app, args.timeout))  # as before the baseline
+                asyncio.run(warm_up(setup.warm_urls, app, args.timeout))  # as before the baseline
                 time.sleep(args.settle)
-                report.rss_settled = loadlib.total_rss(pids)
+                report.rss_settled = total_rss(pids)
         return report
 
 
@@ -256,7 +260,7 @@ def main() -> None:
     parser.add_argument("--pids", type=lambda s: [int(p) for p in s.split(",")], default=[], help="their PIDs")
     parser.add_argument("--students", type=lambda s: [int(n) for n in s.split(",")], default=[10])
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of interactions per run (60)")
-    parser.add_argument("--app", choices=sorted(loadlib.PROFILES), default="playground")
+    parser.add_argument("--app", choices=sorted(PROFILES), default="playground")
     parser.add_argument("--processes", type=int, default=1, help="server processes, students round-robin (1)")
     parser.add_argument("--proxy", action="store_true", help="deploy/start.sh: processes behind nginx")
     parser.add_argument(
@@ -323,16 +327,16 @@ def main() -> None:
 
     # SIGTERM (a CI timeout, `kill`) ends through the `finally` blocks, like Ctrl-C, so every server stops.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    reports: list[loadlib.LoadReport] = []
+    reports: list[LoadReport] = []
     started = time.time()
     try:
         for app, kind in cases:
             for n in args.students:
                 report = run_one(args, app, kind, n)
                 reports.append(report)
-                print(loadlib.TABLE_HEADER)
-                print(loadlib.table_row(report), flush=True)
-                print(loadlib.kinds_row(report), flush=True)
+                print(TABLE_HEADER)
+                print(table_row(report), flush=True)
+                print(kinds_row(report), flush=True)
                 for problem in (report.errors + report.not_applied)[:5]:
                     print(f"    ! {problem}")
     finally:
@@ -341,16 +345,16 @@ def main() -> None:
             save(reports, args, started)
 
 
-def print_summary(reports: list[loadlib.LoadReport], args) -> None:
+def print_summary(reports: list[LoadReport], args) -> None:
     la = os.getloadavg()
     print()
     print(
         f"Load test: think {args.think[0]:g}-{args.think[1]:g} s, {args.duration:g} s per run, {os.cpu_count()} CPUs, "
         f"load average now {la[0]:.1f}; latency = new value sent -> script_finished; RSS in MB, summed over processes"
     )
-    print(loadlib.TABLE_HEADER)
+    print(TABLE_HEADER)
     for report in reports:
-        print(loadlib.table_row(report))
+        print(table_row(report))
     print(
         "(inter: interactions; err: errors; n/a: interactions whose change did not show; load p95: first page load;\n"
         " cpu/int: server CPU seconds per interaction; srv / cli / other: cores used by the servers, by this tool and\n"
@@ -365,7 +369,7 @@ def print_summary(reports: list[loadlib.LoadReport], args) -> None:
                 print(f"  {r.label}, {r.students} students: p95 / {floor} p95 = {ratio:.1f}")
 
 
-def save(reports: list[loadlib.LoadReport], args, started: float) -> None:
+def save(reports: list[LoadReport], args, started: float) -> None:
     path = args.json or DEFAULT_RESULTS / time.strftime("load-%Y%m%d-%H%M%S.json", time.localtime(started))
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {

@@ -5,7 +5,7 @@ the first student on each process waits seconds for it. deploy/start.sh calls it
 
     python deploy/warm_up.py 8501 8502 [--timeout 120]
 
-It speaks the browser's protocol (see bench/loadlib.py): GET /_stcore/health for the XSRF cookie, a websocket with
+It speaks the browser's protocol (see bench/loadtool/): GET /_stcore/health for the XSRF cookie, a websocket with
 `Sec-WebSocket-Protocol: streamlit, <cookie>`, one BackMsg(rerun_script), then the wait for script_finished.
 """
 

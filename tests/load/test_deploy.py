@@ -24,7 +24,12 @@ from pathlib import Path
 
 import pytest
 
-from bench import loadlib
+from bench.loadtool.classroom import run_load, warm_up
+from bench.loadtool.messages import RunResult
+from bench.loadtool.report import TABLE_HEADER, table_row
+from bench.loadtool.resources import proc_rss_bytes, total_rss, with_descendants
+from bench.loadtool.servers import ProxySetup, StreamlitServer, free_port, nginx_available
+from bench.loadtool.session import Session, run_coroutine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,13 +37,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def nginx() -> str:
     """nginx's path; installed with scripts/install_nginx.sh when missing."""
-    found = loadlib.nginx_available()
+    found = nginx_available()
     if found:
         return found
     run = subprocess.run(
         ["bash", str(REPO_ROOT / "scripts" / "install_nginx.sh")], capture_output=True, text=True, timeout=600
     )
-    found = loadlib.nginx_available()
+    found = nginx_available()
     if not found:
         pytest.fail(
             "nginx is needed for the classroom set-up test and could not be installed.\n"
@@ -49,7 +54,7 @@ def nginx() -> str:
 
 
 @contextlib.contextmanager
-def running(proxy: loadlib.ProxySetup) -> Iterator[loadlib.ProxySetup]:
+def running(proxy: ProxySetup) -> Iterator[ProxySetup]:
     """deploy/start.sh started; its output printed if anything fails; everything stopped in any case."""
     try:
         proxy.start(timeout=240)
@@ -64,11 +69,11 @@ def running(proxy: loadlib.ProxySetup) -> Iterator[loadlib.ProxySetup]:
 @pytest.mark.slow
 @pytest.mark.timeout(420)
 def test_nginx_set_up_serves_five_students_without_errors(nginx, tmp_path):
-    with running(loadlib.ProxySetup(processes=2, run_dir=tmp_path / "deploy")) as proxy:
+    with running(ProxySetup(processes=2, run_dir=tmp_path / "deploy")) as proxy:
         ports = proxy.backend_ports()
         assert len(ports) == 2 and len(proxy.backend_pids()) == 2
-        report = loadlib.run_coroutine(
-            loadlib.run_load(
+        report = run_coroutine(
+            run_load(
                 [proxy.url],
                 "playground",
                 students=5,
@@ -83,8 +88,8 @@ def test_nginx_set_up_serves_five_students_without_errors(nginx, tmp_path):
         )
         log = (tmp_path / "deploy" / "nginx-access.log").read_text()
 
-    print(loadlib.TABLE_HEADER)
-    print(loadlib.table_row(report))
+    print(TABLE_HEADER)
+    print(table_row(report))
     assert report.errors == []
     assert report.not_applied == []
     inter = report.interactions
@@ -101,17 +106,17 @@ def test_nginx_set_up_serves_five_students_without_errors(nginx, tmp_path):
     assert all(len(u) == 1 for u in upstreams.values()), dict(upstreams)
     # Everything was stopped.
     assert not list((tmp_path / "deploy").glob("*.pid"))
-    assert all(loadlib.proc_rss_bytes(pid) == 0 for pid in proxy.backend_pids())
+    assert all(proc_rss_bytes(pid) == 0 for pid in proxy.backend_pids())
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_a_restarted_server_shows_the_same_run_for_the_same_link(tmp_path):
     query = "lr=0.05&momentum=0.5&epochs=100&seed=4242"
-    server = loadlib.StreamlitServer(REPO_ROOT / "app.py", loadlib.free_port(), tmp_path / "server.log")
+    server = StreamlitServer(REPO_ROOT / "app.py", free_port(), tmp_path / "server.log")
 
-    async def open_link(previous_session: str | None = None) -> tuple[loadlib.RunResult, str | None]:
-        session = loadlib.Session(server.url)
+    async def open_link(previous_session: str | None = None) -> tuple[RunResult, str | None]:
+        session = Session(server.url)
         try:
             await session.open(timeout=60, previous_session_id=previous_session)
             result = await session.run(query_string=query, timeout=120)
@@ -122,13 +127,13 @@ def test_a_restarted_server_shows_the_same_run_for_the_same_link(tmp_path):
     try:
         server.start()
         server.wait_healthy(timeout=180)
-        before, session_id = loadlib.run_coroutine(open_link())
+        before, session_id = run_coroutine(open_link())
         assert before.ok, before.exceptions
         server.kill()  # a crash, not a clean shutdown
         server.start()
         server.wait_healthy(timeout=180)
         # The browser reconnects with its old session id; the new process does not know it and starts afresh.
-        after, _ = loadlib.run_coroutine(open_link(session_id))
+        after, _ = run_coroutine(open_link(session_id))
         assert after.ok, after.exceptions
     except BaseException:
         print(server.log_tail())
@@ -150,28 +155,28 @@ def test_after_a_class_an_idle_process_is_replaced_and_memory_returns_to_its_bas
     start.sh starts and warms up a fresh one, and the memory is back where it was before the class."""
     idle_s = 4
     env = {"PLAYGROUND_RECYCLE_IDLE_S": str(idle_s), "PLAYGROUND_RECYCLE_GROWTH_MB": "8"}
-    with running(loadlib.ProxySetup(processes=1, run_dir=tmp_path / "deploy", env=env)) as proxy:
+    with running(ProxySetup(processes=1, run_dir=tmp_path / "deploy", env=env)) as proxy:
         warm_urls = [f"http://127.0.0.1:{p}" for p in proxy.backend_ports()]
         before = proxy.backend_pids()
         # 30 s: a class that grows the process well past the 8 MB asked for (15 s grew it by 7.7-10 MB)
-        report = loadlib.run_coroutine(
-            loadlib.run_load(
+        report = run_coroutine(
+            run_load(
                 [proxy.url], "playground", students=10, duration=30, server_pids=before, warm_urls=warm_urls,
                 timeout=90, settle=0.5, label="nginx x1",
             )
         )  # fmt: skip
         assert before == proxy.backend_pids(), "a process was replaced while students were connected"
-        old_workers = loadlib.with_descendants(before)[len(before) :]  # ui/worker.py's processes
+        old_workers = with_descendants(before)[len(before) :]  # ui/worker.py's processes
         after = proxy.wait_replaced(before, timeout=idle_s + 150)
         time.sleep(3 * idle_s)  # a fresh process that nobody uses (start.sh's own warm-up only) is left alone
         replaced_again = proxy.backend_pids() != after
         output = proxy.log_tail(20_000)
-        loadlib.run_coroutine(loadlib.warm_up(warm_urls, "playground", 90))  # as before the class's baseline
-        rss_after = loadlib.total_rss(after)  # with its workers
-        workers_left = [pid for pid in old_workers if loadlib.proc_rss_bytes(pid)]
+        run_coroutine(warm_up(warm_urls, "playground", 90))  # as before the class's baseline
+        rss_after = total_rss(after)  # with its workers
+        workers_left = [pid for pid in old_workers if proc_rss_bytes(pid)]
 
-    print(loadlib.TABLE_HEADER)
-    print(loadlib.table_row(report))
+    print(TABLE_HEADER)
+    print(table_row(report))
     print(f"RSS after the replacement: {rss_after / 1e6:.0f} MB")
     assert report.errors == [] and report.not_applied == []
     assert report.rss_end - report.rss_baseline >= 8e6, "the class did not grow the process: nothing to give back"
@@ -190,18 +195,18 @@ def test_after_a_class_serve_py_restarts_itself_in_place_and_memory_returns_to_i
     monkeypatch.setenv("PLAYGROUND_RECYCLE_GROWTH_MB", "8")
     launcher = [sys.executable, str(REPO_ROOT / "scripts" / "serve.py"), "--recycle-idle", str(idle_s)]
     log = tmp_path / "serve.log"
-    server = loadlib.StreamlitServer(REPO_ROOT / "app.py", loadlib.free_port(), log, launcher=launcher)
+    server = StreamlitServer(REPO_ROOT / "app.py", free_port(), log, launcher=launcher)
     try:
         server.start()
         server.wait_healthy(timeout=180)
         # 30 s: a class that grows the process well past the 8 MB asked for (15 s grew it by 7.7-10 MB)
-        report = loadlib.run_coroutine(
-            loadlib.run_load(
+        report = run_coroutine(
+            run_load(
                 [server.url], "playground", students=10, duration=30, server_pids=[server.pid], timeout=90,
                 settle=0.5, label="serve.py",
             )
         )  # fmt: skip
-        old_workers = loadlib.with_descendants([server.pid])[1:]  # ui/worker.py's processes
+        old_workers = with_descendants([server.pid])[1:]  # ui/worker.py's processes
         deadline = time.monotonic() + idle_s + 150
         while "restarting in place" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(1)
@@ -209,17 +214,17 @@ def test_after_a_class_serve_py_restarts_itself_in_place_and_memory_returns_to_i
         time.sleep(3 * idle_s)  # a fresh process that nobody uses is left alone
         output = log.read_text()
         alive = server.proc.poll() is None
-        loadlib.run_coroutine(loadlib.warm_up([server.url], "playground", 90))  # as before the class's baseline
-        rss_after = loadlib.total_rss([server.pid])  # with its workers
-        workers_left = [pid for pid in old_workers if loadlib.proc_rss_bytes(pid)]
+        run_coroutine(warm_up([server.url], "playground", 90))  # as before the class's baseline
+        rss_after = total_rss([server.pid])  # with its workers
+        workers_left = [pid for pid in old_workers if proc_rss_bytes(pid)]
     except BaseException:
         print(server.log_tail())
         raise
     finally:
         server.stop()
 
-    print(loadlib.TABLE_HEADER)
-    print(loadlib.table_row(report))
+    print(TABLE_HEADER)
+    print(table_row(report))
     print(f"RSS after the restart: {rss_after / 1e6:.0f} MB")
     assert report.errors == [] and report.not_applied == []
     assert report.rss_end - report.rss_baseline >= 8e6, "the class did not grow the process: nothing to give back"

@@ -1,4 +1,4 @@
-"""The load tool's own logic (bench/loadlib.py): statistics, cookies, HTTP, the messages it builds and parses
+"""The load tool's own logic (bench/loadtool/): statistics, cookies, HTTP, the messages it builds and parses
 (real Streamlit protos), widget discovery and widget states from a recorded Chromium session, the message cache."""
 
 from __future__ import annotations
@@ -22,7 +22,19 @@ from streamlit.proto.NumberInput_pb2 import NumberInput
 from streamlit.proto.Slider_pb2 import Slider
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-from bench import loadlib
+from bench.loadtool.messages import (
+    MessageCache,
+    RunResult,
+    build_rerun,
+    select_slider_state,
+    slider_state,
+    widget_label,
+    widget_state_of,
+)
+from bench.loadtool.profiles import PROFILES, TRIVIAL_APP, TRIVIAL_NODELAY_APP, PlaygroundProfile, TrivialProfile
+from bench.loadtool.report import Interaction, LoadReport, StudentLog, kinds_row, percentile, summarize, table_row
+from bench.loadtool.resources import ProcSampler, proc_cpu_seconds, proc_rss_bytes, total_rss, with_descendants
+from bench.loadtool.session import HttpResponse, Session, cookie_header, http_get, parse_set_cookie, run_coroutine
 from ui.controls import LR_GRID
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -40,8 +52,8 @@ def recorded_rerun() -> BackMsg:
     return msg
 
 
-def replay_first_run(session: loadlib.Session) -> loadlib.RunResult:
-    result = loadlib.RunResult()
+def replay_first_run(session: Session) -> RunResult:
+    result = RunResult()
     for raw in recorded_first_run():
         session.receive(result, raw)
     session.finish(result)
@@ -55,22 +67,22 @@ def replay_first_run(session: loadlib.Session) -> loadlib.RunResult:
 @pytest.mark.parametrize("n", [1, 2, 7, 100])
 def test_percentile_matches_numpy(q, n):
     values = np.random.default_rng(n).exponential(size=n).tolist()
-    assert loadlib.percentile(values, q) == pytest.approx(float(np.percentile(values, q)), rel=1e-12)
+    assert percentile(values, q) == pytest.approx(float(np.percentile(values, q)), rel=1e-12)
 
 
 def test_percentile_of_known_values():
-    assert loadlib.percentile([1, 2, 3, 4], 50) == 2.5
-    assert loadlib.percentile([4, 1, 3, 2], 100) == 4  # order of the input does not matter
-    assert loadlib.percentile(range(1, 101), 95) == pytest.approx(95.05)
-    assert math.isnan(loadlib.percentile([], 50))
+    assert percentile([1, 2, 3, 4], 50) == 2.5
+    assert percentile([4, 1, 3, 2], 100) == 4  # order of the input does not matter
+    assert percentile(range(1, 101), 95) == pytest.approx(95.05)
+    assert math.isnan(percentile([], 50))
     with pytest.raises(ValueError, match="outside 0 to 100"):
-        loadlib.percentile([1], 101)
+        percentile([1], 101)
 
 
 def test_summarize():
-    s = loadlib.summarize([0.1, 0.2, 0.3, 0.4])
+    s = summarize([0.1, 0.2, 0.3, 0.4])
     assert s["n"] == 4 and s["max"] == 0.4 and s["mean"] == pytest.approx(0.25) and s["p50"] == pytest.approx(0.25)
-    assert math.isnan(loadlib.summarize([])["p95"])
+    assert math.isnan(summarize([])["p95"])
 
 
 # ---------------------------------------------------------------------------------------------------- cookies, HTTP
@@ -79,14 +91,14 @@ def test_summarize():
 def test_parse_set_cookie_of_streamlit_and_nginx():
     streamlit = "_streamlit_xsrf=2|6ae4ce4b|d4d52032c7ea142a01b576b74ed9f3f8|1795320094; Path=/; SameSite=Lax"
     token = "2|6ae4ce4b|d4d52032c7ea142a01b576b74ed9f3f8|1795320094"
-    assert loadlib.parse_set_cookie(streamlit) == ("_streamlit_xsrf", token)
+    assert parse_set_cookie(streamlit) == ("_streamlit_xsrf", token)
     nginx = "playground_route=11e3c12d215390172860beebb72711d6; Path=/; HttpOnly; SameSite=Lax"
-    assert loadlib.parse_set_cookie(nginx) == ("playground_route", "11e3c12d215390172860beebb72711d6")
-    assert loadlib.parse_set_cookie('a="quoted value"') == ("a", "quoted value")
-    assert loadlib.parse_set_cookie("no-equals-sign") is None
-    response = loadlib.HttpResponse(200, [("set-cookie", streamlit), ("Set-Cookie", nginx), ("X", "y")], b"ok")
+    assert parse_set_cookie(nginx) == ("playground_route", "11e3c12d215390172860beebb72711d6")
+    assert parse_set_cookie('a="quoted value"') == ("a", "quoted value")
+    assert parse_set_cookie("no-equals-sign") is None
+    response = HttpResponse(200, [("set-cookie", streamlit), ("Set-Cookie", nginx), ("X", "y")], b"ok")
     assert set(response.cookies()) == {"_streamlit_xsrf", "playground_route"}
-    assert loadlib.cookie_header({"a": "1", "b": "2"}) == "a=1; b=2"
+    assert cookie_header({"a": "1", "b": "2"}) == "a=1; b=2"
 
 
 def test_http_get_reads_headers_cookies_and_a_chunked_body():
@@ -105,28 +117,28 @@ def test_http_get_reads_headers_cookies_and_a_chunked_body():
         server = await asyncio.start_server(handle, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
         try:
-            response = await loadlib.http_get(f"http://127.0.0.1:{port}/_stcore/health", {"c": "1"}, timeout=10)
+            response = await http_get(f"http://127.0.0.1:{port}/_stcore/health", {"c": "1"}, timeout=10)
         finally:
             server.close()
             await server.wait_closed()
         return response, seen["request"]
 
-    response, request = loadlib.run_coroutine(scenario())
+    response, request = run_coroutine(scenario())
     assert response.status == 200 and response.body == b"ok!!!" and response.cookies() == {"k": "v"}
     assert request.startswith("GET /_stcore/health HTTP/1.1\r\n") and "Cookie: c=1\r\n" in request
 
 
 def test_http_get_refuses_other_schemes():
     with pytest.raises(ValueError, match="only http"):
-        loadlib.run_coroutine(loadlib.http_get("https://example.org/"))
+        run_coroutine(http_get("https://example.org/"))
 
 
 # ---------------------------------------------------------------------------------------------------- messages
 
 
 def test_build_rerun_round_trips_through_streamlit_protos():
-    states = [loadlib.select_slider_state("lr-id", "0.15"), loadlib.slider_state("m-id", 0.35)]
-    data = loadlib.build_rerun("lr=0.1&seed=3", states, "pagehash", ["h1", "h2"], "http://127.0.0.1:1/")
+    states = [select_slider_state("lr-id", "0.15"), slider_state("m-id", 0.35)]
+    data = build_rerun("lr=0.1&seed=3", states, "pagehash", ["h1", "h2"], "http://127.0.0.1:1/")
     msg = BackMsg()
     msg.ParseFromString(data)
     assert msg.WhichOneof("type") == "rerun_script"
@@ -146,7 +158,7 @@ def test_streamlit_decodes_the_select_slider_value_the_tool_sends():
     _, mapping = create_mappings(LR_GRID, fmt)
     serde = SelectSliderSerde(LR_GRID, formatted_option_to_index=mapping, default_indices=[0], format_func=fmt)
     for lr in (0.001, 0.15, 0.7, 10.0):
-        state = loadlib.select_slider_state("id", fmt(lr))
+        state = select_slider_state("id", fmt(lr))
         assert serde.deserialize(list(state.string_array_value.data)) == lr
         assert serde.serialize(lr) == list(state.string_array_value.data)
 
@@ -159,33 +171,33 @@ def _element(kind: str, **fields) -> Element:
 
 def test_widget_states_of_each_widget_kind():
     select = _element("slider", id="a", label="L", type=Slider.SELECT_SLIDER, options=["1", "2", "3"], default=[0])
-    assert list(loadlib.widget_state_of(select).string_array_value.data) == ["1"]
+    assert list(widget_state_of(select).string_array_value.data) == ["1"]
     select.slider.raw_value.append("3")
-    assert list(loadlib.widget_state_of(select).string_array_value.data) == ["3"]
+    assert list(widget_state_of(select).string_array_value.data) == ["3"]
     numeric = _element("slider", id="b", label="M", type=Slider.SLIDER, data_type=Slider.FLOAT, default=[0.0])
-    assert list(loadlib.widget_state_of(numeric).double_array_value.data) == [0.0]
+    assert list(widget_state_of(numeric).double_array_value.data) == [0.0]
     numeric.slider.value.append(0.8)
-    assert list(loadlib.widget_state_of(numeric).double_array_value.data) == [0.8]
+    assert list(widget_state_of(numeric).double_array_value.data) == [0.8]
     box = _element("checkbox", id="c", label="N", default=True)
-    assert loadlib.widget_state_of(box).bool_value is True
+    assert widget_state_of(box).bool_value is True
     choice = _element("selectbox", id="d", label="O", options=["x", "y"], default=1)
-    assert loadlib.widget_state_of(choice).string_value == "y"
+    assert widget_state_of(choice).string_value == "y"
     choice.selectbox.raw_value = "x"
-    assert loadlib.widget_state_of(choice).string_value == "x"
+    assert widget_state_of(choice).string_value == "x"
     whole = _element("number_input", id="e", label="P", data_type=NumberInput.INT, default=3)
-    assert loadlib.widget_state_of(whole).int_value == 3
+    assert widget_state_of(whole).int_value == 3
     real = _element("number_input", id="f", label="Q", data_type=NumberInput.FLOAT, default=-1.0, value=2.5)
-    assert loadlib.widget_state_of(real).double_value == 2.5
-    assert loadlib.widget_state_of(_element("markdown", body="text")) is None
-    assert loadlib.widget_label(_element("button", id="g", label="Go")) == ("button", "g", "Go")
-    assert loadlib.widget_label(_element("markdown", body="text")) is None
+    assert widget_state_of(real).double_value == 2.5
+    assert widget_state_of(_element("markdown", body="text")) is None
+    assert widget_label(_element("button", id="g", label="Go")) == ("button", "g", "Go")
+    assert widget_label(_element("markdown", body="text")) is None
 
 
 # ---------------------------------------------------------------------------------------------------- recorded session
 
 
 def test_widget_ids_and_page_found_in_the_recorded_first_run():
-    session = loadlib.Session("http://127.0.0.1:1")
+    session = Session("http://127.0.0.1:1")
     result = replay_first_run(session)
     assert result.ok and result.status == ForwardMsg.FINISHED_SUCCESSFULLY
     lr_id, lr = result.widget("Learning rate")
@@ -203,12 +215,12 @@ def test_widget_ids_and_page_found_in_the_recorded_first_run():
 def test_the_tool_builds_the_rerun_chromium_sent():
     """Replay Chromium's first run into a tool session, make the same move, compare with Chromium's rerun."""
     chromium = recorded_rerun().rerun_script
-    session = loadlib.Session("http://127.0.0.1:1")
+    session = Session("http://127.0.0.1:1")
     result = replay_first_run(session)
     lr_id, lr = result.widget("Learning rate")
     moved = next(w for w in chromium.widget_states.widgets if w.id == lr_id)
     tool = BackMsg()
-    tool.ParseFromString(session.begin([loadlib.select_slider_state(lr_id, moved.string_array_value.data[0])]))
+    tool.ParseFromString(session.begin([select_slider_state(lr_id, moved.string_array_value.data[0])]))
     ours = tool.rerun_script
     assert ours.query_string == chromium.query_string
     assert ours.page_script_hash == chromium.page_script_hash
@@ -222,9 +234,9 @@ def test_the_tool_builds_the_rerun_chromium_sent():
 
 
 def test_playground_profile_moves_one_slider_to_a_new_run_and_checks_the_caption():
-    session = loadlib.Session("http://127.0.0.1:1")
+    session = Session("http://127.0.0.1:1")
     result = replay_first_run(session)
-    profile = loadlib.PlaygroundProfile()
+    profile = PlaygroundProfile()
     profile.start(result)
     rng = random.Random(1)
     lr_id, m_id = result.widget("Learning rate")[0], result.widget("Momentum")[0]
@@ -250,15 +262,15 @@ def test_playground_profile_moves_one_slider_to_a_new_run_and_checks_the_caption
         key = (session.widgets[lr_id].string_array_value.data[0], session.widgets[m_id].double_array_value.data[0])
         assert key not in seen  # every move is a run this student has not computed
         seen.add(key)
-    good = loadlib.RunResult(status=0, texts=[f"Changed since the previous run: {change.expect[0]}", "Final loss: 1"])
+    good = RunResult(status=0, texts=[f"Changed since the previous run: {change.expect[0]}", "Final loss: 1"])
     assert profile.check(change, good) is None
-    assert "not shown" in profile.check(change, loadlib.RunResult(status=0, texts=["Final loss: 1"]))
+    assert "not shown" in profile.check(change, RunResult(status=0, texts=["Final loss: 1"]))
 
 
 def test_cached_profile_opens_the_shared_link_and_moves_the_learning_rate_only():
-    session = loadlib.Session("http://127.0.0.1:1")
+    session = Session("http://127.0.0.1:1")
     result = replay_first_run(session)
-    profile = loadlib.PlaygroundProfile(cached=True)
+    profile = PlaygroundProfile(cached=True)
     assert profile.query(3, 123) == profile.query(4, 456) == "lr=0.1"  # every student, the same data
     profile.start(result)
     options = profile.lr_options(result.widget("Learning rate")[1])
@@ -273,8 +285,8 @@ def test_cached_profile_opens_the_shared_link_and_moves_the_learning_rate_only()
 
 def test_trivial_profile():
     element = _element("slider", id="v", label="Value", type=Slider.SLIDER, data_type=Slider.INT, default=[0.0])
-    result = loadlib.RunResult(status=0, widgets={"Value": ("v", element)})
-    change = loadlib.TrivialProfile().next_change(result, random.Random(0))
+    result = RunResult(status=0, widgets={"Value": ("v", element)})
+    change = TrivialProfile().next_change(result, random.Random(0))
     new = int(change.states[0].double_array_value.data[0])
     assert 0 < new <= 1000 and change.expect == [f"value = {new}"]
 
@@ -290,7 +302,7 @@ def _cacheable(hash_: str) -> ForwardMsg:
 
 
 def test_message_cache_resolves_references_and_forgets_unused_messages():
-    cache = loadlib.MessageCache(max_age=2)
+    cache = MessageCache(max_age=2)
     cache.add(_cacheable("h1"))
     cache.add(ForwardMsg(hash="small"))  # not cacheable: not kept
     assert cache.hashes() == ["h1"]
@@ -307,8 +319,8 @@ def test_message_cache_resolves_references_and_forgets_unused_messages():
 
 
 def test_a_ref_hash_the_client_lacks_is_an_error():
-    session = loadlib.Session("http://127.0.0.1:1")
-    result = loadlib.RunResult()
+    session = Session("http://127.0.0.1:1")
+    result = RunResult()
     session.receive(result, ForwardMsg(ref_hash="nope").SerializeToString())
     assert result.errors and not result.ok
 
@@ -337,8 +349,8 @@ def _momentum() -> Element:
     return _element("slider", id="m-id", label="M", type=Slider.SLIDER, data_type=Slider.FLOAT, default=[0.8])
 
 
-def _run(session: loadlib.Session, frames: list[bytes]) -> loadlib.RunResult:
-    result = loadlib.RunResult()
+def _run(session: Session, frames: list[bytes]) -> RunResult:
+    result = RunResult()
     for raw in frames:
         session.receive(result, raw)
     session.finish(result)
@@ -352,17 +364,17 @@ def _sent(data: bytes) -> BackMsg:
 
 
 def test_build_rerun_names_the_fragment_to_run():
-    assert _sent(loadlib.build_rerun(fragment_id="frag-1")).rerun_script.fragment_id == "frag-1"
-    assert _sent(loadlib.build_rerun()).rerun_script.fragment_id == ""
+    assert _sent(build_rerun(fragment_id="frag-1")).rerun_script.fragment_id == "frag-1"
+    assert _sent(build_rerun()).rerun_script.fragment_id == ""
 
 
 def test_a_move_of_widgets_in_one_fragment_reruns_that_fragment_alone():
     """As the browser does: the widgets drawn in an st.fragment carry its id, and moving only those names it."""
-    session = loadlib.Session("http://127.0.0.1:1")
+    session = Session("http://127.0.0.1:1")
     full = _run(session, [_drawn(_lr(), "frag-1"), _drawn(_momentum()), _finished(ForwardMsg.FINISHED_SUCCESSFULLY)])
     assert full.ok and full.fragments == {"lr-id": "frag-1"}
-    lr_move = loadlib.select_slider_state("lr-id", "0.2")
-    m_move = loadlib.slider_state("m-id", 0.5)
+    lr_move = select_slider_state("lr-id", "0.2")
+    m_move = slider_state("m-id", 0.5)
     assert _sent(session.begin([lr_move])).rerun_script.fragment_id == "frag-1"
     assert session.fragment_id == "frag-1"
     assert _sent(session.begin([lr_move, m_move])).rerun_script.fragment_id == ""  # the whole page
@@ -370,10 +382,10 @@ def test_a_move_of_widgets_in_one_fragment_reruns_that_fragment_alone():
 
 
 def test_after_a_fragment_run_the_rest_of_the_page_stays():
-    session = loadlib.Session("http://127.0.0.1:1")
+    session = Session("http://127.0.0.1:1")
     _run(session, [_drawn(_lr(), "frag-1"), _drawn(_momentum()), _finished(ForwardMsg.FINISHED_SUCCESSFULLY)])
-    session.begin([loadlib.slider_state("m-id", 0.5)])  # the client holds a moved momentum,
-    assert session.begin([loadlib.select_slider_state("lr-id", "0.2")]) and session.fragment_id  # then moves lr
+    session.begin([slider_state("m-id", 0.5)])  # the client holds a moved momentum,
+    assert session.begin([select_slider_state("lr-id", "0.2")]) and session.fragment_id  # then moves lr
     lr_only = [_drawn(_lr("0.2"), "frag-1"), _finished(ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)]
     part = _run(session, lr_only)
     assert part.ok
@@ -387,8 +399,8 @@ def test_after_a_fragment_run_the_rest_of_the_page_stays():
 
 def test_a_run_that_asks_for_a_rerun_is_followed_to_its_end():
     """A fragment that needs the whole page calls st.rerun(): its run ends early, then the page's run follows."""
-    session = loadlib.Session("http://127.0.0.1:1")
-    result = loadlib.RunResult()
+    session = Session("http://127.0.0.1:1")
+    result = RunResult()
     session.receive(result, _finished(ForwardMsg.FINISHED_EARLY_FOR_RERUN), 0.01)
     assert result.status is None and result.t_finished is None
     session.receive(result, _finished(ForwardMsg.FINISHED_SUCCESSFULLY), 0.05)
@@ -396,10 +408,10 @@ def test_a_run_that_asks_for_a_rerun_is_followed_to_its_end():
 
 
 def test_proc_readings_of_this_process():
-    assert loadlib.proc_rss_bytes(os.getpid()) > 10_000_000
-    assert loadlib.proc_cpu_seconds(os.getpid()) > 0
-    assert loadlib.proc_rss_bytes(2**22 + 12345) == 0  # no such process
-    sampler = loadlib.ProcSampler([os.getpid()])
+    assert proc_rss_bytes(os.getpid()) > 10_000_000
+    assert proc_cpu_seconds(os.getpid()) > 0
+    assert proc_rss_bytes(2**22 + 12345) == 0  # no such process
+    sampler = ProcSampler([os.getpid()])
     assert sampler.sample().rss > 0 and len(sampler.samples) == 1
 
 
@@ -413,44 +425,44 @@ def test_the_sampler_counts_the_servers_workers_too():
     parent = subprocess.Popen([sys.executable, "-c", script])
     try:
         deadline = time.monotonic() + 20
-        while len(loadlib.with_descendants([parent.pid])) < 2 and time.monotonic() < deadline:
+        while len(with_descendants([parent.pid])) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
-        family = loadlib.with_descendants([parent.pid])
+        family = with_descendants([parent.pid])
         assert len(family) == 2 and family[0] == parent.pid
         child = family[1]
         time.sleep(1.0)  # both asleep by now: their memory no longer moves
-        sample = loadlib.ProcSampler([parent.pid]).sample()
-        both = loadlib.proc_rss_bytes(parent.pid) + loadlib.proc_rss_bytes(child)
-        assert abs(sample.rss - both) < 1_000_000 and sample.rss > 1.5 * loadlib.proc_rss_bytes(parent.pid)
-        assert abs(loadlib.total_rss([parent.pid]) - both) < 1_000_000
+        sample = ProcSampler([parent.pid]).sample()
+        both = proc_rss_bytes(parent.pid) + proc_rss_bytes(child)
+        assert abs(sample.rss - both) < 1_000_000 and sample.rss > 1.5 * proc_rss_bytes(parent.pid)
+        assert abs(total_rss([parent.pid]) - both) < 1_000_000
     finally:
-        for pid in loadlib.with_descendants([parent.pid])[::-1]:
+        for pid in with_descendants([parent.pid])[::-1]:
             os.kill(pid, 9)
         parent.wait()
 
 
 def test_report_row_and_dict():
-    log = loadlib.StudentLog(
-        interactions=[loadlib.Interaction(0, 0.2, 0.01, 1000, True), loadlib.Interaction(0, 0.4, 0.01, 3000, False)],
+    log = StudentLog(
+        interactions=[Interaction(0, 0.2, 0.01, 1000, True), Interaction(0, 0.4, 0.01, 3000, False)],
         load_latency=0.5,
         not_applied=["x"],
     )
-    report = loadlib.LoadReport("t", "trivial", 1, 1, 10.0, [log], rss_baseline=100e6, rss_peak=120e6, wall=10)
+    report = LoadReport("t", "trivial", 1, 1, 10.0, [log], rss_baseline=100e6, rss_peak=120e6, wall=10)
     d = report.as_dict()
     assert d["interactions"] == 2 and d["applied"] == 1 and d["errors"] == 0 and d["kb_per_interaction"] == 2.0
     assert d["latency_s"]["p50"] == pytest.approx(0.3)
-    assert loadlib.table_row(report).split()[:4] == ["t", "1", "2", "0"]
+    assert table_row(report).split()[:4] == ["t", "1", "2", "0"]
 
 
 def test_latency_by_kind_of_move():
     kinds = [("lr", 0.1), ("lr", 0.3), ("lr + momentum", 0.8), ("lr", float("nan"))]  # nan: no script_finished
-    log = loadlib.StudentLog(interactions=[loadlib.Interaction(0, t, None, 10, True, None, k) for k, t in kinds])
-    report = loadlib.LoadReport("t", "playground", 1, 1, 10.0, [log], wall=10)
+    log = StudentLog(interactions=[Interaction(0, t, None, 10, True, None, k) for k, t in kinds])
+    report = LoadReport("t", "playground", 1, 1, 10.0, [log], wall=10)
     by_kind = report.as_dict()["latency_by_kind_s"]
     assert sorted(by_kind) == ["lr", "lr + momentum"]
     assert by_kind["lr"]["n"] == 2 and by_kind["lr"]["p50"] == pytest.approx(0.2)
     assert by_kind["lr + momentum"]["n"] == 1 and by_kind["lr + momentum"]["max"] == pytest.approx(0.8)
-    assert loadlib.kinds_row(report) == (
+    assert kinds_row(report) == (
         "    by kind of move: lr: n 2, p50 200 ms, p95 290 ms; lr + momentum: n 1, p50 800 ms, p95 800 ms"
     )
 
@@ -468,24 +480,22 @@ def test_latency_by_the_other_students_moves_under_way():
         (3, 1.00, float("nan")),  # no script_finished: left out
     ]
     logs = [
-        loadlib.StudentLog(
-            interactions=[loadlib.Interaction(s, t, None, 10, True, sent_at=at) for s, at, t in moves if s == student]
-        )
+        StudentLog(interactions=[Interaction(s, t, None, 10, True, sent_at=at) for s, at, t in moves if s == student])
         for student in range(4)
     ]
-    report = loadlib.LoadReport("t", "playground", 1, 4, 10.0, logs, wall=10)
+    report = LoadReport("t", "playground", 1, 4, 10.0, logs, wall=10)
     by_move = dict(zip([(i.student, i.sent_at) for i in report.interactions], report.overlaps(), strict=True))
     assert by_move[(0, 0.0)] == 1 and by_move[(1, 0.05)] == 2 and by_move[(2, 0.12)] == 1
     assert by_move[(0, 0.20)] == 0 and by_move[(1, 0.25)] == 2 and by_move[(0, 0.30)] == 1
     by_overlap = report.as_dict()["latency_by_overlap_s"]
     assert {k: v["n"] for k, v in by_overlap.items()} == {"0": 1, "1": 4, "2": 2}
     assert by_overlap["2"]["max"] == pytest.approx(0.30)
-    assert "by other students' moves under way meanwhile: 0: n 1, p50 50 ms" in loadlib.kinds_row(report)
+    assert "by other students' moves under way meanwhile: 0: n 1, p50 50 ms" in kinds_row(report)
 
 
 def test_the_trivial_app_with_nagle_off_is_the_trivial_app_plus_the_fix():
     """--app trivial-nodelay: the same slider and text, and ui/nodelay.py enabled once per process."""
-    app = loadlib.TRIVIAL_NODELAY_APP
-    assert app.endswith(loadlib.TRIVIAL_APP.split("\n", 2)[2]) and "st.cache_resource(nodelay.enable)()" in app
+    app = TRIVIAL_NODELAY_APP
+    assert app.endswith(TRIVIAL_APP.split("\n", 2)[2]) and "st.cache_resource(nodelay.enable)()" in app
     compile(app, "trivial_nodelay_app.py", "exec")
-    assert loadlib.PROFILES["trivial-nodelay"] is loadlib.TrivialProfile
+    assert PROFILES["trivial-nodelay"] is TrivialProfile
