@@ -1,20 +1,24 @@
-"""Where one playground rerun's server time goes, piece by piece, in one process.
+"""Where one playground rerun's server time goes, piece by piece, in one process; and the live figure's payload size.
 
     python bench/bench_rerun.py                 # default run, the plane, and a 5,000-step run
     python bench/bench_rerun.py --repeats 9
 
-For each case it times the work a slider move costs the server when nothing is cached: training the run (the
-page's own method, torch.optim by default), building the playground figure as plain Plotly JSON (its loss panel's
-picture apart: a learning-rate move reuses it), the family of runs (gd_sweep over the learning-rate ladder) and its
-figure, and turning both into the JSON Streamlit sends; apart from those, what a cache hit costs (unpickling both
-figures, as st.cache_data does, against parsing them from JSON text, how they were cached before), and a run's
-result pickled and back, 20 times, as it travels from the worker and in and out of st.cache_data on every move
-(against the same with its data's tensors pickled by torch's own machinery, as before engine.Dataset pickled them
-as numpy arrays). The
-baseline, in the same process on the same figure, is what the figure used to cost: plotly.py validating it
-(go.Figure(spec), which st.plotly_chart does to a dict) and serializing the validated object (Figure.to_dict's deep
-copy). Ratios to the training time and to that baseline travel across machines better than milliseconds. Each
-figure is the best of a few repeats, interleaved, so that load on a shared machine hits all pieces alike.
+For each case it times the work a slider move costs the server when nothing is cached, which is what
+ui.live.build does in the worker: training the page's run (runs.compute, the page's own method, torch.optim by
+default), the two ladders the figure's own sliders pick from (family.build for "lr" and for "momentum": one batched
+gd_sweep each), the loss surface around their paths (live.surface_for), the payload (charts.live_payload: every run
+sampled at the same frames, float32 base64) and the JSON text Streamlit sends it as (st.components.v2 json.dumps the
+data). Then ui.live.build in one call (about the sum of those, the check that nothing is missing), and apart from a
+new run's work: what a cache hit costs (the (run, payload) pair unpickled, as st.cache_data does), the run's result
+pickled and back 20 times (as it travels from the worker and in and out of st.cache_data; against the same with its
+data's tensors pickled by torch's own machinery, as before engine.Dataset pickled them as numpy arrays), and for
+comparison the Plotly figure the page used to send (charts.playground_figure, which the Step-by-step page still
+uses, and its JSON). Ratios to the training time and to ui.live.build travel across machines better than
+milliseconds; each figure is the best of a few repeats, interleaved, so that load on a shared machine hits all
+pieces alike.
+
+Last, the payload's JSON size for the default page and for the largest settings the controls allow, against the
+issue's budget: at most 300 kB for the default page, at most 1 MB for any settings.
 """
 
 from __future__ import annotations
@@ -33,16 +37,12 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-import plotly.graph_objects as go  # noqa: E402
 import plotly.io as pio  # noqa: E402
 import torch  # noqa: E402
 
 import charts  # noqa: E402
 import engine  # noqa: E402
-from charts import raster  # noqa: E402
-from charts.common import positive  # noqa: E402
-from ui import controls, family, runs  # noqa: E402
+from ui import controls, family, live, runs  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -51,30 +51,52 @@ CASES = {
     "plane (3-D scene)": {"dataset": "plane"},
     "5,000 steps (analytic)": {"epochs": 5000, "method": "analytic"},
 }
+DEFAULT_BUDGET_KB = 300  # the default page's payload
+MAX_BUDGET_KB = 1000  # any settings' payload
+BUILD = "ui.live.build in one call"
+
+
+def page_controls(values: dict) -> dict[str, str]:
+    """The figure's controls as the page adds them (no lesson: nothing hidden or locked)."""
+    return live.control_states(values, controls.relevant(values) | {"zero_grad"}, frozenset(), frozenset())
+
+
+def payload_of(values: dict) -> dict:
+    """The payload exactly as the page mounts it (cache.live_figure adds the controls)."""
+    return live.build(values)[1] | {"controls": page_controls(values)}
 
 
 def pieces(values: dict) -> dict:
     """name -> zero-argument function doing one piece of a rerun's work for these values."""
     result = runs.compute(values)
-    spec = charts.playground_figure(result.dataset, result.history, result.surface, result.optimum, result.fit_bias)
-    fam = family.build(values, "lr")
-    fam_spec = charts.family_figure(fam)
-    pickled = [pickle.dumps(f, pickle.HIGHEST_PROTOCOL) for f in (spec, fam_spec)]  # how st.cache_data keeps them
-    texts = [pio.to_json(f, validate=False) for f in (spec, fam_spec)]
-    return {
-        "train the run": lambda: runs.compute(values),
-        "playground figure, panel picture reused (JSON)": lambda: charts.playground_figure(
-            result.dataset, result.history, result.surface, result.optimum, result.fit_bias
-        ),
-        "the panel's picture (a new panel only)": lambda: new_picture(result.surface),
-        "family: 37 runs in one gd_sweep": lambda: family.build(values, "lr"),
-        "family figure (JSON)": lambda: charts.family_figure(fam),
-        "both figures to JSON text": lambda: (pio.to_json(spec, validate=False), pio.to_json(fam_spec, validate=False)),
-        "cache hit: both figures unpickled (st.cache_data)": lambda: [pickle.loads(p) for p in pickled],
-        "cache hit, as before: both parsed from JSON text": lambda: [json.loads(t) for t in texts],
+    reason = family.unavailable(values)
+    settings = () if reason else live.SLIDERS
+    anchors = {s: family.anchor(values, s) for s in settings}
+    families = [family.build(anchors[s], s) for s in settings]
+    ladders = {s: live.ladder(f, s, float(values[s])) for s, f in zip(settings, families, strict=True)}
+    surface = live.surface_for(result, families)
+    labels = live.LABELS | {"no_ladder": reason or ""}
+    summary = live.summary(result)
+    data = payload_of(values)
+    cached = pickle.dumps(live.build(values), pickle.HIGHEST_PROTOCOL)  # how st.cache_data keeps (run, payload)
+
+    def old_figure() -> str:
+        fig = charts.playground_figure(result.dataset, result.history, result.surface, result.optimum, result.fit_bias)
+        return pio.to_json(fig, validate=False)
+
+    out = {"train the run (runs.compute)": lambda: runs.compute(values)}
+    for s in settings:
+        name = f"ladder: {family.SETTINGS[s]} ({len(family.ladder(s, float(values[s])))} runs, gd_sweep)"
+        out[name] = lambda s=s: family.build(anchors[s], s)
+    return out | {
+        "the surface around the paths (live.surface_for)": lambda: live.surface_for(result, families),
+        "payload (charts.live_payload)": lambda: charts.live_payload(result, ladders, surface, {}, summary, labels),
+        "payload to JSON text (json.dumps, as Streamlit)": lambda: json.dumps(data),
+        BUILD: lambda: live.build(values),
+        "cache hit: (run, payload) unpickled (st.cache_data)": lambda: pickle.loads(cached),
         "the run's result pickled and back, 20x": lambda: [pickle.loads(pickle.dumps(result)) for _ in range(20)],
         "as before (torch pickles its data), 20x": lambda: [pickle.loads(torch_pickled(result)) for _ in range(20)],
-        "baseline: plotly.py validates + copies the figure": lambda: go.Figure(spec).to_dict(),
+        "for comparison: the old Plotly figure + JSON": old_figure,
     }
 
 
@@ -90,13 +112,6 @@ def torch_pickled(result: runs.RunResult) -> bytes:
     return out.getvalue()
 
 
-def new_picture(s) -> None:
-    """Draw a loss panel's picture as if for the first time (past its cache): needed when the data, the momentum
-    or the start change, not when only the learning rate does (the run is drawn on the family's panel)."""
-    if s.kind != "curve":
-        raster._picture.__wrapped__(raster._Field(np.log10(positive(s.z))), 24)
-
-
 def best_of(fns: dict, repeats: int) -> dict:
     """Best wall time of each function over `repeats` interleaved rounds."""
     best = dict.fromkeys(fns, float("inf"))
@@ -108,22 +123,79 @@ def best_of(fns: dict, repeats: int) -> dict:
     return best
 
 
+def size_cases() -> dict[str, tuple[dict, float]]:
+    """name -> (control changes, budget in kB): the default page, and the largest settings the controls allow."""
+    n_max, epochs = controls.MAX_UI_POINTS, engine.MAX_EPOCHS
+    big = {"n": n_max, "epochs": epochs, "lr": 0.01}
+    return {
+        "default page (line, n=30, 60 epochs)": ({}, DEFAULT_BUDGET_KB),
+        f"line n={n_max}, {epochs} epochs": (big, MAX_BUDGET_KB),
+        f"plane n={n_max}, {epochs} epochs": (big | {"dataset": "plane"}, MAX_BUDGET_KB),
+        f"plane n={n_max}, {epochs} epochs, Nesterov": (
+            big | {"dataset": "plane", "nesterov": True},
+            MAX_BUDGET_KB,
+        ),
+        f"plane n=30, {epochs} epochs": ({"dataset": "plane", "epochs": epochs, "lr": 0.01}, MAX_BUDGET_KB),
+        f"line n={n_max}, batch 200, 2000 epochs (no ladders)": (
+            {"n": n_max, "batch": "mini-batch", "batch_size": 200, "epochs": 2000, "lr": 0.01},
+            MAX_BUDGET_KB,
+        ),
+        "line, lr=10 (diverges at once)": ({"lr": 10.0}, MAX_BUDGET_KB),
+    }
+
+
+def payload_sizes() -> list[tuple[str, int, int, int, float, float, float]]:
+    """(case, steps, frames, runs shipped, JSON kB, budget kB, build s) for every size case."""
+    engine.warm_up()  # first-call costs (lazy imports, torch kernels) out of the build times
+    live.build(controls.defaults())
+    rows = []
+    for name, (changes, budget) in size_cases().items():
+        values = controls.defaults() | changes
+        t0 = time.perf_counter()
+        result, data = live.build(values)
+        seconds = time.perf_counter() - t0
+        data |= {"controls": page_controls(values)}
+        size = len(json.dumps(data).encode())
+        n_runs = 1 + sum(len(ladder["values"]) for ladder in data["ladders"].values())
+        rows.append((name, int(result.history.steps), len(data["frames"]), n_runs, size / 1000, budget, seconds))
+    return rows
+
+
+def print_sizes(rows) -> bool:
+    """Print the payload sizes against their budget; True when every one is within it."""
+    print("\nLive figure payload: len(json.dumps(payload)) as Streamlit sends it; build s: ui.live.build, one call")
+    print(f"  {'settings':<52}{'steps':>7}{'frames':>8}{'runs':>6}{'kB':>8}{'budget':>8}{'':>6}{'build s':>9}")
+    ok = True
+    for name, steps, frames, n_runs, kb, budget, seconds in rows:
+        within = kb <= budget
+        ok &= within
+        verdict = "ok" if within else "OVER"
+        print(f"  {name:<52}{steps:>7}{frames:>8}{n_runs:>6}{kb:>8.1f}{budget:>8.0f}{verdict:>6}{seconds:>9.2f}")
+    print(
+        f"  payload budget ({DEFAULT_BUDGET_KB} kB default page, {MAX_BUDGET_KB} kB any settings): "
+        + ("all within" if ok else "EXCEEDED")
+    )
+    return ok
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
+    engine.warm_up()  # first-call costs (lazy imports, torch kernels) out of the timings
     for case, change in CASES.items():
         values = controls.defaults() | change
         best = best_of(pieces(values), args.repeats)
-        train, baseline = best["train the run"], best["baseline: plotly.py validates + copies the figure"]
+        train, build = best["train the run (runs.compute)"], best[BUILD]
         print(f"\n{case}")
-        print(f"  {'piece':<52}{'ms':>9}{'/ train':>9}{'/ baseline':>12}")
+        print(f"  {'piece':<54}{'ms':>9}{'/ train':>9}{'/ build':>9}")
         for name, seconds in best.items():
-            print(f"  {name:<52}{seconds * 1e3:>9.1f}{seconds / train:>9.2f}{seconds / baseline:>12.2f}")
-        apart = ("baseline", "cache hit", "as before", "the run's result")  # not a new run's own work
-        ours = sum(s for n, s in best.items() if not n.startswith(apart))
-        label = "all of the above but the cache hits, pickles, baseline"
-        print(f"  {label:<52}{ours * 1e3:>9.1f}{ours / train:>9.2f}{ours / baseline:>12.2f}")
+            if name == BUILD:
+                work = [s for n, s in list(best.items())[: list(best).index(BUILD)] if not n.startswith("payload to")]
+                label = "  (the pieces above but the JSON text, summed)"
+                print(f"  {label:<54}{sum(work) * 1e3:>9.1f}{sum(work) / train:>9.2f}{sum(work) / build:>9.2f}")
+            print(f"  {name:<54}{seconds * 1e3:>9.1f}{seconds / train:>9.2f}{seconds / build:>9.2f}")
+    print_sizes(payload_sizes())
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@
 
 Starts the playground (`streamlit run app.py`, free port) and opens it in Chromium, recording every websocket frame
 through the DevTools protocol (Network.webSocketFrameSent/Received, with the browser's own timestamps). Then,
-alternating, Chromium presses ArrowRight on the learning-rate slider and one load-tool session (bench/loadlib.py)
+alternating, Chromium presses ArrowRight on the learning-rate slider and one load-tool session (bench/loadtool/)
 sends the same move, each on data of its own (another seed), so every run is new to the server. It prints:
 - the handshake: the Sec-WebSocket-Protocol and extensions Chromium sent, and what the tool sends;
 - Chromium's first and second BackMsg (query string, page hash, cached message hashes, context, every widget
@@ -33,10 +33,17 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
-from bench import loadlib  # noqa: E402
+from bench.loadtool.classroom import warm_up  # noqa: E402
+from bench.loadtool.messages import parse_forward, select_slider_state  # noqa: E402
+from bench.loadtool.report import percentile, summarize  # noqa: E402
+from bench.loadtool.resources import proc_cpu_seconds  # noqa: E402
+from bench.loadtool.servers import StreamlitServer, free_port  # noqa: E402
+from bench.loadtool.session import Session  # noqa: E402
 from tests.e2e.helpers import APP_IDLE, CHROMIUM_ARGS, chromium_executable  # noqa: E402
 
 START_LR = "0.001"  # the moves up (ArrowRight) stay stable: every run trains all its steps
+# the playground's live figure (components/live_figure.js) has drawn its loss surface
+LIVE_FIGURE_DRAWN = '[data-testid="stBidiComponentRegular"] .lf-surface .main-svg'
 
 
 class FrameLog:
@@ -67,7 +74,7 @@ class FrameLog:
 
     def _received(self, event) -> None:
         raw = self._payload(event)
-        self.received.append((event["timestamp"], loadlib.parse_forward(raw), len(raw)))
+        self.received.append((event["timestamp"], parse_forward(raw), len(raw)))
 
     def reruns(self) -> list[tuple[float, BackMsg]]:
         return [(t, m) for t, m in self.sent if m.WhichOneof("type") == "rerun_script"]
@@ -118,7 +125,7 @@ def browser_cpu_seconds() -> float:
         ours |= {pid for pid, ppid in parent.items() if ppid in ours}
     for pid in ours:
         if comm.get(pid, "").startswith("chrom"):
-            total += loadlib.proc_cpu_seconds(pid)
+            total += proc_cpu_seconds(pid)
     return total
 
 
@@ -148,21 +155,21 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
     with tempfile.TemporaryDirectory(prefix="calibrate_") as tmp:
-        server = loadlib.StreamlitServer(REPO_ROOT / "app.py", loadlib.free_port(), Path(tmp) / "server.log")
+        server = StreamlitServer(REPO_ROOT / "app.py", free_port(), Path(tmp) / "server.log")
         tool = ToolThread()
         try:
             server.start()
             server.wait_healthy(timeout=180)
-            asyncio.run(loadlib.warm_up([server.url], "playground", 120))
+            asyncio.run(warm_up([server.url], "playground", 120))
             run(args, server, tool)
         finally:
             tool.stop()
             server.stop()
 
 
-def run(args, server: loadlib.StreamlitServer, tool: ToolThread) -> None:
+def run(args, server: StreamlitServer, tool: ToolThread) -> None:
     frames = FrameLog()
-    session = loadlib.Session(server.url)
+    session = Session(server.url)
     original_send = None
     tool_latency: list[float] = []
     tool_bytes: list[int] = []
@@ -178,7 +185,7 @@ def run(args, server: loadlib.StreamlitServer, tool: ToolThread) -> None:
             cdp.send("Network.enable")
             frames.attach(cdp)
             page.goto(f"{server.url}/?lr={START_LR}&seed=101")
-            page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=120_000)
+            page.locator(LIVE_FIGURE_DRAWN).first.wait_for(timeout=120_000)
             page.locator(APP_IDLE).wait_for(state="attached", timeout=120_000)
             thumb = (
                 page.get_by_test_id("stSlider")
@@ -200,17 +207,17 @@ def run(args, server: loadlib.StreamlitServer, tool: ToolThread) -> None:
             lr_index = options.index(START_LR)
             for k in range(args.n):
                 page.wait_for_timeout(args.pause * 1000)
-                server0, browser0 = loadlib.proc_cpu_seconds(server.pid), browser_cpu_seconds()
+                server0, browser0 = proc_cpu_seconds(server.pid), browser_cpu_seconds()
                 thumb.press("ArrowRight")
                 page.wait_for_timeout(300)
                 page.locator(APP_IDLE).wait_for(state="attached", timeout=120_000)
                 page.wait_for_timeout(args.pause * 1000)  # Chromium may still be drawing the new figure
-                cpu["server, browser move"].append(loadlib.proc_cpu_seconds(server.pid) - server0)
+                cpu["server, browser move"].append(proc_cpu_seconds(server.pid) - server0)
                 cpu["Chromium, browser move"].append(browser_cpu_seconds() - browser0)
                 lr_index += 1
-                server0 = loadlib.proc_cpu_seconds(server.pid)
-                result = tool.call(session.run([loadlib.select_slider_state(lr_id, options[lr_index])]))
-                cpu["server, tool move"].append(loadlib.proc_cpu_seconds(server.pid) - server0)
+                server0 = proc_cpu_seconds(server.pid)
+                result = tool.call(session.run([select_slider_state(lr_id, options[lr_index])]))
+                cpu["server, tool move"].append(proc_cpu_seconds(server.pid) - server0)
                 if not result.ok or not result.has_text(f"Learning rate {options[lr_index - 1]} → {options[lr_index]}"):
                     raise RuntimeError(f"the tool's move {k + 1} did not take effect: {result.exceptions}")
                 tool_latency.append(result.t_finished)
@@ -227,15 +234,20 @@ def run(args, server: loadlib.StreamlitServer, tool: ToolThread) -> None:
 
 
 def record(frames: FrameLog, folder: Path) -> None:
-    """Chromium's first run (every frame it received, figures emptied) and the rerun it sent for its first move,
-    one base64 protobuf per line: the data of tests/load's check that the tool builds the same message."""
+    """Chromium's first run (every frame it received, figures and the live figure's data emptied) and the rerun it
+    sent for its first move, one base64 protobuf per line: the data of tests/load's check that the tool builds the
+    same message."""
     reruns = frames.reruns()
     first_sent, second_sent = reruns[0][0], reruns[1][0]
     lines = []
     for t, msg, _ in frames.received:
         if first_sent <= t < second_sent:
-            if msg.WhichOneof("type") == "delta" and msg.delta.new_element.WhichOneof("type") == "plotly_chart":
-                msg.delta.new_element.plotly_chart.spec = "{}"  # the hash (what the cache keys on) stays
+            element = msg.delta.new_element if msg.WhichOneof("type") == "delta" else None
+            kind = element.WhichOneof("type") if element is not None else None
+            if kind == "plotly_chart":
+                element.plotly_chart.spec = "{}"  # the hash (what the cache keys on) stays
+            elif kind == "bidi_component" and element.bidi_component.WhichOneof("data") == "json":
+                element.bidi_component.json = "{}"  # the live figure's payload; the hash stays too
             lines.append(base64.b64encode(msg.SerializeToString()).decode())
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "chromium_first_run.b64").write_text("\n".join(lines) + "\n")
@@ -277,11 +289,11 @@ def report(frames: FrameLog, tool: ToolThread, tool_latency, tool_bytes, version
         ("Chromium (frame timestamps)", b_lat, [m[1] for m in browser_moves]),
         ("load tool", t_lat, tool_bytes),
     ):
-        s = loadlib.summarize(lat)
+        s = summarize(lat)
         mean_kb = sum(size) / len(size) / 1000 if size else float("nan")
         print(f"  {name:<28} n={s['n']:<3} p50 {s['p50']:6.0f}  max {s['max']:6.0f}  kB/move {mean_kb:6.1f}")
     if b_lat and t_lat:
-        print(f"  tool p50 / Chromium p50 = {loadlib.percentile(t_lat, 50) / loadlib.percentile(b_lat, 50):.2f}")
+        print(f"  tool p50 / Chromium p50 = {percentile(t_lat, 50) / percentile(b_lat, 50):.2f}")
 
 
 if __name__ == "__main__":

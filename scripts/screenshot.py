@@ -1,6 +1,9 @@
-"""Screenshots of the running app for a human to look at: python scripts/screenshot.py URL_PATH[?query] OUT.png
+"""Screenshots of the running app for a human to look at: python scripts/screenshot.py URL_PATH[?query] OUT.png [--play]
 
-Expects a server on $PLAYGROUND_URL (default http://127.0.0.1:8599); uses Debian's Chromium when present.
+Expects a server on $PLAYGROUND_URL (default http://127.0.0.1:8599); uses Debian's Chromium when present. Waits for a
+drawn figure: a Plotly chart (st.plotly_chart, every page but the playground) or the playground's live figure. The
+live figure plays each new run by itself: --play waits $PLAY_MS (default 7000) more for that playback before the
+shot (nothing is clicked).
 """
 
 import os
@@ -9,6 +12,8 @@ import sys
 from playwright.sync_api import sync_playwright
 
 BASE = os.environ.get("PLAYGROUND_URL", "http://127.0.0.1:8599")
+# a Plotly chart, or the live figure's Plotly panels (components/live_figure.js)
+DRAWN = '[data-testid="stPlotlyChart"], [data-testid="stBidiComponentRegular"] .lf-root .main-svg'
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -29,11 +34,10 @@ def main() -> None:
         width = int(os.environ.get("SHOT_WIDTH", "1400"))  # 412 for a phone
         page = browser.new_page(viewport={"width": width, "height": int(os.environ.get("SHOT_HEIGHT", "1900"))})
         page.goto(BASE + path)
-        page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=60_000)
+        page.wait_for_selector(DRAWN, timeout=60_000)
         page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
         page.wait_for_timeout(1500)
-        if play:
-            page.locator(".updatemenu-button").first.click()
+        if play:  # the live figure is already playing its run: give it the time to play on
             page.wait_for_timeout(int(os.environ.get("PLAY_MS", "7000")))
         page.screenshot(path=out, full_page=True)
         browser.close()
