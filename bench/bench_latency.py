@@ -11,7 +11,7 @@ shows the result (requestAnimationFrame polling, so "shown" means painted at the
 - figure lr / figure momentum: ArrowRight/ArrowLeft on the live figure's own "Learning rate" and "Momentum" range
   inputs, until the figure shows the picked run: its summary names it (".lf-summary" reads "<slider name>
   <the slider's aria-valuetext>", which the figure writes when it switches runs) and the surface's whole path
-  (the faint trace, Plotly's path.js-line) has been redrawn. The runs travel with the figure, so no rerun may
+  (the faint line of the figure's SVG overlay) has been redrawn. The runs travel with the figure, so no rerun may
   happen before that (counted in the "reran" column; it should stay 0). Then, untimed for the ratio, the page
   catches up: the slider comes to rest, the figure sends the value to Python, the fragment reruns; "caught up" is
   the key press -> the URL holding the new value and the app idle.
@@ -83,14 +83,9 @@ PAGE_JS = """
         const roots = document.querySelectorAll(a.figure);
         return roots.length === 1 ? roots[0] : null;  // while Streamlit re-renders, two may exist for a moment
     };
-    const wholePath = (r) => {  // the surface's faint "whole path" trace, the only one drawn at opacity 0.3
-        for (const t of r.querySelectorAll('.lf-surface .scatterlayer .trace')) {
-            if (t.style.opacity === '0.3') {
-                const line = t.querySelector('path.js-line');
-                return line ? line.getAttribute('d') || '' : '';
-            }
-        }
-        return '';
+    const wholePath = (r) => {  // the surface's faint "whole path": the first polyline of its SVG overlay
+        const line = r.querySelector('.lf-surface .lf-overlay polyline');
+        return line ? line.getAttribute('points') || '' : '';
     };
     const points = (r) => Array.from(r.querySelectorAll('.lf-data .scatterlayer .trace:first-child .point'))
         .map((p) => p.getAttribute('transform')).join(';');

@@ -49,6 +49,91 @@ function html(tag, attrs = {}, children = []) {
   return el;
 }
 
+// The marks that move (the path so far, the point now, the arrows, the model line, the loss so far) are plain SVG
+// over the Plotly panels: a frame, or a run picked by a slider, costs a few attribute writes instead of a Plotly
+// redraw (a restyle of the surface redrew its contours too: ~20 ms, over a trivial app's whole slider round trip).
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function svg(tag, attrs = {}) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  return el;
+}
+
+let overlays = 0;
+
+class Overlay {
+  // marks: {name: [tag, attrs]}, drawn in order over the panel's plot area (clipped to it)
+  constructor(panel, marks) {
+    const id = `lf-clip-${++overlays}`;
+    this.root = svg("svg", { class: "lf-overlay", "aria-hidden": "true" });
+    const defs = svg("defs");
+    for (const [name, color] of [["grad", COLORS.grad], ["mom", COLORS.mom]]) {
+      const head = svg("marker", { id: `${id}-${name}`, viewBox: "0 0 10 10", refX: "8", refY: "5", markerWidth: "7",
+        markerHeight: "7", orient: "auto-start-reverse" });
+      head.appendChild(svg("path", { d: "M0,0 L10,5 L0,10 z", fill: color }));
+      defs.appendChild(head);
+    }
+    this.clip = svg("rect");
+    defs.appendChild(svg("clipPath", { id }));
+    defs.lastChild.appendChild(this.clip);
+    this.root.appendChild(defs);
+    const group = svg("g", { "clip-path": `url(#${id})` });
+    this.marks = {};
+    for (const [name, [tag, attrs]] of Object.entries(marks)) {
+      const extra = name === "grad" || name === "mom" ? { "marker-end": `url(#${id}-${name})` } : {};
+      this.marks[name] = group.appendChild(svg(tag, { ...attrs, ...extra }));
+    }
+    this.root.appendChild(group);
+    panel.appendChild(this.root);
+  }
+
+  // the plot area and the axes' ranges, read from Plotly's layout after each draw (and resize)
+  fit(gd) {
+    const fl = gd._fullLayout, size = fl._size;
+    this.root.style.display = fl.xaxis ? "" : "none"; // a 3-D scene (two features) moves its own plane
+    if (!fl.xaxis) { this.box = null; return; }
+    this.box = { l: size.l, t: size.t, w: size.w, h: size.h, xr: fl.xaxis.range, yr: fl.yaxis.range,
+      logy: fl.yaxis.type === "log" };
+    this.root.setAttribute("width", fl.width);
+    this.root.setAttribute("height", fl.height);
+    for (const [k, v] of Object.entries({ x: size.l, y: size.t, width: size.w, height: size.h })) this.clip.setAttribute(k, v);
+  }
+
+  px(x, y) {
+    const b = this.box, u = b.logy ? Math.log10(y) : y;
+    return [b.l + ((x - b.xr[0]) / (b.xr[1] - b.xr[0])) * b.w, b.t + b.h - ((u - b.yr[0]) / (b.yr[1] - b.yr[0])) * b.h];
+  }
+
+  ok(x, y) { return Number.isFinite(x) && Number.isFinite(y) && (!this.box.logy || y > 0); }
+
+  line(name, xs, ys) {
+    if (!this.box) return;
+    const pts = [];
+    for (let i = 0; i < xs.length; i++) if (this.ok(xs[i], ys[i])) pts.push(this.px(xs[i], ys[i]).map((v) => v.toFixed(1)).join(","));
+    this.marks[name].setAttribute("points", pts.join(" "));
+  }
+
+  dot(name, x, y) {
+    if (!this.box) return;
+    const el = this.marks[name];
+    el.style.display = this.ok(x, y) ? "" : "none";
+    if (!this.ok(x, y)) return;
+    const [cx, cy] = this.px(x, y);
+    el.setAttribute("cx", cx);
+    el.setAttribute("cy", cy);
+  }
+
+  segment(name, x0, y0, x1, y1) {
+    if (!this.box) return;
+    const el = this.marks[name], show = this.ok(x0, y0) && this.ok(x1, y1) && (x0 !== x1 || y0 !== y1);
+    el.style.display = show ? "" : "none";
+    if (!show) return;
+    const [a, b] = this.px(x0, y0), [c, d] = this.px(x1, y1);
+    for (const [k, v] of Object.entries({ x1: a, y1: b, x2: c, y2: d })) el.setAttribute(k, v);
+  }
+}
+
 // The DOM, built once per mount and kept on the parent element across reruns.
 function buildDom(parent) {
   const sliders = {};
@@ -271,7 +356,8 @@ class LiveFigure {
         this.plotted = key;
         return this.newPlots();
       }
-      return this.restylePaths();
+      this.wholeRun();
+      return null;
     }).catch((err) => { this.dom.note.hidden = false; this.dom.note.textContent = `The figure cannot load: ${err.message}`; });
   }
 
@@ -305,8 +391,6 @@ class LiveFigure {
         { type: "scatter", mode: "markers", x, y, marker: { color: COLORS.data, size: 7 }, name: "data" },
         { type: "scatter", mode: "lines", x: this.xs, y: this.line(data.optimum), name: "least squares",
           line: { color: COLORS.optimum, dash: "dash", width: 1.5 } },
-        { type: "scatter", mode: "lines", x: this.xs, y: this.line(this.run.params[0]), name: "model now",
-          line: { color: COLORS.model, width: 3 } },
       ];
       const ys = y.concat(this.line(data.optimum), this.line(this.run.params[0]).filter(Number.isFinite));
       const lo = Math.min(...ys), hi = Math.max(...ys), span = hi - lo || 1;
@@ -344,8 +428,6 @@ class LiveFigure {
         xaxis: { title: { text: esc(s.axes[0]) }, range: [a[0], a[a.length - 1]], fixedrange: true },
         yaxis: { title: { text: esc(s.axes[1]) }, range: [b[0], b[b.length - 1]], fixedrange: true } };
     }
-    this.surfaceStatic = surfaceTraces.length;
-    surfaceTraces.push(...this.pathTraces());
     // the loss per step
     const lossLayout = { ...base, title: { text: "Loss (mean squared error) per step", font: { size: 13 } },
       xaxis: { title: { text: "step" }, range: [0, data.frames[this.F - 1] || 1], fixedrange: true },
@@ -355,55 +437,58 @@ class LiveFigure {
         line: { color: COLORS.optimum, dash: "dot", width: 1 } }] : [],
       annotations: data.min_loss > 0 ? [{ xref: "paper", x: 1, xanchor: "right", y: Math.log10(data.min_loss),
         yanchor: "bottom", text: "best possible loss", showarrow: false, font: { size: 11, color: COLORS.optimum } }] : [] };
-    const lossTraces = this.lossTraces();
     lossLayout.yaxis.range = this.lossRange();
+    const axesOnly = [{ type: "scatter", x: [], y: [], hoverinfo: "skip" }];
     return Promise.all([
       P.react(d.data, dataTraces, dataLayout, config),
       P.react(d.surface, surfaceTraces, surfaceLayout, config),
-      P.react(d.loss, lossTraces, lossLayout, config),
+      P.react(d.loss, axesOnly, lossLayout, config),
     ]).then(() => {
-      if (!this.clickWired) {
-        this.clickWired = true;
-        d.surface.on("plotly_click", (ev) => this.tapStart(ev));
-      }
+      if (!this.overlays) this.makeOverlays();
+      for (const [name, overlay] of Object.entries(this.overlays)) overlay.fit(d[name]);
+      this.wholeRun();
     });
   }
 
-  // a surface's path traces: the whole run faint, the run so far, the point now, the two arrows, the start
-  pathTraces() {
-    const xy = this.pathXY(this.F - 1);
-    return [
-      { type: "scatter", mode: "lines", x: xy.x, y: xy.y, line: { color: COLORS.path, width: 1.5 }, opacity: 0.3,
-        name: "whole path", hoverinfo: "skip" },
-      { type: "scatter", mode: "lines+markers", x: [], y: [], line: { color: COLORS.path, width: 2.5 },
-        marker: { size: 4, color: COLORS.path }, name: "path so far", hoverinfo: "skip" },
-      { type: "scatter", mode: "lines+markers", x: [], y: [], line: { color: COLORS.grad, width: 2.5 },
-        marker: { symbol: ["circle", "arrow"], angleref: "previous", size: [0, 12], color: COLORS.grad },
-        name: "gradient step −lr·g", hoverinfo: "skip" },
-      { type: "scatter", mode: "lines+markers", x: [], y: [], line: { color: COLORS.mom, width: 2.5 },
-        marker: { symbol: ["circle", "arrow"], angleref: "previous", size: [0, 12], color: COLORS.mom },
-        name: "momentum's share", hoverinfo: "skip" },
-      { type: "scatter", mode: "markers", x: [xy.x[0]], y: [xy.y[0]], name: "start", hoverinfo: "skip",
-        marker: { symbol: "circle-open", size: 13, color: COLORS.start, line: { width: 3 } } },
-      { type: "scatter", mode: "markers", x: [], y: [], name: "now", hoverinfo: "skip",
-        marker: { size: 12, color: COLORS.now, line: { color: "white", width: 1.5 } } },
-    ];
+  makeOverlays() {
+    const d = this.dom.panels, line = (color, width, opacity = 1) => ["polyline",
+      { fill: "none", stroke: color, "stroke-width": width, opacity, "stroke-linejoin": "round" }];
+    this.overlays = {
+      surface: new Overlay(d.surface, {
+        whole: line(COLORS.path, 1.5, 0.35),
+        sofar: line(COLORS.path, 2.5),
+        grad: ["line", { stroke: COLORS.grad, "stroke-width": 2.5 }],
+        mom: ["line", { stroke: COLORS.mom, "stroke-width": 2.5 }],
+        start: ["circle", { r: 6, fill: "none", stroke: COLORS.start, "stroke-width": 3 }],
+        now: ["circle", { r: 6, fill: COLORS.now, stroke: "white", "stroke-width": 1.5 }],
+      }),
+      loss: new Overlay(d.loss, {
+        whole: line(COLORS.loss, 1.5, 0.3),
+        sofar: line(COLORS.loss, 2.5),
+        now: ["circle", { r: 5.5, fill: COLORS.now }],
+      }),
+      data: new Overlay(d.data, { model: line(COLORS.model, 3) }),
+    };
+    for (const name of ["surface", "loss", "data"]) {
+      // after a resize Plotly redraws the axes: the marks follow
+      // (marks only: a Plotly call here would draw again, and call this again)
+      d[name].on("plotly_afterplot", () => { this.overlays[name].fit(d[name]); this.wholeRun(); this.marks(this.k); });
+    }
+    d.surface.on("plotly_click", (ev) => this.tapStart(ev));
   }
 
-  lossTraces() {
-    const steps = this.data.frames, loss = this.run.loss.map((v) => (Number.isFinite(v) && v > 0 ? v : null));
-    return [
-      { type: "scatter", mode: "lines", x: steps, y: loss, line: { color: COLORS.loss, width: 1.5 }, opacity: 0.3,
-        name: "whole run", hoverinfo: "skip" },
-      { type: "scatter", mode: "lines", x: [], y: [], line: { color: COLORS.loss, width: 2.5 }, name: "so far",
-        hovertemplate: "step %{x}: loss %{y:.4g}<extra></extra>" },
-      { type: "scatter", mode: "markers", x: [], y: [], marker: { size: 11, color: COLORS.now }, name: "now",
-        hoverinfo: "skip" },
-    ];
-  }
-
+  // the loss axis covers every run the sliders can show that comes down (one blowing up leaves through the top)
   lossRange() {
-    const finite = this.run.loss.filter((v) => Number.isFinite(v) && v > 0);
+    const runs = [this.own.loss];
+    for (const ladder of Object.values(this.ladders)) {
+      const [K, F] = ladder.loss.shape;
+      for (let j = 0; j < K; j++) runs.push(Array.from(ladder.loss.a.subarray(j * F, (j + 1) * F)));
+    }
+    const finite = [];
+    for (const loss of runs) {
+      if (loss.every(Number.isFinite) && loss[loss.length - 1] <= loss[0]) finite.push(...loss.filter((v) => v > 0));
+    }
+    if (!finite.length) finite.push(...this.run.loss.filter((v) => Number.isFinite(v) && v > 0));
     if (this.data.min_loss > 0) finite.push(this.data.min_loss);
     const lo = Math.log10(Math.max(Math.min(...finite), 1e-30)), hi = Math.log10(Math.max(...finite));
     const span = Math.max(hi - lo, 0.5);
@@ -422,15 +507,13 @@ class LiveFigure {
     return { x, y };
   }
 
-  restylePaths() {
-    const P = this.Plotly, d = this.dom.panels, n = this.surfaceStatic;
-    const whole = this.pathXY(this.F - 1);
-    const lossTraces = this.lossTraces();
-    return Promise.all([
-      P.restyle(d.surface, { x: [whole.x, [whole.x[0]]], y: [whole.y, [whole.y[0]]] }, [n, n + 4]),
-      P.restyle(d.loss, { y: [lossTraces[0].y] }, [0]),
-      P.relayout(d.loss, { "yaxis.range": this.lossRange() }),
-    ]);
+  // the picked run's whole path and loss curve, faint, and its start
+  wholeRun() {
+    if (!this.overlays || !this.run) return;
+    const whole = this.pathXY(this.F - 1), o = this.overlays;
+    o.surface.line("whole", whole.x, whole.y);
+    o.surface.dot("start", whole.x[0], whole.y[0]);
+    o.loss.line("whole", this.data.frames, this.run.loss);
   }
 
   line(p) { const b = this.data.fit_bias ? p[p.length - 1] : 0; return this.xs.map((x) => p[0] * x + b); }
@@ -443,7 +526,7 @@ class LiveFigure {
   // Frame k on every panel, and the readouts.
   show(k) {
     if (!this.Plotly || !this.run) { this.k = k; return; }
-    const P = this.Plotly, d = this.dom, data = this.data, run = this.run, n = this.surfaceStatic;
+    const d = this.dom, data = this.data, run = this.run;
     this.k = k;
     d.step.value = String(k);
     const step = data.frames[k], p = run.params[k], finite = p.every(Number.isFinite);
@@ -456,20 +539,26 @@ class LiveFigure {
       : `Step ${step}: the run had blown up before this step`;
     if (!this.playing) d.play.textContent = k >= this.last ? "↺ Replay" : "▶ Play";
     if (!finite) return;
-    const xy = this.pathXY(k), cols = data.surface.columns;
-    const now = { x: [xy.x[xy.x.length - 1]], y: [xy.y[xy.y.length - 1]] };
+    this.marks(k);
+    if (data.kind === "plane") this.Plotly.restyle(d.panels.data, { z: [this.plane(p)] }, [2]);
+  }
+
+  // frame k's moving marks over the panels (SVG only)
+  marks(k) {
+    const d = this.dom, data = this.data, run = this.run;
+    if (!this.overlays || !run || !run.params[k].every(Number.isFinite)) return;
+    const p = run.params[k], step = data.frames[k];
+    const xy = this.pathXY(k), cols = data.surface.columns, o = this.overlays;
+    const last = xy.x.length - 1;
+    o.surface.line("sofar", xy.x, xy.y);
+    o.surface.dot("now", xy.x[last], xy.y[last]);
     const arrows = d.arrows.checked && data.arrows && k < this.F - 1 && data.surface.kind !== "curve";
-    const g = run.grad[k], m = run.mom[k], at = [p[cols[0]], p[cols[1]]];
-    const gx = arrows ? [at[0], at[0] + g[0]] : [], gy = arrows ? [at[1], at[1] + g[1]] : [];
-    const hasM = arrows && Math.hypot(m[0], m[1]) > 0; // no momentum yet (or none at all): no arrowhead on a dot
-    const mx = hasM ? [at[0] + g[0], at[0] + g[0] + m[0]] : [], my = hasM ? [at[1] + g[1], at[1] + g[1] + m[1]] : [];
-    const panels = d.panels;
-    P.restyle(panels.surface, { x: [xy.x, gx, mx, now.x], y: [xy.y, gy, my, now.y] }, [n + 1, n + 2, n + 3, n + 5]);
-    const upto = run.loss.slice(0, k + 1).map((v) => (v > 0 ? v : null));
-    const dot = [run.loss[k] > 0 ? run.loss[k] : null];
-    P.restyle(panels.loss, { x: [data.frames.slice(0, k + 1), [step]], y: [upto, dot] }, [1, 2]);
-    if (data.kind === "plane") P.restyle(panels.data, { z: [this.plane(p)] }, [2]);
-    else P.restyle(panels.data, { y: [this.line(p)] }, [2]);
+    const g = arrows ? run.grad[k] : [0, 0], m = arrows ? run.mom[k] : [0, 0], at = [p[cols[0]], p[cols[1]]];
+    o.surface.segment("grad", at[0], at[1], at[0] + g[0], at[1] + g[1]);
+    o.surface.segment("mom", at[0] + g[0], at[1] + g[1], at[0] + g[0] + m[0], at[1] + g[1] + m[1]);
+    o.loss.line("sofar", data.frames.slice(0, k + 1), run.loss.slice(0, k + 1));
+    o.loss.dot("now", step, run.loss[k]);
+    if (data.kind !== "plane") o.data.line("model", this.xs, this.line(p));
   }
 
   tapStart(ev) {

@@ -40,7 +40,8 @@ def test_a_new_run_plays_by_itself_and_comes_to_rest_on_its_last_step(page: Page
     expect(figure.locator(".lf-summary")).to_contain_text("converges")
     expect(figure.locator(".lf-panels")).to_have_attribute("aria-label", re.compile(r"converges.*loss 0\.3039"))
     # the whole path is drawn faintly from the start, and the path so far over it
-    assert figure.locator(".lf-surface .scatterlayer .trace").count() >= 5
+    whole = figure.locator(".lf-surface .lf-overlay polyline").first.get_attribute("points")
+    assert len(whole.split()) == 61  # a point per step, drawn before the dot gets there
     # scrubbing shows any step
     scrub = figure.get_by_role("slider", name="Step")
     scrub.focus()
