@@ -9,8 +9,8 @@ default), the two ladders the figure's own sliders pick from (family.build for "
 gd_sweep each), the loss surface around their paths (live.surface_for), the payload (charts.live_payload: every run
 sampled at the same frames, float32 base64) and the JSON text Streamlit sends it as (st.components.v2 json.dumps the
 data). Then ui.live.build in one call (about the sum of those, the check that nothing is missing), and apart from a
-new run's work: what a cache hit costs (the (run, payload) pair unpickled, as st.cache_data does), the run's result
-pickled and back 20 times (as it travels from the worker and in and out of st.cache_data; against the same with its
+new run's work: what a cache hit costs (the (run, payload) pair unpickled, as the run cache does), the run's result
+pickled and back 20 times (as it travels from the worker and in and out of the run cache; against the same with its
 data's tensors pickled by torch's own machinery, as before engine.Dataset pickled them as numpy arrays), and for
 comparison the Plotly figure the page used to send (charts.playground_figure, which the Step-by-step page still
 uses, and its JSON). Ratios to the training time and to ui.live.build travel across machines better than
@@ -78,7 +78,7 @@ def pieces(values: dict) -> dict:
     labels = live.LABELS | {"no_ladder": reason or ""}
     summary = live.summary(result)
     data = payload_of(values)
-    cached = pickle.dumps(live.build(values), pickle.HIGHEST_PROTOCOL)  # how st.cache_data keeps (run, payload)
+    cached = pickle.dumps(live.build(values), pickle.HIGHEST_PROTOCOL)  # how ui/bounded_cache.py keeps (run, payload)
 
     def old_figure() -> str:
         fig = charts.playground_figure(result.dataset, result.history, result.surface, result.optimum, result.fit_bias)
@@ -93,7 +93,7 @@ def pieces(values: dict) -> dict:
         "payload (charts.live_payload)": lambda: charts.live_payload(result, ladders, surface, {}, summary, labels),
         "payload to JSON text (json.dumps, as Streamlit)": lambda: json.dumps(data),
         BUILD: lambda: live.build(values),
-        "cache hit: (run, payload) unpickled (st.cache_data)": lambda: pickle.loads(cached),
+        "cache hit: (run, payload) unpickled (run cache)": lambda: pickle.loads(cached),
         "the run's result pickled and back, 20x": lambda: [pickle.loads(pickle.dumps(result)) for _ in range(20)],
         "as before (torch pickles its data), 20x": lambda: [pickle.loads(torch_pickled(result)) for _ in range(20)],
         "for comparison: the old Plotly figure + JSON": old_figure,
