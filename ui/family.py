@@ -27,20 +27,23 @@ IGNORED = frozenset({"method", "optimizer", "fd_delta", "device", "batch_size"})
 
 def unavailable(values: Mapping) -> str | None:
     """Why the page's run has no family (a sentence for the page), or None when it has one."""
+    cover = "The figure's own sliders cover"
     if values["method"] == "optimizer" and values["optimizer"] != "sgd":
-        return "The slider in the chart covers SGD (with or without momentum); this run uses an adaptive optimizer."
-    if values["batch"] != "full":
-        return "The slider in the chart covers full-batch runs; mini-batches make every run depend on the shuffle."
-    if not values["zero_grad"]:
-        return "The slider in the chart covers runs that zero the gradient after each step."
-    return None
+        why = f"{cover} SGD (with or without momentum); this run uses an adaptive optimizer"
+    elif values["batch"] != "full":
+        why = f"{cover} full-batch runs; mini-batches make every run depend on the shuffle"
+    elif not values["zero_grad"]:
+        why = f"{cover} runs that zero the gradient after each step"
+    else:
+        return None
+    return why + ": the sidebar's controls change this run."
 
 
 LADDERS = {"lr": LR_GRID, "momentum": MOMENTUM_GRID}
 
 
 def ladder(setting: str, current: float) -> tuple[float, ...]:
-    """The values the in-chart slider steps through: the control's ladder, with the page's own value on it."""
+    """The values the live figure's slider steps through: the control's ladder, with the page's own value on it."""
     grid = LADDERS[setting]
     return grid if current in grid else tuple(sorted((*grid, current)))
 

@@ -39,7 +39,7 @@ def chart_spec(at: AppTest, index: int = 0) -> dict:
 
 
 def chart_keys(at: AppTest) -> list[str]:
-    """The keys of the page's Plotly charts, in page order (the playground: "playground_chart", "family_chart")."""
+    """The keys of the page's Plotly charts, in page order (the playground has none: its figure is a component)."""
     return [chart.key for chart in at.get("plotly_chart")]
 
 
