@@ -32,17 +32,15 @@ def surface_for(result: runs.RunResult, families: list[charts.Family]) -> engine
     """One loss panel for every run the sliders can show: around the paths that come down (a run on its way up
     leaves through the edge instead of shrinking every other path to a speck), and the page's own path when it
     comes down too."""
+    if not families:  # no ladder: the run's own panel, as its divergence message describes it
+        return result.surface
     h = result.history
     paths = [f.sweep.params[:, f.sweep.came_down].reshape(-1, f.sweep.params.shape[-1]) for f in families]
     if not h.diverged and h.loss[-1] <= h.loss[0]:
         paths.append(h.params)
-    calm = np.concatenate(paths) if paths else h.params[:1]
+    calm = np.concatenate(paths)
     calm = calm[np.isfinite(calm).all(axis=1)]
-    if not len(calm):
-        calm = h.params[:1]
-    if not families:  # no ladder: the run's own panel, as its divergence message describes it
-        return result.surface
-    return engine.loss_surface(result.dataset, result.fit_bias, path=calm)
+    return engine.loss_surface(result.dataset, result.fit_bias, path=calm if len(calm) else h.params[:1])
 
 
 def control_states(values: Mapping, shown: set[str], hidden: frozenset, locked: frozenset) -> dict[str, str]:
