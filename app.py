@@ -31,7 +31,8 @@ if __name__ == "__main__":
         worker.wait_ready(workers_ready)
         # Everything alive now (torch, plotly, pandas, Streamlit: about 370,000 objects) stays for the life of the
         # process. Frozen, Python's automatic full collections (which run now and then inside some student's
-        # rerun, holding the GIL) no longer walk it: a full collection of it took ~185 ms (DESIGN.md, postScriptGC).
+        # rerun, holding the GIL) no longer walk it: a full collection of it took ~185 ms (docs/performance.md,
+        # postScriptGC).
         gc.freeze()
         recycle.start()  # a classroom server's supervisor may ask for a fresh process after a class (ui/recycle.py)
         return True

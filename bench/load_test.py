@@ -7,7 +7,7 @@
     python bench/load_test.py --url http://127.0.0.1:8080 --pids 1234,1235 --students 5
     python bench/load_test.py --matrix --students 1,10,30      # playground, trivial apps and nginx set-up in a row
 
-Each student opens the page with a query string of its own (`lr=0.1&seed=<student>`, so st.cache_data cannot
+Each student opens the page with a query string of its own (`lr=0.1&seed=<student>`, so the run cache cannot
 hand one student another's run), then, after a think time (uniform 2-5 s), moves one slider to a run it has not
 tried (the learning rate; every third time the momentum instead) and waits for the run to finish. Every
 interaction is checked: the page must say "Learning rate OLD → NEW" (or "Momentum OLD → NEW") and show a Final
@@ -288,7 +288,7 @@ def main() -> None:
     parser.add_argument(
         "--shared-link",
         action="store_true",
-        help="playground: every student opens the same link (default data), so st.cache_data can answer repeats",
+        help="playground: every student opens the same link (default data), so the run cache can answer repeats",
     )
     parser.add_argument(
         "--cached",

@@ -72,7 +72,7 @@ if [[ -z "${STREAMLIT_SERVER_COOKIE_SECRET:-}" ]]; then
     STREAMLIT_SERVER_COOKIE_SECRET="$("$PYTHON" -c 'import secrets; print(secrets.token_hex(32))')"
 fi
 export STREAMLIT_SERVER_COOKIE_SECRET
-export OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1  # tiny tensors, many sessions: one thread each (DESIGN.md)
+export OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1  # tiny tensors, many sessions: one thread each (docs/architecture.md)
 export PLAYGROUND_RECYCLE_IDLE_S="$RECYCLE_IDLE"  # read by ui/recycle.py in every process
 
 declare -A BACKEND_PID RESTARTS UNHEALTHY WARM_PID STARTED_AT

@@ -5,7 +5,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Tiny tensors, many sessions: one thread each (see DESIGN.md, "Built for a classroom server").
+# Tiny tensors, many sessions: one thread each (docs/architecture.md, "Worker").
 export OMP_NUM_THREADS=1
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 

@@ -1,5 +1,5 @@
 """Optional class password: set `class_password` in .streamlit/secrets.toml and students must enter it once per
-session. Schools with single sign-on can use Streamlit's OIDC login instead (README, "Classroom server")."""
+session. (Single sign-on would need Streamlit's st.login wired into app.py: it is not, today.)"""
 
 from __future__ import annotations
 

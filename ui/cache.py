@@ -4,7 +4,7 @@ Runs are cached by their control values within a memory budget (ui/bounded_cache
 its own, so nothing a session mutates is shared), each with its live figure's payload: the run, its two ladders of
 runs and their surface come from one call to a worker process (ui/worker.py). Where they are computed in the
 server's own threads (workers off, or a worker that died), the torch work takes a process-wide lock: torch work from
-many session threads at once contends for the same core and makes every student wait longer (see DESIGN.md).
+many session threads at once contends for the same core and makes every student wait longer (docs/performance.md).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ keeps it on (the same bug in uvicorn's pre-bound sockets: Kludex/uvicorn#3149). 
 run as its own small websocket frame; with Nagle on, a frame written while an earlier one is still unacknowledged
 waits for the browser's delayed ACK, 40 ms on Linux. That added ~40 ms to every playground move that trained
 nothing new (a longer run hides it) and made the trivial one-slider app's p95 45 ms: see "Nagle" in
-deploy/README.md.
+docs/performance.md.
 
 `enable()` sets TCP_NODELAY on the listening sockets of the process's asyncio servers (Linux copies it to every
 connection accepted later) and on the connections already open (the first visitor's, whose page load runs this).

@@ -4,7 +4,7 @@ and that has grown since its start, stops itself; its supervisor (deploy/start.s
 Why a fresh process: after a class, about 80-90 MB stay on top of the warmed-up baseline. None of it is a leak
 (tracemalloc finds nothing of a closed session): a third is the bounded caches, the rest memory that CPython's and
 the C library's allocators keep in partly used pages. Emptying the caches and calling malloc_trim gave back a third
-of it; another allocator (jemalloc) gave back nothing more (deploy/README.md, Memory). So this is the
+of it; another allocator (jemalloc) gave back nothing more (bench/load_test.py --recycle-probe). So this is the
 worker-recycling of gunicorn's max_requests or Celery's max_memory_per_child, done only when nobody is connected.
 Nothing a student cares about is lost: the URL holds every run, so a later visit shows the same run (the restart
 test in tests/load/test_deploy.py).

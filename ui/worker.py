@@ -6,7 +6,7 @@ take-back waits for that script to let go, up to Python's switch interval (5 ms)
 (`python bench/bench_worker.py`): a 60-step run that takes 13-20 ms alone took 6.5-7 s beside one thread running
 Python. In a process of its own a run has a GIL of its own; on a 2-core server it also runs on the second core
 while the server's process answers the other students. With 30 students on one process, a move's p95 went from
-194-215 ms to 114-148 ms (deploy/README.md).
+194-215 ms to 114-148 ms (docs/performance.md, "The GIL and the worker").
 
 Two queues, one process each: runs of up to LONG_STEPS updates, and longer ones, so that a short run never waits
 behind another student's long one (the process-wide lock of ui/cache.py interleaved them by chunks; a queue of their

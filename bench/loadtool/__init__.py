@@ -5,7 +5,7 @@ A student: GET /_stcore/health (the `_streamlit_xsrf` cookie, and a proxy's stic
 query string, then, after a think time, a new widget value and the wait for `script_finished`. Each rerun sends the
 state of every widget the last run drew (as the browser's WidgetStateManager does), the query string and page hash
 the server last reported, and the hashes of the cacheable messages it holds (the browser's ForwardMsg cache).
-Checked against a recorded Chromium session: see deploy/README.md.
+Checked against a recorded Chromium session: see bench/calibrate_browser.py.
 
 Read it in this order, each module in one sitting:
 

@@ -2,7 +2,7 @@
 (The live figure's own behaviour: test_live_figure.py.)
 
 Each test opens its own page (a fresh Streamlit session) against the one server of the test session. After an
-action a test first waits for the content it expects, then for the script to be idle (see DESIGN.md: right after
+action a test first waits for the content it expects, then for the script to be idle (right after
 an action the app may still report idle).
 """
 
