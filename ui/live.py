@@ -29,16 +29,16 @@ def ladder(fam: charts.Family, setting: str, current: float) -> charts.Ladder:
 
 
 def surface_for(result: runs.RunResult, families: list[charts.Family]) -> engine.Surface:
-    """One loss panel for every run the sliders can show: around the paths that come down (a run on its way up
-    leaves through the edge instead of shrinking every other path to a speck), and the page's own path when it
-    comes down too."""
+    """One loss panel for the runs of the learning-rate ladder (the first family): around the paths that come down
+    (a run on its way up leaves through the edge instead of shrinking every other path to a speck). That ladder is
+    the same for every learning rate, so a learning-rate move keeps the panel, which the browser then need not draw
+    again; a momentum of the other ladder whose path swings wider leaves through the edge too."""
     if not families:  # no ladder: the run's own panel, as its divergence message describes it
         return result.surface
     h = result.history
-    paths = [f.sweep.params[:, f.sweep.came_down].reshape(-1, f.sweep.params.shape[-1]) for f in families]
-    if not h.diverged and h.loss[-1] <= h.loss[0]:
-        paths.append(h.params)
-    calm = np.concatenate(paths)
+    lr_family = families[0]
+    sweep = lr_family.sweep
+    calm = sweep.params[:, sweep.came_down].reshape(-1, sweep.params.shape[-1])  # the page's run is one of them
     calm = calm[np.isfinite(calm).all(axis=1)]
     return engine.loss_surface(result.dataset, result.fit_bias, path=calm if len(calm) else h.params[:1])
 
