@@ -477,18 +477,19 @@ class LiveFigure {
     d.surface.on("plotly_click", (ev) => this.tapStart(ev));
   }
 
-  // the loss axis covers every run the sliders can show that comes down (one blowing up leaves through the top)
+  // the loss axis covers every run the sliders can show that comes down (another one blowing up leaves through the
+  // top)
   lossRange() {
     const runs = [this.own.loss];
     for (const ladder of Object.values(this.ladders)) {
       const [K, F] = ladder.loss.shape;
       for (let j = 0; j < K; j++) runs.push(Array.from(ladder.loss.a.subarray(j * F, (j + 1) * F)));
     }
-    const finite = [];
+    // and the page's own run in any case: one that blows up shows its climb (on a log axis the others still show)
+    const finite = this.own.loss.filter((v) => Number.isFinite(v) && v > 0);
     for (const loss of runs) {
       if (loss.every(Number.isFinite) && loss[loss.length - 1] <= loss[0]) finite.push(...loss.filter((v) => v > 0));
     }
-    if (!finite.length) finite.push(...this.run.loss.filter((v) => Number.isFinite(v) && v > 0));
     if (this.data.min_loss > 0) finite.push(this.data.min_loss);
     const lo = Math.log10(Math.max(Math.min(...finite), 1e-30)), hi = Math.log10(Math.max(...finite));
     const span = Math.max(hi - lo, 0.5);
