@@ -7,7 +7,6 @@ opens at that step.
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import streamlit as st
 
@@ -22,25 +21,15 @@ def _config(values: dict, data: engine.Dataset | None) -> tuple[engine.Dataset, 
     """The data and config of the lab's run; `data` is the session's own dataset (None unless "custom")."""
     raw, ds = runs.build_dataset(values, data)
     # one step at a time on small data: the CPU is the right device, and nothing stays on a GPU between clicks
-    cfg = dataclasses.replace(runs.build_config(values, ds), zero_grad=bool(values["zero_grad"]), device="cpu")
+    cfg = dataclasses.replace(runs.build_config(values, ds), device="cpu")
     return raw, ds, cfg
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _whole_run(key: str, data_id: str, _data) -> runs.RunResult:
-    # _data (the session's own dataset, or None) is not hashed: data_id, its fingerprint, stands for it
-    raw, ds, cfg = _config(json.loads(key), _data)
-    return runs.compute_for(raw, ds, cfg, lock=cache.TRAIN_LOCK)
-
-
 def whole_run(values: dict) -> runs.RunResult:
-    """The whole run the lab steps through, the zero_grad switch included: it fixes the figure's axes, so that the
-    picture does not jump between clicks and the surface covers the path the page shows. With the gradient zeroed
-    it is the playground's own cached run; without, the lab's (its path is another one altogether)."""
-    if values["zero_grad"]:
-        return cache.run(values)
-    data = custom.for_values(values)
-    return _whole_run(json.dumps(dict(values), sort_keys=True), custom.fingerprint(data), data)
+    """The whole run the lab steps through, the zero_grad switch included (the playground's cached run: its config
+    honours the switch): it fixes the figure's axes, so that the picture does not jump between clicks and the
+    surface covers the path the page shows."""
+    return cache.run(values)
 
 
 def trainer(values: dict) -> engine.Trainer:
