@@ -5,7 +5,7 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 # Streamlit runs this file as __main__. Imported under another name (as multiprocessing's spawn would import a
-# parent's main script in a child, as __mp_main__), it does nothing; the training workers (ui/worker.py) are
+# parent's main script in a child, as __mp_main__), it does nothing; the training workers (server/worker.py) are
 # started with no main script at all.
 if __name__ == "__main__":
     import gc
@@ -15,7 +15,9 @@ if __name__ == "__main__":
 
     import components
     import engine
-    from ui import access, cache, compat, controls, nodelay, recycle, tabular, worker  # noqa: F401  (tabular: pandas loads at start, not in a page)
+    from compute import cache
+    from server import access, compat, nodelay, recycle, worker
+    from settings import controls
 
     torch.set_num_threads(1)  # tiny tensors, many sessions: one thread each
 
@@ -23,7 +25,7 @@ if __name__ == "__main__":
     def warm_up() -> bool:
         """Once per server process: run every code path so the first student's first click is not the slowest."""
         compat.warn_if_untested()  # the server's log says so when this Streamlit is not a tested release
-        nodelay.enable()  # Streamlit's connections keep Nagle's algorithm on: ~40 ms on most moves (ui/nodelay.py)
+        nodelay.enable()  # Streamlit's connections keep Nagle's algorithm on: ~40 ms on most moves (server/nodelay.py)
         workers_ready = worker.start()  # the training worker starts and warms up while this process does
         engine.warm_up()
         components.ensure_plotly_js()  # the live figure's Plotly.js, from the plotly package, under static/
@@ -34,7 +36,7 @@ if __name__ == "__main__":
         # rerun, holding the GIL) no longer walk it: a full collection of it took ~185 ms (docs/performance.md,
         # postScriptGC).
         gc.freeze()
-        recycle.start()  # a classroom server's supervisor may ask for a fresh process after a class (ui/recycle.py)
+        recycle.start()  # a classroom server's supervisor may ask for a fresh process after a class (server/recycle.py)
         return True
 
     st.set_page_config(page_title="PyTorch training playground", page_icon="📉", layout="wide")

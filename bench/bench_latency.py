@@ -54,8 +54,9 @@ from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 from bench.loadtool.profiles import TRIVIAL_APP  # noqa: E402
 from bench.loadtool.servers import StreamlitServer, free_port  # noqa: E402
+from compute import family  # noqa: E402
+from settings import controls  # noqa: E402
 from tests.e2e.helpers import APP_IDLE, CHROMIUM_ARGS, FIGURE, chromium_executable  # noqa: E402
-from ui import controls, family  # noqa: E402
 
 START_LR_INDEX = 12  # 0.001 on the ladder: the moves up stay below divergence, so every run does all its steps
 START_MOMENTUM = 0.8  # the default; the figure's momentum moves go down the ladder from there and back

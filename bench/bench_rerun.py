@@ -4,16 +4,16 @@
     python bench/bench_rerun.py --repeats 9
 
 For each case it times the work a slider move costs the server when nothing is cached, which is what
-ui.live.build does in the worker: training the page's run (runs.compute, the page's own method, torch.optim by
+compute.live.build does in the worker: training the page's run (runs.compute, the page's own method, torch.optim by
 default), the two ladders the figure's own sliders pick from (family.build for "lr" and for "momentum": one batched
 gd_sweep each), the loss surface around their paths (live.surface_for), the payload (charts.live_payload: every run
 sampled at the same frames, float32 base64) and the JSON text Streamlit sends it as (st.components.v2 json.dumps the
-data). Then ui.live.build in one call (about the sum of those, the check that nothing is missing), and apart from a
+data). Then compute.live.build in one call (about the sum of those, the check that nothing is missing), and apart from a
 new run's work: what a cache hit costs (the (run, payload) pair unpickled, as the run cache does), the run's result
 pickled and back 20 times (as it travels from the worker and in and out of the run cache; against the same with its
 data's tensors pickled by torch's own machinery, as before engine.Dataset pickled them as numpy arrays), and for
 comparison the Plotly figure the page used to send (charts.playground_figure, which the Step-by-step page still
-uses, and its JSON). Ratios to the training time and to ui.live.build travel across machines better than
+uses, and its JSON). Ratios to the training time and to compute.live.build travel across machines better than
 milliseconds; each figure is the best of a few repeats, interleaved, so that load on a shared machine hits all
 pieces alike.
 
@@ -42,7 +42,8 @@ import torch  # noqa: E402
 
 import charts  # noqa: E402
 import engine  # noqa: E402
-from ui import controls, family, live, runs  # noqa: E402
+from compute import family, live, runs
+from settings import controls
 
 torch.set_num_threads(1)
 
@@ -53,7 +54,7 @@ CASES = {
 }
 DEFAULT_BUDGET_KB = 300  # the default page's payload
 MAX_BUDGET_KB = 1000  # any settings' payload
-BUILD = "ui.live.build in one call"
+BUILD = "compute.live.build in one call"
 
 
 def page_controls(values: dict) -> dict[str, str]:
@@ -78,7 +79,9 @@ def pieces(values: dict) -> dict:
     labels = live.LABELS | {"no_ladder": reason or ""}
     summary = live.summary(result)
     data = payload_of(values)
-    cached = pickle.dumps(live.build(values), pickle.HIGHEST_PROTOCOL)  # how ui/bounded_cache.py keeps (run, payload)
+    cached = pickle.dumps(
+        live.build(values), pickle.HIGHEST_PROTOCOL
+    )  # how server/bounded_cache.py keeps (run, payload)
 
     def old_figure() -> str:
         fig = charts.playground_figure(result.dataset, result.history, result.surface, result.optimum, result.fit_bias)
@@ -163,7 +166,9 @@ def payload_sizes() -> list[tuple[str, int, int, int, float, float, float]]:
 
 def print_sizes(rows) -> bool:
     """Print the payload sizes against their budget; True when every one is within it."""
-    print("\nLive figure payload: len(json.dumps(payload)) as Streamlit sends it; build s: ui.live.build, one call")
+    print(
+        "\nLive figure payload: len(json.dumps(payload)) as Streamlit sends it; build s: compute.live.build, one call"
+    )
     print(f"  {'settings':<52}{'steps':>7}{'frames':>8}{'runs':>6}{'kB':>8}{'budget':>8}{'':>6}{'build s':>9}")
     ok = True
     for name, steps, frames, n_runs, kb, budget, seconds in rows:

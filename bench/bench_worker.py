@@ -1,8 +1,8 @@
-"""Why the playground trains in a worker process (ui/worker.py): a run beside a thread that runs Python.
+"""Why the playground trains in a worker process (server/worker.py): a run beside a thread that runs Python.
 
     python bench/bench_worker.py               # the default run (60 steps), 7 repeats
     python bench/bench_worker.py --repeats 3 --busy 0.4
-    python bench/bench_worker.py --round-trip  # a call's round trip: ui/worker.py's pipe against a process pool
+    python bench/bench_worker.py --round-trip  # a call's round trip: server/worker.py's pipe against a process pool
     python bench/bench_worker.py --first-long  # a process's first long run, while the worker of long runs starts
 
 PyTorch lets go of the GIL around every operation and takes it back after; while another thread of the same process
@@ -17,7 +17,7 @@ times the playground's default run (ui/runs.compute: training, the loss surface,
 It prints medians and their ratio to the baseline, so a noisy shared machine still gives comparable numbers.
 
 With --round-trip it times a call that computes nothing and answers 35 kB (the size of a pickled run), through
-ui/worker.py's own pipe and through concurrent.futures.ProcessPoolExecutor (the baseline: what ui/worker.py used
+server/worker.py's own pipe and through concurrent.futures.ProcessPoolExecutor (the baseline: what server/worker.py used
 before), alone and beside the busy thread: a pool's call passes through two more threads of this process, and each
 hand-over waits for the GIL.
 
@@ -43,7 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from ui import controls, runs, worker  # noqa: E402
+from compute import runs
+from server import worker
+from settings import controls
 
 torch.set_num_threads(1)
 
@@ -98,10 +100,10 @@ def round_trip(repeats: int, busy: float) -> None:
         by_pool()
         by_pipe()
     rows = [("a process pool, alone", median_time(by_pool, repeats))]
-    rows.append(("ui/worker.py's pipe, alone", median_time(by_pipe, repeats)))
+    rows.append(("server/worker.py's pipe, alone", median_time(by_pipe, repeats)))
     with Busy(busy):
         rows.append((f"a process pool, beside Python {busy:.0%} of the time", median_time(by_pool, repeats)))
-        rows.append((f"ui/worker.py's pipe, beside Python {busy:.0%} of the time", median_time(by_pipe, repeats)))
+        rows.append((f"server/worker.py's pipe, beside Python {busy:.0%} of the time", median_time(by_pipe, repeats)))
     pool.shutdown()
     worker.shutdown()
     base = rows[0][1]

@@ -280,7 +280,7 @@ def main() -> None:
         "--recycle-probe",
         type=float,
         metavar="S",
-        help="--proxy: the processes stop after S s without a student (ui/recycle.py); read RSS once start.sh has"
+        help="--proxy: the processes stop after S s without a student (server/recycle.py); read RSS once start.sh has"
         " replaced them all and they are warmed up",
     )
     parser.add_argument("--no-warm-up", action="store_true", help="no warm-up session before the students")

@@ -98,11 +98,11 @@ def payload(
     summary: str,
     labels: dict,
 ) -> dict:
-    """The live figure's data for a run (a ui.runs.RunResult), its ladders (empty when no ladder describes the run:
+    """The live figure's data for a run (a compute.runs.RunResult), its ladders (empty when no ladder describes the run:
     adaptive optimizers, mini-batches, a gradient never zeroed) and the surface to draw them on.
 
     controls: "lr", "momentum" and "start" -> "free" | "locked" | "hidden" (a teacher's link, or a setting the run
-    lacks); the page may pass {} and add them to the payload itself (they are not the run's, ui/cache.py).
+    lacks); the page may pass {} and add them to the payload itself (they are not the run's, compute/cache.py).
     """
     ds, cfg, h = result.dataset, result.config, result.history
     quad = engine.Quadratic.of(ds, cfg.fit_bias)

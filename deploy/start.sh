@@ -15,7 +15,7 @@
 #   --app FILE     PLAYGROUND_APP         the Streamlit script, relative to the repository root (default app.py)
 #   --recycle-idle S  PLAYGROUND_RECYCLE_IDLE_S  a process with no student connected for S seconds whose memory grew
 #                  stops and a fresh one replaces it, so memory returns to its baseline after a class (default 300;
-#                  0: never; PLAYGROUND_RECYCLE_GROWTH_MB, default 16, is the growth it needs; see ui/recycle.py)
+#                  0: never; PLAYGROUND_RECYCLE_GROWTH_MB, default 16, is the growth it needs; see server/recycle.py)
 #                  PYTHON, NGINX          the interpreter and nginx to use (default: python / nginx on PATH)
 #                  STREAMLIT_SERVER_COOKIE_SECRET  shared by all processes (default: a random one per start)
 set -euo pipefail
@@ -73,7 +73,7 @@ if [[ -z "${STREAMLIT_SERVER_COOKIE_SECRET:-}" ]]; then
 fi
 export STREAMLIT_SERVER_COOKIE_SECRET
 export OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1  # tiny tensors, many sessions: one thread each (docs/architecture.md)
-export PLAYGROUND_RECYCLE_IDLE_S="$RECYCLE_IDLE"  # read by ui/recycle.py in every process
+export PLAYGROUND_RECYCLE_IDLE_S="$RECYCLE_IDLE"  # read by server/recycle.py in every process
 
 declare -A BACKEND_PID RESTARTS UNHEALTHY WARM_PID STARTED_AT
 NGINX_PID=""
@@ -213,7 +213,7 @@ warm_up_later() {
     WARM_PID[$1]=$!
 }
 
-# Supervise: restart a process that stopped. One that exited with status 0 stopped itself after a class (ui/recycle.py)
+# Supervise: restart a process that stopped. One that exited with status 0 stopped itself after a class (server/recycle.py)
 # and is replaced at once; one that died otherwise is restarted at most 5 times. Note one whose health check fails.
 tick=0
 while true; do

@@ -10,8 +10,7 @@ import math
 import numpy as np
 
 import engine
-
-from .runs import OPTIMIZER_NAMES, RunResult, no_zero_grad_text
+from compute.runs import OPTIMIZER_NAMES, RunResult, no_zero_grad_text
 
 METHOD_STYLES = {
     "optimizer": "nn.Linear + torch.optim (tutorials 000 and 002)",

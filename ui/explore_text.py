@@ -9,9 +9,9 @@ import math
 import numpy as np
 
 import engine
-
-from .explain import num, vector
-from .explore import NoiseResult, RaceResult
+from compute.explore import NoiseResult, RaceResult
+from engine.explore import CONVERGED
+from ui.explain import num, vector
 
 EXACT = 1e-5  # residuals at the best fit below this fraction of the targets' spread: the points lie on it
 RISE = 1e-7  # a loss that grows by more than this fraction of itself in a step has gone up (not float32 rounding)
@@ -270,3 +270,98 @@ def race_notes(result: RaceResult) -> str:
         "valley's own directions: on a diagonal valley that does not make the bowl round."
     )
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# summaries and table rows of the learning-rate sweep, the race, feature scaling and mini-batch noise
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def sweep_summary(sweep: engine.Sweep, stab: engine.Stability) -> str:
+    """Two sentences with this sweep's numbers."""
+    steps = len(sweep.loss) - 1
+    reach = sweep.steps_to(CONVERGED)
+    got = np.flatnonzero(reach >= 0)
+    first_bad = sweep.lrs[sweep.diverged].min() if sweep.diverged.any() else None
+    text = f"Below about {num(stab.max_stable_lr, 3)} (= 2/λmax) every run converges; " + (
+        f"from {num(float(first_bad), 3)} on they blow up. " if first_bad is not None else "none blew up here. "
+    )
+    if len(got):
+        i = got[np.argmin(reach[got])]
+        text += (
+            f"The fastest swept rate, {num(float(sweep.lrs[i]), 3)}, gets within 1 % in {int(reach[i])} steps; "
+            f"theory's best is 2/(λmin+λmax) = {num(stab.best_lr, 3)}."
+        )
+    else:
+        text += f"No rate got within 1 % in {steps} steps: give it more epochs."
+    return text
+
+
+def race_table(result: RaceResult) -> list[dict]:
+    """One row per racer: its learning rate, final loss, how much of the starting excess loss L - L* is left, and
+    the steps to get that excess down to 1 %."""
+    rows = []
+    for racer, lr, h in zip(engine.RACERS, result.lrs, result.histories, strict=True):
+        excess = h.loss - result.min_loss
+        reached = np.flatnonzero(excess <= CONVERGED * excess[0])
+        left = excess[-1] / excess[0] if excess[0] > 0 else 0.0
+        rows.append(
+            {
+                "optimizer": racer.name,
+                "learning rate": f"{lr:.3g}",
+                "final loss": "diverged" if h.diverged else num(h.final_loss),
+                "extra loss left": "diverged" if h.diverged else f"{left:.2%}" if left >= 1e-4 else "< 0.01%",
+                "steps to within 1 %": str(int(reached[0])) if len(reached) else f"> {h.steps}",
+            }
+        )
+    return rows
+
+
+def steps_text(case: engine.ScalingCase) -> str:
+    """The steps the run took to converge, or "> N" when it did not within the N steps tried."""
+    return f"{case.converged_at:,}" if case.converged_at >= 0 else f"> {case.steps:,}"
+
+
+def steps_estimate(case: engine.ScalingCase) -> str | None:
+    """For a run that did not converge within the steps tried: how many it would take, estimated from its rate."""
+    return None if case.converged_at >= 0 else f"about {case.predicted_steps:,.0f}, estimated from the rate"
+
+
+def probe_text(case: engine.ScalingCase) -> str:
+    """What the probe learning rate does on this scaling, with the numbers."""
+    lr, limit = case.probe_lr, case.stability.max_stable_lr
+    ratio, exact = engine.ratio_text(lr, limit), engine.limit_text(lr, limit)
+    regime = engine.lr_regime(lr, limit)
+    if case.probe_diverged_at >= 0:
+        return (
+            f"**{case.label}**: lr {lr:g} is {ratio}× the largest stable rate {limit:.3g}, so every step "
+            f"overshoots further: the loss blew up at step {case.probe_diverged_at}."
+        )
+    if regime == engine.AT_LIMIT:
+        return (
+            f"**{case.label}**: lr {lr:g} is {ratio}× the largest stable rate {exact}, equal up to float32 "
+            "rounding: along the steepest direction the parameters flip between two points for ever, so the run "
+            "neither converges nor blows up."
+        )
+    if regime == engine.DIVERGES:
+        return (
+            f"**{case.label}**: lr {lr:g} is {ratio}× the largest stable rate {exact}: just above it, so the "
+            "swings grow slowly; it diverges, though not within the steps tried."
+        )
+    return f"**{case.label}**: lr {lr:g} is {ratio}× the largest stable rate {limit:.3g}: it converges."
+
+
+def noise_final(group: engine.NoiseRuns) -> str:
+    """The final full-data loss, the median over the seeds ("diverged" when every seed blew up)."""
+    if all(h.diverged for h in group.runs):
+        return "diverged"
+    return num(float(np.median([h.final_loss for h in group.runs if not h.diverged])))
+
+
+def noise_caption(group: engine.NoiseRuns) -> str:
+    """Steps per epoch, the seeds' range of final losses and how many diverged."""
+    finals = [h.final_loss for h in group.runs]
+    spread = f"final loss over seeds {num(min(finals))} – {num(max(finals))}" if len(finals) > 1 else "one run"
+    diverged = sum(h.diverged for h in group.runs)
+    text = f"{group.steps_per_epoch} step(s) per epoch · {spread}"
+    return text + (f" · {diverged} of {len(group.runs)} diverged" if diverged else "")

@@ -7,8 +7,8 @@ from __future__ import annotations
 import streamlit as st
 
 import components
-
-from . import cache, live, widgets
+from compute import cache, live
+from ui import widgets
 
 KEY = "live_figure"
 

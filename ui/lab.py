@@ -11,10 +11,9 @@ import numpy as np
 import pandas as pd
 
 import engine
+from compute.runs import OPTIMIZER_NAMES
 from engine.gradients import analytic_gradient
-
-from .explain import num
-from .runs import OPTIMIZER_NAMES
+from ui.explain import num
 
 TABLE_ROWS = 8
 

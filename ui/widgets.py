@@ -10,9 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 import engine
-
-from . import controls, lesson
-from .controls import BY_KEY, Control
+from settings import controls, lesson
+from settings.controls import BY_KEY, Control
 
 VALUES = "values"
 PAGE = "values_page"
@@ -91,7 +90,7 @@ def current_lesson() -> lesson.Lesson:
 def page(title: str) -> dict:
     """A page's start: the session's control values, the page's title, and a note for each value its link had to
     correct (escaped: a note quotes what the URL held)."""
-    from .explain import md_escape  # explain imports the run machinery; only pages need it here
+    from ui.explain import md_escape  # explain imports the run machinery; only pages need it here
 
     values = init_values()
     st.title(title)

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from ui import explore, explore_cache, explore_text, widgets
+from compute import explore, explore_cache
+from ui import explore_text, widgets
 
 values = widgets.page("Mini-batch noise")
 widgets.sidebar(values, explore.shown(values, explore.NOISE_KEYS))
@@ -33,8 +34,8 @@ st.plotly_chart(fig, width="stretch", key="noise_chart")
 for column, group in zip(st.columns(len(result.groups)), result.groups, strict=True):
     column.metric(
         explore.batch_label(group.batch_size),
-        explore.noise_final(group),
+        explore_text.noise_final(group),
         help="Final loss on all the data (the median over the seeds that did not diverge)",
     )
-    column.caption(explore.noise_caption(group))
+    column.caption(explore_text.noise_caption(group))
 st.markdown(explore_text.noise_text(result))

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from ui import explain, explore, explore_cache, widgets
+from compute import explore, explore_cache
+from ui import explain, explore_text, widgets
 
 values = widgets.page("Which learning rate? Which momentum?")
 widgets.sidebar(values, explore.shown(values, explore.SWEEP_KEYS))
@@ -23,7 +24,7 @@ st.markdown(
     "near 2/(λmin+λmax)."
 )
 event = st.plotly_chart(sweep_fig, width="stretch", key="sweep_chart", on_select="rerun", selection_mode="points")
-st.caption(explore.sweep_summary(sweep, stab))
+st.caption(explore_text.sweep_summary(sweep, stab))
 
 choices = explore.link_choices(sweep)
 picked = [p["x"] for p in (event.selection.points if event else []) if "x" in p]

@@ -4,8 +4,9 @@ import streamlit as st
 
 import charts
 import engine
-from ui import explain, lab, stepper, widgets
-from ui.controls import relevant
+from compute import stepper
+from settings.controls import relevant
+from ui import explain, lab, widgets
 
 values = widgets.page("Step by step: one update at a time")
 shown = (relevant(values) | {"zero_grad"}) - {"device"}

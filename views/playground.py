@@ -11,8 +11,10 @@ import contextlib
 
 import streamlit as st
 
-from ui import cache, explain, figure, lesson, runs, tabular, widgets
-from ui.controls import LR_GRID, relevant
+from compute import cache, runs
+from settings import lesson
+from settings.controls import LR_GRID, relevant
+from ui import explain, figure, tabular, widgets
 
 values = widgets.page("Watch PyTorch train a linear model")
 shown = relevant(values) | {"zero_grad"}

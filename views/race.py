@@ -2,8 +2,9 @@
 
 import streamlit as st
 
+from compute import explore, explore_cache
 from engine.race import FIRST_STEP, TUNE_SPREAD
-from ui import explore, explore_cache, explore_text, widgets
+from ui import explore_text, widgets
 
 values = widgets.page("Optimizer race")
 widgets.sidebar(values, explore.shown(values, explore.SWEEP_KEYS))
@@ -29,7 +30,7 @@ st.markdown(explore_text.race_intro(result))
 if result.shortened_from:
     st.info(f"The race runs at most {explore.RACE_MAX_STEPS:,} steps (asked for {result.shortened_from:,}).", icon="✂️")
 st.plotly_chart(fig, width="stretch", key="race_chart")
-st.dataframe(explore.race_table(result), hide_index=True, width="stretch")
+st.dataframe(explore_text.race_table(result), hide_index=True, width="stretch")
 if tuned:
     st.caption(
         f"Tuned: each optimizer tried 9 learning rates from its default ÷{TUNE_SPREAD:.0f} to ×{TUNE_SPREAD:.0f} "

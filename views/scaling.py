@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from ui import custom, explain, explore, explore_cache, explore_text
-from ui.controls import DATASET_LABELS, LR_GRID
+from compute import custom, explore, explore_cache
+from settings.controls import DATASET_LABELS, LR_GRID
+from ui import explain, explore_text
 
 st.title("Why scale the inputs?")
 st.markdown(
@@ -39,14 +40,14 @@ for column, case in zip(st.columns(len(cases)), cases, strict=True):
         st.metric("Best learning rate 2/(λmin+λmax)", explain.num(case.stability.best_lr, 3))
         st.metric(
             "Steps to converge at that rate",
-            explore.steps_text(case),
-            delta=explore.steps_estimate(case),  # under the value: "> 5,000 (about 38,000)" did not fit a column
+            explore_text.steps_text(case),
+            delta=explore_text.steps_estimate(case),  # under the value: "> 5,000 (about 38,000)" did not fit a column
             delta_color="off",
             delta_arrow="off",
             help="Steps until the extra loss above the best possible is down to 1 % of its start "
             f"(tried up to {case.steps:,} steps; when it did not get there, the line under it estimates how many "
             "it would take, from the rate).",
         )
-        st.markdown(explore.probe_text(case))
+        st.markdown(explore_text.probe_text(case))
 
 st.markdown(explore_text.scaling_text(cases))

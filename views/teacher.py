@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from ui import controls, lesson, widgets
+from settings import controls, lesson
+from ui import widgets
 
 values = widgets.init_values()
 st.title("Make a lesson link")

@@ -6,9 +6,10 @@ from pathlib import Path
 import streamlit as st
 
 import engine
-from ui import custom, explain, tabular, widgets
-from ui.controls import LR_GRID
-from ui.runs import safe_lr
+from compute import custom
+from compute.runs import safe_lr
+from settings.controls import LR_GRID
+from ui import explain, tabular, widgets
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 SAMPLE_FILES = {

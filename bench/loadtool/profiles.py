@@ -24,7 +24,7 @@ value = st.slider("Value", 0, 1000, 0)
 st.write(f"value = {value}")
 """
 
-# The same app with the playground's fix for Streamlit's connections (Nagle's algorithm off, ui/nodelay.py): the
+# The same app with the playground's fix for Streamlit's connections (Nagle's algorithm off, server/nodelay.py): the
 # floor of a rerun without the ~40 ms delayed-ACK stalls plain Streamlit has on Linux.
 TRIVIAL_NODELAY_APP = f"""\
 import sys
@@ -32,7 +32,7 @@ import sys
 import streamlit as st
 
 sys.path.insert(0, {str(REPO_ROOT)!r})
-from ui import nodelay  # noqa: E402
+from server import nodelay
 
 st.cache_resource(nodelay.enable)()
 {TRIVIAL_APP.split(chr(10), 2)[2]}"""

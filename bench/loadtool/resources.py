@@ -48,7 +48,7 @@ def system_busy_seconds() -> float:
 
 
 def with_descendants(pids: Sequence[int]) -> list[int]:
-    """These processes and every process below them (the playground's training workers, ui/worker.py), from the
+    """These processes and every process below them (the playground's training workers, server/worker.py), from the
     parent ids in /proc/<pid>/stat."""
     parent_of: dict[int, int] = {}
     for entry in Path("/proc").iterdir():

@@ -2,7 +2,7 @@
 
 `StreamlitServer`: one `streamlit run` (or another launcher) on a free port, in its own process group, its output in
 a log file. `ProxySetup`: deploy/start.sh, K Streamlit processes behind nginx, with the PIDs of its processes and a
-wait for the ones ui/recycle.py replaces. Every process started here is stopped by the object that started it.
+wait for the ones server/recycle.py replaces. Every process started here is stopped by the object that started it.
 """
 
 from __future__ import annotations
@@ -190,8 +190,8 @@ class ProxySetup:
         return [int(p.read_text().split()[0]) for p in sorted(self.run_dir.glob("streamlit-*.pid"))]
 
     def wait_replaced(self, old_pids: Sequence[int], timeout: float) -> list[int]:
-        """Wait until start.sh has replaced every process in `old_pids` (ui/recycle.py stops an idle one) and the new
-        ones answer their health check; their PIDs. TimeoutError if that takes longer than `timeout` seconds."""
+        """Wait until start.sh has replaced every process in `old_pids` (server/recycle.py stops an idle one) and
+        the new ones answer their health check; their PIDs. TimeoutError if that takes longer than `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while True:
             pids = self.backend_pids()

@@ -12,7 +12,8 @@ from apptest_support import APP, arr, assert_no_exception, chart_spec, metrics
 from streamlit.testing.v1 import AppTest
 
 import engine
-from ui import controls, explore
+from compute import explore
+from settings import controls
 
 PAGES = Path(__file__).resolve().parents[2] / "views"
 THERMOMETER_X = np.array([35.7, 55.9, 58.2, 81.9, 56.3, 48.9, 33.9, 21.8, 48.4, 60.4, 68.4])

@@ -5,7 +5,7 @@ import numpy as np
 from apptest_support import arr, assert_no_exception, figure, figure_run, open_app
 
 import engine
-from ui.controls import LR_GRID
+from settings.controls import LR_GRID
 
 
 def _current(fig, setting):

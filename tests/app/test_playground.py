@@ -9,7 +9,7 @@ import pytest
 from apptest_support import arr, assert_no_exception, figure, fitted, metrics, open_app
 
 import engine
-from ui.controls import BY_KEY, LR_GRID, defaults, to_query
+from settings.controls import BY_KEY, LR_GRID, defaults, to_query
 
 
 def _data(dataset="line", n=30, noise=0.5, seed=0):

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from apptest_support import arr, assert_no_exception, figure, metrics, open_app, open_page
 
-from ui.controls import LR_GRID
+from settings.controls import LR_GRID
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 PAGE = "views/your_data.py"

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
 
-from ui.controls import LR_GRID
+from settings.controls import LR_GRID
 
 from .helpers import close_page_not_found, guarded_page, shot, wait_idle
 

@@ -4,7 +4,7 @@
   every interaction took effect, and every student stayed on one process (sticky cookie).
 - One server, a session opened from a link; the server is killed and started again; the same link shows the same
   numbers (the URL holds the run).
-- After a class, the idle process stops itself (ui/recycle.py), start.sh replaces it, and the memory is back at
+- After a class, the idle process stops itself (server/recycle.py), start.sh replaces it, and the memory is back at
   its baseline; and the same for one process started with scripts/serve.py, which restarts itself in place.
 
 Nothing is skipped: without nginx, scripts/install_nginx.sh is run, and if that cannot install it the test fails
@@ -151,7 +151,7 @@ def test_a_restarted_server_shows_the_same_run_for_the_same_link(tmp_path):
 @pytest.mark.slow
 @pytest.mark.timeout(420)
 def test_after_a_class_an_idle_process_is_replaced_and_memory_returns_to_its_baseline(nginx, tmp_path):
-    """ui/recycle.py with deploy/start.sh: a class grows the process; once nobody is connected it stops itself,
+    """server/recycle.py with deploy/start.sh: a class grows the process; once nobody is connected it stops itself,
     start.sh starts and warms up a fresh one, and the memory is back where it was before the class."""
     idle_s = 4
     env = {"PLAYGROUND_RECYCLE_IDLE_S": str(idle_s), "PLAYGROUND_RECYCLE_GROWTH_MB": "8"}
@@ -166,7 +166,7 @@ def test_after_a_class_an_idle_process_is_replaced_and_memory_returns_to_its_bas
             )
         )  # fmt: skip
         assert before == proxy.backend_pids(), "a process was replaced while students were connected"
-        old_workers = with_descendants(before)[len(before) :]  # ui/worker.py's processes
+        old_workers = with_descendants(before)[len(before) :]  # server/worker.py's processes
         after = proxy.wait_replaced(before, timeout=idle_s + 150)
         time.sleep(3 * idle_s)  # a fresh process that nobody uses (start.sh's own warm-up only) is left alone
         replaced_again = proxy.backend_pids() != after
@@ -206,7 +206,7 @@ def test_after_a_class_serve_py_restarts_itself_in_place_and_memory_returns_to_i
                 settle=0.5, label="serve.py",
             )
         )  # fmt: skip
-        old_workers = with_descendants([server.pid])[1:]  # ui/worker.py's processes
+        old_workers = with_descendants([server.pid])[1:]  # server/worker.py's processes
         deadline = time.monotonic() + idle_s + 150
         while "restarting in place" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(1)

@@ -35,7 +35,7 @@ from bench.loadtool.profiles import PROFILES, TRIVIAL_APP, TRIVIAL_NODELAY_APP, 
 from bench.loadtool.report import Interaction, LoadReport, StudentLog, kinds_row, percentile, summarize, table_row
 from bench.loadtool.resources import ProcSampler, proc_cpu_seconds, proc_rss_bytes, total_rss, with_descendants
 from bench.loadtool.session import HttpResponse, Session, cookie_header, http_get, parse_set_cookie, run_coroutine
-from ui.controls import LR_GRID
+from settings.controls import LR_GRID
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -416,7 +416,7 @@ def test_proc_readings_of_this_process():
 
 
 def test_the_sampler_counts_the_servers_workers_too():
-    """A server's training workers (ui/worker.py) are its children: their memory and CPU are the server's cost."""
+    """A server's training workers (server/worker.py) are its children: their memory and CPU are the server's cost."""
     import subprocess
     import sys
 
@@ -494,7 +494,7 @@ def test_latency_by_the_other_students_moves_under_way():
 
 
 def test_the_trivial_app_with_nagle_off_is_the_trivial_app_plus_the_fix():
-    """--app trivial-nodelay: the same slider and text, and ui/nodelay.py enabled once per process."""
+    """--app trivial-nodelay: the same slider and text, and server/nodelay.py enabled once per process."""
     app = TRIVIAL_NODELAY_APP
     assert app.endswith(TRIVIAL_APP.split("\n", 2)[2]) and "st.cache_resource(nodelay.enable)()" in app
     compile(app, "trivial_nodelay_app.py", "exec")

@@ -1,4 +1,4 @@
-"""ui.bounded_cache: a least-recently-used cache that never holds more than its budget of pickled bytes, and hands
+"""server.bounded_cache: a least-recently-used cache that never holds more than its budget of pickled bytes, and hands
 out copies; the runs' cache is one, with its budget from the environment."""
 
 import pickle
@@ -6,8 +6,10 @@ import pickle
 import numpy as np
 import pytest
 
-from ui import bounded_cache, cache, controls
-from ui.bounded_cache import BoundedCache
+from compute import cache
+from server import bounded_cache
+from server.bounded_cache import BoundedCache
+from settings import controls
 
 
 def _blob(n: int) -> np.ndarray:

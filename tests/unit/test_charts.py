@@ -14,7 +14,8 @@ import pytest
 import charts
 from charts import raster
 from charts.common import MAX_FRAMES, frame_steps, trail_indices
-from ui import controls, runs
+from compute import runs
+from settings import controls
 
 from .references import design, np_lstsq
 

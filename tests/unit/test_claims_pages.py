@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 import engine
-from ui import controls, explore, explore_text, lab, runs
+from compute import explore, runs
+from settings import controls
+from ui import explore_text, lab
 
 from .references import design, np_lstsq
 

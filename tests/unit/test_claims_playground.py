@@ -14,8 +14,10 @@ import pytest
 import torch
 
 import engine
-from ui import controls, explain, explore, family, lesson, runs
-from ui.controls import CONTROLS
+from compute import explore, family, runs
+from settings import controls, lesson
+from settings.controls import CONTROLS
+from ui import explain, explore_text
 
 from .references import design, np_hessian_eigenvalues, np_lstsq
 
@@ -84,7 +86,7 @@ def test_line_times_0_1_at_lr_1_is_just_above_its_limit_and_diverges_slowly():
     assert "1.000114× over" in caption and "0.9998862" in caption  # enough digits to tell 1 from the limit
     (case,) = [c for c in explore.scaling("line", 1.0) if c.dataset.scaling and c.dataset.scaling.how == "multiply"]
     assert case.probe_diverged_at < 0  # the probe's 200 steps do not blow up...
-    text = explore.probe_text(case)
+    text = explore_text.probe_text(case)
     assert "diverges" in text and "converges" not in text  # ...but the text does not call it converging
 
 
@@ -92,7 +94,7 @@ def test_the_scaling_page_calls_lr_1_on_standardized_thermometer_at_the_limit():
     (case,) = [
         c for c in explore.scaling("thermometer", 1.0) if c.dataset.scaling and c.dataset.scaling.how == "standardize"
     ]
-    text = explore.probe_text(case)
+    text = explore_text.probe_text(case)
     assert "flip between two points" in text and "it converges" not in text
 
 

@@ -8,13 +8,14 @@ from pathlib import Path
 import streamlit
 import streamlit.config
 
-from ui import compat
+from server import compat
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_installed_streamlit_is_a_tested_release():
-    # An upgrade lands here first: check postScriptGC, ui/nodelay.py and ui/recycle.py, then extend TESTED_STREAMLIT.
+    # An upgrade lands here first: check postScriptGC, server/nodelay.py and server/recycle.py, then extend
+    # TESTED_STREAMLIT.
     assert compat.untested_streamlit() is None, compat.untested_streamlit()
 
 
@@ -48,7 +49,7 @@ def test_the_requirements_lower_bound_of_streamlit_is_a_tested_release():
 
 
 def test_under_an_untested_release_the_internals_are_left_alone(monkeypatch):
-    from ui import nodelay, recycle
+    from server import nodelay, recycle
 
     monkeypatch.setattr(streamlit, "__version__", "1.99.0")
     assert not compat.tested()

@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from ui import controls
-from ui.controls import BY_KEY, CONTROLS, LR_GRID, grid_options, parse_query, relevant, to_query
+from settings import controls
+from settings.controls import BY_KEY, CONTROLS, LR_GRID, grid_options, parse_query, relevant, to_query
 
 DEFAULTS = controls.defaults()
 

@@ -13,8 +13,9 @@ import charts
 import engine
 from charts.common import packed
 from charts.race import RACE_FRAMES
+from compute import explore
 from engine.sweep import DIVERGES
-from ui import controls, explore
+from settings import controls
 
 MAX_JSON = 600_000  # bytes: what one figure may cost a classroom's network
 

@@ -1,4 +1,4 @@
-"""ui.explore, the Explorer pages' glue without streamlit: cache keys, links into the playground, the race table,
+"""compute.explore, the Explorer pages' glue without streamlit: cache keys, links into the playground, the race table,
 the mini-batch budget and readouts."""
 
 from urllib.parse import parse_qs, urlsplit
@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 import engine
-from ui import controls, explore
+from compute import explore
+from settings import controls
+from ui import explore_text
 
 
 def _values(**changes) -> dict:
@@ -58,7 +60,7 @@ def test_best_pair_link_holds_the_pair_safely():
 
 def test_race_table_reads_the_histories():
     result = explore.race(_values(epochs=40), tuned=False)
-    rows = explore.race_table(result)
+    rows = explore_text.race_table(result)
     assert [r["optimizer"] for r in rows] == [r.name for r in engine.RACERS]
     for row, h in zip(rows, result.histories, strict=True):
         excess = h.loss - result.min_loss
@@ -76,10 +78,10 @@ def test_batch_noise_keeps_single_sample_runs_within_the_budget():
     assert result.config.method == "analytic" and result.config.momentum == 0.0
     assert explore.batch_label(None) == "full batch" and explore.batch_label(1) == "batch size 1"
     full = result.groups[-1]
-    assert explore.noise_final(full) == f"{full.runs[0].final_loss:.4g}"
-    assert "one run" in explore.noise_caption(full)
+    assert explore_text.noise_final(full) == f"{full.runs[0].final_loss:.4g}"
+    assert "one run" in explore_text.noise_caption(full)
     blown = explore.batch_noise(_values(dataset="thermometer", lr=0.1))
-    assert all(explore.noise_final(g) == "diverged" for g in blown.groups)
+    assert all(explore_text.noise_final(g) == "diverged" for g in blown.groups)
 
 
 def test_scaling_refuses_data_without_a_surface():

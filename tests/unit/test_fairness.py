@@ -6,7 +6,7 @@ import threading
 import numpy as np
 
 import engine
-from ui import runs
+from compute import runs
 
 
 class CountingLock:

@@ -1,11 +1,12 @@
-"""The families of runs behind the live figure's sliders (ui.family): which settings share one family, which runs
+"""The families of runs behind the live figure's sliders (compute.family): which settings share one family, which runs
 have none, their words, and the panel around them. (Every run against references: test_live.py.)"""
 
 import numpy as np
 import pytest
 
 from charts.common import log_ticks
-from ui import controls, family, runs
+from compute import family, runs
+from settings import controls
 
 DEFAULTS = controls.defaults()
 

@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlparse
 import numpy as np
 
 import engine
-from ui import controls, lesson
+from settings import controls, lesson
 
 
 def test_parse_keeps_known_controls_and_notes_the_rest():

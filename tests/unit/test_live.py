@@ -1,4 +1,4 @@
-"""The live figure's data (charts.live, ui.live): every run its sliders can show against references that share no
+"""The live figure's data (charts.live, compute.live): every run its sliders can show against references that share no
 code with it (tutorial 000's nn.Linear + torch.optim.SGD loop, float64 numpy gradient descent) and against
 engine.train for each method the ladders cover; the arrows; the payload's size; a tapped start."""
 
@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import engine
-from ui import controls, live, runs
+from compute import live, runs
+from settings import controls
 
 from .references import np_gd, np_grad, np_hessian_eigenvalues, np_mse, torch_optim_loop
 

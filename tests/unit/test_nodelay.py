@@ -1,4 +1,4 @@
-"""ui/nodelay.py: Nagle's algorithm off on a server whose listening socket was bound the way Streamlit binds it.
+"""server/nodelay.py: Nagle's algorithm off on a server whose listening socket was bound the way Streamlit binds it.
 
 Streamlit binds its listening socket itself, with proto 0, and asyncio sets TCP_NODELAY only on sockets whose proto
 is IPPROTO_TCP: the connections keep Nagle's algorithm on (~40 ms stalls on the browser's delayed ACK). The test
@@ -12,7 +12,7 @@ import asyncio
 import concurrent.futures
 import socket
 
-from ui import nodelay
+from server import nodelay
 
 
 def _streamlit_listener() -> socket.socket:

@@ -1,4 +1,4 @@
-"""ui/recycle.py: when a classroom server's process stops itself so that a fresh one gives the memory back.
+"""server/recycle.py: when a classroom server's process stops itself so that a fresh one gives the memory back.
 
 The decision is tested with a fake clock, session count and memory; the real thing (a process under deploy/start.sh
 that is replaced after a class) is tested in tests/load/test_deploy.py.
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ui import recycle
-from ui.recycle import Policy, Watcher
+from server import recycle
+from server.recycle import Policy, Watcher
 
 MB = 1_000_000
 ROOT = Path(__file__).resolve().parents[2]

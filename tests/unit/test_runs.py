@@ -1,12 +1,13 @@
-"""ui.runs: control values -> TrainConfig -> RunResult, checked against numpy: the least-squares optimum, gradient
+"""compute.runs: control values -> TrainConfig -> RunResult, checked against numpy: the least-squares optimum, gradient
 descent written out in float64, and the stability limit from the Hessian's eigenvalues."""
 
 import numpy as np
 import pytest
 
 import engine
-from ui import controls, runs
-from ui.controls import LR_GRID
+from compute import runs
+from settings import controls
+from settings.controls import LR_GRID
 
 from .references import design, np_lstsq
 

@@ -19,7 +19,8 @@ import charts
 import engine
 from charts import raster
 from charts.spec import Grid, Prebuilt, trace
-from ui import controls, runs
+from compute import runs
+from settings import controls
 
 CASES = {
     "defaults": {},

@@ -11,7 +11,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from ui import controls, widgets
+from settings import controls
+from ui import widgets
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The worker processes (ui/worker.py): the same numbers as the server's own threads, errors handed back, a killed
+"""The worker processes (server/worker.py): the same numbers as the server's own threads, errors handed back, a killed
 worker replaced, long runs in a queue of their own, and no worker left behind when the server's process dies."""
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ui import controls, family, runs, worker
+from compute import family, runs
+from server import worker
+from settings import controls
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = {
@@ -109,7 +111,7 @@ def test_planned_steps_route_runs_by_their_length():
 
 
 def test_only_runs_for_the_long_queue_get_a_spinner():
-    from ui import cache
+    from compute import cache
 
     d = controls.defaults()
     assert not cache.takes_long(d)
@@ -203,7 +205,7 @@ def test_workers_end_when_the_server_s_process_is_killed(tmp_path):
         """
         import os, sys, time
         sys.path.insert(0, sys.argv[1])
-        from ui import worker
+        from server import worker
         if __name__ == "__main__":
             worker.wait_ready(worker.start(long=True))
             print(worker.run(os.getpid), worker.run(os.getpid, long=True), flush=True)

@@ -15,9 +15,9 @@ import numpy as np
 
 import charts
 import engine
-
-from . import controls, runs
-from .controls import LR_GRID
+from compute import runs
+from settings import controls
+from settings.controls import LR_GRID
 
 SETTINGS = {"lr": "learning rate", "momentum": "momentum"}
 MOMENTUM_GRID = tuple(round(m, 2) for m in (*np.arange(0.0, 0.951, 0.05), 0.97, 0.99))

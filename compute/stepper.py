@@ -11,8 +11,7 @@ import dataclasses
 import streamlit as st
 
 import engine
-
-from . import cache, custom, runs
+from compute import cache, custom, runs
 
 KEY = "lab_trainer"
 

@@ -119,7 +119,7 @@ def process_rss() -> int | None:
 def connected_sessions() -> int | None:
     """Sessions with an open websocket in this Streamlit server: the `active_sessions` gauge that Streamlit also
     serves at /_stcore/metrics. None outside a running server or if Streamlit stops publishing it."""
-    from . import compat
+    from server import compat
 
     if not compat.tested():  # an internal API of the tested releases only: never recycle on a guess
         return None

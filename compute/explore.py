@@ -17,10 +17,8 @@ import numpy as np
 import charts
 import engine
 from charts.common import COLORS, RACE_COLORS
-from engine.explore import CONVERGED
-
-from . import controls, runs
-from .explain import num
+from compute import runs
+from settings import controls
 
 DATA_KEYS = frozenset({"dataset", "n", "noise", "seed", "scaling", "w0", "w2_0", "b0"})
 SWEEP_KEYS = DATA_KEYS | {"epochs"}  # what the learning-rate sweep, the momentum map and the race depend on
@@ -99,26 +97,6 @@ def best_pair_link(values: Mapping, stab: engine.Stability) -> tuple[str, float,
     return playground_url(values, lr, momentum), float(f"{lr:.3g}"), momentum
 
 
-def sweep_summary(sweep: engine.Sweep, stab: engine.Stability) -> str:
-    """Two sentences with this sweep's numbers."""
-    steps = len(sweep.loss) - 1
-    reach = sweep.steps_to(CONVERGED)
-    got = np.flatnonzero(reach >= 0)
-    first_bad = sweep.lrs[sweep.diverged].min() if sweep.diverged.any() else None
-    text = f"Below about {num(stab.max_stable_lr, 3)} (= 2/λmax) every run converges; " + (
-        f"from {num(float(first_bad), 3)} on they blow up. " if first_bad is not None else "none blew up here. "
-    )
-    if len(got):
-        i = got[np.argmin(reach[got])]
-        text += (
-            f"The fastest swept rate, {num(float(sweep.lrs[i]), 3)}, gets within 1 % in {int(reach[i])} steps; "
-            f"theory's best is 2/(λmin+λmax) = {num(stab.best_lr, 3)}."
-        )
-    else:
-        text += f"No rate got within 1 % in {steps} steps: give it more epochs."
-    return text
-
-
 # ----------------------------------------------------------------------------------------------------------------
 # the optimizer race
 # ----------------------------------------------------------------------------------------------------------------
@@ -150,26 +128,6 @@ def race(values: Mapping, tuned: bool, data: engine.Dataset | None = None) -> Ra
     return RaceResult(ds, cfg.fit_bias, lrs, histories, tunings, surface, surface.min_loss, shortened)
 
 
-def race_table(result: RaceResult) -> list[dict]:
-    """One row per racer: its learning rate, final loss, how much of the starting excess loss L - L* is left, and
-    the steps to get that excess down to 1 %."""
-    rows = []
-    for racer, lr, h in zip(engine.RACERS, result.lrs, result.histories, strict=True):
-        excess = h.loss - result.min_loss
-        reached = np.flatnonzero(excess <= CONVERGED * excess[0])
-        left = excess[-1] / excess[0] if excess[0] > 0 else 0.0
-        rows.append(
-            {
-                "optimizer": racer.name,
-                "learning rate": f"{lr:.3g}",
-                "final loss": "diverged" if h.diverged else num(h.final_loss),
-                "extra loss left": "diverged" if h.diverged else f"{left:.2%}" if left >= 1e-4 else "< 0.01%",
-                "steps to within 1 %": str(int(reached[0])) if len(reached) else f"> {h.steps}",
-            }
-        )
-    return rows
-
-
 # ----------------------------------------------------------------------------------------------------------------
 # feature scaling
 # ----------------------------------------------------------------------------------------------------------------
@@ -184,40 +142,6 @@ def scaling(dataset: str, probe_lr: float, data: engine.Dataset | None = None) -
     cases = {label: runs.scaled(raw, how, True) for label, how in SCALING_CASES.items()}
     start = SCALING_START + (0.0,) * (raw.d - 1)
     return engine.compare_scalings(cases, True, start, probe_lr=probe_lr)
-
-
-def steps_text(case: engine.ScalingCase) -> str:
-    """The steps the run took to converge, or "> N" when it did not within the N steps tried."""
-    return f"{case.converged_at:,}" if case.converged_at >= 0 else f"> {case.steps:,}"
-
-
-def steps_estimate(case: engine.ScalingCase) -> str | None:
-    """For a run that did not converge within the steps tried: how many it would take, estimated from its rate."""
-    return None if case.converged_at >= 0 else f"about {case.predicted_steps:,.0f}, estimated from the rate"
-
-
-def probe_text(case: engine.ScalingCase) -> str:
-    """What the probe learning rate does on this scaling, with the numbers."""
-    lr, limit = case.probe_lr, case.stability.max_stable_lr
-    ratio, exact = engine.ratio_text(lr, limit), engine.limit_text(lr, limit)
-    regime = engine.lr_regime(lr, limit)
-    if case.probe_diverged_at >= 0:
-        return (
-            f"**{case.label}**: lr {lr:g} is {ratio}× the largest stable rate {limit:.3g}, so every step "
-            f"overshoots further: the loss blew up at step {case.probe_diverged_at}."
-        )
-    if regime == engine.AT_LIMIT:
-        return (
-            f"**{case.label}**: lr {lr:g} is {ratio}× the largest stable rate {exact}, equal up to float32 "
-            "rounding: along the steepest direction the parameters flip between two points for ever, so the run "
-            "neither converges nor blows up."
-        )
-    if regime == engine.DIVERGES:
-        return (
-            f"**{case.label}**: lr {lr:g} is {ratio}× the largest stable rate {exact}: just above it, so the "
-            "swings grow slowly; it diverges, though not within the steps tried."
-        )
-    return f"**{case.label}**: lr {lr:g} is {ratio}× the largest stable rate {limit:.3g}: it converges."
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -246,22 +170,6 @@ def batch_noise(values: Mapping, data: engine.Dataset | None = None) -> NoiseRes
     path = np.concatenate([h.params for g in groups for h in g.runs])
     surface = engine.loss_surface(ds, cfg.fit_bias, path=path)
     return NoiseResult(ds, base, groups, surface, cfg.epochs if epochs < cfg.epochs else None)
-
-
-def noise_final(group: engine.NoiseRuns) -> str:
-    """The final full-data loss, the median over the seeds ("diverged" when every seed blew up)."""
-    if all(h.diverged for h in group.runs):
-        return "diverged"
-    return num(float(np.median([h.final_loss for h in group.runs if not h.diverged])))
-
-
-def noise_caption(group: engine.NoiseRuns) -> str:
-    """Steps per epoch, the seeds' range of final losses and how many diverged."""
-    finals = [h.final_loss for h in group.runs]
-    spread = f"final loss over seeds {num(min(finals))} – {num(max(finals))}" if len(finals) > 1 else "one run"
-    diverged = sum(h.diverged for h in group.runs)
-    text = f"{group.steps_per_epoch} step(s) per epoch · {spread}"
-    return text + (f" · {diverged} of {len(group.runs)} diverged" if diverged else "")
 
 
 def batch_label(batch_size: int | None) -> str:

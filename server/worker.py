@@ -9,8 +9,8 @@ while the server's process answers the other students. With 30 students on one p
 194-215 ms to 114-148 ms (docs/performance.md, "The GIL and the worker").
 
 Two queues, one process each: runs of up to LONG_STEPS updates, and longer ones, so that a short run never waits
-behind another student's long one (the process-wide lock of ui/cache.py interleaved them by chunks; a queue of their
-own does it without chunks). The worker of short runs starts with the server (app.py's warm-up); that of long runs
+behind another student's long one (the process-wide lock of compute/cache.py interleaved them by chunks; a queue of
+their own does it without chunks). The worker of short runs starts with the server (app.py's warm-up); that of long runs
 with the first long run, in the background: until it is up (about 2 s), long runs train in the server's thread under
 the lock, as they did before there were workers (`python bench/bench_worker.py --first-long`). A task is a
 module-level function of an importable module (not of a main script: a worker has none) and its arguments; both ways

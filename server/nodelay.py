@@ -36,8 +36,8 @@ def _sockets() -> Iterator:
 def enable() -> int:
     """Turn Nagle's algorithm off on every TCP socket of the process's asyncio servers and transports; returns how
     many sockets now have TCP_NODELAY. Harmless without a server (AppTest): nothing to set. Nothing either under a
-    Streamlit release this was not tested with (ui/compat.py): its sockets may be made another way."""
-    from . import compat
+    Streamlit release this was not tested with (server/compat.py): its sockets may be made another way."""
+    from server import compat
 
     if not compat.tested():
         return 0

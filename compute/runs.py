@@ -12,8 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import engine
-
-from .controls import MAX_UI_POINTS
+from settings.controls import MAX_UI_POINTS
 
 SCALING_ARGS = {"standardize": ("standardize", 1.0), "x0.1": ("multiply", 0.1)}
 

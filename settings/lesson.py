@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import engine
-
-from . import controls
+from settings import controls
 
 LESSON_KEYS = ("hide", "lock", "goal_loss", "goal_epochs")
 

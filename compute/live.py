@@ -1,7 +1,7 @@
 """The playground's live figure: its run, its two ladders of runs and its surface, gathered for charts.live.
 
-Pure Python (no streamlit): ui/cache.py computes it in the worker and caches it; tests call it directly. The
-ladders are the learning-rate family at this momentum and the momentum family at this learning rate (ui/family.py,
+Pure Python (no streamlit): compute/cache.py computes it in the worker and caches it; tests call it directly. The
+ladders are the learning-rate family at this momentum and the momentum family at this learning rate (compute/family.py,
 each one batched engine.gd_sweep call), so the figure's own sliders need no server. They describe full-batch SGD
 that zeroes the gradient; for any other run the figure plays the page's run alone and says why.
 """
@@ -14,8 +14,7 @@ import numpy as np
 
 import charts
 import engine
-
-from . import family, runs
+from compute import family, runs
 
 SLIDERS = ("lr", "momentum")
 LABELS = {"lr": "Learning rate", "momentum": "Momentum"}

@@ -1,8 +1,8 @@
 """Cached computations shared by every session of the server process.
 
-Runs are cached by their control values within a memory budget (ui/bounded_cache.py hands each session a copy of
+Runs are cached by their control values within a memory budget (server/bounded_cache.py hands each session a copy of
 its own, so nothing a session mutates is shared), each with its live figure's payload: the run, its two ladders of
-runs and their surface come from one call to a worker process (ui/worker.py). Where they are computed in the
+runs and their surface come from one call to a worker process (server/worker.py). Where they are computed in the
 server's own threads (workers off, or a worker that died), the torch work takes a process-wide lock: torch work from
 many session threads at once contends for the same core and makes every student wait longer (docs/performance.md).
 """
@@ -13,8 +13,9 @@ import json
 import threading
 from collections.abc import Mapping
 
-from . import custom, live, runs, worker
-from .bounded_cache import BoundedCache, budget_from_env
+from compute import custom, live, runs
+from server import worker
+from server.bounded_cache import BoundedCache, budget_from_env
 
 TRAIN_LOCK = threading.Lock()
 
@@ -40,7 +41,9 @@ def takes_long(values: dict) -> bool:
     return _long(values, custom.for_values(values))
 
 
-RUNS = BoundedCache(budget_from_env())  # a run and its live figure, kept within a memory budget (ui/bounded_cache.py)
+RUNS = BoundedCache(
+    budget_from_env()
+)  # a run and its live figure, kept within a memory budget (server/bounded_cache.py)
 
 
 def _run(key: str, data_id: str, _data) -> tuple[runs.RunResult, dict]:

@@ -1,6 +1,6 @@
-"""Cached results and figures of the Explorer pages, shared by every session (the ui/cache.py pattern).
+"""Cached results and figures of the Explorer pages, shared by every session (the compute/cache.py pattern).
 
-Each result is keyed by the few control values it depends on (ui.explore's key sets), so moving an unrelated
+Each result is keyed by the few control values it depends on (compute.explore's key sets), so moving an unrelated
 slider reuses it, and by the fingerprint of the session's own data when the controls say "custom" (the data itself
 is passed unhashed); figures are cached apart from the results they draw, as JSON specs (charts.to_spec: cheap
 to copy out of the cache). Compute takes cache.TRAIN_LOCK.
@@ -12,9 +12,8 @@ import streamlit as st
 
 import charts
 import engine
-
-from . import custom, explore
-from .cache import TRAIN_LOCK, _key, _values
+from compute import custom, explore
+from compute.cache import TRAIN_LOCK, _key, _values
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
