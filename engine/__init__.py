@@ -31,15 +31,28 @@ from .explore import (
     sweep_lrs,
 )
 from .export import export_notebook, export_script
+from .features import Polynomial, polynomial
 from .gradients import GRADIENT_METHODS, delta_sweep, four_gradients
-from .limits import MAX_EPOCHS, MAX_POINTS, MAX_STEPS
+from .limits import MAX_DEGREE, MAX_EPOCHS, MAX_POINTS, MAX_STEPS
 from .race import RACERS, Racer, Tuning, run_race, tune_lr
 from .regimes import AT_LIMIT, CONVERGES, DIVERGES, LIMIT_RTOL, limit_text, lr_regime, ratio_text
+from .regularization import EarlyStop, early_stop, lasso, regularized_loss, regularized_optimum, ridge
+from .split import split
 from .sweep import Sweep, gd_sweep, heavy_ball_rate, heavy_ball_rates, heavy_ball_regions
 from .train import History, Trainer, train
 from .warmup import warm_up
 
 __all__ = [
+    "EarlyStop",
+    "MAX_DEGREE",
+    "Polynomial",
+    "early_stop",
+    "lasso",
+    "polynomial",
+    "regularized_loss",
+    "regularized_optimum",
+    "ridge",
+    "split",
     "batch_max_stable_lr",
     "DATASET_NAMES",
     "Sweep",

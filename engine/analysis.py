@@ -256,9 +256,26 @@ class Stability:
         return (2.0 + 2.0 * beta) / ((1.0 + 2.0 * beta) if nesterov else 1.0) / lmax
 
 
-def stability(ds: Dataset, fit_bias: bool = True) -> Stability:
-    """Eigenvalues of the MSE Hessian (2/n) X'X and the learning-rate limits they set."""
-    lam = Quadratic.of(ds, fit_bias).eigenvalues
+def stability(ds: Dataset, fit_bias: bool = True, weight_decay: float = 0.0) -> Stability:
+    """Eigenvalues of the MSE Hessian (2/n) X'X and the learning-rate limits they set; with weight decay, of the
+    regularized loss's Hessian (2/n) X'X + weight_decay * D (D: the identity on the weights, 0 on the bias)."""
+    if not (math.isfinite(weight_decay) and weight_decay >= 0):
+        raise ValueError(f"weight decay must be a number of at least 0, got {weight_decay}")
+    if weight_decay == 0:
+        lam = Quadratic.of(ds, fit_bias).eigenvalues
+    else:
+        lam = np.clip(np.linalg.eigvalsh(regularized_hessian(ds, fit_bias, weight_decay)), 0.0, None)
+    return _stability_of(lam)
+
+
+def regularized_hessian(ds: Dataset, fit_bias: bool = True, weight_decay: float = 0.0) -> np.ndarray:
+    """(2/n) X'X + weight_decay * D in float64: the Hessian of MSE + (weight_decay / 2) ||w||^2, bias unpenalized."""
+    hessian = 2.0 * Quadratic.of(ds, fit_bias).S
+    hessian[np.arange(ds.d), np.arange(ds.d)] += weight_decay
+    return hessian
+
+
+def _stability_of(lam: np.ndarray) -> Stability:
     lmin, lmax = float(lam[0]), float(lam[-1])
     if lmax == 0.0:
         return Stability(lam, math.inf, math.inf, math.inf, math.inf, 0.0)

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from .limits import MAX_EPOCHS
+from .split import MAX_TEST_FRACTION
 
 METHODS = ("optimizer", "autograd", "finite-difference", "analytic")
 OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad")
@@ -40,6 +41,10 @@ class TrainConfig:
     seed: int = 0
     device: str = "cpu"
     zero_grad: bool = True
+    # Generalization (all 0 by default, which leaves every run exactly as before):
+    test_fraction: float = 0.0  # rows held out as a test set, drawn with `seed` (engine.split): 0 to 0.5
+    weight_decay: float = 0.0  # L2 on the weights, not the bias: minimizes MSE + (weight_decay / 2) ||w||^2
+    l1: float = 0.0  # L1 on the weights: adds l1 * ||w||_1 to the loss (its subgradient l1 * sign(w) in the update)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -79,6 +84,12 @@ class TrainConfig:
             raise ValueError(f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ValueError(f"the seed must be a whole number, got {self.seed}")
+        if not _finite_number(self.test_fraction) or not 0.0 <= self.test_fraction <= MAX_TEST_FRACTION:
+            raise ValueError(f"the test fraction must be from 0 to {MAX_TEST_FRACTION}, got {self.test_fraction}")
+        if not _finite_number(self.weight_decay) or self.weight_decay < 0:
+            raise ValueError(f"weight decay must be a number of at least 0, got {self.weight_decay}")
+        if not _finite_number(self.l1) or self.l1 < 0:
+            raise ValueError(f"the L1 strength must be a number of at least 0, got {self.l1}")
 
     @property
     def full_batch(self) -> bool:
@@ -88,6 +99,11 @@ class TrainConfig:
     def uses_momentum(self) -> bool:
         """Whether the run's updates carry a momentum buffer (a momentum above 0, on an optimizer that has one)."""
         return self.momentum > 0 and takes_momentum(self.method, self.optimizer)
+
+    @property
+    def regularized(self) -> bool:
+        """Whether a penalty (weight decay or L1) joins the loss."""
+        return self.weight_decay > 0 or self.l1 > 0
 
     @property
     def uses_nesterov(self) -> bool:

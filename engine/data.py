@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from .limits import MAX_POINTS
+
+if TYPE_CHECKING:
+    from .features import Polynomial
 
 # Tutorial 003: eleven thermometer readings in unknown units and the matching temperatures in °C.
 THERMOMETER_X = [35.7, 55.9, 58.2, 81.9, 56.3, 48.9, 33.9, 21.8, 48.4, 60.4, 68.4]
@@ -65,6 +69,7 @@ class Dataset:
     scaling: Scaling | None = None
     description: str = ""
     source: tuple = ()  # how to make it again: ("line", n, noise, seed) for synthetic data, () otherwise
+    polynomial: Polynomial | None = None  # set by engine.polynomial: how the columns x, x^2, ... were made
 
     def __getstate__(self) -> dict:
         # x and y pickled as numpy arrays: a run's result travels from the worker and in and out of st.cache_data

@@ -4,6 +4,13 @@ Each step's parameters and gradient are written into tensors preallocated on the
 the host once, at the end; divergence is checked every few steps, so the GPU is never waited on per step. The
 full-data loss at every recorded step comes from the exact quadratic (analysis.Quadratic), in one vectorized
 float64 pass, for every method alike.
+
+With cfg.test_fraction > 0 the run trains on the training rows of engine.split(ds, test_fraction, cfg.seed) (the
+config's seed, which also orders the mini-batches and draws a random start): History.loss is then those rows' MSE
+and History.test_loss the held-out rows'. Weight decay and L1 act on the weights, never on the bias: in the optimizer
+method through torch.optim's own weight_decay (two parameter groups) and an L1 term added to the loss; the methods
+that update by hand add weight_decay * w and l1 * sign(w) to the weights' gradient, the same update. History.loss
+stays the data's MSE, without the penalties.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from .config import TrainConfig
 from .data import Dataset
 from .devices import resolve_device
 from .limits import DIVERGENCE_FACTOR, MAX_POINTS, MAX_STEPS
+from .split import split
 
 CHECK_EVERY = 32  # steps between divergence checks (each check waits for the device once)
 
@@ -38,6 +46,7 @@ class History:
     steps_per_epoch: int
     param_names: tuple[str, ...]
     device: str
+    test_loss: np.ndarray | None = None  # (steps + 1,): the held-out rows' MSE at params[k]; None without a split
 
     @property
     def steps(self) -> int:
@@ -69,8 +78,17 @@ def initial_params(ds: Dataset, cfg: TrainConfig) -> torch.Tensor:
     return torch.tensor(cfg.init, dtype=torch.float32)
 
 
+def param_groups(cfg: TrainConfig, weight: torch.Tensor, bias: torch.Tensor | None) -> list:
+    """What the optimizer updates: [weight, bias], or with weight decay two groups, the weights decayed and the bias
+    not (torch.optim's weight_decay would otherwise shrink the intercept too)."""
+    if cfg.weight_decay == 0:
+        return [weight] if bias is None else [weight, bias]
+    groups = [{"params": [weight], "weight_decay": cfg.weight_decay}]
+    return groups if bias is None else [*groups, {"params": [bias], "weight_decay": 0.0}]
+
+
 def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
-    """The torch.optim optimizer the config names; momentum applies to SGD and RMSprop."""
+    """The torch.optim optimizer the config names; momentum applies to SGD and RMSprop. params: tensors or groups."""
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov)
     if cfg.optimizer == "adam":
@@ -92,10 +110,14 @@ class _ManualSGD:
         self.total: list[torch.Tensor | None] = [None] * slots
         self.buf: list[torch.Tensor | None] = [None] * slots
 
-    def direction(self, slot: int, grad: torch.Tensor) -> torch.Tensor:
+    def direction(self, slot: int, grad: torch.Tensor, decay: torch.Tensor | None = None) -> torch.Tensor:
+        """The step's direction from this gradient; `decay` (weight_decay * w) joins it after any accumulation, as
+        torch.optim adds weight_decay * p to .grad inside step()."""
         if self.accumulate:
             total = self.total[slot]
             grad = self.total[slot] = grad.clone() if total is None else total.add_(grad)
+        if decay is not None:
+            grad = grad + decay
         if self.beta == 0:
             return grad
         buf = self.buf[slot]
@@ -148,13 +170,20 @@ class _OptimizerMethod(_FlatStorage):
             self.model.bias.grad = bias_grad
         self.tensors = list(self.model.parameters())
         self.loss_fn = nn.MSELoss()
-        self.optimizer = make_optimizer(cfg, self.tensors)
+        bias = self.model.bias if cfg.fit_bias else None
+        self.optimizer = make_optimizer(cfg, param_groups(cfg, self.model.weight, bias))
         self.zero_grad = cfg.zero_grad
+        self.l1, self.weight_decay = cfg.l1, cfg.weight_decay
 
     def step(self, xb, yb, grad_out) -> torch.Tensor:
         loss = self.loss_fn(self.model(xb).squeeze(1), yb)
-        loss.backward()
+        if self.l1:  # as PyTorch users add it: autograd gives l1 * sign(w) (0 at w = 0)
+            (loss + self.l1 * self.model.weight.abs().sum()).backward()
+        else:
+            loss.backward()
         grad_out.copy_(self.grad)
+        if self.weight_decay:  # record what torch.optim steps along: grad.add(param, alpha=weight_decay)
+            grad_out[: self.d].add_(self.params[: self.d], alpha=self.weight_decay)
         self.optimizer.step()
         if self.zero_grad:
             self.optimizer.zero_grad(set_to_none=False)  # zeroes in place, keeping .grad a view of self.grad
@@ -186,21 +215,31 @@ class _AutogradMethod(_FlatStorage):
         # a skipped grad.zero_() accumulates in .grad by itself, so no emulation here
         self.update = _ManualSGD(cfg, len(self.tensors), accumulate=False)
         self.zero_grad = cfg.zero_grad
+        self.l1, self.weight_decay = cfg.l1, cfg.weight_decay
 
     def step(self, xb, yb, grad_out) -> torch.Tensor:
         y_true = self.y_true if yb is self.y else yb[:, None]
         y_hat = xb @ self.W + self.b if self.fit_bias else xb @ self.W
         loss = torch.mean((y_hat - y_true) ** 2)
-        loss.backward()
+        if self.l1:  # the L1 term in the loss: backward() gives l1 * sign(W)
+            (loss + self.l1 * self.W.abs().sum()).backward()
+        else:
+            loss.backward()
         lr, update = self.update.lr, self.update
         with torch.no_grad():
-            if update.beta == 0:  # plain gradient descent, as the tutorial writes it
+            if self.weight_decay:  # on W only: W -= lr * (W.grad + weight_decay * W), as torch.optim's weight_decay
+                used = [self.W.grad + self.weight_decay * self.W, *(t.grad for t in self.tensors[1:])]
+                grad_out.copy_(torch.cat([g.reshape(-1) for g in used]))
+                for slot, (t, g) in enumerate(zip(self.tensors, used, strict=True)):
+                    t -= lr * (g if update.beta == 0 else update.direction(slot, g))
+            elif update.beta == 0:  # plain gradient descent, as the tutorial writes it
                 for t in self.tensors:
                     t -= lr * t.grad
             else:
                 for slot, t in enumerate(self.tensors):
                     t -= lr * update.direction(slot, t.grad)
-        grad_out.copy_(self.grad)
+        if not self.weight_decay:
+            grad_out.copy_(self.grad)
         if self.zero_grad:
             for t in self.tensors:
                 t.grad.zero_()
@@ -218,12 +257,22 @@ class _FlatMethod:
         self.xa = torch.cat([x, torch.ones_like(x[:, :1])], 1) if cfg.fit_bias else x
         self.update = _ManualSGD(cfg, 1, accumulate=not cfg.zero_grad)
         self.cfg = cfg
+        # the penalties act on the weights, not the bias: is_weight is 1 on w1..wd, 0 on b
+        is_weight = torch.ones_like(self.params)
+        is_weight[x.shape[1] :] = 0.0
+        self.l1_scale = cfg.l1 * is_weight if cfg.l1 else None
+        self.decay_scale = cfg.weight_decay * is_weight if cfg.weight_decay else None
 
     def step(self, xb, yb, grad_out) -> torch.Tensor:
         loss = self.gradient(xb, yb, grad_out)
-        direction = self.update.direction(0, grad_out)
+        if self.l1_scale is not None:  # the L1 term's subgradient, l1 * sign(w): part of the loss's gradient
+            grad_out.add_(self.l1_scale * torch.sign(self.params))
+        decay = None if self.decay_scale is None else self.decay_scale * self.params
+        direction = self.update.direction(0, grad_out, decay)
         if self.update.accumulate:  # record the gradient the update used: the running sum
             grad_out.copy_(self.update.total[0])
+        if decay is not None:
+            grad_out.add_(decay)
         self.params -= self.update.lr * direction
         return loss
 
@@ -293,6 +342,9 @@ class Trainer:
             raise ValueError(f"{ds.n:,} points is over the cap of {MAX_POINTS:,} points")
         self.ds, self.cfg = ds, cfg
         self.device = resolve_device(cfg.device)
+        # train on the training rows only (all of ds without a split); the test rows are only ever evaluated
+        self.train_ds, self.test_ds = split(ds, cfg.test_fraction, cfg.seed) if cfg.test_fraction else (ds, None)
+        ds = self.train_ds
         batch = cfg.batch_size if cfg.batch_size is not None and cfg.batch_size < ds.n else None
         self.batch_size = batch
         self.steps_per_epoch = 1 if batch is None else math.ceil(ds.n / batch)
@@ -305,6 +357,7 @@ class Trainer:
         self.param_names = tuple(ds.param_names(cfg.fit_bias))
         start = initial_params(ds, cfg)
         self.quad = Quadratic.of(ds, cfg.fit_bias)
+        self.test_quad = None if self.test_ds is None else Quadratic.of(self.test_ds, cfg.fit_bias)
         dev = torch.device(self.device)
         self.x, self.y = ds.x.to(dev), ds.y.to(dev)
         self.method = _METHODS[cfg.method](self.x, self.y, start, cfg)
@@ -402,6 +455,7 @@ class Trainer:
         batch_loss = None if self._batch_loss is None else self._batch_loss[:k].cpu().double().numpy()
         with np.errstate(all="ignore"):
             loss = self.quad.loss(params)
+            test_loss = None if self.test_quad is None else self.test_quad.loss(params)
             finite = np.isfinite(params).all(1) & np.isfinite(loss)
             bad = ~finite | (loss > self._loss_limit)
         diverged_at = int(np.argmax(bad)) if bad.any() else None
@@ -410,6 +464,7 @@ class Trainer:
             keep = diverged_at + 1 if finite[diverged_at] else diverged_at
             keep = max(keep, 1)
             params, loss, grads = params[:keep], loss[:keep], grads[: keep - 1]
+            test_loss = None if test_loss is None else test_loss[:keep]
             batch_loss = None if batch_loss is None else batch_loss[: keep - 1]
         return History(
             params=params,
@@ -421,6 +476,7 @@ class Trainer:
             steps_per_epoch=self.steps_per_epoch,
             param_names=self.param_names,
             device=self.device,
+            test_loss=test_loss,
         )
 
 
