@@ -18,6 +18,9 @@ bash scripts/install_browser.sh
 echo "[test] making nginx available for the classroom set-up test (tests/load) ..."
 bash scripts/install_nginx.sh
 
+echo "[test] making PostgreSQL available for the class board's tests (they start their own server) ..."
+bash scripts/install_postgres.sh
+
 echo "[test] running pytest ..."
 rc=0
 python -m pytest "$@" || rc=$?

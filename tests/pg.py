@@ -79,7 +79,11 @@ class PostgresServer:
             self.prefix = (
                 [runuser, "-u", user.pw_name, "--"] if runuser else ["su", user.pw_name, "-s", "/bin/sh", "-c"]
             )
-        self._initdb()
+        try:
+            self._initdb()
+        except BaseException:
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
 
     def _run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         command = [str(a) for a in args]
@@ -148,6 +152,6 @@ def start_server() -> PostgresServer:
     try:
         server.start()
     except BaseException:
-        shutil.rmtree(server.root, ignore_errors=True)
+        server.cleanup()
         raise
     return server
