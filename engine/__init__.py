@@ -32,6 +32,7 @@ from .explore import (
 )
 from .export import export_notebook, export_script
 from .features import Polynomial, polynomial
+from .fit_sweep import FitSweep, decay_sweep, degree_sweep
 from .gradients import GRADIENT_METHODS, delta_sweep, four_gradients
 from .limits import MAX_DEGREE, MAX_EPOCHS, MAX_POINTS, MAX_STEPS
 from .race import RACERS, Racer, Tuning, run_race, tune_lr
@@ -44,6 +45,9 @@ from .warmup import warm_up
 
 __all__ = [
     "EarlyStop",
+    "FitSweep",
+    "decay_sweep",
+    "degree_sweep",
     "MAX_DEGREE",
     "Polynomial",
     "early_stop",

@@ -73,7 +73,10 @@ def ridge(ds: Dataset, weight_decay: float, fit_bias: bool = True) -> np.ndarray
     _check(weight_decay)
     if weight_decay == 0:
         return Quadratic.of(ds, fit_bias).optimum
-    s = _Scaled.of(ds, fit_bias)
+    return _ridge(_Scaled.of(ds, fit_bias), weight_decay)
+
+
+def _ridge(s: _Scaled, weight_decay: float) -> np.ndarray:
     # on the rescaled columns the penalty is (wd / 2) sum (v_j / scale_j)^2
     v = np.linalg.solve(s.gram + np.diag(0.5 * weight_decay / s.scale**2), s.zty)
     return s.params(v)
@@ -86,7 +89,10 @@ def lasso(ds: Dataset, l1: float, fit_bias: bool = True, weight_decay: float = 0
     _check(weight_decay, l1)
     if l1 == 0:
         return ridge(ds, weight_decay, fit_bias)
-    s = _Scaled.of(ds, fit_bias)
+    return _lasso(_Scaled.of(ds, fit_bias), l1, weight_decay)
+
+
+def _lasso(s: _Scaled, l1: float, weight_decay: float) -> np.ndarray:
     p = len(s.zty)
     half_l1 = 0.5 * l1 / s.scale  # per rescaled coordinate: the threshold l1_j / 2
     curvature = np.diag(s.gram) + 0.5 * weight_decay / s.scale**2
@@ -134,6 +140,21 @@ def _active_set_solution(s: _Scaled, v: np.ndarray, half_l1: np.ndarray, weight_
 def regularized_optimum(ds: Dataset, fit_bias: bool = True, weight_decay: float = 0.0, l1: float = 0.0) -> np.ndarray:
     """The minimizer of MSE + (wd/2) ||w||^2 + l1 ||w||_1: ridge's closed form, or the lasso (elastic net) solution."""
     return lasso(ds, l1, fit_bias, weight_decay) if l1 else ridge(ds, weight_decay, fit_bias)
+
+
+def optima(ds: Dataset, fit_bias: bool, weight_decays, l1: float = 0.0) -> list[np.ndarray]:
+    """regularized_optimum for many weight decays on one dataset, its statistics computed once."""
+    for wd in weight_decays:
+        _check(float(wd), l1)
+    scaled = None
+    out = []
+    for wd in weight_decays:
+        if wd == 0 and l1 == 0:
+            out.append(Quadratic.of(ds, fit_bias).optimum)
+            continue
+        scaled = scaled or _Scaled.of(ds, fit_bias)
+        out.append(_lasso(scaled, l1, float(wd)) if l1 else _ridge(scaled, float(wd)))
+    return out
 
 
 @dataclass(frozen=True, eq=False)
