@@ -2,76 +2,89 @@
 
 Each result is keyed by the few control values it depends on (compute.explore's key sets), so moving an unrelated
 slider reuses it, and by the fingerprint of the session's own data when the controls say "custom" (the data itself
-is passed unhashed); figures are cached apart from the results they draw, as JSON specs (charts.to_spec: cheap
-to copy out of the cache). Compute takes cache.TRAIN_LOCK.
+is passed beside the key, unhashed); figures are cached apart from the results they draw, as JSON specs
+(charts.to_spec: cheap to copy out of the cache). Results and figures share one cache bounded by memory, not by
+entries (server/bounded_cache.py): a quarter of the runs' budget. Compute takes cache.TRAIN_LOCK.
 """
 
 from __future__ import annotations
-
-import streamlit as st
 
 import charts
 import engine
 from compute import custom, explore
 from compute.cache import TRAIN_LOCK, _key, _values
+from server.bounded_cache import BoundedCache, budget_from_env
+
+RESULTS = BoundedCache(budget_from_env() // 4)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+def _locked(compute):
+    def run():
+        with TRAIN_LOCK:
+            return compute()
+
+    return run
+
+
 def _sweep(key: str, data_id: str, _data) -> tuple[engine.Sweep, engine.Stability]:
-    with TRAIN_LOCK:
-        return explore.lr_sweep(_values(key), _data)
+    return RESULTS.get(("sweep", key, data_id), _locked(lambda: explore.lr_sweep(_values(key), _data)))
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
 def _sweep_figure(key: str, data_id: str, _data) -> str:
-    return charts.to_spec(charts.sweep_figure(*_sweep(key, data_id, _data)))
+    return RESULTS.get(
+        ("sweep figure", key, data_id), lambda: charts.to_spec(charts.sweep_figure(*_sweep(key, data_id, _data)))
+    )
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
 def _momentum_map(key: str, data_id: str, _data) -> engine.MomentumMap:
-    with TRAIN_LOCK:
-        return explore.momentum_map(_values(key), _data)
+    return RESULTS.get(("momentum map", key, data_id), _locked(lambda: explore.momentum_map(_values(key), _data)))
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
 def _momentum_figure(key: str, data_id: str, _data) -> str:
-    return charts.to_spec(charts.momentum_map_figure(_momentum_map(key, data_id, _data)))
+    return RESULTS.get(
+        ("momentum figure", key, data_id),
+        lambda: charts.to_spec(charts.momentum_map_figure(_momentum_map(key, data_id, _data))),
+    )
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
 def _race(key: str, tuned: bool, data_id: str, _data) -> explore.RaceResult:
-    with TRAIN_LOCK:
-        return explore.race(_values(key), tuned, _data)
+    return RESULTS.get(("race", key, tuned, data_id), _locked(lambda: explore.race(_values(key), tuned, _data)))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
 def _race_figure(key: str, tuned: bool, data_id: str, _data) -> str:
-    result = _race(key, tuned, data_id, _data)
-    return charts.to_spec(charts.race_figure(result.surface, explore.race_tracks(result)))
+    def draw() -> str:
+        result = _race(key, tuned, data_id, _data)
+        return charts.to_spec(charts.race_figure(result.surface, explore.race_tracks(result)))
+
+    return RESULTS.get(("race figure", key, tuned, data_id), draw)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
 def _scaling(dataset: str, probe_lr: float, data_id: str, _data) -> list[engine.ScalingCase]:
-    with TRAIN_LOCK:
-        return explore.scaling(dataset, probe_lr, _data)
+    return RESULTS.get(
+        ("scaling", dataset, probe_lr, data_id), _locked(lambda: explore.scaling(dataset, probe_lr, _data))
+    )
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
 def _scaling_figure(dataset: str, probe_lr: float, data_id: str, _data) -> str:
-    return charts.to_spec(charts.scaling_figure(_scaling(dataset, probe_lr, data_id, _data)))
+    return RESULTS.get(
+        ("scaling figure", dataset, probe_lr, data_id),
+        lambda: charts.to_spec(charts.scaling_figure(_scaling(dataset, probe_lr, data_id, _data))),
+    )
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
 def _noise(key: str, data_id: str, _data) -> explore.NoiseResult:
-    with TRAIN_LOCK:
-        return explore.batch_noise(_values(key), _data)
+    return RESULTS.get(("noise", key, data_id), _locked(lambda: explore.batch_noise(_values(key), _data)))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
 def _noise_figure(key: str, data_id: str, _data) -> str:
-    result = _noise(key, data_id, _data)
-    tracks, ghosts, bands = explore.noise_tracks(result)
-    return charts.to_spec(charts.race_figure(result.surface, tracks, time_title="epoch", bands=bands, ghosts=ghosts))
+    def draw() -> str:
+        result = _noise(key, data_id, _data)
+        tracks, ghosts, bands = explore.noise_tracks(result)
+        return charts.to_spec(
+            charts.race_figure(result.surface, tracks, time_title="epoch", bands=bands, ghosts=ghosts)
+        )
+
+    return RESULTS.get(("noise figure", key, data_id), draw)
 
 
 def _args(values: dict, keys: frozenset) -> tuple:

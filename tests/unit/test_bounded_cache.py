@@ -6,7 +6,7 @@ import pickle
 import numpy as np
 import pytest
 
-from compute import cache
+from compute import cache, explore_cache
 from server import bounded_cache
 from server.bounded_cache import BoundedCache
 from settings import controls
@@ -61,3 +61,16 @@ def test_the_runs_cache_keeps_runs_and_hands_out_equal_copies():
     assert a is not b
     np.testing.assert_array_equal(a.history.params, b.history.params)
     assert cache.RUNS.size <= cache.RUNS.budget
+
+
+def test_the_explorer_caches_are_bounded_by_memory_and_hand_out_copies(monkeypatch):
+    monkeypatch.setattr(explore_cache, "RESULTS", bounded_cache.BoundedCache(60_000))
+    values = controls.defaults() | {"epochs": 20}
+    a, b = explore_cache.lr_sweep(values), explore_cache.lr_sweep(values)
+    assert a[0] is not b[0]
+    np.testing.assert_array_equal(a[0].loss, b[0].loss)
+    for epochs in (21, 22, 23, 24, 25, 26):  # more than 60 kB of sweeps and figures: the oldest go
+        explore_cache.lr_sweep(values | {"epochs": epochs})
+        explore_cache.sweep_figure(values | {"epochs": epochs})
+    assert 0 < explore_cache.RESULTS.size <= 60_000
+    assert len(explore_cache.RESULTS) < 13  # 13 were asked for
