@@ -4,6 +4,7 @@
   every interaction took effect, and every student stayed on one process (sticky cookie).
 - One server, a session opened from a link; the server is killed and started again; the same link shows the same
   numbers (the URL holds the run).
+- nginx gzips the JavaScript and CSS that Streamlit sends uncompressed, and passes on their long cache lifetimes.
 - After a class, the idle process stops itself (server/recycle.py), start.sh replaces it, and the memory is back at
   its baseline; and the same for one process started with scripts/serve.py, which restarts itself in place.
 
@@ -15,11 +16,14 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import gzip
 import re
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -232,3 +236,42 @@ def test_after_a_class_serve_py_restarts_itself_in_place_and_memory_returns_to_i
     assert alive, "the process did not survive its restart in place"
     assert old_workers and not workers_left, "the workers of the process before its restart stayed behind"
     assert abs(rss_after - report.rss_baseline) < 16e6, (rss_after, report.rss_baseline)
+
+
+def fetch(url: str, accept_gzip: bool) -> tuple[bytes, Message]:
+    """The body exactly as sent (urllib does not decompress) and the response's headers (any case)."""
+    headers = {"Accept-Encoding": "gzip"} if accept_gzip else {}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as response:
+        return response.read(), response.headers
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_nginx_gzips_javascript_and_css_and_keeps_their_cache_lifetime(nginx, tmp_path):
+    """A first visit is about 8 MB of Streamlit's bundles, sent uncompressed by Streamlit itself (issue 27)."""
+    with running(ProxySetup(processes=1, run_dir=tmp_path / "deploy")) as proxy:
+        backend = f"http://127.0.0.1:{proxy.backend_ports()[0]}"
+        page, page_headers = fetch(proxy.url + "/", accept_gzip=True)
+        html = gzip.decompress(page) if page_headers.get("Content-Encoding") == "gzip" else page
+        script = re.search(rb'<script type="module"[^>]* src="\./(static/js/[^"]+\.js)"', html)
+        style = re.search(rb'<link rel="stylesheet"[^>]* href="\./(static/css/[^"]+\.css)"', html)
+        assert script and style, html[:2000]
+        sizes = {}
+        for path in (script[1].decode(), style[1].decode()):
+            direct, direct_headers = fetch(f"{backend}/{path}", accept_gzip=True)
+            through, headers = fetch(f"{proxy.url}/{path}", accept_gzip=True)
+            plain, plain_headers = fetch(f"{proxy.url}/{path}", accept_gzip=False)
+            sizes[path] = (len(direct), len(through))
+            assert "Content-Encoding" not in direct_headers  # Streamlit's own answer: uncompressed
+            assert headers.get("Content-Encoding") == "gzip", dict(headers)
+            assert gzip.decompress(through) == direct == plain  # the same file, only smaller on the wire
+            assert len(through) < 0.4 * len(direct), (path, len(through), len(direct))
+            assert "Accept-Encoding" in headers.get("Vary", ""), dict(headers)
+            assert "Content-Encoding" not in plain_headers  # a client that does not ask gets plain bytes
+            # The hashed bundle keeps Streamlit's year-long, immutable cache lifetime through nginx.
+            cache = headers.get("Cache-Control", "")
+            assert "immutable" in cache and "max-age=31536000" in cache, dict(headers)
+        # The page itself must not be cached for long: a new release's bundles have new names.
+        assert "no-cache" in page_headers.get("Cache-Control", ""), dict(page_headers)
+    for path, (raw, sent) in sizes.items():
+        print(f"{path}: {raw / 1e3:.0f} kB from Streamlit, {sent / 1e3:.0f} kB through nginx ({sent / raw:.0%})")
