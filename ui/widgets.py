@@ -7,6 +7,8 @@ set_values(), which runs as a callback before the widgets are drawn.
 
 from __future__ import annotations
 
+import contextlib
+
 import streamlit as st
 
 import engine
@@ -97,6 +99,18 @@ def page(title: str) -> dict:
     for note in take_notes():
         st.warning(f"Link corrected — {md_escape(note)}", icon="🔗")
     return values
+
+
+@contextlib.contextmanager
+def or_stop(cannot: str, spinner: str | None = None):
+    """Run the block (under a spinner when given words for it); a ValueError from it, the engine refusing these
+    settings, becomes "<cannot>: <why>" on the page and the script stops there."""
+    try:
+        with st.spinner(spinner) if spinner else contextlib.nullcontext():
+            yield
+    except ValueError as exc:
+        st.error(f"{cannot}: {exc}")
+        st.stop()
 
 
 def take_notes() -> list[str]:

@@ -8,13 +8,9 @@ from ui import explore_text, widgets
 values = widgets.page("Mini-batch noise")
 widgets.sidebar(values, explore.shown(values, explore.NOISE_KEYS))
 
-try:
-    with st.spinner("Training every batch size over several seeds…"):
-        result = explore_cache.batch_noise(values)
-        fig = explore_cache.noise_figure(values)
-except ValueError as exc:
-    st.error(f"These runs cannot start: {exc}")
-    st.stop()
+with widgets.or_stop("These runs cannot start", "Training every batch size over several seeds…"):
+    result = explore_cache.batch_noise(values)
+    fig = explore_cache.noise_figure(values)
 
 cfg = result.config
 st.markdown(

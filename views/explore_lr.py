@@ -8,13 +8,9 @@ from ui import explain, explore_text, widgets
 values = widgets.page("Which learning rate? Which momentum?")
 widgets.sidebar(values, explore.shown(values, explore.SWEEP_KEYS))
 
-try:
-    with st.spinner("Training 50 runs at once…"):
-        sweep, stab = explore_cache.lr_sweep(values)
-        sweep_fig = explore_cache.sweep_figure(values)
-except ValueError as exc:
-    st.error(f"The sweep cannot run on these settings: {exc}")
-    st.stop()
+with widgets.or_stop("The sweep cannot run on these settings", "Training 50 runs at once…"):
+    sweep, stab = explore_cache.lr_sweep(values)
+    sweep_fig = explore_cache.sweep_figure(values)
 
 st.header("Learning-rate sweep")
 st.markdown(
@@ -48,13 +44,9 @@ st.markdown(
     "its colour is how many steps the loss needs to fall tenfold (dark is fast, grey diverged). Left: measured "
     "from the runs; right: predicted from the loss surface's curvature alone. They agree."
 )
-try:
-    with st.spinner("Training a grid of runs…"):
-        mm = explore_cache.momentum_map(values)
-        map_fig = explore_cache.momentum_figure(values)
-except ValueError as exc:
-    st.error(f"The momentum map cannot run on these settings: {exc}")
-    st.stop()
+with widgets.or_stop("The momentum map cannot run on these settings", "Training a grid of runs…"):
+    mm = explore_cache.momentum_map(values)
+    map_fig = explore_cache.momentum_figure(values)
 st.plotly_chart(map_fig, width="stretch", key="momentum_chart")
 m = st.columns(4)
 m[0].metric("Condition number λmax/λmin", explain.num(stab.condition_number, 3))

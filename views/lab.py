@@ -13,12 +13,9 @@ shown = (relevant(values) | {"zero_grad"}) - {"device"}
 
 lr_caption = widgets.sidebar(values, shown, extra=("zero_grad",))
 
-try:
+with widgets.or_stop("This run cannot start"):
     full = stepper.whole_run(values)  # the whole run: fixes the axes so the picture does not jump between clicks
     trainer = stepper.trainer(values)
-except ValueError as exc:
-    st.error(f"This run cannot start: {exc}")
-    st.stop()
 if values["zero_grad"]:  # the limit is a zeroed run's: without zeroing the rule is another one (the warning's)
     lr_caption.caption(explain.lr_limit_caption(full))
 cfg, ds = trainer.cfg, trainer.ds

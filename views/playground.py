@@ -7,8 +7,6 @@ it changes:
 - inside it, the run's section: the learning rate's slider and the run. A learning-rate move reruns it alone.
 """
 
-import contextlib
-
 import streamlit as st
 
 from compute import cache, runs
@@ -31,12 +29,8 @@ run_box, more_box = st.container(), st.container()
 def show_run(values: dict, lr_caption, lower) -> None:
     """The run: its figure and readouts, the caption under the learning rate, and into `lower` the downloads and
     explanations."""
-    try:
-        with st.spinner("Training…") if cache.takes_long(values) else contextlib.nullcontext():
-            result = cache.run(values)
-    except ValueError as exc:
-        st.error(f"This run cannot start: {exc}")
-        st.stop()
+    with widgets.or_stop("This run cannot start", "Training…" if cache.takes_long(values) else None):
+        result = cache.run(values)
 
     lr_caption.caption(explain.lr_limit_caption(result))
     h = result.history

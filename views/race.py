@@ -18,13 +18,9 @@ mode = st.radio(
     "ends with the lowest loss.",
 )
 tuned = mode == "tuned"
-try:
-    with st.spinner("Tuning six optimizers…" if tuned else "Racing…"):
-        result = explore_cache.race(values, tuned)
-        fig = explore_cache.race_figure(values, tuned)
-except ValueError as exc:
-    st.error(f"The race cannot start on these settings: {exc}")
-    st.stop()
+with widgets.or_stop("The race cannot start on these settings", "Tuning six optimizers…" if tuned else "Racing…"):
+    result = explore_cache.race(values, tuned)
+    fig = explore_cache.race_figure(values, tuned)
 
 st.markdown(explore_text.race_intro(result))
 if result.shortened_from:

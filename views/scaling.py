@@ -4,7 +4,7 @@ import streamlit as st
 
 from compute import custom, explore, explore_cache
 from settings.controls import DATASET_LABELS, LR_GRID
-from ui import explain, explore_text
+from ui import explain, explore_text, widgets
 
 st.title("Why scale the inputs?")
 st.markdown(
@@ -19,13 +19,9 @@ probe = top[1].select_slider(
     "Learning rate to try on each", options=LR_GRID, value=0.01, format_func=lambda v: f"{v:g}", key="scaling_lr"
 )
 
-try:
-    with st.spinner("Training…"):
-        cases = explore_cache.scaling(dataset, probe)
-        fig = explore_cache.scaling_figure(dataset, probe)
-except ValueError as exc:
-    st.error(f"This comparison cannot run on these data: {exc}")
-    st.stop()
+with widgets.or_stop("This comparison cannot run on these data", "Training…"):
+    cases = explore_cache.scaling(dataset, probe)
+    fig = explore_cache.scaling_figure(dataset, probe)
 
 st.plotly_chart(fig, width="stretch", key="scaling_chart")
 st.caption(
