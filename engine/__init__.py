@@ -15,9 +15,11 @@ from .analysis import (
     rmse,
     stability,
 )
+from .conditioning import Conditioning, condition_number, conditioning, steps_at_best_rate
 from .config import DEVICES, INITS, METHODS, OPTIMIZERS, TrainConfig, takes_momentum, takes_nesterov
 from .data import DATASET_NAMES, SYNTHETIC, Dataset, Scaling, dataset_from_arrays, make_dataset, scale_inputs
 from .devices import available_devices, resolve_device
+from .eigen_view import EigenPlane, Milestones, PlaneSurface, eigen_plane, milestones, plane_surface
 from .explore import (
     MomentumMap,
     NoiseRuns,
@@ -44,6 +46,16 @@ from .train import History, Trainer, train
 from .warmup import warm_up
 
 __all__ = [
+    "Conditioning",
+    "EigenPlane",
+    "Milestones",
+    "PlaneSurface",
+    "condition_number",
+    "conditioning",
+    "eigen_plane",
+    "milestones",
+    "plane_surface",
+    "steps_at_best_rate",
     "EarlyStop",
     "FitSweep",
     "decay_sweep",
