@@ -2,8 +2,10 @@
 
 What belongs here: the board's storage and its rules (who may read, how often a student may share, how many runs
 a class holds, how long a board lives), with no Streamlit and no PyTorch in it. Pages open the database with
-`st.connection("board", type="sql")` and hand its `.engine` to `board.store`; the tests hand it an engine of their
-own, an SQLite file or a PostgreSQL server, and call the same functions.
+`st.connection("board", type="sql", **board.connection_kwargs(secrets))` (the URL is a setting in
+.streamlit/secrets.toml, `[connections.board] url = ...`; without one, an SQLite file in data/), call
+`board.prepare(conn.engine)` once per process and hand the engine to the functions below; the tests hand them
+an engine of their own, an SQLite file or a PostgreSQL server.
 
 - `keys`: class codes (for the students' link) and teacher keys (for the teacher's link only)
 - `records`: what a shared run holds (its settings, its outcome), validated
@@ -23,6 +25,7 @@ from board.store import (
     Shared,
     class_is_open,
     clear,
+    connection_kwargs,
     create_class,
     default_url,
     prepare,
@@ -47,6 +50,7 @@ __all__ = [
     "Unavailable",
     "class_is_open",
     "clear",
+    "connection_kwargs",
     "create_class",
     "default_url",
     "prepare",

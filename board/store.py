@@ -16,8 +16,10 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -152,6 +154,14 @@ def default_url() -> str:
     data_dir = Path(os.environ.get(DATA_DIR_ENV) or REPO_ROOT / "data")
     data_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{(data_dir / 'board.sqlite').resolve()}"
+
+
+def connection_kwargs(secrets: Mapping[str, Any] | None) -> dict[str, str]:
+    """Keyword arguments for `st.connection("board", type="sql", **kwargs)`: none when `secrets` (st.secrets as a
+    dict; {} without a secrets.toml) has `[connections.board]` with a `url` or a `dialect`, else the default
+    SQLite file's URL. (A `url` keyword would win over secrets.toml, so it is passed only when nothing is set.)"""
+    section = ((secrets or {}).get("connections") or {}).get("board") or {}
+    return {} if ("url" in section or "dialect" in section) else {"url": default_url()}
 
 
 def _sqlite_settings(dbapi_connection, _record) -> None:
@@ -422,6 +432,7 @@ __all__ = [
     "Shared",
     "class_is_open",
     "clear",
+    "connection_kwargs",
     "create_class",
     "default_url",
     "prepare",

@@ -114,6 +114,15 @@ def test_the_default_database_is_an_sqlite_file_in_the_data_directory(tmp_path, 
     assert (tmp_path / "data" / "board.sqlite").exists()
 
 
+def test_the_connection_uses_secrets_toml_when_it_names_a_database(tmp_path, monkeypatch):
+    monkeypatch.setenv(store.DATA_DIR_ENV, str(tmp_path))
+    default = {"url": f"sqlite:///{tmp_path / 'board.sqlite'}"}
+    assert board.connection_kwargs(None) == board.connection_kwargs({}) == default
+    assert board.connection_kwargs({"connections": {"other": {"url": "x"}}}) == default
+    assert board.connection_kwargs({"connections": {"board": {"url": "postgresql+psycopg://h/db"}}}) == {}
+    assert board.connection_kwargs({"connections": {"board": {"dialect": "postgresql", "host": "h"}}}) == {}
+
+
 # --- teacher and students ------------------------------------------------------------------------------------------
 
 
