@@ -10,13 +10,14 @@ This module puts the program together in its six parts; what each part says is i
 from __future__ import annotations
 
 import json
+import textwrap
 
 from .config import TrainConfig
 from .data import Dataset
 from .export_templates import METHODS
 from .export_templates.data_block import data_section
 from .export_templates.shared import SETUP, loop_section, loss_section, results_section
-from .export_templates.text import Section, fill, safe
+from .export_templates.text import WIDTH, Section, fill, safe
 from .train import initial_params
 
 DOCSTRING = '''\
@@ -79,7 +80,7 @@ def _program(ds: Dataset, cfg: TrainConfig) -> list[Section]:
     start = initial_params(ds, cfg)  # raises the engine's ValueError for a starting point of the wrong length
     batch = _batch(ds, cfg)
     method = METHODS[cfg.method]
-    data, how = data_section(ds)
+    data, how = data_section(ds, cfg.test_fraction, cfg.seed)
     return [
         Section("Setup", "", fill(SETUP)),
         data,
@@ -109,7 +110,15 @@ def _docstring(ds: Dataset, cfg: TrainConfig) -> str:
         training.append(f"{'Nesterov ' if cfg.uses_nesterov else ''}momentum {cfg.momentum!r}")
     if not cfg.zero_grad:
         training.append("gradients never zeroed")
-    return fill(DOCSTRING, title=METHODS[cfg.method].TITLE, data=data, training=", ".join(training))
+    if cfg.test_fraction:
+        training.append(f"a held-out test set of {cfg.test_fraction!r} of the rows (seed {cfg.seed})")
+    if cfg.weight_decay:
+        training.append(f"weight decay {cfg.weight_decay!r} on the weights")
+    if cfg.l1:
+        training.append(f"L1 {cfg.l1!r} on the weights")
+    text = fill(DOCSTRING, title=METHODS[cfg.method].TITLE, data=data, training=", ".join(training))
+    # a long Data: or Training: line (features, a split, penalties) wraps; shorter ones stay as they were
+    return "\n".join(textwrap.fill(line, WIDTH) if len(line) > WIDTH else line for line in text.split("\n"))
 
 
 def _markdown_cell(text: str) -> dict:

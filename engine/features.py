@@ -105,7 +105,7 @@ def polynomial(ds: Dataset, degree: int, standardize: bool = True) -> Dataset:
             true_params = tuple(float(v) for v in spec.scaling.to_scaled(raw))
         except ValueError:  # no bias to absorb the centring
             true_params = None
-    label = f"features x..x^{degree}" + (" standardized" if standardize else "") if degree > 1 else "feature x"
+    label = f"polynomial features of degree {degree}" + (", standardized" if standardize else "")
     return replace(
         ds,
         x=x,

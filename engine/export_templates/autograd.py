@@ -51,6 +51,7 @@ FORWARD = """\
 y_hat = $x @ W$plus_b
 # 2. Compute the loss
 loss = torch.mean((y_hat - $y) ** 2)
+$l1_term
 """
 UPDATE = """\
 # 3. Backward pass: fills W.grad$and_b_grad
@@ -62,11 +63,13 @@ $zero_grad
 """
 # One update of each tensor t (W, then b), as torch.optim.SGD makes it; velocity_t holds its momentum.
 STEPS = {
-    "plain": "$t -= learning_rate * $t.grad",
+    "plain": "$t -= learning_rate * $g",
     "momentum": "$t -= learning_rate * velocity_$t",
-    "nesterov": "$t -= learning_rate * $t.grad.add(velocity_$t, alpha=momentum)",
+    "nesterov": "$t -= learning_rate * $g.add(velocity_$t, alpha=momentum)",
 }
-NEW_VELOCITY = "velocity_$t = momentum * velocity_$t + $t.grad"
+NEW_VELOCITY = "velocity_$t = momentum * velocity_$t + $g"
+L1_TERM = "loss = loss + l1 * W.abs().sum()  # the L1 penalty on the weights: backward() adds l1 * sign(W)"
+DECAY_NOTE = "# Weight decay on W (not b), as torch.optim's weight_decay: the step uses W.grad + weight_decay * W"
 NESTEROV = "# Nesterov: step along grad + momentum * velocity (add with alpha= rounds once, as SGD does)"
 ZERO_GRAD = """\
 # 5. Zero the gradients, or the next backward() adds to them
@@ -111,15 +114,17 @@ def step(ds: Dataset, cfg: TrainConfig, batch: int | None, x: str, y: str) -> tu
     """One step on the data x, y: the forward pass to `loss`, then backward() and the update under no_grad."""
     tensors = _tensors(cfg)
     kind = "nesterov" if cfg.uses_nesterov else "momentum" if cfg.uses_momentum else "plain"
-    steps = [fill(NEW_VELOCITY, t=t) for t in tensors] if cfg.uses_momentum else []
+    g = {t: "(W.grad + weight_decay * W)" if cfg.weight_decay and t == "W" else f"{t}.grad" for t in tensors}
+    steps = [DECAY_NOTE] if cfg.weight_decay else []
+    steps += [fill(NEW_VELOCITY, t=t, g=g[t]) for t in tensors] if cfg.uses_momentum else []
     steps += [NESTEROV] if kind == "nesterov" else []
-    steps += [fill(STEPS[kind], t=t) for t in tensors]
+    steps += [fill(STEPS[kind], t=t, g=g[t]) for t in tensors]
     if cfg.zero_grad:
         zero_grad = fill(ZERO_GRAD, zeros="\n".join(f"{t}.grad.zero_()" for t in tensors))
     else:
         why = no_zero_grad_note(ds, cfg, batch, "Every backward() adds its gradient to the ones before")
         zero_grad = fill(NO_ZERO_GRAD, why=comment(why))
-    forward = fill(FORWARD, x=x, y=y, plus_b=" + b" if cfg.fit_bias else "")
+    forward = fill(FORWARD, x=x, y=y, plus_b=" + b" if cfg.fit_bias else "", l1_term=L1_TERM if cfg.l1 else "")
     update = fill(UPDATE, and_b_grad=" and b.grad" if cfg.fit_bias else "", steps="\n".join(steps), zero_grad=zero_grad)
     return forward, update
 

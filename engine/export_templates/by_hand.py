@@ -43,9 +43,23 @@ loss = loss_fn(y_hat, $y)
 """
 UPDATE = """\
 $gradient
+$l1_grad
 $pile_up
+$decay
 # 4. Update the parameters
 $step
+"""
+IS_WEIGHT = """\
+# The penalties act on the weights, not the bias: is_weight is 1 for each weight and 0 for b
+is_weight = torch.tensor($mask)
+"""
+L1_GRAD = """\
+# The L1 penalty's (sub)gradient on the weights, l1 * sign(w), as autograd gives it for l1 * w.abs().sum()
+grad = grad + l1 * is_weight * torch.sign(params)
+"""
+DECAY = """\
+# Weight decay, as torch.optim's weight_decay: weight_decay * w added to the weights' gradient
+step_grad = $g + weight_decay * is_weight * params
 """
 PILE_UP = """\
 $why
@@ -75,7 +89,11 @@ def params(ds: Dataset, cfg: TrainConfig, start: torch.Tensor) -> str:
 def before_loop(ds: Dataset, cfg: TrainConfig) -> str:
     """The running sum of the gradients (zero_grad off) and the velocity (momentum), when the run has them."""
     templates = ([] if cfg.zero_grad else [GRAD_SUM]) + ([VELOCITY] if cfg.uses_momentum else [])
-    return "\n".join(fill(template) for template in templates)
+    parts = [fill(template) for template in templates]
+    if cfg.regularized:
+        mask = [1.0] * ds.d + [0.0] * int(cfg.fit_bias)
+        parts.insert(0, fill(IS_WEIGHT, mask=float_list(mask)))
+    return "\n".join(parts)
 
 
 def forward(x: str, y: str, loss_note: str = "") -> str:
@@ -90,8 +108,11 @@ def update(ds: Dataset, cfg: TrainConfig, batch: int | None, gradient: str) -> s
         why = no_zero_grad_note(ds, cfg, batch, "Each new gradient is added to grad_sum")
         pile_up = fill(PILE_UP, why=comment(why))
     kind = "nesterov" if cfg.uses_nesterov else "momentum" if cfg.uses_momentum else "plain"
-    step = fill(STEPS[kind], g="grad" if cfg.zero_grad else "grad_sum")
-    return fill(UPDATE, gradient=gradient, pile_up=pile_up, step=step)
+    g = "grad" if cfg.zero_grad else "grad_sum"
+    decay = fill(DECAY, g=g) if cfg.weight_decay else ""
+    step = fill(STEPS[kind], g="step_grad" if cfg.weight_decay else g)
+    l1_grad = L1_GRAD if cfg.l1 else ""
+    return fill(UPDATE, gradient=gradient, l1_grad=l1_grad, pile_up=pile_up, decay=decay, step=step)
 
 
 def param_exprs(ds: Dataset, cfg: TrainConfig) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 
 from ..data import DATASET_NAMES, SYNTHETIC, Dataset, make_dataset
+from ..split import held_out_count
 from .text import Section, f64_list, fill, safe, tensor_literal
 
 RECIPE = """\
@@ -60,6 +61,41 @@ X = ((X.double() - offset) * factor).float()
 
 SHAPE = "n, d = X.shape  # number of points, number of input features"
 
+POWERS = """\
+# Polynomial features: the columns x, x^2, ..., x^$degree, each power the one before times x (in float64)
+degree = $degree
+powers = [X.double()]
+for _ in range(degree - 1):
+    powers.append(powers[-1] * powers[0])
+powers = torch.cat(powers, dim=1)  # shape (n, degree)
+$to_features
+"""
+STANDARDIZE_POWERS = """\
+# Standardize each column, (x^k - mean) / sd over all the rows (their means and 1 / sd written out to the last
+# digit); the model is still linear regression, torch.nn.Linear(degree, 1) on these columns
+offset = torch.tensor($offset, dtype=torch.float64)
+factor = torch.tensor($factor, dtype=torch.float64)
+X = ((powers - offset) * factor).float()
+"""
+RAW_POWERS = "X = powers.float()  # the raw powers, not standardized"
+
+SPLIT = """\
+# A held-out test set: $n_test of the $n rows, drawn at random with seed $seed, never trained on
+perm = torch.randperm(n, generator=torch.Generator().manual_seed($seed))
+test_rows, train_rows = perm[:$n_test].sort().values, perm[$n_test:].sort().values
+X_test, y_test = X[test_rows], y[test_rows]
+X, y = X[train_rows], y[train_rows]  # training uses these rows only
+n = len(X)
+"""
+POLYNOMIAL_NOTE = (
+    " The inputs are then expanded into the powers x, x², ... of the one input: a curve, still fitted by linear "
+    "regression."
+)
+SPLIT_NOTE = (
+    " A random part of the rows is held out as a test set: training never sees them, and their loss shows how "
+    "well the fit generalizes."
+)
+
 NOTE = (
     "## The data\n\n"
     "The inputs `X` hold one row per point and one column per feature; the targets `y` hold one number per point."
@@ -73,9 +109,34 @@ SCALING_NOTES = {
 }
 
 
-def data_section(ds: Dataset) -> tuple[Section, str]:
+def data_section(ds: Dataset, test_fraction: float = 0.0, seed: int = 0) -> tuple[Section, str]:
     """The data part and how it gets the data: "source" (drawn again), "raw" (raw values, then the scaling) or
-    "scaled" (the scaled values themselves, when no raw float32 values scale to them)."""
+    "scaled" (the scaled values themselves, when no raw float32 values scale to them); then, for a run with a test
+    set, the split (engine.split's permutation)."""
+    section, how = _polynomial_section(ds) if ds.polynomial is not None else _plain_section(ds)
+    if not test_fraction:
+        return section, how
+    n_test = held_out_count(ds.n, test_fraction)
+    split = fill(SPLIT, n_test=n_test, n=ds.n, seed=seed)
+    return Section(section.title, section.markdown + SPLIT_NOTE, f"{section.code}\n\n{split}"), how
+
+
+def _polynomial_section(ds: Dataset) -> tuple[Section, str]:
+    """The base data, then its powers: checked to make ds.x to the last bit, else ds.x written out."""
+    spec = ds.polynomial
+    base, _ = _plain_section(spec.base)
+    base_code = base.code.removesuffix(f"\n{SHAPE}")
+    if spec.standardize:
+        to_features = fill(STANDARDIZE_POWERS, offset=f64_list(spec.offset), factor=f64_list(spec.factor))
+    else:
+        to_features = RAW_POWERS
+    code = f"{base_code}\n\n{fill(POWERS, degree=spec.degree, to_features=to_features)}"
+    if not _makes(ds, code, range=range):  # the loop's range is the one builtin these lines use
+        code = _values(ds, None)  # the features themselves
+    return Section("The data", base.markdown + POLYNOMIAL_NOTE, f"{code}\n{SHAPE}"), "scaled"
+
+
+def _plain_section(ds: Dataset) -> tuple[Section, str]:
     scaling = scaling_code(ds)
     recipe = _recipe(ds)
     if scaling is None:
@@ -140,7 +201,7 @@ def _raw_inputs(ds: Dataset, scaling: str) -> torch.Tensor | None:
     return None
 
 
-def _makes(ds: Dataset, code: str, **given: torch.Tensor) -> bool:
+def _makes(ds: Dataset, code: str, **given) -> bool:
     """Whether running `code` (lines of the exported script, nothing but torch calls on literal numbers) leaves
     X and y equal to the run's data to the last bit."""
     names = {"__builtins__": {}, "torch": torch, **given}

@@ -40,26 +40,36 @@ LOSS_NOTE = "## The loss\n\nThe loss is the mean squared error, `mean((y_hat - y
 OPTIMIZERS = {
     "sgd": """\
 # The optimizer updates model.parameters() (weight, then bias) with stochastic gradient descent
-optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate$momentum)
+optimizer = torch.optim.SGD($params, lr=learning_rate$momentum)
 """,
     "adam": """\
 # Adam keeps decaying averages of the gradients (m = 0.9 * m + 0.1 * grad) and of their squares
 # (v = 0.999 * v + 0.001 * grad ** 2), corrects both for starting at zero, and steps by
 # lr * m_hat / (sqrt(v_hat) + 1e-8)
-optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+optimizer = torch.optim.Adam($params, lr=learning_rate)
 """,
     "rmsprop": """\
 # RMSprop divides the gradient by the square root of a decaying average of the squared gradients
 # (square_avg = 0.99 * square_avg + 0.01 * grad ** 2; step lr * grad / (sqrt(square_avg) + 1e-8))
 $with_momentum
-optimizer = torch.optim.RMSprop(model.parameters(), lr=learning_rate$momentum)
+optimizer = torch.optim.RMSprop($params, lr=learning_rate$momentum)
 """,
     "adagrad": """\
 # Adagrad divides the gradient by the square root of the sum of ALL the squared gradients so far
 # (an all-time total that never decays, torch's state_sum): lr / sqrt(state_sum) only shrinks
-optimizer = torch.optim.Adagrad(model.parameters(), lr=learning_rate)
+optimizer = torch.optim.Adagrad($params, lr=learning_rate)
 """,
 }
+PARAM_GROUPS = """\
+# Weight decay on the weights only: two parameter groups, so that torch.optim's weight_decay (which adds
+# weight_decay * p to each parameter's gradient in step()) leaves the bias alone
+param_groups = [
+    {"params": [model.weight], "weight_decay": weight_decay},
+    $bias_group
+]
+"""
+BIAS_GROUP = '{"params": [model.bias], "weight_decay": 0.0},'
+L1_TERM = "loss = loss + l1 * model.weight.abs().sum()  # the L1 penalty on the weights: backward() adds l1 * sign(w)"
 RMSPROP_MOMENTUM = "# With momentum it steps along buf = momentum * buf + that scaled gradient"
 
 FORWARD = """\
@@ -67,6 +77,7 @@ FORWARD = """\
 y_hat = model($x).squeeze(1)
 # 2. Compute the loss
 loss = loss_fn(y_hat, $y)
+$l1_term
 """
 UPDATE = """\
 # 3. Backward pass: fills .grad of every parameter
@@ -106,7 +117,11 @@ def before_loop(ds: Dataset, cfg: TrainConfig) -> str:
     if cfg.uses_momentum:
         momentum = ", momentum=momentum" + (", nesterov=True" if cfg.uses_nesterov else "")
     with_momentum = RMSPROP_MOMENTUM if cfg.uses_momentum else ""
-    return fill(OPTIMIZERS[cfg.optimizer], momentum=momentum, with_momentum=with_momentum)
+    params = "param_groups" if cfg.weight_decay else "model.parameters()"
+    optimizer = fill(OPTIMIZERS[cfg.optimizer], momentum=momentum, with_momentum=with_momentum, params=params)
+    if not cfg.weight_decay:
+        return optimizer
+    return fill(PARAM_GROUPS, bias_group=BIAS_GROUP if cfg.fit_bias else "") + "\n" + optimizer
 
 
 def step(ds: Dataset, cfg: TrainConfig, batch: int | None, x: str, y: str) -> tuple[str, str]:
@@ -116,7 +131,7 @@ def step(ds: Dataset, cfg: TrainConfig, batch: int | None, x: str, y: str) -> tu
     else:
         why = no_zero_grad_note(ds, cfg, batch, "Every backward() adds its gradient to the ones before")
         zero_grad = fill(NO_ZERO_GRAD, why=comment(why))
-    return fill(FORWARD, x=x, y=y), fill(UPDATE, zero_grad=zero_grad)
+    return fill(FORWARD, x=x, y=y, l1_term=L1_TERM if cfg.l1 else ""), fill(UPDATE, zero_grad=zero_grad)
 
 
 def param_exprs(ds: Dataset, cfg: TrainConfig) -> list[str]:

@@ -39,6 +39,21 @@ learning_rate = $lr
 epochs = $epochs
 $batch_size
 $momentum
+$penalties
+"""
+WEIGHT_DECAY = "weight_decay = $wd  # L2: minimizes MSE + (weight_decay / 2) * ||w||^2, the bias not penalized"
+L1 = "l1 = $l1  # L1: adds l1 * ||w||_1 to the loss, the bias not penalized"
+
+TEST_LOSS = '''\
+def loss_on_test_data(params):
+    """The same mean squared error on the held-out rows, which training never sees."""
+    p = torch.tensor(params, dtype=torch.float64)
+    return ((X_test.double() @ p[:d]$bias - y_test.double()) ** 2).mean().item()
+'''
+TEST_RESULT = """\
+# The loss on the held-out test rows at the final parameters: how well the fit generalizes
+test_loss = loss_on_test_data(final_params)
+print(f"Loss on the held-out test rows: {test_loss:.6g}")
 """
 
 SAMPLER = """\
@@ -95,8 +110,9 @@ $print_final
 $print_true
 $raw_units
 print(f"Final loss on all the data: {final_loss:.6g}")
+$test_result
 # One machine-readable last line, to compare with the playground
-print("RESULT " + json.dumps({"params": final_params, "loss": final_loss}))
+print("RESULT " + json.dumps($result))
 """
 
 RAW_UNITS = """\
@@ -118,12 +134,13 @@ RESULTS_NOTE = (
 def loss_section(ds: Dataset, cfg: TrainConfig, batch: int | None, method: ModuleType) -> Section:
     """The method's loss (and gradient), then loss_on_all_data: the full-data MSE in float64 that reports progress."""
     loss = method.loss(ds, cfg, batch)
-    code = fill(
-        LOSS,
-        loss=loss.code,
-        order=", ".join(ds.param_names(cfg.fit_bias)),
-        bias=" + p[d]" if cfg.fit_bias else "",
-    )
+    bias = " + p[d]" if cfg.fit_bias else ""
+    code = fill(LOSS, loss=loss.code, order=", ".join(ds.param_names(cfg.fit_bias)), bias=bias)
+    if cfg.test_fraction:  # History.loss is then the training rows' loss: say so
+        code = code.replace(
+            "The mean squared error on all the data at params", "The MSE on the training rows at params"
+        )
+        code += "\n\n\n" + fill(TEST_LOSS, bias=bias)
     return Section(loss.title, loss.markdown + LOSS_ON_ALL_DATA_NOTE, code)
 
 
@@ -135,6 +152,10 @@ def loop_section(ds: Dataset, cfg: TrainConfig, batch: int | None, method: Modul
         epochs=cfg.epochs,
         batch_size="" if batch is None else f"batch_size = {batch}",
         momentum=f"momentum = {cfg.momentum!r}" if cfg.uses_momentum else "",
+        penalties="\n".join(
+            ([fill(WEIGHT_DECAY, wd=repr(cfg.weight_decay))] if cfg.weight_decay else [])
+            + ([fill(L1, l1=repr(cfg.l1))] if cfg.l1 else [])
+        ),
     )
     names = ds.param_names(cfg.fit_bias)
     shown = [f"{name} = {{{expr}:.4f}}" for name, expr in zip(names, method.param_exprs(ds, cfg), strict=True)]
@@ -187,6 +208,9 @@ def results_section(ds: Dataset, cfg: TrainConfig, how: str, method: ModuleType)
         print_final=print_lines(["\\nFinal parameters: " + shown[0], *shown[1:]]),
         print_true=true,
         raw_units=_raw_units(ds, cfg, how),
+        test_result=TEST_RESULT if cfg.test_fraction else "",
+        result='{"params": final_params, "loss": final_loss'
+        + (', "test_loss": test_loss}' if cfg.test_fraction else "}"),
     )
     return Section("Results", RESULTS_NOTE, code)
 
