@@ -18,6 +18,7 @@ if __name__ == "__main__":
     from compute import cache
     from server import access, compat, nodelay, recycle, worker
     from settings import controls
+    from ui import tabular  # noqa: F401  (tabular: pandas loads at start, not in a page)
 
     torch.set_num_threads(1)  # tiny tensors, many sessions: one thread each
 
