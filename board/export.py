@@ -19,7 +19,7 @@ COLUMNS = ("shared_at_utc", "nickname", *SETTINGS, *OUTCOME)
 def escape_cell(value: object) -> object:
     """Keep a spreadsheet from executing a text cell: text starting with = + - @ (or a tab/CR) gets a quote.
 
-    The same rule as the playground's other downloads (ui/tabular.py's escape_cell)."""
+    The one copy of this rule: the playground's other downloads use it too (ui/tabular.py imports it)."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value

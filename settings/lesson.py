@@ -1,13 +1,16 @@
 """Teacher links: which controls a class sees (hidden or locked), and an optional challenge with its check.
 
 Like TensorFlow Playground's hide flags, a lesson lives in the URL next to the controls:
-    ?lr=0.5&...&hide=method,optimizer&lock=dataset,epochs&goal_loss=0.5&goal_epochs=50
+    ?lr=0.5&...&hide=method,optimizer&lock=dataset,epochs&goal_loss=0.5&goal_epochs=50&class=K7QM2XHC
+`class` is a class board's code (board/keys.py): students on that link may share a run with their class. The
+teacher's board has a link of its own (`board_query`), with the secret teacher key.
 Pure Python (no streamlit), so it is unit-testable.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -15,7 +18,12 @@ from urllib.parse import urlencode
 import engine
 from settings import controls
 
-LESSON_KEYS = ("hide", "lock", "goal_loss", "goal_epochs")
+CLASS_PARAM, KEY_PARAM = "class", "key"
+LESSON_KEYS = ("hide", "lock", "goal_loss", "goal_epochs", CLASS_PARAM)
+# A class code as board/keys.py makes it: 8 characters of this alphabet (no 0/O, 1/I/L); typed in any case, with
+# spaces or dashes (tests/unit/test_lesson.py checks this against board.keys).
+CLASS_CODE = re.compile(r"[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{8}")
+BOARD_PATH = "class-board"  # the class board page's url_path (app.py)
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,7 @@ class Lesson:
     locked: frozenset = field(default_factory=frozenset)
     goal_loss: float | None = None
     goal_epochs: int | None = None
+    class_code: str | None = None  # a class board's code: the student may share runs with that class
 
     def allows(self, key: str) -> bool:
         """Whether a student may change this control: not hidden nor locked by the teacher's link (one-click fixes
@@ -47,7 +56,17 @@ class Lesson:
             out["goal_loss"] = repr(float(self.goal_loss))
             if self.goal_epochs is not None:
                 out["goal_epochs"] = str(self.goal_epochs)
+        if self.class_code is not None:
+            out[CLASS_PARAM] = self.class_code
         return out
+
+
+def normalize_class_code(raw: object) -> str | None:
+    """A class code as stored (upper case, no spaces or dashes), or None when `raw` cannot be one."""
+    if not isinstance(raw, str):
+        return None
+    code = raw.strip().upper().replace("-", "").replace(" ", "")
+    return code if CLASS_CODE.fullmatch(code) else None
 
 
 def _keys(raw: str, what: str, notes: list[str]) -> frozenset:
@@ -84,7 +103,16 @@ def parse_lesson(query: Mapping[str, object]) -> tuple[Lesson, list[str]]:
                 f"{engine.MAX_EPOCHS}; the challenge has no epoch limit."
             )
             goal_epochs = None
-    return Lesson(hidden, locked, goal_loss, goal_epochs), notes
+    class_code = None
+    if get(CLASS_PARAM):
+        class_code = normalize_class_code(get(CLASS_PARAM))
+        if class_code is None:
+            shown = str(get(CLASS_PARAM))[:20]
+            notes.append(
+                f"Class: {shown!r} is not a class code (8 letters and digits, e.g. K7QM2XHC); sharing with a class "
+                "is off. Ask your teacher for the link again."
+            )
+    return Lesson(hidden, locked, goal_loss, goal_epochs, class_code), notes
 
 
 @dataclass(frozen=True)
@@ -115,7 +143,16 @@ def check_challenge(lesson: Lesson, history: engine.History) -> ChallengeResult 
     )
 
 
+def lesson_query(values: Mapping, lesson: Lesson) -> str:
+    """The playground's query string for these controls and this lesson (the class code included when it has one)."""
+    return urlencode({**controls.to_query(values), **lesson.query()})
+
+
 def lesson_url(base: str, values: Mapping, lesson: Lesson) -> str:
     """The link a teacher pastes into a slide: the run's controls plus the lesson."""
-    query = {**controls.to_query(values), **lesson.query()}
-    return f"{base.rstrip('/')}/?{urlencode(query)}"  # the playground is the default page: served at the root
+    return f"{base.rstrip('/')}/?{lesson_query(values, lesson)}"  # the playground is the default page: at the root
+
+
+def board_url(base: str, class_code: str, teacher_key: str) -> str:
+    """The teacher's link to the class board: the class code and the secret teacher key."""
+    return f"{base.rstrip('/')}/{BOARD_PATH}?{urlencode({CLASS_PARAM: class_code, KEY_PARAM: teacher_key})}"

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 import engine
+from board.export import escape_cell  # the one rule for every download's text cells (the class board's CSV too)
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # matches server.maxUploadSize in .streamlit/config.toml
 MAX_UPLOAD_ROWS = 10_000
@@ -200,13 +201,6 @@ def to_dataset(
     if problem:
         notes.append(problem)
     return ds, notes
-
-
-def escape_cell(value):
-    """Keep a spreadsheet from executing a text cell: text starting with = + - @ (or a tab/CR) gets a quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def history_csv(history: engine.History) -> str:

@@ -69,3 +69,28 @@ def test_challenge_on_a_real_run_agrees_with_its_loss_curve():
     result = lesson.check_challenge(lesson.Lesson(goal_loss=target, goal_epochs=60), h)
     assert result.met and f"at step {first} " in result.message
     assert lesson.check_challenge(lesson.Lesson(), h) is None
+
+
+def test_a_class_code_in_the_link_is_read_as_the_board_makes_it_and_a_malformed_one_is_noted():
+    from board import keys
+
+    for _ in range(50):
+        code = keys.new_class_code()
+        assert lesson.normalize_class_code(code.lower()) == code == keys.normalize_code(code)
+        assert lesson.normalize_class_code(f" {code[:4]}-{code[4:]} ") == code
+    assert lesson.CLASS_CODE.pattern == f"[{keys.CODE_ALPHABET}]{{{keys.CODE_LENGTH}}}"
+    parsed, notes = lesson.parse_lesson({"class": "k7qm-2xhc"})
+    assert parsed.class_code == "K7QM2XHC" and not notes
+    assert parsed.query()["class"] == "K7QM2XHC"
+    for bad in ("<script>alert(1)</script>", "K7QM2XH0", "short", "K7QM2XHCK7QM2XHC"):
+        parsed, notes = lesson.parse_lesson({"class": bad})
+        assert parsed.class_code is None and len(notes) == 1 and "is not a class code" in notes[0]
+
+
+def test_the_class_code_survives_the_playgrounds_url_and_the_board_link_holds_the_key():
+    values = controls.parse_query({"class": "K7QM2XHC", "lr": "0.1"})[0]  # the schema ignores it, the lesson keeps it
+    assert values["lr"] == 0.1
+    url = lesson.lesson_url("http://h:1/", values, lesson.Lesson(class_code="K7QM2XHC"))
+    assert parse_qs(urlparse(url).query)["class"] == ["K7QM2XHC"]
+    board = urlparse(lesson.board_url("http://h:1", "K7QM2XHC", "s3cret-key_"))
+    assert board.path == "/class-board" and parse_qs(board.query) == {"class": ["K7QM2XHC"], "key": ["s3cret-key_"]}
