@@ -52,12 +52,14 @@ if __name__ == "__main__":
         ],
         "Teach": [
             st.Page("views/teacher.py", title="Lesson link", icon="🧑‍🏫", url_path="lesson-link"),
+            st.Page("views/class_board.py", title="Class board", icon="📋", url_path="class-board"),
         ],
         "Explore": [
             st.Page("views/explore_lr.py", title="Learning rate & momentum", icon="📈", url_path="learning-rate"),
             st.Page("views/race.py", title="Optimizer race", icon="🏁", url_path="optimizer-race"),
             st.Page("views/scaling.py", title="Feature scaling", icon="📏", url_path="feature-scaling"),
             st.Page("views/batch_noise.py", title="Mini-batch noise", icon="🎲", url_path="mini-batch-noise"),
+            st.Page("views/overfit.py", title="Overfitting & regularization", icon="🪢", url_path="overfitting"),
         ],
     }
     st.navigation(PAGES).run()

@@ -17,6 +17,7 @@ import numpy as np
 
 import board
 import engine
+from charts import board as charts_board
 from compute import explore, runs
 from server import board_db
 from settings import controls, lesson
@@ -213,3 +214,16 @@ def clear(code: str, teacher_key: str) -> int:
 
 def csv_text(code: str, teacher_key: str) -> str:
     return board_db.call(board.runs_csv, code, teacher_key)
+
+
+def points(entries: Sequence[board.BoardRun]) -> list[tuple[str, list[charts_board.Point]]]:
+    """The board's runs for the figure: (outcome, its points) for every outcome, best first."""
+    found: dict[str, list[charts_board.Point]] = {name: [] for name in OUTCOMES}
+    for entry in entries:
+        run = entry.run
+        if run.diverged:
+            detail = f"diverged at step {run.diverged_at}" if run.diverged_at is not None else "diverged"
+        else:
+            detail = f"final loss {run.final_loss:.4g}" if run.final_loss is not None else ""
+        found[outcome(run)].append(charts_board.Point(run.lr, run.momentum, entry.nickname, detail))
+    return list(found.items())

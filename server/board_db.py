@@ -36,11 +36,18 @@ def _secrets() -> dict:
 
 
 @st.cache_resource(show_spinner=False)
-def _prepared() -> Engine:
-    """The connection's engine with the board's tables ready (once per process; a failure is not cached)."""
-    conn = st.connection("board", type="sql", **board.connection_kwargs(_secrets()))
+def _prepared(kwargs: tuple[tuple[str, str], ...]) -> Engine:
+    """The connection's engine with the board's tables ready (once per process and database; a failure is not
+    cached). `kwargs`: board.connection_kwargs, as a cache key (the default SQLite file's URL follows
+    $PLAYGROUND_DATA_DIR)."""
+    conn = st.connection("board", type="sql", **dict(kwargs))
     board.prepare(conn.engine)
     return conn.engine
+
+
+def engine() -> Engine:
+    """The board's database engine, ready (`board.Unavailable`, or Streamlit's error for a bad configuration)."""
+    return _prepared(tuple(sorted(board.connection_kwargs(_secrets()).items())))
 
 
 def _mark_down() -> None:
@@ -67,7 +74,7 @@ def call(operation: Callable[..., T], *args, **kwargs) -> T:
     if is_paused():
         raise board.Unavailable("paused after a recent failure")
     try:
-        return operation(_prepared(), *args, **kwargs)
+        return operation(engine(), *args, **kwargs)
     except board.Unavailable:
         _mark_down()
         raise

@@ -12,7 +12,7 @@ import streamlit as st
 from compute import cache, runs
 from settings import lesson
 from settings.controls import LR_GRID, relevant
-from ui import explain, figure, tabular, widgets
+from ui import explain, figure, share, tabular, widgets
 
 values = widgets.page("Watch PyTorch train a linear model")
 shown = relevant(values) | {"zero_grad"}
@@ -61,6 +61,7 @@ def show_run(values: dict, lr_caption, lower) -> None:
     changed = widgets.changes_since_last_run(values)
     if changed:
         st.caption("Changed since the previous run: " + "; ".join(changed))
+    share.offer(result, values, lesson_)  # "Share with the class", when the link names a class (ui/share.py)
 
     with lower:
         downloads = st.columns([1, 1, 3])

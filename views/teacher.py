@@ -1,16 +1,21 @@
-"""Lesson links: a teacher sets up a run, chooses what students may touch, adds a challenge, and copies a link."""
+"""Lesson links: a teacher sets up a run, chooses what students may touch, adds a challenge, and copies a link; and
+creates a class, whose students may share runs onto the teacher's class board."""
 
 import streamlit as st
 
+import board
+from compute import classboard
 from settings import controls, lesson
 from ui import widgets
+
+CLASS = "teacher_class"  # (board.ClassKeys, the lesson query it was made with): the class this session created
 
 values = widgets.init_values()
 st.title("Make a lesson link")
 st.markdown(
     "Set up the run on the **Playground** first (this page uses the same settings). Then choose what your "
     "students may change, add a challenge if you like, and paste the link into a slide. Everything lives in the "
-    "link: no account, nothing stored on the server."
+    "link: no account, nothing stored on the server (unless you create a class board below)."
 )
 labels = {c.key: c.label for c in controls.CONTROLS}
 keys = list(labels)
@@ -53,3 +58,35 @@ st.markdown("**The link** (copy it with the button at the top right of the box):
 st.code(url, language=None, wrap_lines=True)
 st.link_button("Open it as a student would", url)
 st.caption("Students can still edit a link by hand: hiding and locking guide a class, they are not security.")
+
+st.header("A class board")
+st.markdown(
+    "Create a class and your students can **share their runs** from the playground (a nickname, the settings, the "
+    "result). Your board shows every run as it comes in, on the learning-rate × momentum plane next to the theory. "
+    "The students' link carries a short class code; the board's link carries a secret teacher key. A board lasts a "
+    "day."
+)
+query = lesson.lesson_query(values, made)
+if st.button("Create a class", type="primary", key="create_class"):
+    try:
+        st.session_state[CLASS] = (classboard.create_class(query), query)
+    except board.BoardError as err:  # the database does not answer, or refused
+        st.warning(str(err), icon="🔌")
+if CLASS in st.session_state:
+    made_class, made_query = st.session_state[CLASS]
+    st.markdown(f"**Class {made_class.code}: the students' link** (with the share button)")
+    st.code(f"{base}/?{classboard.students_query(made_query, made_class.code)}", language=None, wrap_lines=True)
+    board_link = lesson.board_url(base, made_class.code, made_class.teacher_key)
+    st.markdown("**Your class board's link**")
+    st.warning(
+        "Keep this link private: anyone who has it can see the class's runs, clear them and download them. Do not "
+        "put it on a slide or in the students' chat.",
+        icon="🔒",
+    )
+    st.code(board_link, language=None, wrap_lines=True)
+    st.link_button("Open the class board", board_link)
+    if made_query != query:
+        st.caption(
+            "You changed the settings since you created this class: its links keep the old ones. Create a new "
+            "class for the new settings."
+        )
