@@ -34,6 +34,8 @@ def unavailable(values: Mapping) -> str | None:
         why = f"{cover} full-batch runs; mini-batches make every run depend on the shuffle"
     elif not values["zero_grad"]:
         why = f"{cover} runs that zero the gradient after each step"
+    elif values.get("test_fraction") or values.get("weight_decay"):
+        why = f"{cover} runs on every point without weight decay"
     else:
         return None
     return why + ": the sidebar's controls change this run."

@@ -94,6 +94,8 @@ def build_config(values: Mapping, ds: engine.Dataset, fit_bias: bool | None = No
         seed=int(values["seed"]),
         device=values["device"],
         zero_grad=bool(values["zero_grad"]),
+        test_fraction=float(values["test_fraction"]),
+        weight_decay=float(values["weight_decay"]),
     )
 
 
@@ -154,22 +156,32 @@ def train_fairly(ds: engine.Dataset, cfg: engine.TrainConfig, lock=None) -> engi
 
 
 def compute_for(raw: engine.Dataset, ds: engine.Dataset, cfg: engine.TrainConfig, lock=None) -> RunResult:
-    """The same as compute() for a dataset and config built elsewhere (uploaded data, other pages)."""
+    """The same as compute() for a dataset and config built elsewhere (uploaded data, other pages).
+
+    With a test set the surface, the stability limits and the optimum are the training rows' (what the run
+    minimizes); with weight decay the limits are those of the regularized loss, and the surface and optimum stay the
+    data loss's (the run then settles beside the star, at the ridge optimum)."""
     history = train_fairly(ds, cfg, lock)
-    quad = engine.Quadratic.of(ds, cfg.fit_bias)
-    stab = engine.stability(ds, cfg.fit_bias)
+    fit_rows = training_rows(ds, cfg)
+    quad = engine.Quadratic.of(fit_rows, cfg.fit_bias)
+    stab = engine.stability(fit_rows, cfg.fit_bias, cfg.weight_decay)
     return RunResult(
         dataset=ds,
         raw=raw,
         config=cfg,
         history=history,
-        surface=engine.loss_surface(ds, cfg.fit_bias, path=history.params),
+        surface=engine.loss_surface(fit_rows, cfg.fit_bias, path=history.params),
         stability=stab,
         lr_limit=lr_limit(stab, cfg),
         batch_lr_limit=batch_lr_limit(ds, cfg),
         optimum=quad.optimum,
-        optimum_note=engine.optimum_problem(ds, cfg.fit_bias),
+        optimum_note=engine.optimum_problem(fit_rows, cfg.fit_bias),
     )
+
+
+def training_rows(ds: engine.Dataset, cfg: engine.TrainConfig) -> engine.Dataset:
+    """The rows the run trains on: all of them, or engine.split's training part when the config holds some out."""
+    return engine.split(ds, cfg.test_fraction, cfg.seed)[0] if cfg.test_fraction else ds
 
 
 def one_click_fixes(result: RunResult, values: Mapping, grid: tuple[float, ...]) -> list[tuple[str, dict]]:

@@ -26,6 +26,10 @@ LR_GRID = _log_grid(-5, 1)  # 1e-5 ... 10
 DELTA_GRID = _log_grid(-7, 0, mantissas=(1, 3))  # 1e-7 ... 1
 EPOCH_GRID = (1, 2, 3, 5, 10, 20, 30, 40, 50, 60, 75, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000)
 BATCH_MODES = ("full", "mini-batch", "single sample")
+# weight decay and L1 strength: 0 (off), then a log ladder
+DECAY_GRID = (0.0, *_log_grid(-4, 1, mantissas=(1, 2, 5)))  # 0, 1e-4 ... 10
+L1_GRID = (0.0, *_log_grid(-4, 0, mantissas=(1, 2, 5)), 2.0, 5.0)  # 0, 1e-4 ... 5
+POWERS = ("standardized", "raw")
 SCALINGS = ("none", "standardize", "x0.1")
 DATASET_LABELS = {
     "line": "Line: y = 2x + 1 + noise (tutorial 001)",
@@ -248,6 +252,57 @@ CONTROLS: tuple[Control, ...] = (
         "on it: PyTorch adds each new gradient to the old one.",
     ),
     Control(
+        "test_fraction",
+        "Test fraction",
+        "float",
+        0.0,
+        "Share of the points held out as a test set (drawn with the seed): the run trains on the others, and the "
+        "held-out points' loss shows how well the fit generalizes. 0: train on every point.",
+        lo=0.0,
+        hi=0.5,
+        step=0.05,
+    ),
+    Control(
+        "weight_decay",
+        "Weight decay (L2)",
+        "grid",
+        0.0,
+        "torch.optim's weight_decay on the weights (not the bias): each step also subtracts lr × weight_decay × w, "
+        "so the run minimizes MSE + (weight_decay/2)·||w||².",
+        options=DECAY_GRID,
+        lo=0.0,
+        hi=10.0,
+    ),
+    Control(
+        "degree",
+        "Polynomial degree",
+        "int",
+        3,
+        "The model's inputs are x, x², …, x^degree: a curve, still linear regression in its weights.",
+        lo=1,
+        hi=engine.MAX_DEGREE,
+        step=1,
+    ),
+    Control(
+        "powers",
+        "Powers of x",
+        "choice",
+        "standardized",
+        "Standardized: each power shifted to mean 0 and divided by its standard deviation, so all columns have the "
+        "same size. Raw: x, x², … as they are, whose sizes differ by orders of magnitude.",
+        options=POWERS,
+    ),
+    Control(
+        "l1",
+        "L1 strength",
+        "grid",
+        0.0,
+        "Adds l1·||w||₁ to the loss (the bias is not penalized); its gradient l1·sign(w) joins every step.",
+        options=L1_GRID,
+        lo=0.0,
+        hi=5.0,
+    ),
+    Control(
         "device",
         "Device",
         "choice",
@@ -258,8 +313,11 @@ CONTROLS: tuple[Control, ...] = (
 )
 BY_KEY = {c.key: c for c in CONTROLS}
 # Controls that only change what the page shows, not the run or its data (none today): every other control must
-# reach the TrainConfig or the dataset (tests/unit/test_claims_playground.py checks each).
+# reach the TrainConfig or the dataset (tests/unit/test_claims_playground.py checks each), or belong to another page.
 UI_ONLY: frozenset[str] = frozenset()
+# Controls of the "Overfitting & regularization" page's run only (compute/overfit.py): the playground's run keeps a
+# straight line and no L1, so relevant() never shows them there.
+OVERFIT_ONLY: frozenset[str] = frozenset({"degree", "powers", "l1"})
 
 
 def defaults() -> dict:
@@ -312,7 +370,7 @@ def grid_options(key: str, value) -> tuple:
 
 def relevant(values: Mapping[str, object]) -> set[str]:
     """The controls that matter for these values (others are hidden, e.g. momentum for Adam)."""
-    keys = {"dataset", "method", "lr", "epochs", "batch", "scaling", "w0", "device"}
+    keys = {"dataset", "method", "lr", "epochs", "batch", "scaling", "w0", "device", "test_fraction", "weight_decay"}
     ds_name = values["dataset"]
     if ds_name in engine.SYNTHETIC:
         keys |= {"n", "noise", "seed"}

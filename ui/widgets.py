@@ -218,6 +218,9 @@ def sidebar(values: dict, shown: set[str], extra: tuple[str, ...] = (), later: b
             st.container(),
             shown,
         )
+    if {"test_fraction", "weight_decay"} & shown:  # the playground's; the Explorer pages leave them out
+        with sb.expander("Test set, weight decay"):
+            draw(["test_fraction", "weight_decay"], values, st.container(), shown)
     sync_url(values)
     if later:
         return lr_slot, momentum_slot

@@ -332,7 +332,7 @@ def test_lr_grid_is_increasing_and_spans_the_range():
 # relevant(): which controls are shown
 # ----------------------------------------------------------------------------------------------------
 
-ALWAYS = {"dataset", "method", "lr", "epochs", "batch", "scaling", "w0", "device"}
+ALWAYS = {"dataset", "method", "lr", "epochs", "batch", "scaling", "w0", "device", "test_fraction", "weight_decay"}
 
 
 def _shown(**changes) -> set[str]:
