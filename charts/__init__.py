@@ -5,6 +5,8 @@ from .explore import momentum_map_figure, scaling_figure, sweep_figure
 from .lab import delta_error_figure, smallest_error
 from .live import Family, Ladder
 from .live import payload as live_payload
+from .overfit import conditioning_figure, decay_figure, degree_figure, eigen_figure, penalty_figure
+from .overfit import fit_figure as overfit_fit_figure
 from .playground import playground_figure
 from .race import Band, Track, race_figure
 from .spec import Prebuilt, from_spec
@@ -18,6 +20,12 @@ __all__ = [
     "live_payload",
     "Prebuilt",
     "Track",
+    "conditioning_figure",
+    "decay_figure",
+    "degree_figure",
+    "eigen_figure",
+    "overfit_fit_figure",
+    "penalty_figure",
     "delta_error_figure",
     "momentum_map_figure",
     "playground_figure",

@@ -1,0 +1,535 @@
+"""Figures of the "Overfitting & regularization" page: the fitted curve over training and held-out points with both
+losses (animated), the degree and weight-decay sweeps, the ridge / lasso picture of two weights, conditioning
+against the degree, and the eigen-direction view. Arrays in, go.Figure out; no streamlit here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+import engine
+
+from .common import COLORS, MARKERS, animation_controls, f32, log_ticks, moving_trace, padded, positive
+from .explore import DIVERGED_COLOR
+
+TRAIN_MARKER = {"symbol": "circle", "size": 8, "color": COLORS["data"]}
+TEST_MARKER = {"symbol": "x", "size": 9, "color": COLORS["path"], "line": {"width": 1.5}}
+TRAIN_STYLE = {"color": COLORS["data"], "width": 2}
+TEST_STYLE = {"color": COLORS["path"], "width": 2}
+LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.08, "x": 0.0, "font": {"size": 12}}
+
+
+def _log_range(values) -> list[float]:
+    v = positive(np.asarray(values, dtype=np.float64)[np.isfinite(values)])
+    return padded(float(np.log10(v.min())), float(np.log10(v.max())), 0.05)
+
+
+def _log_axis(values) -> dict:
+    rng = _log_range(values)
+    return {"type": "log", "range": rng, **log_ticks(*rng)}
+
+
+def fit_figure(
+    x: np.ndarray,
+    y: np.ndarray,
+    train_rows: np.ndarray,
+    test_rows: np.ndarray,
+    grid: np.ndarray,
+    steps: np.ndarray,
+    curves: np.ndarray,
+    loss: np.ndarray,
+    test_loss: np.ndarray | None,
+    stop_step: int | None,
+    height: int = 480,
+) -> go.Figure:
+    """Left: the fitted curve over the training points (dots) and the held-out ones (crosses), one frame per shown
+    step. Right: the training and test loss per step (log axis), the early-stopping step marked, a dot at the step
+    shown."""
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        column_widths=[0.55, 0.45],
+        horizontal_spacing=0.1,
+        subplot_titles=("The fitted curve", "Loss (mean squared error), log scale"),
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=f32(x[train_rows]), y=f32(y[train_rows]), mode="markers", name="training points", marker=TRAIN_MARKER
+        ),
+        row=1,
+        col=1,
+    )
+    if len(test_rows):
+        fig.add_trace(
+            go.Scatter(
+                x=f32(x[test_rows]), y=f32(y[test_rows]), mode="markers", name="held-out points", marker=TEST_MARKER
+            ),
+            row=1,
+            col=1,
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=f32(grid), y=f32(curves[0]), mode="lines", name="model", line={"color": COLORS["fit"], "width": 3}
+        ),
+        row=1,
+        col=1,
+    )
+    curve_trace = len(fig.data) - 1
+    lo, hi = float(np.min(y)), float(np.max(y))
+    fig.update_xaxes(title_text="x", row=1, col=1)
+    fig.update_yaxes(title_text="y", range=padded(lo, hi, 0.25), row=1, col=1)  # a wild curve leaves the panel
+
+    t = np.arange(len(loss))
+    series = [("training loss", loss, TRAIN_STYLE)] + (
+        [("test loss", test_loss, TEST_STYLE)] if test_loss is not None else []
+    )
+    everything = np.concatenate([s for _, s, _ in series])
+    for name, values, style in series:
+        fig.add_trace(
+            go.Scatter(
+                x=f32(t), y=f32(positive(np.nan_to_num(values, nan=np.nan))), mode="lines", name=name, line=style
+            ),
+            row=1,
+            col=2,
+        )
+    axis = _log_axis(everything)
+    if stop_step is not None and test_loss is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[stop_step, stop_step],
+                y=[10 ** axis["range"][0], 10 ** axis["range"][1]],
+                mode="lines",
+                name=f"early stop (step {stop_step})",
+                line={"color": COLORS["optimum"], "dash": "dot", "width": 1.5},
+            ),
+            row=1,
+            col=2,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[stop_step],
+                y=[float(test_loss[stop_step])],
+                mode="markers",
+                showlegend=False,
+                marker={"symbol": "diamond", "size": 11, "color": COLORS["path"]},
+                hovertemplate="lowest test loss %{y:.4g} at step %{x}<extra></extra>",
+            ),
+            row=1,
+            col=2,
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[0.0] * len(series),
+            y=[float(s[0]) for _, s, _ in series],
+            mode="markers",
+            showlegend=False,
+            hoverinfo="skip",
+            marker={
+                "size": 10,
+                "color": [st["color"] for _, _, st in series],
+                "line": {"color": "white", "width": 1.5},
+            },
+        ),
+        row=1,
+        col=2,
+    )
+    dots = len(fig.data) - 1
+    fig.update_xaxes(title_text="step", range=padded(0.0, max(len(loss) - 1, 1), 0.01), row=1, col=2)
+    fig.update_yaxes(title_text="loss", **axis, row=1, col=2)
+
+    frames = []
+    for i, s in enumerate(steps):
+        frames.append(
+            {
+                "name": str(i),
+                "traces": [curve_trace, dots],
+                "data": [
+                    moving_trace("scatter", x=grid, y=np.nan_to_num(curves[i], nan=0.0, posinf=1e30, neginf=-1e30)),
+                    moving_trace("scatter", x=[float(s)] * len(series), y=[positive(v)[s] for _, v, _ in series]),
+                ],
+            }
+        )
+    fig.frames = frames
+    controls = animation_controls([f"step {int(s)}" for s in steps], [f["name"] for f in frames])
+    controls["updatemenus"][0]["y"] = -0.17
+    controls["sliders"][0]["y"] = -0.15
+    fig.update_layout(
+        height=height,
+        template="plotly_white",
+        margin={"l": 55, "r": 20, "t": 60, "b": 110},
+        legend=LEGEND,
+        hovermode="closest",
+        **controls,
+    )
+    return fig
+
+
+def degree_figure(sweep: engine.FitSweep, degree: int, height: int = 420) -> go.Figure:
+    """Final training and test loss against the degree (gradient descent, solid) with the closed-form optimum's
+    (dashed), log axis; the page's degree marked."""
+    fig = go.Figure()
+    d = sweep.degrees
+    lines = [
+        ("training loss, gradient descent", sweep.final_loss, TRAIN_STYLE),
+        ("training loss, closed form", sweep.optimum_loss, {**TRAIN_STYLE, "dash": "dash"}),
+    ]
+    if sweep.test_loss is not None:
+        lines += [
+            ("test loss, gradient descent", sweep.final_test_loss, TEST_STYLE),
+            ("test loss, closed form", sweep.optimum_test_loss, {**TEST_STYLE, "dash": "dash"}),
+        ]
+    for name, values, style in lines:
+        shown = np.where(np.isfinite(values), values, np.nan)
+        fig.add_trace(
+            go.Scatter(
+                x=d,
+                y=f32(shown),
+                mode="lines+markers",
+                name=name,
+                line=style,
+                hovertemplate=f"{name}<br>degree %{{x}}<br>loss %{{y:.4g}}<extra></extra>",
+            )
+        )
+    finite = np.concatenate([v[np.isfinite(v)] for _, v, _ in lines])
+    axis = _log_axis(finite)
+    fig.add_trace(
+        go.Scatter(
+            x=[degree, degree],
+            y=[10 ** axis["range"][0], 10 ** axis["range"][1]],
+            mode="lines",
+            name=f"this page's degree ({degree})",
+            line={"color": COLORS["optimum"], "dash": "dot", "width": 1.5},
+        )
+    )
+    if sweep.diverged.any():
+        bad = d[sweep.diverged]
+        fig.add_trace(
+            go.Scatter(
+                x=bad,
+                y=[10 ** axis["range"][1]] * len(bad),
+                mode="markers",
+                name="diverged",
+                marker={"symbol": "x", "color": DIVERGED_COLOR, "size": 10},
+            )
+        )
+    fig.update_xaxes(title_text="polynomial degree", dtick=1)
+    fig.update_yaxes(title_text="loss (mean squared error)", **axis)
+    fig.update_layout(
+        height=height,
+        template="plotly_white",
+        margin={"l": 55, "r": 20, "t": 30, "b": 50},
+        legend=LEGEND,
+        hovermode="closest",
+    )
+    return fig
+
+
+def decay_figure(sweep: engine.FitSweep, weight_decay: float, height: int = 420) -> go.Figure:
+    """Final test (and training) loss against the weight decay, log axes, gradient descent solid and the ridge
+    optimum dashed; the page's weight decay marked when it is on the axis (above 0)."""
+    fig = go.Figure()
+    wd = sweep.weight_decays
+    lines = []
+    if sweep.test_loss is not None:
+        lines += [
+            ("test loss, gradient descent", sweep.final_test_loss, TEST_STYLE),
+            ("test loss, closed form", sweep.optimum_test_loss, {**TEST_STYLE, "dash": "dash"}),
+        ]
+    lines += [
+        ("training loss, gradient descent", sweep.final_loss, {**TRAIN_STYLE, "width": 1.5}),
+        ("training loss, closed form", sweep.optimum_loss, {**TRAIN_STYLE, "width": 1.5, "dash": "dash"}),
+    ]
+    for name, values, style in lines:
+        fig.add_trace(
+            go.Scatter(
+                x=f32(wd),
+                y=f32(np.where(np.isfinite(values), values, np.nan)),
+                mode="lines+markers",
+                name=name,
+                line=style,
+                marker={"size": 5},
+                hovertemplate=f"{name}<br>weight decay %{{x:.2g}}<br>loss %{{y:.4g}}<extra></extra>",
+            )
+        )
+    finite = np.concatenate([v[np.isfinite(v)] for _, v, _ in lines])
+    axis = _log_axis(finite)
+    if weight_decay > 0:
+        fig.add_trace(
+            go.Scatter(
+                x=[weight_decay] * 2,
+                y=[10 ** axis["range"][0], 10 ** axis["range"][1]],
+                mode="lines",
+                name=f"this page's weight decay ({weight_decay:g})",
+                line={"color": COLORS["optimum"], "dash": "dot", "width": 1.5},
+            )
+        )
+    fig.update_xaxes(title_text="weight decay (log scale)", type="log", tickformat="~g")
+    fig.update_yaxes(title_text="loss (mean squared error)", **axis)
+    fig.update_layout(
+        height=height,
+        template="plotly_white",
+        margin={"l": 55, "r": 20, "t": 30, "b": 50},
+        legend=LEGEND,
+        hovermode="closest",
+    )
+    return fig
+
+
+def _contour_levels(z: np.ndarray, lo: float, count: int = 14) -> np.ndarray:
+    """Levels spaced evenly in log(z - lo) between the grid's minimum and a high quantile."""
+    excess = z - lo
+    top = float(np.quantile(excess, 0.9))
+    small = max(top * 1e-3, 1e-12)
+    return lo + np.geomspace(small, max(top, 2 * small), count)
+
+
+def penalty_figure(
+    w1: np.ndarray,
+    w2: np.ndarray,
+    data_loss: np.ndarray,
+    penalty: np.ndarray,
+    path: np.ndarray,
+    least_squares: np.ndarray,
+    optimum: np.ndarray,
+    weight_decay: float,
+    l1: float,
+    height: int = 520,
+) -> go.Figure:
+    """The ridge / lasso picture: the data loss's contours (bias at its best everywhere), the penalty's (circles for
+    L2, diamonds for L1), the run's path, the unregularized and the regularized optimum."""
+    fig = go.Figure()
+    levels = _contour_levels(data_loss, float(data_loss.min()))
+    for k, level in enumerate(levels):
+        fig.add_trace(
+            go.Contour(
+                x=f32(w1),
+                y=f32(w2),
+                z=f32(data_loss),
+                showscale=False,
+                hoverinfo="skip",
+                contours={"coloring": "none", "start": float(level), "end": float(level), "size": 1.0},
+                line={"color": COLORS["data"], "width": 1},
+                name="data loss (MSE)",
+                legendgroup="data",
+                showlegend=k == 0,
+            )
+        )
+    if weight_decay > 0 or l1 > 0:
+        at_optimum = 0.5 * weight_decay * float(np.sum(optimum**2)) + l1 * float(np.sum(np.abs(optimum)))
+        kind = "L2 circles" if l1 == 0 else ("L1 diamonds" if weight_decay == 0 else "L2 + L1")
+        for k, level in enumerate(np.array([0.25, 0.5, 1.0, 2.0, 4.0]) * max(at_optimum, 1e-9)):
+            fig.add_trace(
+                go.Contour(
+                    x=f32(w1),
+                    y=f32(w2),
+                    z=f32(penalty),
+                    showscale=False,
+                    hoverinfo="skip",
+                    contours={"coloring": "none", "start": float(level), "end": float(level), "size": 1.0},
+                    line={
+                        "color": COLORS["path"],
+                        "width": 2.5 if level == at_optimum else 1,
+                        "dash": "solid" if level == at_optimum else "dot",
+                    },
+                    name=f"penalty ({kind})",
+                    legendgroup="penalty",
+                    showlegend=k == 0,
+                )
+            )
+    finite = path[np.isfinite(path).all(axis=1)]
+    fig.add_trace(
+        go.Scatter(
+            x=f32(finite[:, 0]),
+            y=f32(finite[:, 1]),
+            mode="lines+markers",
+            name="gradient descent",
+            line={"color": COLORS["current"], "width": 2},
+            marker={"size": 3},
+        )
+    )
+    fig.add_trace(go.Scatter(x=[0.0], y=[0.0], mode="markers", name="start (0, 0)", marker=MARKERS["start"]))
+    fig.add_trace(
+        go.Scatter(
+            x=[float(least_squares[0])],
+            y=[float(least_squares[1])],
+            mode="markers",
+            name="unregularized optimum",
+            marker=MARKERS["least squares"],
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[float(optimum[0])],
+            y=[float(optimum[1])],
+            mode="markers",
+            name="regularized optimum",
+            marker={"symbol": "diamond", "size": 13, "color": COLORS["path"], "line": {"color": "white", "width": 1.5}},
+        )
+    )
+    fig.update_xaxes(title_text="w1 (weight of x)", range=[float(w1[0]), float(w1[-1])], zeroline=True)
+    fig.update_yaxes(title_text="w2 (weight of x²)", range=[float(w2[0]), float(w2[-1])], zeroline=True)
+    fig.update_layout(
+        height=height,
+        template="plotly_white",
+        margin={"l": 55, "r": 20, "t": 30, "b": 50},
+        legend=LEGEND,
+        hovermode="closest",
+    )
+    return fig
+
+
+def conditioning_figure(cond: engine.Conditioning, degree: int, powers: str, height: int = 420) -> go.Figure:
+    """Left: the condition number against the degree, raw and standardized powers; right: the steps gradient
+    descent needs at its best rate. Log axes; infinite values (beyond float64) are left out."""
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        horizontal_spacing=0.12,
+        subplot_titles=("Condition number λmax/λmin", f"Steps to {cond.fraction:.0%} of the extra loss, best rate"),
+    )
+    d = cond.degrees
+    for col, (raw, std) in enumerate(((cond.raw, cond.standardized), (cond.steps_raw, cond.steps_standardized)), 1):
+        for name, values, style in (("raw powers", raw, TEST_STYLE), ("standardized powers", std, TRAIN_STYLE)):
+            shown = np.where(np.isfinite(values), values, np.nan)
+            fig.add_trace(
+                go.Scatter(
+                    x=d,
+                    y=shown,
+                    mode="lines+markers",
+                    name=name,
+                    line=style,
+                    legendgroup=name,
+                    showlegend=col == 1,
+                    hovertemplate=f"{name}<br>degree %{{x}}<br>%{{y:.3g}}<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
+        both = np.concatenate([raw, std])
+        axis = _log_axis(both[np.isfinite(both)])
+        fig.update_yaxes(**axis, row=1, col=col)
+        fig.update_xaxes(title_text="polynomial degree", dtick=1, row=1, col=col)
+        own = cond.raw if powers == "raw" else cond.standardized
+        own = (cond.steps_raw if powers == "raw" else cond.steps_standardized) if col == 2 else own
+        k = int(np.flatnonzero(d == degree)[0]) if degree in d else None
+        if k is not None and np.isfinite(own[k]):
+            fig.add_trace(
+                go.Scatter(
+                    x=[degree],
+                    y=[float(own[k])],
+                    mode="markers",
+                    showlegend=col == 1,
+                    name=f"this page (degree {degree}, {powers})",
+                    legendgroup="page",
+                    marker={"symbol": "circle-open", "size": 16, "color": COLORS["optimum"], "line": {"width": 2.5}},
+                ),
+                row=1,
+                col=col,
+            )
+    fig.update_layout(
+        height=height,
+        template="plotly_white",
+        margin={"l": 55, "r": 20, "t": 60, "b": 50},
+        legend=LEGEND,
+        hovermode="closest",
+    )
+    return fig
+
+
+def eigen_figure(plane: engine.PlaneSurface, miles: engine.Milestones, height: int = 460) -> go.Figure:
+    """Left: the loss on the plane of the steepest and the flattest direction through the optimum, with the run's
+    path projected on it. Right: the loss above its minimum along each eigen-direction, per step (log axis)."""
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        horizontal_spacing=0.12,
+        column_widths=[0.5, 0.5],
+        subplot_titles=("Loss on the steepest / flattest plane", "Extra loss along each direction"),
+    )
+    z = plane.z
+    levels = _contour_levels(z, plane.min_loss)
+    for level in levels:
+        fig.add_trace(
+            go.Contour(
+                x=f32(plane.a),
+                y=f32(plane.b),
+                z=f32(z),
+                showscale=False,
+                hoverinfo="skip",
+                contours={"coloring": "none", "start": float(level), "end": float(level), "size": 1.0},
+                line={"color": COLORS["data"], "width": 1},
+                name="loss contours",
+                legendgroup="contours",
+                showlegend=False,
+            ),
+            row=1,
+            col=1,
+        )
+    if plane.path is not None and len(plane.path):
+        fig.add_trace(
+            go.Scatter(
+                x=f32(plane.path[:, 0]),
+                y=f32(plane.path[:, 1]),
+                mode="lines+markers",
+                name="path (projected)",
+                showlegend=False,
+                marker={"size": 3},
+                line={"color": COLORS["current"], "width": 2},
+            ),
+            row=1,
+            col=1,
+        )
+    fig.add_trace(
+        go.Scatter(x=[0.0], y=[0.0], mode="markers", name="optimum", showlegend=False, marker=MARKERS["least squares"]),
+        row=1,
+        col=1,
+    )
+    fig.update_xaxes(title_text=plane.axes[0], range=[float(plane.a[0]), float(plane.a[-1])], row=1, col=1)
+    fig.update_yaxes(title_text=plane.axes[1], range=[float(plane.b[0]), float(plane.b[-1])], row=1, col=1)
+
+    lam = miles.eigenvalues
+    p = len(lam)
+    t = np.arange(len(miles.excess))
+    palette = [
+        "#0F766E",
+        "#2E86AB",
+        "#4C6A92",
+        "#8E44AD",
+        "#C2185B",
+        "#E4572E",
+        "#F2A541",
+        "#6B8E23",
+        "#9AA5B1",
+        "#1F2933",
+    ]
+    shown = []
+    for i in range(p - 1, -1, -1):  # steepest first
+        values = miles.excess[:, i]
+        label = "steepest" if i == p - 1 else ("flattest" if i == 0 else f"direction {p - i}")
+        fig.add_trace(
+            go.Scatter(
+                x=t,
+                y=f32(positive(values)),
+                mode="lines",
+                name=f"{label} (λ = {lam[i]:.3g})",
+                line={"color": palette[(p - 1 - i) % len(palette)], "width": 1.8},
+            ),
+            row=1,
+            col=2,
+        )
+        shown.append(values)
+    everything = positive(np.concatenate(shown))
+    top = float(np.log10(everything.max()))
+    rng = [max(top - 12, float(np.log10(everything.min()))), top + 0.2]
+    fig.update_yaxes(type="log", range=rng, **log_ticks(*rng), title_text="extra loss", row=1, col=2)
+    fig.update_xaxes(title_text="step", row=1, col=2)
+    fig.update_layout(
+        height=height,
+        template="plotly_white",
+        margin={"l": 55, "r": 20, "t": 60, "b": 50},
+        legend={**LEGEND, "y": -0.3, "yanchor": "top"},
+        hovermode="closest",
+    )
+    return fig

@@ -1,0 +1,352 @@
+"""The "Overfitting & regularization" page's results: polynomial features of the line data (tutorial 001), a
+held-out test set, weight decay and L1; the run, the degree and weight-decay sweeps (one batched engine call each),
+conditioning against the degree, the two-weight picture and the eigen-direction view.
+
+Pure functions first (testable without Streamlit), then their caches: each result is keyed by the few control values
+it depends on, so a degree move reuses both sweeps; figures are cached apart, as JSON specs (compute/explore_cache.py's
+pattern, in one memory-bounded cache). Torch work takes cache.TRAIN_LOCK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+import charts
+import engine
+from charts.common import frame_steps
+from compute.cache import TRAIN_LOCK, _key, _values
+from engine.split import split_rows
+from server.bounded_cache import BoundedCache, budget_from_env
+from settings import controls
+
+DATA_KEYS = frozenset({"n", "noise", "seed", "test_fraction"})
+FIT_KEYS = DATA_KEYS | {"degree", "powers", "weight_decay", "l1", "lr", "epochs"}
+DEGREE_KEYS = FIT_KEYS - {"degree", "lr"}  # every degree at its own best rate
+DECAY_KEYS = FIT_KEYS - {"weight_decay", "lr"}
+PAIR_KEYS = FIT_KEYS - {"degree"}  # the two-weight picture: degree 2, whatever the page's degree
+KEYS = FIT_KEYS  # the controls the page draws
+DECAYS = tuple(float(f"{v:.2g}") for v in np.logspace(-4, 1, 20))  # the weight-decay sweep's 20 values
+CURVE_POINTS = 160
+FRAMES = 80
+PAIR_GRID = 70
+CHATTER_STEPS = 20  # the last steps in which an L1 run's zeroed weights are watched
+
+
+def setup(values: Mapping) -> tuple[engine.Dataset, engine.Dataset, engine.TrainConfig]:
+    """(the line data, its polynomial features, the run's config): plain full-batch gradient descent with
+    torch.optim.SGD from zeros, with the split, weight decay and L1 the controls ask for."""
+    values = controls.defaults() | dict(values)
+    n = min(int(values["n"]), controls.MAX_UI_POINTS)
+    base = engine.make_dataset("line", n=n, noise=float(values["noise"]), seed=int(values["seed"]))
+    data = engine.polynomial(base, int(values["degree"]), standardize=values["powers"] == "standardized")
+    cfg = engine.TrainConfig(
+        lr=float(values["lr"]),
+        momentum=0.0,
+        epochs=int(values["epochs"]),
+        init="zeros",
+        seed=int(values["seed"]),
+        test_fraction=float(values["test_fraction"]),
+        weight_decay=float(values["weight_decay"]),
+        l1=float(values["l1"]),
+    )
+    return base, data, cfg
+
+
+@dataclass(frozen=True, eq=False)
+class Fit:
+    """The page's run and the closed-form facts around it (all on the training rows)."""
+
+    base: engine.Dataset  # the line data, every point
+    data: engine.Dataset  # its polynomial features
+    train_rows: np.ndarray  # row indices the run trains on
+    test_rows: np.ndarray  # held-out rows (empty without a split)
+    config: engine.TrainConfig
+    history: engine.History
+    stability: engine.Stability  # of the regularized loss the run minimizes
+    least_squares: np.ndarray  # the unregularized optimum (minimum-norm when not unique)
+    optimum: np.ndarray  # the run's own optimum: ridge, or the lasso (elastic net) solution
+    optimum_loss: float  # training MSE there
+    optimum_test_loss: float | None
+    stop: engine.EarlyStop | None  # the step of the lowest test loss
+
+    @property
+    def degree(self) -> int:
+        return self.data.polynomial.degree
+
+
+def fit(values: Mapping) -> Fit:
+    """Train the page's run and gather the optima (ValueError for settings the engine refuses)."""
+    base, data, cfg = setup(values)
+    train_rows, test_rows = split_rows(data.n, cfg.test_fraction, cfg.seed)  # the rows engine.split draws
+    history = engine.train(data, cfg)
+    train, test = engine.split(data, cfg.test_fraction, cfg.seed) if cfg.test_fraction else (data, None)
+    optimum = engine.regularized_optimum(train, True, cfg.weight_decay, cfg.l1)
+    quad, test_quad = engine.Quadratic.of(train, True), None if test is None else engine.Quadratic.of(test, True)
+    return Fit(
+        base=base,
+        data=data,
+        train_rows=train_rows,
+        test_rows=test_rows,
+        config=cfg,
+        history=history,
+        stability=engine.stability(train, True, cfg.weight_decay),
+        least_squares=engine.ridge(train, 0.0, True),
+        optimum=optimum,
+        optimum_loss=float(quad.loss(optimum)),
+        optimum_test_loss=None if test_quad is None else float(test_quad.loss(optimum)),
+        stop=engine.early_stop(history) if history.test_loss is not None else None,
+    )
+
+
+def curves(result: Fit, max_frames: int = FRAMES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x grid over the data, the steps shown, the fitted curve at each of them (frames, grid)); a diverged run's
+    frames stop at its last finite step."""
+    x = result.base.x.double().numpy()[:, 0]
+    grid = np.linspace(x.min(), x.max(), CURVE_POINTS)
+    params = result.history.params
+    finite = np.flatnonzero(np.isfinite(params).all(axis=1))
+    steps = frame_steps(int(finite[-1]), max_frames=max_frames)
+    spec = result.data.polynomial
+    with np.errstate(all="ignore"):
+        ys = np.stack([spec.predict(params[s], grid) for s in steps])
+    return grid, steps, ys
+
+
+def degree_sweep(values: Mapping) -> engine.FitSweep:
+    """Every degree 1..9 at once (one batched call), each at its own best constant rate, on the page's split."""
+    _, data, cfg = setup(values)
+    base = data.polynomial.base
+    return engine.degree_sweep(
+        base,
+        lr="best",
+        epochs=cfg.epochs,
+        test_fraction=cfg.test_fraction,
+        seed=cfg.seed,
+        weight_decay=cfg.weight_decay,
+        l1=cfg.l1,
+        standardize=data.polynomial.standardize,
+        keep_params=False,
+    )
+
+
+def decay_sweep(values: Mapping) -> engine.FitSweep:
+    """Twenty weight decays from 1e-4 to 10 at once (one batched call), each at its own best constant rate."""
+    _, data, cfg = setup(values)
+    return engine.decay_sweep(
+        data,
+        DECAYS,
+        lr="best",
+        epochs=cfg.epochs,
+        test_fraction=cfg.test_fraction,
+        seed=cfg.seed,
+        l1=cfg.l1,
+        keep_params=False,
+    )
+
+
+def conditioning(values: Mapping) -> engine.Conditioning:
+    """Condition number and GD steps at the best rate against the degree, raw and standardized, on the training
+    rows."""
+    base, _, cfg = setup(values | {"degree": 1})
+    train = engine.split(base, cfg.test_fraction, cfg.seed)[0] if cfg.test_fraction else base
+    return engine.conditioning(train)
+
+
+@dataclass(frozen=True, eq=False)
+class Pair:
+    """The two-weight case: degree 2 (x and x^2) with the page's other settings, its bias at its best for each
+    (w1, w2) on the picture, so the data loss there is exact and two-dimensional."""
+
+    fit: Fit
+    w1: np.ndarray  # (g,)
+    w2: np.ndarray  # (g,)
+    data_loss: np.ndarray  # (g, g) training MSE at (w1[j], w2[i]) with the best bias
+    penalty: np.ndarray  # (g, g) (wd/2)||w||^2 + l1 ||w||_1
+    path: np.ndarray  # (steps + 1, 2) the run's (w1, w2)
+
+
+def pair(values: Mapping) -> Pair:
+    """The run at degree 2 and the two pictures' grids around its path and both optima."""
+    result = fit(values | {"degree": 2})
+    cfg = result.config
+    train = engine.split(result.data, cfg.test_fraction, cfg.seed)[0] if cfg.test_fraction else result.data
+    path = result.history.params[:, :2]
+    tame = path[np.isfinite(path).all(axis=1)]
+    start_loss = float(result.history.loss[0])
+    keep = result.history.loss[: len(tame)] <= 100 * max(start_loss, 1e-12)
+    pts = np.vstack([tame[keep], result.least_squares[:2], result.optimum[:2], np.zeros(2)])
+    lo, hi = pts.min(0), pts.max(0)
+    span = np.maximum(hi - lo, 1e-3 * np.maximum(np.abs(pts).max(0), 1.0))
+    w1 = np.linspace(lo[0] - 0.2 * span[0], hi[0] + 0.2 * span[0], PAIR_GRID)
+    w2 = np.linspace(lo[1] - 0.2 * span[1], hi[1] + 0.2 * span[1], PAIR_GRID)
+    a, b = np.meshgrid(w1, w2)
+    w = np.stack([a, b], axis=-1)
+    x, y = train.x.double().numpy(), train.y.double().numpy()
+    bias = y.mean() - w @ x.mean(0)  # the best bias for each (w1, w2): the loss's minimum along b
+    data_loss = engine.regularized_loss(train, np.concatenate([w, bias[..., None]], axis=-1))
+    penalty = 0.5 * cfg.weight_decay * np.sum(w**2, axis=-1) + cfg.l1 * np.sum(np.abs(w), axis=-1)
+    return Pair(result, w1, w2, data_loss, penalty, path)
+
+
+@dataclass(frozen=True, eq=False)
+class Chatter:
+    """What plain (sub)gradient descent does with the weights the lasso sets to exactly 0."""
+
+    zeroed: tuple[int, ...]  # weight indices the lasso optimum sets to 0
+    sign_changes: int  # sign changes of those weights over the last CHATTER_STEPS steps
+    largest: float  # their largest |w| over those steps
+    exact_zeros: int  # how many of them gradient descent left at exactly 0 at the end
+
+
+def chatter(result: Fit) -> Chatter | None:
+    """For an L1 run: how the weights that the lasso puts at 0 behave in gradient descent's last steps."""
+    if result.config.l1 == 0 or result.history.diverged:
+        return None
+    d = result.degree
+    zeroed = tuple(int(j) for j in np.flatnonzero(result.optimum[:d] == 0))
+    if not zeroed:
+        return Chatter((), 0, 0.0, 0)
+    tail = result.history.params[-(CHATTER_STEPS + 1) :, list(zeroed)]
+    signs = np.sign(tail)
+    changes = int(np.sum((signs[1:] * signs[:-1]) < 0))
+    return Chatter(zeroed, changes, float(np.abs(tail).max()), int(np.sum(tail[-1] == 0)))
+
+
+@dataclass(frozen=True, eq=False)
+class Eigen:
+    """The run seen along the Hessian's eigen-directions (degree 2 and up: three or more parameters)."""
+
+    plane: engine.PlaneSurface
+    milestones: engine.Milestones
+
+
+def eigen(result: Fit) -> Eigen | None:
+    """The eigen-plane through the optimum with the run's path, and the loss split by eigen-direction."""
+    if result.degree < 2 or result.history.diverged:
+        return None
+    cfg = result.config
+    train = engine.split(result.data, cfg.test_fraction, cfg.seed)[0] if cfg.test_fraction else result.data
+    params = result.history.params
+    plane = engine.plane_surface(train, params, True, cfg.weight_decay, cfg.l1, resolution=60)
+    return Eigen(plane, engine.milestones(train, params, True, cfg.weight_decay))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# caches: results and figures in one memory-bounded cache (a quarter of the runs' budget, as the Explorer's)
+# ----------------------------------------------------------------------------------------------------------------
+
+CACHE = BoundedCache(budget_from_env() // 4)
+
+
+def _subset(values: Mapping, keys: frozenset) -> str:
+    return _key({k: values[k] for k in keys})
+
+
+def _cached(kind: str, key: str, compute):
+    def locked():
+        with TRAIN_LOCK:
+            return compute(_values(key))
+
+    return CACHE.get((kind, key), locked)
+
+
+def cached_fit(values: Mapping) -> Fit:
+    return _cached("fit", _subset(values, FIT_KEYS), fit)
+
+
+def cached_degrees(values: Mapping) -> engine.FitSweep:
+    return _cached("degrees", _subset(values, DEGREE_KEYS), degree_sweep)
+
+
+def cached_decays(values: Mapping) -> engine.FitSweep:
+    return _cached("decays", _subset(values, DECAY_KEYS), decay_sweep)
+
+
+def cached_conditioning(values: Mapping) -> engine.Conditioning:
+    return _cached("conditioning", _subset(values, DATA_KEYS), conditioning)
+
+
+def cached_pair(values: Mapping) -> Pair:
+    return _cached("pair", _subset(values, PAIR_KEYS), pair)
+
+
+def _figure(kind: str, key: str, draw) -> charts.Prebuilt:
+    return charts.from_spec(CACHE.get((kind + " figure", key), lambda: charts.to_spec(draw(_values(key)))))
+
+
+def fit_figure(values: Mapping) -> charts.Prebuilt:
+    def draw(v):
+        result = cached_fit(v)
+        grid, steps, ys = curves(result)
+        x, y = result.base.x.double().numpy()[:, 0], result.base.y.double().numpy()
+        stop = None if result.stop is None else result.stop.step
+        return charts.overfit_fit_figure(
+            x,
+            y,
+            result.train_rows,
+            result.test_rows,
+            grid,
+            steps,
+            ys,
+            result.history.loss,
+            result.history.test_loss,
+            stop,
+        )
+
+    return _figure("fit", _subset(values, FIT_KEYS), draw)
+
+
+def degree_figure(values: Mapping) -> charts.Prebuilt:
+    return _figure(
+        "degrees", _subset(values, FIT_KEYS), lambda v: charts.degree_figure(cached_degrees(v), int(v["degree"]))
+    )
+
+
+def decay_figure(values: Mapping) -> charts.Prebuilt:
+    return _figure(
+        "decays",
+        _subset(values, DECAY_KEYS | {"weight_decay"}),
+        lambda v: charts.decay_figure(cached_decays(v), float(v["weight_decay"])),
+    )
+
+
+def conditioning_figure(values: Mapping) -> charts.Prebuilt:
+    return _figure(
+        "conditioning",
+        _subset(values, DATA_KEYS | {"degree", "powers"}),
+        lambda v: charts.conditioning_figure(cached_conditioning(v), int(v["degree"]), v["powers"]),
+    )
+
+
+def pair_figure(values: Mapping) -> charts.Prebuilt:
+    def draw(v):
+        p = cached_pair(v)
+        cfg = p.fit.config
+        return charts.penalty_figure(
+            p.w1,
+            p.w2,
+            p.data_loss,
+            p.penalty,
+            p.path,
+            p.fit.least_squares[:2],
+            p.fit.optimum[:2],
+            cfg.weight_decay,
+            cfg.l1,
+        )
+
+    return _figure("pair", _subset(values, PAIR_KEYS), draw)
+
+
+def eigen_figure(values: Mapping) -> charts.Prebuilt | None:
+    """The eigen-direction view, or None below degree 2 (two parameters: the plain surface says it all)."""
+    key = _subset(values, FIT_KEYS)
+
+    def draw() -> str | None:
+        view = eigen(cached_fit(_values(key)))
+        return None if view is None else charts.to_spec(charts.eigen_figure(view.plane, view.milestones))
+
+    spec = CACHE.get(("eigen figure", key), draw)
+    return None if spec is None else charts.from_spec(spec)
