@@ -60,7 +60,6 @@ if __name__ == "__main__":
             st.Page("views/scaling.py", title="Feature scaling", icon="📏", url_path="feature-scaling"),
             st.Page("views/batch_noise.py", title="Mini-batch noise", icon="🎲", url_path="mini-batch-noise"),
             st.Page("views/overfit.py", title="Overfitting & regularization", icon="🪢", url_path="overfitting"),
-            st.Page("views/overfit.py", title="Overfitting & regularization", icon="🪢", url_path="overfitting"),
         ],
     }
     st.navigation(PAGES).run()
