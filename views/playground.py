@@ -12,7 +12,7 @@ import streamlit as st
 from compute import cache, runs
 from settings import lesson
 from settings.controls import LR_GRID, relevant
-from ui import explain, figure, share, tabular, widgets
+from ui import explain, figure, overfit_text, share, tabular, widgets
 
 values = widgets.page("Watch PyTorch train a linear model")
 shown = relevant(values) | {"zero_grad"}
@@ -52,6 +52,9 @@ def show_run(values: dict, lr_caption, lower) -> None:
     m[2].metric("Best possible loss", explain.num(result.surface.min_loss), help="The least-squares optimum's loss")
     m[3].metric("R²", explain.num(explain.r2_of(result), 3), help=explain.R2_HELP)
     st.caption(explain.params_caption(result))
+    held_out = overfit_text.held_out_caption(result)  # a test set or weight decay: their numbers
+    if held_out:
+        st.caption(held_out)
 
     challenge = lesson.check_challenge(lesson_, h)
     if challenge is not None:
