@@ -50,9 +50,20 @@ class Ladder:
     current: int
 
 
-def frames(steps: int, max_frames: int = MAX_FRAMES) -> np.ndarray:
-    """The steps every run is shown at: all of them for a short run, else max_frames evenly spread (0 and last)."""
-    return np.unique(np.round(np.linspace(0, steps, min(steps + 1, max_frames))).astype(int))
+FIRST_STEPS = (
+    40  # every one of a long run's first steps is a frame, so a shorter run picked in the browser plays smoothly
+)
+
+
+def frames(steps: int, max_frames: int = MAX_FRAMES, ends=()) -> np.ndarray:
+    """The steps every run is shown at, at most max_frames: all of them for a short run; else the first FIRST_STEPS,
+    every step in `ends` (where a shorter run picked by the figure's epochs slider stops, so it ends on its own last
+    step) and the rest evenly spread (0 and the last step always)."""
+    if steps + 1 <= max_frames:
+        return np.arange(steps + 1)
+    fixed = np.unique(np.concatenate([np.arange(FIRST_STEPS + 1), [e for e in ends if 0 <= e <= steps]]).astype(int))
+    even = np.round(np.linspace(0, steps, max(max_frames - len(fixed), 2))).astype(int)
+    return np.unique(np.concatenate([fixed, even]))
 
 
 def arrows(quad: engine.Quadratic, params: np.ndarray, lr: float, momentum: float, nesterov: bool, cols) -> tuple:
@@ -97,19 +108,24 @@ def payload(
     controls: dict[str, str],
     summary: str,
     labels: dict,
+    epoch_choices=(),
 ) -> dict:
     """The live figure's data for a run (a compute.runs.RunResult), its ladders (empty when no ladder describes the run:
     adaptive optimizers, mini-batches, a gradient never zeroed) and the surface to draw them on.
 
-    controls: "lr", "momentum" and "start" -> "free" | "locked" | "hidden" (a teacher's link, or a setting the run
-    lacks); the page may pass {} and add them to the payload itself (they are not the run's, compute/cache.py).
+    controls: "lr", "momentum", "epochs" and "start" -> "free" | "locked" | "hidden" (a teacher's link, or a setting
+    the run lacks); the page may pass {} and add them to the payload itself (they are not the run's, compute/cache.py).
+    epoch_choices: the epochs slider's values. A full-batch run of fewer epochs is the first steps of this one, so
+    with ladders the browser shows any of them up to this run's own at once (the frames include each one's end);
+    a longer one is the page's to compute.
     """
     ds, cfg, h = result.dataset, result.config, result.history
     quad = engine.Quadratic.of(ds, cfg.fit_bias)
     steps = max((len(ladder.params) - 1 for ladder in ladders.values()), default=h.steps)
     own_params = np.full((steps + 1, h.params.shape[1]), np.nan)
     own_params[: len(h.params)] = h.params  # a run that blew up stops early; the ladders' runs go on as NaN
-    at = frames(steps)
+    choices = sorted({int(e) for e in epoch_choices} | {int(cfg.epochs)}) if ladders else []
+    at = frames(steps, ends=[e * h.steps_per_epoch for e in choices])
     cols = list(surface.columns)
     nesterov = cfg.uses_nesterov
     out_ladders = {}
@@ -141,7 +157,14 @@ def payload(
         "frames": [int(s) for s in at],
         "steps_per_epoch": int(h.steps_per_epoch),
         "surface": _surface(surface),
-        "own": {"lr": float(cfg.lr), "momentum": float(cfg.momentum), "label": summary, **own},
+        "own": {
+            "lr": float(cfg.lr),
+            "momentum": float(cfg.momentum),
+            "epochs": int(cfg.epochs),
+            "label": summary,
+            **own,
+        },
+        "epochs": choices,  # the figure's epochs slider (empty: no slider); up to own["epochs"] shown in the browser
         "ladders": out_ladders,
         "controls": controls,
         "labels": labels,

@@ -1,9 +1,10 @@
 // The playground's live figure: plays runs the engine computed, in the browser (components/live_figure.py).
 //
 // Three Plotly.js panels (the data with the model, the loss surface with the path and two arrows, the loss per
-// step), a Play/Pause button, a step scrubber, a speed choice, and the learning-rate and momentum sliders. Those
-// sliders pick runs out of the two ladders shipped with the data, so a move redraws at once; when a slider comes to
-// rest its value goes back to Python (a trigger), and the page catches up without this figure being rebuilt.
+// step), a Play/Pause button, a step scrubber, a speed choice, and the learning-rate, momentum and epochs sliders.
+// The first two pick runs out of the two ladders shipped with the data, and fewer epochs are the first steps of the
+// same runs (full batch), so a move redraws at once; when a slider comes to rest its value goes back to Python (a
+// trigger), and the page catches up without this figure being rebuilt. More epochs than shipped: the page computes.
 // A tap on the loss surface sends the point back as the new start. Every number drawn was computed in Python.
 
 const PLOTLY_SRC = "app/static/plotly.min.js"; // the plotly Python package's own copy, served by Streamlit
@@ -11,6 +12,7 @@ const COLORS = { data: "#4C6A92", model: "#0F766E", optimum: "#1F2933", path: "#
   start: "#F2A541", grad: "#2E86AB", mom: "#8E44AD", loss: "#0F766E" };
 const SPEEDS = [["0.25", "¼×"], ["0.5", "½×"], ["1", "1×"], ["2", "2×"], ["4", "4×"]];
 const SETTLE_MS = 350; // a slider at rest this long sends its value to the page
+const SLIDERS = ["lr", "momentum", "epochs"];
 
 function loadPlotly() {
   if (window.Plotly) return Promise.resolve(window.Plotly);
@@ -137,7 +139,7 @@ class Overlay {
 // The DOM, built once per mount and kept on the parent element across reruns.
 function buildDom(parent) {
   const sliders = {};
-  for (const key of ["lr", "momentum"]) {
+  for (const key of SLIDERS) {
     const input = html("input", { type: "range", min: "0", max: "0", step: "1", class: "lf-range" });
     const output = html("output", { class: "lf-value" });
     const label = html("span", { class: "lf-name" });
@@ -159,7 +161,7 @@ function buildDom(parent) {
     loss: html("div", { class: "lf-panel lf-loss" }) };
   const figure = html("div", { class: "lf-panels", role: "img" }, [panels.data, panels.surface, panels.loss]);
   const root = html("div", { class: "lf-root" }, [
-    html("div", { class: "lf-sliders" }, [sliders.lr.box, sliders.momentum.box]),
+    html("div", { class: "lf-sliders" }, SLIDERS.map((key) => sliders[key].box)),
     note,
     summary,
     html("div", { class: "lf-bar" }, [
@@ -210,7 +212,7 @@ class LiveFigure {
     d.step.addEventListener("input", () => { this.pause(); this.show(Number(d.step.value)); });
     d.speed.addEventListener("change", () => { if (this.playing) this.play(false); });
     d.arrows.addEventListener("change", () => this.show(this.k));
-    for (const key of ["lr", "momentum"]) {
+    for (const key of SLIDERS) {
       const s = d.sliders[key];
       s.input.addEventListener("input", () => this.pick(key, Number(s.input.value)));
       s.input.addEventListener("change", () => this.settle(key));
@@ -224,18 +226,24 @@ class LiveFigure {
       data.data.y.bdata !== this.data.data.y.bdata || data.frames.length !== this.data.frames.length ||
       data.own.lr !== this.data.own.lr || data.own.momentum !== this.data.own.momentum ||
       data.own.params.bdata !== this.data.own.params.bdata;
-    const caughtUp = this.pending && data.own[this.pending.key] === this.pending.value;
+    // the page caught up with a slider of this figure; more epochs than were shipped is a new run, played anew
+    const caughtUp = this.pending && data.own[this.pending.key] === this.pending.value &&
+      !(this.pending.key === "epochs" && this.pending.value > this.data.own.epochs);
+    const shownStep = this.data ? this.data.frames[Math.min(this.k, this.data.frames.length - 1)] : 0;
     this.data = data;
     this.F = data.frames.length;
     this.own = runOf(unpackBlock(data.own), 0);
     this.ladders = {};
     for (const [key, ladder] of Object.entries(data.ladders)) this.ladders[key] = { ...ladder, ...unpackBlock(ladder) };
-    this.sel = { lr: data.own.lr, momentum: data.own.momentum };
+    this.sel = { lr: data.own.lr, momentum: data.own.momentum, epochs: data.own.epochs };
     this.configureSliders();
     const resume = this.interrupted;
     this.interrupted = false;
     if (caughtUp || (!fresh && this.plotted)) { // the page caught up with what is on screen: no replay
       this.pending = null;
+      let k = 0; // the same step as before (new data may sample other steps)
+      while (k + 1 < this.F && data.frames[k + 1] <= shownStep) k++;
+      this.k = k;
       this.selectRun(false, resume);
       return;
     }
@@ -243,17 +251,23 @@ class LiveFigure {
     this.selectRun(true);
   }
 
+  // a slider's values: a ladder's, or the epochs the figure offers (none: no slider)
+  choices(key) {
+    if (key === "epochs") return this.data.epochs || [];
+    return this.ladders[key] ? this.ladders[key].values : [];
+  }
+
   configureSliders() {
     const d = this.dom, data = this.data;
     const hasLadders = Object.keys(this.ladders).length > 0;
-    for (const key of ["lr", "momentum"]) {
-      const s = d.sliders[key], ladder = this.ladders[key], state = data.controls[key];
+    for (const key of SLIDERS) {
+      const s = d.sliders[key], values = this.choices(key), state = data.controls[key] || "free";
       s.label.textContent = data.labels[key];
       s.input.setAttribute("aria-label", data.labels[key]);
-      s.box.hidden = !ladder || state === "hidden";
-      if (!ladder) continue;
-      s.input.max = String(ladder.values.length - 1);
-      s.input.value = String(ladder.current);
+      s.box.hidden = !values.length || state === "hidden";
+      if (!values.length) continue;
+      s.input.max = String(values.length - 1);
+      s.input.value = String(key === "epochs" ? values.indexOf(data.own.epochs) : this.ladders[key].current);
       s.input.disabled = state === "locked";
       s.box.classList.toggle("lf-locked", state === "locked");
     }
@@ -264,6 +278,11 @@ class LiveFigure {
 
   // A slider moved: show that run at once, replaying it from its start.
   pick(key, index) {
+    if (key === "epochs") {
+      this.sel.epochs = this.choices("epochs")[index];
+      this.selectRun(true);
+      return;
+    }
     const ladder = this.ladders[key];
     if (!ladder) return;
     this.sel[key] = ladder.values[index];
@@ -284,6 +303,18 @@ class LiveFigure {
     }, SETTLE_MS);
   }
 
+  // The summary for the picked epochs: the run's own words for all of them; for fewer, the loss where they end
+  // (every number from the shipped run); for more, that the page is computing it.
+  epochsLabel(picked) {
+    const epochs = this.sel.epochs, own = this.data.own.epochs;
+    if (epochs === own || !this.choices("epochs").length) return picked.label;
+    const lead = `Learning rate ${fmt(picked.lr, 3)}, momentum ${fmt(picked.momentum, 3)}, ${epochs} epochs`;
+    if (epochs > own) return `${lead}: computing the longer run (the figure shows its first ${own})…`;
+    const end = this.Fend - 1, steps = this.data.frames[end];
+    if (this.last < end) return `${lead}: blew up by step ${this.data.frames[this.last + 1]}`;
+    return `${lead}: loss ${fmt(this.run.loss[end])} after ${steps} step${steps === 1 ? "" : "s"}`;
+  }
+
   // The run for the selected (lr, momentum): the page's own, or one of a ladder.
   currentRun() {
     const { lr, momentum } = this.sel, own = this.data.own;
@@ -295,28 +326,42 @@ class LiveFigure {
     return { run: runOf(ladder, j), label: `${name} ${ladder.labels[j]}`, lr, momentum };
   }
 
+  // How many frames the picked number of epochs shows: its first steps (its own last step is a frame), or all
+  // of them while the page computes a longer run.
+  framesFor(epochs) {
+    const own = this.data.own.epochs, frames = this.data.frames;
+    if (!(epochs < own)) return this.F;
+    const end = epochs * this.data.steps_per_epoch;
+    let n = 0;
+    while (n < this.F && frames[n] <= end) n++;
+    return n;
+  }
+
   selectRun(replay, resume = false) {
     const picked = this.currentRun();
     this.run = picked.run;
+    this.Fend = this.framesFor(this.sel.epochs);
     // a run that blew up plays to its last finite frame and rests there
     const ok = (f) => this.run.params[f].every(Number.isFinite) && Number.isFinite(this.run.loss[f]);
     this.last = 0;
-    while (this.last + 1 < this.F && ok(this.last + 1)) this.last++;
-    this.label = picked.label;
+    while (this.last + 1 < this.Fend && ok(this.last + 1)) this.last++;
+    this.label = this.epochsLabel(picked);
     const d = this.dom;
-    for (const key of ["lr", "momentum"]) {
-      const ladder = this.ladders[key];
-      if (!ladder) continue;
-      const j = ladder.values.indexOf(this.sel[key]);
+    for (const key of SLIDERS) {
+      const values = this.choices(key);
+      if (!values.length) continue;
+      const j = values.indexOf(this.sel[key]);
+      const words = key === "epochs" ? `${this.sel.epochs} epochs` : this.ladders[key].labels[j];
       d.sliders[key].output.textContent = fmt(this.sel[key], 3);
-      d.sliders[key].input.setAttribute("aria-valuetext", ladder.labels[j] || fmt(this.sel[key], 3));
+      d.sliders[key].input.setAttribute("aria-valuetext", words || fmt(this.sel[key], 3));
     }
+    d.step.max = String(this.Fend - 1);
     d.summary.textContent = this.label;
     d.figure.setAttribute("aria-label", `Training figure. ${this.label}`);
     this.plot().then(() => {
       if (replay) this.play(true);
       else {
-        this.show(Math.min(this.k, this.F - 1));
+        this.show(Math.min(this.k, this.Fend - 1));
         if (resume) this.play(false);
       }
     });
@@ -328,7 +373,7 @@ class LiveFigure {
     if (fromStart) this.show(0);
     this.playing = true;
     this.dom.play.textContent = "❚❚ Pause";
-    const fps = Math.min(30, Math.max(8, this.F / 4)) * Number(this.dom.speed.value);
+    const fps = Math.min(30, Math.max(8, this.Fend / 4)) * Number(this.dom.speed.value);
     const tick = () => {
       if (!this.playing) return;
       if (this.k >= this.last) { this.pause(); return; }
@@ -351,7 +396,8 @@ class LiveFigure {
   plot() {
     return loadPlotly().then((Plotly) => {
       this.Plotly = Plotly;
-      const key = `${this.data.surface.a.bdata}|${this.data.data.y.bdata}|${this.data.kind}`;
+      // the panels change with the surface, the data, and the steps the loss axis spans
+      const key = `${this.data.surface.a.bdata}|${this.data.data.y.bdata}|${this.data.kind}|${this.data.frames[this.F - 1]}`;
       if (this.plotted !== key) {
         this.plotted = key;
         return this.newPlots();
@@ -511,10 +557,10 @@ class LiveFigure {
   // the picked run's whole path and loss curve, faint, and its start
   wholeRun() {
     if (!this.overlays || !this.run) return;
-    const whole = this.pathXY(this.F - 1), o = this.overlays;
+    const end = this.Fend, whole = this.pathXY(end - 1), o = this.overlays;
     o.surface.line("whole", whole.x, whole.y);
     o.surface.dot("start", whole.x[0], whole.y[0]);
-    o.loss.line("whole", this.data.frames, this.run.loss);
+    o.loss.line("whole", this.data.frames.slice(0, end), this.run.loss.slice(0, end));
   }
 
   line(p) { const b = this.data.fit_bias ? p[p.length - 1] : 0; return this.xs.map((x) => p[0] * x + b); }
@@ -534,9 +580,9 @@ class LiveFigure {
     const epoch = step / data.steps_per_epoch;
     d.step.setAttribute("aria-valuetext", `step ${step}`);
     const names = data.names.map((name, i) => `${name} = ${fmt(p[i])}`).join(", ");
-    const blown = this.last < this.F - 1 && k === this.last ? " · blown up here: it goes no further" : "";
+    const blown = this.last < this.Fend - 1 && k === this.last ? " · blown up here: it goes no further" : "";
     d.readout.textContent = finite
-      ? `Step ${step} of ${data.frames[this.F - 1]} (epoch ${fmt(epoch, 4)}) · loss ${fmt(run.loss[k])} · ${names}${blown}`
+      ? `Step ${step} of ${data.frames[this.Fend - 1]} (epoch ${fmt(epoch, 4)}) · loss ${fmt(run.loss[k])} · ${names}${blown}`
       : `Step ${step}: the run had blown up before this step`;
     if (!this.playing) d.play.textContent = k >= this.last ? "↺ Replay" : "▶ Play";
     if (!finite) return;
@@ -553,7 +599,7 @@ class LiveFigure {
     const last = xy.x.length - 1;
     o.surface.line("sofar", xy.x, xy.y);
     o.surface.dot("now", xy.x[last], xy.y[last]);
-    const arrows = d.arrows.checked && data.arrows && k < this.F - 1 && data.surface.kind !== "curve";
+    const arrows = d.arrows.checked && data.arrows && k < this.Fend - 1 && data.surface.kind !== "curve";
     const g = arrows ? run.grad[k] : [0, 0], m = arrows ? run.mom[k] : [0, 0], at = [p[cols[0]], p[cols[1]]];
     o.surface.segment("grad", at[0], at[1], at[0] + g[0], at[1] + g[1]);
     o.surface.segment("mom", at[0] + g[0], at[1] + g[1], at[0] + g[0] + m[0], at[1] + g[1] + m[1]);

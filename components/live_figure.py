@@ -44,8 +44,17 @@ def live_figure(
     key: str,
     on_lr: Callable[[], None],
     on_momentum: Callable[[], None],
+    on_epochs: Callable[[], None],
     on_start: Callable[[], None],
 ):
     """Mount the figure with its payload (charts.live.payload). The callbacks run when a slider of the figure comes
-    to rest (its value under "lr" or "momentum" in st.session_state[key]) or the surface is tapped ("start")."""
-    return _mount(key=key, data=data, on_lr_change=on_lr, on_momentum_change=on_momentum, on_start_change=on_start)
+    to rest (its value under "lr", "momentum" or "epochs" in st.session_state[key]) or the surface is tapped
+    ("start")."""
+    return _mount(
+        key=key,
+        data=data,
+        on_lr_change=on_lr,
+        on_momentum_change=on_momentum,
+        on_epochs_change=on_epochs,
+        on_start_change=on_start,
+    )

@@ -15,9 +15,10 @@ import numpy as np
 import charts
 import engine
 from compute import family, runs
+from settings import controls
 
-SLIDERS = ("lr", "momentum")
-LABELS = {"lr": "Learning rate", "momentum": "Momentum"}
+SLIDERS = ("lr", "momentum")  # the ladders; the epochs slider shows the first steps of their runs
+LABELS = {"lr": "Learning rate", "momentum": "Momentum", "epochs": "Epochs"}
 
 
 def ladder(fam: charts.Family, setting: str, current: float) -> charts.Ladder:
@@ -46,7 +47,7 @@ def control_states(values: Mapping, shown: set[str], hidden: frozenset, locked: 
     """For the figure's controls: "hidden" (a teacher hid it, or this run has no such setting), "locked" (a teacher
     locked it) or "free"; "start" (a tap on the surface) is locked when any start field is hidden or locked."""
     out = {}
-    for key in SLIDERS:
+    for key in (*SLIDERS, "epochs"):
         out[key] = "hidden" if key not in shown or key in hidden else "locked" if key in locked else "free"
     out["start"] = "locked" if {"w0", "w2_0", "b0"} & (hidden | locked) else "free"
     return out
@@ -68,7 +69,8 @@ def build(values: Mapping, custom: engine.Dataset | None = None, lock=None) -> t
     ladders = {s: ladder(f, s, float(values[s])) for s, f in zip(SLIDERS, families, strict=False)}
     surface = surface_for(result, families)
     labels = LABELS | {"no_ladder": reason or ""}
-    return result, charts.live_payload(result, ladders, surface, {}, summary(result), labels)
+    payload = charts.live_payload(result, ladders, surface, {}, summary(result), labels, controls.EPOCH_GRID)
+    return result, payload
 
 
 def start_values(result: runs.RunResult, point) -> dict[str, float]:

@@ -8,6 +8,7 @@ import streamlit as st
 
 import components
 from compute import cache, live
+from settings.controls import BY_KEY
 from ui import widgets
 
 KEY = "live_figure"
@@ -15,8 +16,12 @@ KEY = "live_figure"
 
 def _settled(setting: str) -> None:
     value = (st.session_state.get(KEY) or {}).get(setting)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        widgets.set_values(**{setting: float(value)})
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return
+    try:  # what the browser sends is checked as a URL's value is: in range, whole where whole
+        widgets.set_values(**{setting: BY_KEY[setting].coerce(value)})
+    except ValueError:
+        return
 
 
 def _tapped() -> None:
@@ -35,5 +40,6 @@ def show(values: dict, shown: set[str], lesson) -> None:
         key=KEY,
         on_lr=lambda: _settled("lr"),
         on_momentum=lambda: _settled("momentum"),
+        on_epochs=lambda: _settled("epochs"),
         on_start=_tapped,
     )

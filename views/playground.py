@@ -1,6 +1,6 @@
 """The playground: sliders on the left, one live figure, readouts and plain-language explanations.
 
-The figure plays each new run by itself, and its own learning-rate and momentum sliders move in the browser
+The figure plays each new run by itself, and its own learning-rate, momentum and epochs sliders move in the browser
 (ui/figure.py, components/live_figure.js). Two nested st.fragments keep a sidebar move from rerunning more than
 it changes:
 - the momentum's section: its slider and the run's section. A momentum move reruns it, not the rest of the sidebar;

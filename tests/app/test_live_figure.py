@@ -60,7 +60,13 @@ def test_runs_no_ladder_describes_play_alone_with_the_reason():
 
 
 def test_a_lesson_link_hides_and_locks_the_figures_controls_too():
-    assert figure(open_app(lock="lr"))["controls"] == {"lr": "locked", "momentum": "free", "start": "free"}
+    assert figure(open_app(lock="lr"))["controls"] == {
+        "lr": "locked",
+        "momentum": "free",
+        "epochs": "free",
+        "start": "free",
+    }
+    assert figure(open_app(lock="epochs"))["controls"]["epochs"] == "locked"
     assert figure(open_app(hide="lr,momentum"))["controls"]["lr"] == "hidden"
     assert figure(open_app(hide="momentum"))["controls"]["momentum"] == "hidden"
     assert figure(open_app(lock="w0"))["controls"]["start"] == "locked"

@@ -77,6 +77,34 @@ def test_a_learning_rate_move_in_the_figure_redraws_at_once_and_the_page_catches
     shot(page, "live_after_moves")
 
 
+def test_fewer_epochs_in_the_figure_replay_at_once_and_more_go_to_the_page(page: Page, app_server: str) -> None:
+    figure = open_figure(page, app_server)
+    page.evaluate(f"() => {{ window.__figureNode = document.querySelector('{FIGURE}'); }}")
+    epochs = figure_slider(figure, "Epochs")
+    expect(epochs).to_have_attribute("aria-valuetext", "60 epochs")
+    epochs.focus()
+    epochs.press("ArrowLeft")  # 50: the first 50 steps of the shipped run, drawn by the browser
+    expect(figure.locator(".lf-summary")).to_contain_text(
+        re.compile(r"50 epochs: loss [\d.]+ after 50 steps"), timeout=300
+    )
+    expect(figure.locator(".lf-readout")).to_contain_text("of 50", timeout=300)
+    expect(figure.locator(".lf-readout")).to_contain_text("Step 50 of 50", timeout=20_000)
+    # the page catches up (URL, sidebar) without a new figure; the summary is then the run's own
+    expect(page).to_have_url(re.compile(r"[?&]epochs=50(&|$)"))
+    wait_idle(page)
+    assert page.evaluate(f"() => window.__figureNode === document.querySelector('{FIGURE}')")
+    expect(figure.locator(".lf-summary")).to_contain_text("converges")
+    epochs.focus()
+    epochs.press("ArrowRight")
+    epochs.press("ArrowRight")  # 75: longer than shipped, so the page computes it and the figure plays it anew
+    expect(figure.locator(".lf-summary")).to_contain_text("computing the longer run", timeout=300)
+    expect(page).to_have_url(re.compile(r"[?&]epochs=75(&|$)"))
+    expect(figure.locator(".lf-readout")).to_contain_text("Step 75 of 75", timeout=20_000)
+    ticks = figure.locator(".lf-loss g.xtick text").evaluate_all("els => els.map((e) => e.textContent)")
+    assert max(float(v) for v in ticks if v) >= 70, ticks  # the loss axis spans the longer run
+    shot(page, "live_epochs")
+
+
 def test_a_tap_on_the_surface_starts_the_run_there(page: Page, app_server: str) -> None:
     figure = open_figure(page, app_server)
     area = figure.locator(".lf-surface .nsewdrag").first
@@ -115,9 +143,10 @@ def test_on_a_phone_or_tablet_the_panels_stack_and_nothing_scrolls_sideways(
 
 
 def test_a_lesson_link_hides_and_locks_the_figures_sliders(page: Page, app_server: str) -> None:
-    figure = open_figure(page, app_server, "?hide=lr&lock=momentum")
+    figure = open_figure(page, app_server, "?hide=lr&lock=momentum,epochs")
     expect(figure.locator(".lf-slider[data-key=lr]")).to_be_hidden()
     expect(figure_slider(figure, "Momentum")).to_be_disabled()
+    expect(figure_slider(figure, "Epochs")).to_be_disabled()
     shot(page, "live_lesson_link")
 
 

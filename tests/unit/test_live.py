@@ -187,8 +187,34 @@ def test_controls_follow_the_lesson_and_the_run():
     assert live.control_states(DEFAULTS, shown, frozenset(), frozenset({"lr"})) == {
         "lr": "locked",
         "momentum": "free",
+        "epochs": "free",
         "start": "free",
     }
+    assert live.control_states(DEFAULTS, shown, frozenset({"epochs"}), frozenset())["epochs"] == "hidden"
     adam = DEFAULTS | {"optimizer": "adam"}
     assert live.control_states(adam, controls.relevant(adam), frozenset(), frozenset())["momentum"] == "hidden"
     assert live.control_states(DEFAULTS, shown, frozenset({"b0"}), frozenset())["start"] == "locked"
+
+
+@pytest.mark.parametrize("epochs", [60, 1000])
+def test_fewer_epochs_picked_in_the_browser_are_what_engine_train_computes_for_them(epochs):
+    """The epochs slider shows the first steps of the shipped runs: each choice up to the page's own epochs ends on
+    a frame, and those frames are exactly engine.train's run with that many epochs."""
+    values = DEFAULTS | {"epochs": epochs}
+    p = live.build(values)[1]
+    frames = np.array(p["frames"])
+    assert p["own"]["epochs"] == epochs and epochs in p["epochs"]
+    assert set(p["epochs"]) == set(controls.EPOCH_GRID) | {epochs}
+    assert len(frames) <= 241 and set(range(41)) <= set(frames.tolist())
+    own = _arr(p["own"]["params"])[0]
+    _, ds = runs.build_dataset(values)
+    for fewer in [e for e in p["epochs"] if e < epochs][::3]:
+        assert fewer in frames  # the shorter run ends on its own last step
+        shown = frames <= fewer
+        h = engine.train(ds, runs.build_config(values | {"epochs": fewer}, ds))
+        np.testing.assert_allclose(own[shown], h.params[frames[shown]], rtol=1e-6, atol=1e-7)
+
+
+def test_the_epochs_slider_needs_the_ladders():
+    assert _payload(optimizer="adam", method="optimizer")["epochs"] == []
+    assert _payload(batch="mini-batch")["epochs"] == []
