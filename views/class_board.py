@@ -17,6 +17,7 @@ from ui import explain
 REFRESH_S = 5
 CONFIRM = "board_confirm_clear"
 DONE = "board_cleared"
+COUNT_HELP = {"converged": "Runs whose loss came 99 % of the way down, those that met the challenge included"}
 
 st.title("Class board")
 code = st.query_params.get(lesson.CLASS_PARAM, "")
@@ -56,9 +57,9 @@ def live() -> None:
     students = f"{base}/?{classboard.students_query(found.lesson_query, found.code)}"
     st.markdown(f"Class **{found.code}**: the students' link (the teacher's link is the address of this page)")
     st.code(students, language=None, wrap_lines=True)
-    counts = classboard.counts(found.runs, fixed.has_challenge)
-    for column, (label, value) in zip(st.columns(len(counts)), counts.items(), strict=True):
-        column.metric(label.capitalize(), value)
+    row = st.container(horizontal=True, gap="small")  # wraps: two to a row on a phone, not four stacked
+    for label, value in classboard.counts(found.runs, fixed.has_challenge).items():
+        row.metric(label.capitalize(), value, border=True, width=160, help=COUNT_HELP.get(label))
 
     stab, why = classboard.lesson_stability(found.lesson_query)
     st.plotly_chart(board_figure(classboard.points(found.runs), stab), width="stretch", key="board_chart")

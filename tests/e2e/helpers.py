@@ -92,8 +92,9 @@ def close_page_not_found(page: Page) -> bool:
 
 
 @contextmanager
-def streamlit_server(timeout_s: float = 90.0) -> Iterator[str]:
-    """A second, fresh `streamlit run` of the app on a free port (for what only a new server process shows)."""
+def streamlit_server(timeout_s: float = 90.0, env: dict[str, str] | None = None) -> Iterator[str]:
+    """A second, fresh `streamlit run` of the app on a free port (for what only a new server process shows); `env`:
+    variables to add (e.g. PLAYGROUND_DATA_DIR, so that two servers in turn use one class board database)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -105,7 +106,7 @@ def streamlit_server(timeout_s: float = 90.0) -> Iterator[str]:
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", **(env or {})}
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + timeout_s
