@@ -132,48 +132,18 @@ def _line_panel(panels: _Panels, params: np.ndarray):
         1,
         1,
     )
+
+    def line(name: str, ys: np.ndarray, style: dict, moving: bool = False) -> None:
+        panels.add(trace("scatter", x=f32(xs), y=f32(ys), mode="lines", name=name, line=style), 1, 1, moving=moving)
+
     refs = [_line_points(ds, panels.optimum, xs)]
     if ds.true_params is not None and len(ds.true_params) == len(panels.optimum):
         true_y = _line_points(ds, ds.true_params, xs)
         refs.append(true_y)
-        panels.add(
-            trace(
-                "scatter",
-                x=f32(xs),
-                y=f32(true_y),
-                mode="lines",
-                name="true line",
-                line={"color": COLORS["true"], "dash": "dot", "width": 2},
-            ),
-            1,
-            1,
-        )
-    panels.add(
-        trace(
-            "scatter",
-            x=f32(xs),
-            y=f32(refs[0]),
-            mode="lines",
-            name="least squares",
-            line={"color": COLORS["optimum"], "dash": "dash", "width": 1.5},
-        ),
-        1,
-        1,
-    )
+        line("true line", true_y, {"color": COLORS["true"], "dash": "dot", "width": 2})
+    line("least squares", refs[0], {"color": COLORS["optimum"], "dash": "dash", "width": 1.5})
     fitted = [_line_points(ds, p, xs) for p in params]
-    panels.add(
-        trace(
-            "scatter",
-            x=f32(xs),
-            y=f32(fitted[0]),
-            mode="lines",
-            name="model now",
-            line={"color": COLORS["fit"], "width": 3},
-        ),
-        1,
-        1,
-        moving=True,
-    )
+    line("model now", fitted[0], {"color": COLORS["fit"], "width": 3}, moving=True)
     lo = min(float(y.min()), *(float(r.min()) for r in refs))
     hi = max(float(y.max()), *(float(r.max()) for r in refs))
     panels.fig.axes(

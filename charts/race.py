@@ -118,31 +118,14 @@ def race_figure(
         )
         moving.append(len(fig.data) - 1)
     head = {"size": 11, "color": [t.color for t in tracks], "line": {"color": "white", "width": 1.5}}
-    fig.add_trace(
-        go.Scatter(
-            x=f32([p[0, 0] for p in xy]),
-            y=f32([p[0, 1] for p in xy]),
-            mode="markers",
-            marker=head,
-            showlegend=False,
-            hoverinfo="skip",
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=f32([t.time[0] for t in tracks]),
-            y=f32([positive(t.loss)[0] for t in tracks]),
-            mode="markers",
-            marker=head,
-            showlegend=False,
-            hoverinfo="skip",
-        ),
-        row=1,
-        col=2,
-    )
-    moving += [len(fig.data) - 2, len(fig.data) - 1]
+    heads = {  # each racer's head: on the surface (col 1) and on its loss curve (col 2)
+        1: ([p[0, 0] for p in xy], [p[0, 1] for p in xy]),
+        2: ([t.time[0] for t in tracks], [positive(t.loss)[0] for t in tracks]),
+    }
+    for col, (x0, y0) in heads.items():
+        scatter = go.Scatter(x=f32(x0), y=f32(y0), mode="markers", marker=head, showlegend=False, hoverinfo="skip")
+        fig.add_trace(scatter, row=1, col=col)
+        moving.append(len(fig.data) - 1)
 
     losses = [positive(t.loss) for t in tracks]
 
