@@ -71,7 +71,18 @@ def fit_figure(
         )
     fig.add_trace(
         go.Scatter(
-            x=f32(grid), y=f32(curves[0]), mode="lines", name="model", line={"color": COLORS["fit"], "width": 3}
+            x=f32(grid),
+            y=f32(np.nan_to_num(curves[-1], nan=0.0, posinf=1e30, neginf=-1e30)),
+            mode="lines",
+            name=f"after step {int(steps[-1])}",
+            line={"color": COLORS["true"], "width": 1.5, "dash": "dash"},
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=f32(grid), y=f32(curves[0]), mode="lines", name="model now", line={"color": COLORS["fit"], "width": 3}
         ),
         row=1,
         col=1,
@@ -265,6 +276,17 @@ def decay_figure(sweep: engine.FitSweep, weight_decay: float, height: int = 420)
                 line={"color": COLORS["optimum"], "dash": "dot", "width": 1.5},
             )
         )
+    if sweep.diverged.any():
+        bad = wd[sweep.diverged]
+        fig.add_trace(
+            go.Scatter(
+                x=f32(bad),
+                y=[10 ** axis["range"][1]] * len(bad),
+                mode="markers",
+                name="diverged",
+                marker={"symbol": "x", "color": DIVERGED_COLOR, "size": 10},
+            )
+        )
     fig.update_xaxes(title_text="weight decay (log scale)", type="log", tickformat="~g")
     fig.update_yaxes(title_text="loss (mean squared error)", **axis)
     fig.update_layout(
@@ -277,12 +299,25 @@ def decay_figure(sweep: engine.FitSweep, weight_decay: float, height: int = 420)
     return fig
 
 
-def _contour_levels(z: np.ndarray, lo: float, count: int = 14) -> np.ndarray:
-    """Levels spaced evenly in log(z - lo) between the grid's minimum and a high quantile."""
-    excess = z - lo
-    top = float(np.quantile(excess, 0.9))
-    small = max(top * 1e-3, 1e-12)
-    return lo + np.geomspace(small, max(top, 2 * small), count)
+def _log_contours(x, y, z: np.ndarray, lo: float, name: str, color: str, depth: float = 3.0, **extra) -> go.Contour:
+    """One contour trace of log10(z - lo): 14 rings evenly spaced on a log scale from `depth` decades under the
+    grid's 90th percentile up to it (one trace, one copy of the grid)."""
+    excess = np.maximum(np.asarray(z, dtype=np.float64) - lo, 0.0)
+    top = max(float(np.quantile(excess, 0.9)), 1e-300)
+    floor = top * 10.0**-depth
+    levels = np.log10(np.maximum(excess, floor * 1e-3))
+    start, end = float(np.log10(floor)), float(np.log10(top))
+    return go.Contour(
+        x=f32(x),
+        y=f32(y),
+        z=f32(levels),
+        showscale=False,
+        hoverinfo="skip",
+        contours={"coloring": "none", "start": start, "end": end, "size": (end - start) / 13},
+        line={"color": color, "width": 1},
+        name=name,
+        **extra,
+    )
 
 
 def penalty_figure(
@@ -300,42 +335,30 @@ def penalty_figure(
     """The ridge / lasso picture: the data loss's contours (bias at its best everywhere), the penalty's (circles for
     L2, diamonds for L1), the run's path, the unregularized and the regularized optimum."""
     fig = go.Figure()
-    levels = _contour_levels(data_loss, float(data_loss.min()))
-    for k, level in enumerate(levels):
-        fig.add_trace(
-            go.Contour(
-                x=f32(w1),
-                y=f32(w2),
-                z=f32(data_loss),
-                showscale=False,
-                hoverinfo="skip",
-                contours={"coloring": "none", "start": float(level), "end": float(level), "size": 1.0},
-                line={"color": COLORS["data"], "width": 1},
-                name="data loss (MSE)",
-                legendgroup="data",
-                showlegend=k == 0,
-            )
-        )
-    if weight_decay > 0 or l1 > 0:
-        at_optimum = 0.5 * weight_decay * float(np.sum(optimum**2)) + l1 * float(np.sum(np.abs(optimum)))
+    fig.add_trace(_log_contours(w1, w2, data_loss, float(data_loss.min()), "data loss (MSE)", COLORS["data"]))
+    penalized = weight_decay > 0 or l1 > 0
+    if penalized:
+
+        def penalty_at(w) -> float:
+            return 0.5 * weight_decay * float(np.sum(np.square(w))) + l1 * float(np.sum(np.abs(w)))
+
+        # the ring through the regularized optimum solid, rings at 1/4, 1/2, 2 and 4 times its level dotted
+        unit = penalty_at(optimum) if penalty_at(optimum) > 0 else max(penalty_at(least_squares), 1e-12)
+        ratio = np.log2(np.maximum(penalty, unit * 1e-6) / unit)
         kind = "L2 circles" if l1 == 0 else ("L1 diamonds" if weight_decay == 0 else "L2 + L1")
-        for k, level in enumerate(np.array([0.25, 0.5, 1.0, 2.0, 4.0]) * max(at_optimum, 1e-9)):
+        for start, end, style in ((-2.0, 2.0, {"width": 1, "dash": "dot"}), (0.0, 0.0, {"width": 2.5})):
             fig.add_trace(
                 go.Contour(
                     x=f32(w1),
                     y=f32(w2),
-                    z=f32(penalty),
+                    z=f32(ratio),
                     showscale=False,
                     hoverinfo="skip",
-                    contours={"coloring": "none", "start": float(level), "end": float(level), "size": 1.0},
-                    line={
-                        "color": COLORS["path"],
-                        "width": 2.5 if level == at_optimum else 1,
-                        "dash": "solid" if level == at_optimum else "dot",
-                    },
+                    contours={"coloring": "none", "start": start, "end": end, "size": 1.0},
+                    line={"color": COLORS["path"], **style},
                     name=f"penalty ({kind})",
                     legendgroup="penalty",
-                    showlegend=k == 0,
+                    showlegend=start == 0.0,
                 )
             )
     finite = path[np.isfinite(path).all(axis=1)]
@@ -359,15 +382,21 @@ def penalty_figure(
             marker=MARKERS["least squares"],
         )
     )
-    fig.add_trace(
-        go.Scatter(
-            x=[float(optimum[0])],
-            y=[float(optimum[1])],
-            mode="markers",
-            name="regularized optimum",
-            marker={"symbol": "diamond", "size": 13, "color": COLORS["path"], "line": {"color": "white", "width": 1.5}},
+    if penalized:
+        fig.add_trace(
+            go.Scatter(
+                x=[float(optimum[0])],
+                y=[float(optimum[1])],
+                mode="markers",
+                name="regularized optimum",
+                marker={
+                    "symbol": "diamond",
+                    "size": 13,
+                    "color": COLORS["path"],
+                    "line": {"color": "white", "width": 1.5},
+                },
+            )
         )
-    )
     fig.update_xaxes(title_text="w1 (weight of x)", range=[float(w1[0]), float(w1[-1])], zeroline=True)
     fig.update_yaxes(title_text="w2 (weight of x²)", range=[float(w2[0]), float(w2[-1])], zeroline=True)
     fig.update_layout(
@@ -448,25 +477,8 @@ def eigen_figure(plane: engine.PlaneSurface, miles: engine.Milestones, height: i
         column_widths=[0.5, 0.5],
         subplot_titles=("Loss on the steepest / flattest plane", "Extra loss along each direction"),
     )
-    z = plane.z
-    levels = _contour_levels(z, plane.min_loss)
-    for level in levels:
-        fig.add_trace(
-            go.Contour(
-                x=f32(plane.a),
-                y=f32(plane.b),
-                z=f32(z),
-                showscale=False,
-                hoverinfo="skip",
-                contours={"coloring": "none", "start": float(level), "end": float(level), "size": 1.0},
-                line={"color": COLORS["data"], "width": 1},
-                name="loss contours",
-                legendgroup="contours",
-                showlegend=False,
-            ),
-            row=1,
-            col=1,
-        )
+    ring = _log_contours(plane.a, plane.b, plane.z, plane.min_loss, "loss contours", COLORS["data"], depth=8.0)
+    fig.add_trace(ring.update(showlegend=False), row=1, col=1)
     if plane.path is not None and len(plane.path):
         fig.add_trace(
             go.Scatter(

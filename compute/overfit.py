@@ -24,8 +24,8 @@ from settings import controls
 
 DATA_KEYS = frozenset({"n", "noise", "seed", "test_fraction"})
 FIT_KEYS = DATA_KEYS | {"degree", "powers", "weight_decay", "l1", "lr", "epochs"}
-DEGREE_KEYS = FIT_KEYS - {"degree", "lr"}  # every degree at its own best rate
-DECAY_KEYS = FIT_KEYS - {"weight_decay", "lr"}
+DEGREE_KEYS = FIT_KEYS - {"degree"}
+DECAY_KEYS = FIT_KEYS - {"weight_decay"}
 PAIR_KEYS = FIT_KEYS - {"degree"}  # the two-weight picture: degree 2, whatever the page's degree
 KEYS = FIT_KEYS  # the controls the page draws
 DECAYS = tuple(float(f"{v:.2g}") for v in np.logspace(-4, 1, 20))  # the weight-decay sweep's 20 values
@@ -116,12 +116,13 @@ def curves(result: Fit, max_frames: int = FRAMES) -> tuple[np.ndarray, np.ndarra
 
 
 def degree_sweep(values: Mapping) -> engine.FitSweep:
-    """Every degree 1..9 at once (one batched call), each at its own best constant rate, on the page's split."""
+    """Every degree 1..9 at once (one batched call) at the page's learning rate, on the page's split: the run at the
+    page's degree is the page's own run (up to float32 rounding)."""
     _, data, cfg = setup(values)
     base = data.polynomial.base
     return engine.degree_sweep(
         base,
-        lr="best",
+        lr=cfg.lr,
         epochs=cfg.epochs,
         test_fraction=cfg.test_fraction,
         seed=cfg.seed,
@@ -133,12 +134,13 @@ def degree_sweep(values: Mapping) -> engine.FitSweep:
 
 
 def decay_sweep(values: Mapping) -> engine.FitSweep:
-    """Twenty weight decays from 1e-4 to 10 at once (one batched call), each at its own best constant rate."""
+    """Twenty weight decays from 1e-4 to 10 at once (one batched call) at the page's learning rate: the run at the
+    page's decay, when it is one of them, is the page's own run (up to float32 rounding)."""
     _, data, cfg = setup(values)
     return engine.decay_sweep(
         data,
         DECAYS,
-        lr="best",
+        lr=cfg.lr,
         epochs=cfg.epochs,
         test_fraction=cfg.test_fraction,
         seed=cfg.seed,

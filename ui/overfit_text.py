@@ -17,7 +17,7 @@ def _g(v: float, digits: int = 3) -> str:
 
 
 def _weights(values) -> str:
-    return ", ".join(f"{v:.3g}" for v in values)
+    return ", ".join(f"{v + 0.0:.3g}" for v in values)  # + 0.0: no "-0"
 
 
 def fit_summary(result: overfit.Fit) -> str:
@@ -72,13 +72,23 @@ def safe_lr(result: overfit.Fit, grid) -> float:
     return runs.safe_lr(result.stability.max_stable_lr, grid)
 
 
+def _diverged(sweep: engine.FitSweep, labels) -> str:
+    bad = [str(v) for v, b in zip(labels, sweep.diverged, strict=True) if b]
+    return f" At this learning rate {', '.join(bad)} diverge{'s' if len(bad) == 1 else ''} (×)." if bad else ""
+
+
+def _best(values: np.ndarray) -> int | None:
+    finite = np.isfinite(values)
+    return int(np.argmin(np.where(finite, values, np.inf))) if finite.any() else None
+
+
 def degree_text(sweep: engine.FitSweep, epochs: int) -> str:
     """Which degree fits the held-out points best, for gradient descent and for the exact fit."""
     d = sweep.degrees
     head = (
         f"Every degree from {d[0]} to {d[-1]} trained together (one batched run): {epochs} steps of gradient descent "
-        "from zeros at each degree's own best constant rate 2/(λmin+λmax), on the same training points. Dashed: "
-        "the exact optimum of each degree's loss."
+        f"from zeros at this page's learning rate {sweep.lrs[0]:g}, on the same training points. Dashed: the exact "
+        "optimum of each degree's loss."
     )
     cf = sweep.optimum_loss
     rising = "never rises" if np.all(np.diff(cf) <= 1e-9 * np.abs(cf[:-1]) + 1e-12) else "changes"
@@ -88,10 +98,11 @@ def degree_text(sweep: engine.FitSweep, epochs: int) -> str:
     if sweep.test_loss is None:
         return head + train + " Hold out a test set to see which degree generalizes."
     gd, exact = sweep.final_test_loss, sweep.optimum_test_loss
-    k_gd, k_cf = int(np.nanargmin(np.where(np.isfinite(gd), gd, np.nan))), int(np.argmin(exact))
+    k_gd, k_cf = _best(gd), int(np.argmin(exact))
+    by_gd = "" if k_gd is None else f", degree {d[k_gd]} for gradient descent ({_g(gd[k_gd])})"
     test = (
-        f" Lowest test loss: degree {d[k_cf]} for the exact fit ({_g(exact[k_cf])}), degree {d[k_gd]} for gradient "
-        f"descent ({_g(gd[k_gd])}). The exact fit's test loss at degree {d[-1]} is {_g(exact[-1])}."
+        f" Lowest test loss: degree {d[k_cf]} for the exact fit ({_g(exact[k_cf])}){by_gd}. The exact fit's test "
+        f"loss at degree {d[-1]} is {_g(exact[-1])}.{_diverged(sweep, [f'degree {k}' for k in d])}"
     )
     if k_cf == 0:
         test += (
@@ -114,16 +125,16 @@ def decay_text(sweep: engine.FitSweep, degree: int) -> str:
     wd = sweep.weight_decays
     head = (
         f"{len(wd)} weight decays from {wd[0]:g} to {wd[-1]:g} at degree {degree}, trained together (one batched run), "
-        "each at its own best constant rate; dashed: each one's exact (ridge) optimum."
+        f"at this page's learning rate {sweep.lrs[0]:g}; dashed: each one's exact (ridge) optimum."
     )
     if sweep.test_loss is None:
         return head + " Hold out a test set to see which decay generalizes."
     gd, exact = sweep.final_test_loss, sweep.optimum_test_loss
-    k_gd, k_cf = int(np.nanargmin(np.where(np.isfinite(gd), gd, np.nan))), int(np.argmin(exact))
-    out = (
-        f" Lowest test loss: weight decay {wd[k_cf]:g} for the exact optimum ({_g(exact[k_cf])}), {wd[k_gd]:g} for "
-        f"gradient descent ({_g(gd[k_gd])})."
-    )
+    k_gd, k_cf = _best(gd), int(np.argmin(exact))
+    by_gd = "" if k_gd is None else f", {wd[k_gd]:g} for gradient descent ({_g(gd[k_gd])})"
+    out = f" Lowest test loss: weight decay {wd[k_cf]:g} for the exact optimum ({_g(exact[k_cf])}){by_gd}." + _diverged(
+        sweep, [f"{v:g}" for v in wd]
+    ).replace("At this learning rate", "At this learning rate the decays")
     cf = sweep.optimum_loss
     if np.all(np.diff(cf) >= -1e-9 * cf[:-1]):
         out += (
@@ -215,11 +226,12 @@ def conditioning_text(cond: engine.Conditioning, result: overfit.Fit) -> str:
     beyond = " (beyond what float64 resolves)" if not math.isfinite(raw_top) else ""
     return (
         f"On the training points' x, the condition number λmax/λmin of the loss grows from {_g(cond.raw[0])} at "
-        f"degree {d[0]} to {_g(raw_top)}{beyond} at degree {d[-1]} for raw powers, and to {_g(std_top)} for "
-        "standardized ones: x, x², … look more and more alike, and raw powers also differ wildly in size. At its "
-        "best constant rate 2/(λmin+λmax), gradient descent shrinks the slowest direction's extra loss by "
-        "((κ−1)/(κ+1))² per step. This run's own loss (penalty included) has κ = "
-        f"{_g(k)}: {_g(steps)} steps to bring that direction to {cond.fraction:.0%}, against the "
+        f"degree {d[0]} to {_g(raw_top)}{beyond} at degree {d[-1]} for raw powers; standardizing the columns "
+        f"(same size, centred) gives {_g(cond.standardized[0])} to {_g(std_top)}: x, x², … look more and more alike. "
+        "The columns' sizes also set λmax, and so the largest stable rate 2/λmax (in the metrics above: compare raw "
+        "and standardized powers). At its best constant rate 2/(λmin+λmax), gradient descent shrinks the "
+        "slowest direction's extra loss by ((κ−1)/(κ+1))² per step. This run's own loss (weight decay included) has "
+        f"κ = {_g(k)}: {_g(steps)} steps to bring that direction to {cond.fraction:.0%}, against the "
         f"{result.history.steps} this run makes."
     )
 

@@ -1,0 +1,96 @@
+"""The "Overfitting & regularization" page through AppTest: it runs at its defaults and at extremes with no exception,
+draws its six figures, corrects a hostile link with a note, offers a test set when there is none, fixes a diverging
+run with one click, and its numbers are the engine's."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from apptest_support import arr, assert_no_exception, chart_keys, keyed_chart_spec, metrics, open_app, open_page
+
+import engine
+
+PAGE = "views/overfit.py"
+CHARTS = ["overfit_fit", "overfit_degrees", "overfit_decays", "overfit_pair", "overfit_conditioning", "overfit_eigen"]
+
+
+def test_the_page_draws_its_six_figures_and_the_engines_numbers():
+    at = open_page(PAGE, test_fraction="0.25", degree="4")
+    assert_no_exception(at)
+    assert chart_keys(at) == CHARTS
+    assert not at.error
+    ds = engine.polynomial(engine.make_dataset("line", n=30, noise=0.5, seed=0), 4)
+    cfg = engine.TrainConfig(lr=0.1, momentum=0.0, epochs=60, init="zeros", test_fraction=0.25)
+    h = engine.train(ds, cfg)
+    shown = metrics(at)
+    assert shown["Training loss"] == f"{h.final_loss:.4g}" and shown["Test loss"] == f"{h.test_loss[-1]:.4g}"
+    spec = keyed_chart_spec(at, "overfit_fit")
+    test_curve = next(t for t in spec["data"] if t.get("name") == "test loss")
+    np.testing.assert_allclose(arr(test_curve["y"]), h.test_loss, rtol=1e-5)
+    assert len(spec["frames"]) >= 2
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"degree": "1"},
+        {"degree": "9", "test_fraction": "0.5", "noise": "5", "n": "2"},
+        {"degree": "9", "weight_decay": "10", "l1": "5", "test_fraction": "0.3"},
+        {"degree": "9", "powers": "raw", "lr": "10", "epochs": "5000"},
+        {"n": "2000", "degree": "9", "test_fraction": "0.25", "epochs": "5000"},
+    ],
+)
+def test_extremes_run_without_an_exception(query):
+    at = open_page(PAGE, **query)
+    assert_no_exception(at)
+    assert len(chart_keys(at)) >= 4 or at.error
+
+
+def test_a_hostile_link_is_corrected_with_a_note():
+    """AppTest opens the router's first page before switching, so the notes (shown once, on the first page a link
+    opens) are read there; the page then runs on the corrected values (the e2e test opens the page itself)."""
+    hostile = {"degree": "99", "l1": "-3", "test_fraction": "<script>alert(1)</script>", "powers": "evil"}
+    first = open_app(**hostile)
+    notes = " ".join(w.value for w in first.warning)
+    at = first.switch_page(PAGE).run()
+    assert_no_exception(at)
+    notes = notes.replace("\\", "")  # the notes are shown markdown-escaped
+    assert "Polynomial degree: 99 is outside 1 to 9" in notes and "L1 strength" in notes
+    assert "Test fraction" in notes and "Powers of x" in notes
+    assert at.slider(key="ctl_degree").value == 9
+
+
+def test_no_test_set_offers_one_and_the_button_holds_a_quarter_out():
+    at = open_page(PAGE)
+    assert any("No test set" in i.value for i in at.info)
+    assert metrics(at)["Test loss"] == "—"
+    at.button[0].click().run()
+    assert_no_exception(at)
+    assert at.slider(key="ctl_test_fraction").value == 0.25
+    assert metrics(at)["Test loss"] != "—"
+    assert at.query_params["test_fraction"] in ("0.25", ["0.25"])
+
+
+def test_a_diverging_raw_run_is_fixed_with_one_click():
+    at = open_page(PAGE, degree="6", powers="raw", test_fraction="0.25")
+    assert any("The run diverged" in e.value for e in at.error)
+    fix = next(b for b in at.button if b.label.startswith("Use a stable learning rate"))
+    fix.click().run()
+    assert_no_exception(at)
+    assert not at.error
+
+
+def test_a_slider_move_is_fast_once_the_sweeps_are_cached():
+    """A degree move reuses both sweeps and the conditioning (their keys leave the degree out); the page's script
+    time for it is printed (docs: the playground's latency targets)."""
+    at = open_page(PAGE, test_fraction="0.25", degree="3")
+    timings = []
+    for degree in (7, 8, 7, 8):
+        start = time.perf_counter()
+        at.slider(key="ctl_degree").set_value(degree).run()
+        timings.append(time.perf_counter() - start)
+        assert_no_exception(at)
+    print(f"\ndegree move, new: {timings[0]:.3f} s, {timings[1]:.3f} s; cached: {timings[2]:.3f} s, {timings[3]:.3f} s")
+    assert chart_keys(at) == CHARTS

@@ -1,0 +1,309 @@
+"""The overfitting page's pieces (compute/overfit.py, charts/overfit.py, ui/overfit_text.py) and the playground's
+split and decay: numbers against numpy references that share no code with the engine (polyfit on the raw x, a
+closed-form ridge with an unpenalized intercept, a profiled bias, sign changes counted by hand, scikit-learn's Lasso
+with its objective mapped), and every sentence's numbers against them."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+import charts
+import engine
+from compute import overfit, runs
+from settings import controls
+from ui import overfit_text
+
+BASE = controls.defaults() | {"test_fraction": 0.25, "degree": 3}
+
+
+def _np_split(values: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(x_train, y_train, x_test, y_test) in float64, from the page's own row indices."""
+    result = overfit.fit(values)
+    x = result.base.x.double().numpy()[:, 0]
+    y = result.base.y.double().numpy()
+    return x[result.train_rows], y[result.train_rows], x[result.test_rows], y[result.test_rows]
+
+
+def _np_ridge(z: np.ndarray, y: np.ndarray, wd: float) -> np.ndarray:
+    """argmin mean((z w + b - y)^2) + (wd/2)||w||^2 with b free: (w..., b) from the normal equations in float64."""
+    design = np.hstack([z, np.ones((len(z), 1))])
+    penalty = np.diag([wd / 2.0] * z.shape[1] + [0.0])
+    return np.linalg.solve(design.T @ design / len(y) + penalty, design.T @ y / len(y))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the run, its split and its optima
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_the_split_is_disjoint_complete_and_seeded():
+    result = overfit.fit(BASE)
+    rows = np.concatenate([result.train_rows, result.test_rows])
+    assert sorted(rows.tolist()) == list(range(30)) and len(result.test_rows) == round(30 * 0.25)
+    again = overfit.fit(BASE)
+    assert np.array_equal(again.test_rows, result.test_rows)
+    assert not np.array_equal(overfit.fit(BASE | {"seed": 1}).test_rows, result.test_rows)
+
+
+def test_the_unregularized_optimum_is_numpys_polyfit_on_the_training_points():
+    x, y, xt, yt = _np_split(BASE)
+    result = overfit.fit(BASE)
+    coeffs = np.polyfit(x, y, 3)  # highest power first
+    mine = result.data.polynomial.to_power_coefficients(result.least_squares)  # (c1, c2, c3, c0)
+    # the model sees the standardized powers as float32, polyfit the raw x in float64: agreement to float32 rounding
+    np.testing.assert_allclose(mine, [coeffs[2], coeffs[1], coeffs[0], coeffs[3]], rtol=1e-4, atol=1e-6)
+    assert result.optimum_test_loss == pytest.approx(np.mean((np.polyval(coeffs, xt) - yt) ** 2), rel=1e-4)
+
+
+def test_the_ridge_optimum_is_numpys_closed_form_with_a_free_intercept():
+    values = BASE | {"weight_decay": 0.5, "degree": 5}
+    result = overfit.fit(values)
+    z = result.data.x.double().numpy()[result.train_rows]
+    y = result.base.y.double().numpy()[result.train_rows]
+    np.testing.assert_allclose(result.optimum, _np_ridge(z, y, 0.5), rtol=1e-7, atol=1e-9)
+
+
+def test_the_runs_losses_are_the_training_and_held_out_mse_of_its_parameters():
+    result = overfit.fit(BASE)
+    h = result.history
+    z = result.data.x.double().numpy()
+    y = result.base.y.double().numpy()
+    pred = z @ h.params[-1][:3] + h.params[-1][3]
+    train, test = result.train_rows, result.test_rows
+    assert h.loss[-1] == pytest.approx(np.mean((pred[train] - y[train]) ** 2), rel=1e-6)
+    assert h.test_loss[-1] == pytest.approx(np.mean((pred[test] - y[test]) ** 2), rel=1e-6)
+    assert result.stop.step == int(np.argmin(h.test_loss))
+
+
+def test_the_animated_curve_is_the_polynomial_at_each_shown_step():
+    result = overfit.fit(BASE | {"epochs": 100})
+    grid, steps, ys = overfit.curves(result)
+    assert steps[0] == 0 and steps[-1] == 100 and len(steps) <= overfit.FRAMES
+    k = len(steps) // 2
+    c1, c2, c3, c0 = result.data.polynomial.to_power_coefficients(result.history.params[steps[k]])
+    np.testing.assert_allclose(ys[k], c0 + c1 * grid + c2 * grid**2 + c3 * grid**3, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("key, value", [("degree", 5), ("powers", "raw"), ("l1", 0.1)])
+def test_every_control_of_the_page_alone_changes_its_run(key, value):
+    base, data, cfg = overfit.setup(BASE)
+    _, data2, cfg2 = overfit.setup(BASE | {key: value})
+    assert cfg != cfg2 or data.x.shape != data2.x.shape or not np.array_equal(data.x.numpy(), data2.x.numpy())
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the sweeps: one batched call each, the page's run among them
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_the_degree_sweep_holds_the_pages_run_and_numpys_exact_fits():
+    sweep = overfit.degree_sweep(BASE)
+    x, y, xt, yt = _np_split(BASE)
+    for k, degree in enumerate(sweep.degrees):
+        coeffs = np.polyfit(x, y, degree)
+        numpy_loss = np.mean((np.polyval(coeffs, x) - y) ** 2)
+        # polyfit's Vandermonde solve loses digits beyond degree 6 (kappa > 1e6): there the engine must do no worse
+        assert sweep.optimum_loss[k] == pytest.approx(numpy_loss, rel=1e-4 if degree <= 6 else 1e-3)
+        assert sweep.optimum_loss[k] <= numpy_loss * (1 + 1e-4)
+        if degree <= 5:  # beyond, the exact fit's test loss is a difference of huge numbers: compare loosely
+            assert sweep.optimum_test_loss[k] == pytest.approx(np.mean((np.polyval(coeffs, xt) - yt) ** 2), rel=1e-4)
+    page = overfit.fit(BASE).history
+    assert sweep.final_loss[2] == pytest.approx(page.loss[-1], rel=1e-4)
+    assert sweep.final_test_loss[2] == pytest.approx(page.test_loss[-1], rel=1e-4)
+
+
+def test_the_decay_sweep_holds_the_pages_run_at_its_decay_and_numpys_ridge():
+    values = BASE | {"weight_decay": overfit.DECAYS[10]}
+    sweep = overfit.decay_sweep(values)
+    page = overfit.fit(values)
+    assert sweep.final_loss[10] == pytest.approx(page.history.loss[-1], rel=1e-4)
+    z = page.data.x.double().numpy()[page.train_rows]
+    y = page.base.y.double().numpy()[page.train_rows]
+    np.testing.assert_allclose(sweep.optimum[5], _np_ridge(z, y, overfit.DECAYS[5]), rtol=1e-6, atol=1e-9)
+
+
+def test_the_two_weight_picture_is_the_data_loss_with_the_best_bias():
+    p = overfit.pair(BASE | {"weight_decay": 0.2})
+    z = p.fit.data.x.double().numpy()[p.fit.train_rows]
+    y = p.fit.base.y.double().numpy()[p.fit.train_rows]
+    i, j = 17, 40
+    w = np.array([p.w1[j], p.w2[i]])
+    residual = y - z @ w
+    assert p.data_loss[i, j] == pytest.approx(np.mean((residual - residual.mean()) ** 2), rel=1e-9)
+    assert p.penalty[i, j] == pytest.approx(0.1 * np.sum(w**2), rel=1e-12)
+    assert np.all(p.data_loss >= np.mean((y - z @ p.fit.least_squares[:2] - p.fit.least_squares[2]) ** 2) - 1e-9)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# L1: the lasso optimum against scikit-learn, and the chatter counted by hand
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_l1_chatters_around_the_lassos_zeros_and_the_text_says_so():
+    from sklearn.linear_model import Lasso
+
+    values = BASE | {"degree": 9, "l1": 0.2, "epochs": 500}
+    result = overfit.fit(values)
+    z = result.data.x.double().numpy()[result.train_rows]
+    y = result.base.y.double().numpy()[result.train_rows]
+    # sklearn minimizes (1/(2n))||y - Zw - b||^2 + alpha ||w||_1: half of MSE + l1 ||w||_1, so alpha = l1 / 2
+    ref = Lasso(alpha=0.1, fit_intercept=True, tol=1e-12, max_iter=1_000_000).fit(z, y)
+    np.testing.assert_allclose(result.optimum[:9], ref.coef_, atol=1e-6)
+    zeroed = np.flatnonzero(ref.coef_ == 0)
+    tail = result.history.params[-21:, zeroed]
+    changes = int(np.sum(np.sign(tail[1:]) * np.sign(tail[:-1]) < 0))
+    assert changes > 0 and np.all(tail[-1] != 0)  # gradient descent does not land on 0
+    text = overfit_text.chatter_text(result)
+    assert f"changed sign {changes} times" in text and f"{np.abs(tail).max():.2g}" in text
+    assert "proximal step" in text and not re.search(r"-0[,)]", text)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# sentences against the numbers
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_the_degree_text_names_numpys_best_degrees():
+    sweep = overfit.degree_sweep(BASE)
+    text = overfit_text.degree_text(sweep, 60)
+    x, y, xt, yt = _np_split(BASE)
+    exact = [np.mean((np.polyval(np.polyfit(x, y, d), xt) - yt) ** 2) for d in range(1, 10)]
+    assert f"degree {int(np.argmin(exact)) + 1} for the exact fit" in text
+    assert f"degree {int(np.argmin(sweep.final_test_loss)) + 1} for gradient descent" in text
+    assert "never rises" in text  # nested least-squares fits: the training loss cannot rise with the degree
+    assert np.all(np.diff([np.mean((np.polyval(np.polyfit(x, y, d), x) - y) ** 2) for d in range(1, 10)]) <= 1e-9)
+
+
+def test_the_fit_summary_and_the_eigen_text_against_numpy():
+    result = overfit.fit(BASE | {"degree": 4, "epochs": 200})
+    text = overfit_text.fit_summary(result)
+    h = result.history
+    step = int(np.argmin(h.test_loss))
+    assert (f"lowest at step {step}" in text) or (step == h.steps and "still falling" in text)
+    view = overfit.eigen(result)
+    z = np.hstack([result.data.x.double().numpy()[result.train_rows], np.ones((len(result.train_rows), 1))])
+    lam = np.linalg.eigvalsh(2.0 * z.T @ z / len(z))
+    words = overfit_text.eigen_text(view, result)
+    assert f"{(1 - 0.1 * lam[-1]) ** 2:.3g} for the steepest" in words
+    assert f"{(1 - 0.1 * lam[0]) ** 2:.3g} for the flattest" in words
+    # the per-step factor is what the run's own milestones show (plain gradient descent, no momentum)
+    ratio = view.milestones.excess[2, -1] / view.milestones.excess[1, -1]
+    assert ratio == pytest.approx((1 - 0.1 * lam[-1]) ** 2, rel=1e-3)
+
+
+def test_the_conditioning_text_gives_the_runs_own_kappa():
+    result = overfit.fit(BASE)
+    cond = overfit.conditioning(BASE)
+    z = np.hstack([result.data.x.double().numpy()[result.train_rows], np.ones((len(result.train_rows), 1))])
+    lam = np.linalg.eigvalsh(2.0 * z.T @ z / len(z))
+    kappa = lam[-1] / lam[0]
+    text = overfit_text.conditioning_text(cond, result)
+    assert f"κ = {kappa:.3g}" in text
+    steps = int(np.ceil(np.log(0.01) / (2 * np.log((kappa - 1) / (kappa + 1)))))
+    assert f": {steps:.3g} steps" in text
+
+
+def test_a_diverging_raw_run_is_explained_and_the_fix_is_stable():
+    values = BASE | {"degree": 6, "powers": "raw"}
+    result = overfit.fit(values)
+    assert result.history.diverged
+    z = np.hstack([result.data.x.double().numpy()[result.train_rows], np.ones((len(result.train_rows), 1))])
+    limit = 2.0 / np.linalg.eigvalsh(2.0 * z.T @ z / len(z))[-1]
+    text = overfit_text.divergence(result)
+    assert f"{limit:.3g}" in text and 0.1 > limit
+    safe = overfit_text.safe_lr(result, controls.LR_GRID)
+    assert safe <= 0.9 * limit and not overfit.fit(values | {"lr": safe}).history.diverged
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# figures: valid Plotly, the right traces
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _valid(spec) -> dict:
+    spec = json.loads(charts.to_spec(spec)) if isinstance(spec, go.Figure) else spec.to_dict()
+    go.Figure(spec)  # plotly.py's own validation
+    return spec
+
+
+def test_every_figure_is_valid_plotly_with_its_traces():
+    values = BASE | {"degree": 5, "l1": 0.05}
+    fit = _valid(overfit.fit_figure(values))
+    names = [t.get("name") for t in fit["data"]]
+    assert {"training points", "held-out points", "model now", "training loss", "test loss"} <= set(names)
+    assert 2 <= len(fit["frames"]) <= overfit.FRAMES
+    pair = _valid(overfit.pair_figure(values))
+    assert any("L1 diamonds" in (t.get("name") or "") for t in pair["data"])
+    assert "regularized optimum" in [t.get("name") for t in pair["data"]]
+    plain = _valid(overfit.pair_figure(BASE))
+    assert not any("penalty" in (t.get("name") or "") for t in plain["data"])
+    assert "regularized optimum" not in [t.get("name") for t in plain["data"]]
+    _valid(overfit.degree_figure(values))
+    decays = _valid(overfit.decay_figure(values))
+    assert decays["layout"]["xaxis"]["type"] == "log"
+    _valid(overfit.conditioning_figure(values))
+    eigen = _valid(overfit.eigen_figure(values))
+    assert sum(1 for t in eigen["data"] if re.match(r"(steepest|flattest|direction)", t.get("name") or "")) == 6
+    assert overfit.eigen_figure(BASE | {"degree": 1}) is None
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the playground: split and decay reach the run; defaults leave every link's run as it was
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_the_playground_run_is_unchanged_at_the_defaults():
+    values = controls.defaults()
+    cfg = runs.build_config(values, runs.build_dataset(values)[1])
+    assert cfg.test_fraction == 0.0 and cfg.weight_decay == 0.0 and cfg.l1 == 0.0
+    old = engine.TrainConfig(lr=0.1, momentum=0.8, epochs=60, init=(-1.0, -2.0), seed=0)
+    assert cfg == old
+    assert overfit_text.held_out_caption(runs.compute(values)) is None
+
+
+def test_the_playground_split_and_decay_with_numpys_references():
+    values = controls.defaults() | {"test_fraction": 0.25, "weight_decay": 0.1, "momentum": 0.0, "epochs": 400}
+    result = runs.compute(values)
+    assert result.config.test_fraction == 0.25 and result.config.weight_decay == 0.1
+    x = result.dataset.x.double().numpy()
+    y = result.dataset.y.double().numpy()
+    train = runs.training_rows(result.dataset, result.config)
+    assert train.n == 22
+    xt, yt = train.x.double().numpy(), train.y.double().numpy()
+    ridge = _np_ridge(xt, yt, 0.1)
+    np.testing.assert_allclose(result.history.params[-1], ridge, rtol=1e-4)  # it settles at the ridge optimum
+    design = np.hstack([xt, np.ones((len(xt), 1))])
+    lam = np.linalg.eigvalsh(2.0 * design.T @ design / len(xt) + np.diag([0.1, 0.0]))
+    assert result.lr_limit == pytest.approx(2.0 / lam[-1], rel=1e-9)  # the regularized loss's limit
+    test = np.setdiff1d(np.arange(30), [i for i in range(30) if any(np.all(x[i] == xt, axis=1))])
+    assert len(test) == 8
+    final = result.history.params[-1]
+    assert result.history.test_loss[-1] == pytest.approx(np.mean((x[test, 0] * final[0] + final[1] - y[test]) ** 2))
+    text = overfit_text.held_out_caption(result)
+    assert "Trained on 22 of 30 points" in text and f"{result.history.test_loss[-1]:.4g}" in text
+    assert _weights(ridge) in text
+
+
+def _weights(values) -> str:
+    return ", ".join(f"{v:.3g}" for v in values)
+
+
+def test_hostile_links_for_the_new_controls_are_corrected_with_a_note():
+    query = {"degree": "99", "l1": "-3", "test_fraction": "<script>", "powers": "evil", "weight_decay": "nan"}
+    values, notes = controls.parse_query(query)
+    assert (values["degree"], values["l1"], values["test_fraction"], values["powers"], values["weight_decay"]) == (
+        9,
+        0.0,
+        0.0,
+        "standardized",
+        0.0,
+    )
+    assert len(notes) == 5
+    for c in controls.CONTROLS:
+        assert c.coerce(values[c.key]) == values[c.key]
+    assert overfit.fit(values).degree == 9
