@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
+import tomllib
 from pathlib import Path
 
+import board
 from server import recycle
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +52,7 @@ def test_the_image_holds_every_page_and_every_package_the_app_imports():
     packages = ("views", "settings", "server", "compute", "ui", "components")
     scripts = [ROOT / "app.py", *(py for p in packages for py in (ROOT / p).glob("*.py"))]
     needed = pages | {".streamlit", "requirements.txt"} | set().union(*map(local_imports, scripts))
-    assert needed >= {"engine", "charts", "settings", "server", "compute", "ui", "views", "components"}
+    assert needed >= {"engine", "charts", "settings", "server", "compute", "ui", "views", "components", "board"}
     assert needed <= copied() | {"app"}, f"not copied into the image: {sorted(needed - copied())}"
 
 
@@ -66,3 +69,21 @@ def test_start_sh_turns_recycling_on_by_default_with_a_value_the_app_accepts():
     assert default, "deploy/start.sh has no default for PLAYGROUND_RECYCLE_IDLE_S"
     policy = recycle.policy_from_env({"PLAYGROUND_RECYCLE_IDLE_S": default[1]})
     assert policy is not None and policy.idle_s >= 120
+
+
+def test_the_image_gives_the_class_board_a_data_directory_its_user_can_write():
+    assert "board" in copied()
+    assert re.search(r"PLAYGROUND_DATA_DIR=/data\b", DOCKERFILE) and "chown playground /data" in DOCKERFILE
+    assert DOCKERFILE.index("chown playground /data") < DOCKERFILE.index("USER playground")
+    assert "data/" in (ROOT / ".dockerignore").read_text().split()  # a local board.sqlite stays out of the image
+
+
+def test_the_manifest_points_every_replica_at_one_postgresql_board():
+    block = re.search(r"secrets\.toml: \|\n((?: {4}.*\n| *\n)+)", MANIFEST)
+    assert block, "deploy/k8s/playground.yaml has no secrets.toml in a Secret"
+    secrets = tomllib.loads(textwrap.dedent(block[1]))
+    section = secrets["connections"]["board"]
+    assert section["url"].startswith("postgresql+psycopg://")
+    assert section["create_engine_kwargs"] == {"pool_pre_ping": True, "connect_args": {"connect_timeout": 3}}
+    assert board.connection_kwargs(secrets) == {}  # secrets.toml's URL, not the pod's own SQLite file
+    assert "mountPath: /app/.streamlit/secrets.toml" in MANIFEST and "subPath: secrets.toml" in MANIFEST
