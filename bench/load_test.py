@@ -6,6 +6,7 @@
     python bench/load_test.py --students 30 --proxy            # deploy/start.sh: one process per core behind nginx
     python bench/load_test.py --url http://127.0.0.1:8080 --pids 1234,1235 --students 5
     python bench/load_test.py --matrix --students 1,10,30      # playground, trivial apps and nginx set-up in a row
+    python bench/load_test.py --students 30 --shared-link --share   # a class board: every 4th interaction shares
 
 Each student opens the page with a query string of its own (`lr=0.1&seed=<student>`, so the run cache cannot
 hand one student another's run), then, after a think time (uniform 2-5 s), moves one slider to a run it has not
@@ -191,6 +192,10 @@ def run_one(args, app: str, setup_kind: str, students: int) -> LoadReport:
         with setup_cm as setup:
             if args.shared_link or args.cached:
                 setup.label += " cached" if args.cached else " shared"
+            board_class = None
+            if args.share:  # a class on the servers' board database (the SQLite file in $PLAYGROUND_DATA_DIR)
+                board_class = new_class()
+                setup.label += " sharing"
             print(f"[load] {setup.label}: {students} student(s) for {args.duration:g} s ...", flush=True)
             if not args.no_warm_up:  # before the profiler starts: the app's one-off warm-up is not what we measure
                 asyncio.run(warm_up(setup.warm_urls, app, args.timeout))
@@ -215,8 +220,12 @@ def run_one(args, app: str, setup_kind: str, students: int) -> LoadReport:
                         warm=False,
                         shared_link=args.shared_link,
                         cached=args.cached,
+                        class_code=board_class.code if board_class else None,
                     )
                 )
+            if board_class is not None:
+                on_board = board_runs(board_class)
+                print(f"[load] class board {board_class.code}: {on_board} runs on it", flush=True)
             if report.errors or report.not_applied:  # the tracebacks are in the server logs, gone after this
                 for log in setup.logs:
                     text = log.read_text(errors="replace") if log.exists() else ""
@@ -242,6 +251,26 @@ def run_one(args, app: str, setup_kind: str, students: int) -> LoadReport:
                 time.sleep(args.settle)
                 report.rss_settled = total_rss(pids)
         return report
+
+
+def new_class():
+    """A class on the board database the servers use ($PLAYGROUND_DATA_DIR's SQLite file), for --share."""
+    from sqlalchemy import create_engine
+
+    import board
+
+    engine = create_engine(board.default_url())
+    board.prepare(engine)
+    return board.create_class(engine, "lr=0.1")
+
+
+def board_runs(keys) -> int:
+    """How many runs the class's board holds (each share the students saw confirmed is one)."""
+    from sqlalchemy import create_engine
+
+    import board
+
+    return len(board.read_board(create_engine(board.default_url()), keys.code, keys.teacher_key).runs)
 
 
 def parse_think(text: str) -> tuple[float, float]:
@@ -296,6 +325,12 @@ def main() -> None:
         help="playground: the shared link, learning-rate moves only, every run put in the cache first (the floor of a"
         " move that needs a rerun but no training)",
     )
+    parser.add_argument(
+        "--share",
+        action="store_true",
+        help="playground: the students' link of a class board; every 4th interaction shares the run on screen (a"
+        " fresh SQLite board in a temporary PLAYGROUND_DATA_DIR)",
+    )
     parser.add_argument("--py-spy", type=Path, help="record the servers with py-spy into this folder")
     parser.add_argument("--json", type=Path, help="write the results here (default bench/results/load-*.json)")
     args = parser.parse_args()
@@ -305,6 +340,10 @@ def main() -> None:
         parser.error("--processes, --proxy-processes and --students must be at least 1")
     if (args.shared_link or args.cached) and (args.app != "playground" or args.matrix):
         parser.error("--shared-link and --cached are for the playground, without --matrix")
+    if args.share:
+        if args.app != "playground" or args.matrix or args.url:
+            parser.error("--share is for the playground on servers this tool starts, without --matrix")
+        os.environ["PLAYGROUND_DATA_DIR"] = tempfile.mkdtemp(prefix="load_board_")  # the servers inherit it
     if args.recycle_probe is not None:
         if not args.proxy or args.app != "playground" or args.recycle_probe <= 0:
             parser.error("--recycle-probe S (S > 0) is for the playground with --proxy")

@@ -138,6 +138,12 @@ async def fill_cache(base_urls: Sequence[str], timeout: float) -> int:
     return runs
 
 
+def _profile_options(shared_link: bool, cached: bool, class_code: str | None) -> dict:
+    """The playground profile's options (none for the trivial apps' profile, which takes none)."""
+    options = {"shared_link": shared_link, "cached": cached} if shared_link or cached else {}
+    return options | ({"class_code": class_code} if class_code else {})
+
+
 async def run_load(
     base_urls: Sequence[str],
     profile_name: str,
@@ -157,6 +163,7 @@ async def run_load(
     warm_urls: Sequence[str] | None = None,
     shared_link: bool = False,
     cached: bool = False,
+    class_code: str | None = None,
 ) -> LoadReport:
     """Run `students` simulated students for `duration` seconds against the servers (round-robin) and report."""
     if students < 1 or duration <= 0:
@@ -178,7 +185,7 @@ async def run_load(
         student(
             i,
             base_urls[i % len(base_urls)],
-            PROFILES[profile_name](**({"shared_link": shared_link, "cached": cached} if shared_link or cached else {})),
+            PROFILES[profile_name](**_profile_options(shared_link, cached, class_code)),
             t0 + ramp * i / max(1, students),
             deadline,
             random.Random(rng.random()),

@@ -72,6 +72,16 @@ def slider_state(widget_id: str, *values: float) -> WidgetState:
     return state
 
 
+def text_state(widget_id: str, text: str) -> WidgetState:
+    """A text input's new value, as the browser sends it when the field is left or Enter is pressed."""
+    return WidgetState(id=widget_id, string_value=text)
+
+
+def trigger_state(widget_id: str) -> WidgetState:
+    """A button's click: a trigger, true for the one run it starts (the browser does not send it again)."""
+    return WidgetState(id=widget_id, trigger_value=True)
+
+
 def widget_label(element: Element) -> tuple[str, str, str] | None:
     """(element type, widget id, label) of a widget element; None for anything without an id."""
     kind = element.WhichOneof("type")

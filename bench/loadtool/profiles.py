@@ -15,7 +15,7 @@ from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from bench.loadtool import REPO_ROOT
-from bench.loadtool.messages import RunResult, select_slider_state, slider_state
+from bench.loadtool.messages import RunResult, select_slider_state, slider_state, text_state, trigger_state
 
 TRIVIAL_APP = """\
 import streamlit as st
@@ -78,24 +78,44 @@ def _fmt(value: float) -> str:
 class PlaygroundProfile(Profile):
     """The playground: every interaction moves one slider, as a browser does, to a run this student has not seen:
     the learning rate, and every third time the momentum instead. It took effect when the page says "Learning rate
-    OLD → NEW" (or "Momentum OLD → NEW") and shows a Final loss."""
+    OLD → NEW" (or "Momentum OLD → NEW") and shows a Final loss. With a class code (a class board's students'
+    link), every SHARE_EVERY-th interaction shares the run on screen instead (a nickname and the "Share with the
+    class" button, as a browser sends them); it took effect when the page says the run is on the class board."""
 
     name = "playground"
     LR_LABEL, MOMENTUM_LABEL = "Learning rate", "Momentum"
     labels = (LR_LABEL, MOMENTUM_LABEL)
     LR_RANGE = (1e-3, 1.0)  # stable with the default data: every run trains all its steps
     MOMENTA = tuple(round(0.05 * k, 2) for k in range(20))  # 0 ... 0.95
+    NICKNAME_LABEL, SHARE_LABEL = "Nickname", "Share with the class"
+    SHARE_EVERY = 4  # with 2-5 s of thought between interactions: 8 s or more apart, past the board's 5 s limit
+    SHARED = "on the class board"  # "Shared: your run is on the class board." (or "already on", for a repeat)
 
-    def __init__(self, shared_link: bool = False, cached: bool = False) -> None:
+    def __init__(self, shared_link: bool = False, cached: bool = False, class_code: str | None = None) -> None:
         self.turn = 0
         self.visited: set[tuple[str, float]] = set()
         self.shared_link = shared_link or cached
         self.cached = cached  # the learning rate only, on the shared link: every run is in st.cache_data already
+        self.class_code = class_code
+        self.student = 0
 
     def query(self, student: int, seed_base: int) -> str:
         # A seed of its own per student: the server's st.cache_data cannot hand one student another's run.
         # With a shared link (the teacher's, default data) students often ask for a run another one computed.
-        return "lr=0.1" if self.shared_link else f"lr=0.1&seed={(seed_base + student) % 100_000}"
+        self.student = student
+        query = "lr=0.1" if self.shared_link else f"lr=0.1&seed={(seed_base + student) % 100_000}"
+        return query + (f"&class={self.class_code}" if self.class_code else "")
+
+    def share(self, result: RunResult) -> Change:
+        """Type a nickname and press "Share with the class" (one rerun, as the button's click sends both)."""
+        nick_id, _ = result.widget(self.NICKNAME_LABEL)
+        button_id, _ = result.widget(self.SHARE_LABEL)
+        return Change(
+            [text_state(nick_id, f"student {self.student}"), trigger_state(button_id)],
+            [self.SHARED],
+            f"share (turn {self.turn})",
+            "share",
+        )
 
     def start(self, first: RunResult) -> None:
         super().start(first)
@@ -124,6 +144,8 @@ class PlaygroundProfile(Profile):
         lr_old = self.current_lr(result, held.get(lr_id))
         m_old = self.current_momentum(result, held.get(m_id))
         self.turn += 1
+        if self.class_code and self.turn % self.SHARE_EVERY == 0:
+            return self.share(result)
         if self.turn % 3 == 0 and not self.cached:  # the momentum, to a value not run with this learning rate
             momenta = [m for m in self.MOMENTA if abs(m - m_old) > 1e-9]
             fresh = [m for m in momenta if (lr_old, m) not in self.visited]

@@ -265,7 +265,8 @@ class Session:
                 kept[widget_id] = held
             elif fresh is not None:
                 kept[widget_id] = fresh
-        self.widgets = kept
+        # a click counts for one run only, as in the browser
+        self.widgets = {k: v for k, v in kept.items() if v.WhichOneof("value") != "trigger_value"}
 
     async def close(self) -> None:
         if self.ws is not None:
