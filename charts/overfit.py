@@ -52,7 +52,7 @@ def fit_figure(
         cols=2,
         column_widths=[0.55, 0.45],
         horizontal_spacing=0.1,
-        subplot_titles=("The fitted curve", "Loss (mean squared error), log scale"),
+        subplot_titles=("Fitted curve", "Loss (MSE), log scale"),
     )
     fig.add_trace(
         go.Scatter(
@@ -398,7 +398,14 @@ def penalty_figure(
             )
         )
     fig.update_xaxes(title_text="w1 (weight of x)", range=[float(w1[0]), float(w1[-1])], zeroline=True)
-    fig.update_yaxes(title_text="w2 (weight of x²)", range=[float(w2[0]), float(w2[-1])], zeroline=True)
+    # one unit is as long on both axes, so L2's rings are round and L1's diamonds square
+    fig.update_yaxes(
+        title_text="w2 (weight of x²)",
+        range=[float(w2[0]), float(w2[-1])],
+        zeroline=True,
+        scaleanchor="x",
+        scaleratio=1,
+    )
     fig.update_layout(
         height=height,
         template="plotly_white",
@@ -416,7 +423,7 @@ def conditioning_figure(cond: engine.Conditioning, degree: int, powers: str, hei
         rows=1,
         cols=2,
         horizontal_spacing=0.12,
-        subplot_titles=("Condition number λmax/λmin", f"Steps to {cond.fraction:.0%} of the extra loss, best rate"),
+        subplot_titles=("Condition number λmax/λmin", f"GD steps to {cond.fraction:.0%}, best rate"),
     )
     d = cond.degrees
     for col, (raw, std) in enumerate(((cond.raw, cond.standardized), (cond.steps_raw, cond.steps_standardized)), 1):
@@ -475,7 +482,7 @@ def eigen_figure(plane: engine.PlaneSurface, miles: engine.Milestones, height: i
         cols=2,
         horizontal_spacing=0.12,
         column_widths=[0.5, 0.5],
-        subplot_titles=("Loss on the steepest / flattest plane", "Extra loss along each direction"),
+        subplot_titles=("Loss on the eigen-plane", "Extra loss per direction"),
     )
     ring = _log_contours(plane.a, plane.b, plane.z, plane.min_loss, "loss contours", COLORS["data"], depth=8.0)
     fig.add_trace(ring.update(showlegend=False), row=1, col=1)
