@@ -499,3 +499,21 @@ def test_the_trivial_app_with_nagle_off_is_the_trivial_app_plus_the_fix():
     assert app.endswith(TRIVIAL_APP.split("\n", 2)[2]) and "st.cache_resource(nodelay.enable)()" in app
     compile(app, "trivial_nodelay_app.py", "exec")
     assert PROFILES["trivial-nodelay"] is TrivialProfile
+
+
+def test_a_click_is_sent_for_one_run_only_and_a_class_link_shares_every_fourth_time():
+    session = Session("http://127.0.0.1:1")
+    button, nick = Element(), Element()
+    button.button.id, button.button.label = "b1", "Share with the class"
+    nick.text_input.id, nick.text_input.label = "t1", "Nickname"
+    result = RunResult()
+    result.widgets = {"Share with the class": ("b1", button), "Nickname": ("t1", nick)}
+    result.status = ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+    session.begin([WidgetState(id="t1", string_value="Ada"), WidgetState(id="b1", trigger_value=True)])
+    session.finish(result)
+    assert "b1" not in session.widgets and session.widgets["t1"].string_value == "Ada"
+    profile = PlaygroundProfile(shared_link=True, class_code="K7QM2XHC")
+    assert profile.query(3, 0) == "lr=0.1&class=K7QM2XHC"
+    change = profile.share(result)
+    assert change.kind == "share" and change.expect == [PlaygroundProfile.SHARED]
+    assert [s.WhichOneof("value") for s in change.states] == ["string_value", "trigger_value"]
