@@ -60,7 +60,7 @@ def test_defaults():
     spec = _shows_a_chart(at)
     assert not at.error and not at.warning
     assert spec["frames"] == list(range(61))
-    assert spec["controls"] == {"lr": "free", "momentum": "free", "start": "free"}
+    assert spec["controls"] == {"lr": "free", "momentum": "free", "epochs": "free", "start": "free"}
     assert spec["ladders"]["lr"]["values"][spec["ladders"]["lr"]["current"]] == 0.1
     assert spec["ladders"]["momentum"]["values"][spec["ladders"]["momentum"]["current"]] == 0.8
 
