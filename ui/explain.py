@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 import engine
-from compute.runs import OPTIMIZER_NAMES, RunResult, no_zero_grad_text
+from compute.runs import OPTIMIZER_NAMES, RunResult, no_zero_grad_text, training_rows
 
 METHOD_STYLES = {
     "optimizer": "nn.Linear + torch.optim (tutorials 000 and 002)",
@@ -181,8 +181,21 @@ R2_HELP = (
 
 
 def r2_of(result: RunResult) -> float:
-    """R² of the run's final parameters on the data it trained on."""
-    return engine.r2(result.dataset, result.history.final_params)
+    """R² of the run's final parameters on the data it trained on (the training rows when some are held out)."""
+    return engine.r2(training_rows(result.dataset, result.config), result.history.final_params)
+
+
+def loss_help(result: RunResult) -> str:
+    """What the "Final loss" readout is the mean squared error of."""
+    if result.config.test_fraction:
+        return "Mean squared error on the training rows (not the held-out ones) after the last step"
+    return "Mean squared error on all the data after the last step"
+
+
+def best_loss_help(result: RunResult) -> str:
+    """What the "Best possible loss" readout is."""
+    rows = " on the training rows" if result.config.test_fraction else ""
+    return f"The least-squares optimum's loss{rows}"
 
 
 def params_caption(result: RunResult) -> str:

@@ -48,8 +48,8 @@ def show_run(values: dict, lr_caption, lower) -> None:
 
     m = st.columns(4)
     m[0].metric("Steps", f"{h.steps}", help=f"{h.epoch_of(h.steps):g} epochs of {h.steps_per_epoch} step(s)")
-    m[1].metric("Final loss", explain.num(h.final_loss), help="Mean squared error on all the data after the last step")
-    m[2].metric("Best possible loss", explain.num(result.surface.min_loss), help="The least-squares optimum's loss")
+    m[1].metric("Final loss", explain.num(h.final_loss), help=explain.loss_help(result))
+    m[2].metric("Best possible loss", explain.num(result.surface.min_loss), help=explain.best_loss_help(result))
     m[3].metric("R²", explain.num(explain.r2_of(result), 3), help=explain.R2_HELP)
     st.caption(explain.params_caption(result))
     held_out = overfit_text.held_out_caption(result)  # a test set or weight decay: their numbers

@@ -398,3 +398,19 @@ def test_the_upload_cap_message_gives_the_true_overflow_point():
     assert 1.84e19**2 == pytest.approx(biggest, rel=0.01)
     with np.errstate(over="ignore"):
         assert np.isinf(np.float32(1.9e19) ** 2) and np.isfinite(np.float32(1.8e19) ** 2)
+
+
+def test_with_a_test_set_the_readouts_are_the_training_rows():
+    """Final loss, best possible loss and R² describe the rows the run trained on, and their help says so."""
+    values = controls.defaults() | {"test_fraction": 0.25}
+    result = runs.compute(values)
+    train, _ = engine.split(result.dataset, 0.25, result.config.seed)
+    x, y = train.x.double().numpy()[:, 0], train.y.double().numpy()
+    w, b = result.history.final_params
+    residual = y - (w * x + b)
+    np.testing.assert_allclose(result.history.final_loss, np.mean(residual**2), rtol=1e-5)
+    r2 = 1 - np.sum(residual**2) / np.sum((y - y.mean()) ** 2)
+    np.testing.assert_allclose(explain.r2_of(result), r2, rtol=1e-5)
+    assert "training rows" in explain.loss_help(result) and "training rows" in explain.best_loss_help(result)
+    plain = runs.compute(controls.defaults())
+    assert "all the data" in explain.loss_help(plain) and "training" not in explain.best_loss_help(plain)
