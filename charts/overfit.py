@@ -397,14 +397,18 @@ def penalty_figure(
                 },
             )
         )
-    fig.update_xaxes(title_text="w1 (weight of x)", range=[float(w1[0]), float(w1[-1])], zeroline=True)
-    # one unit is as long on both axes, so L2's rings are round and L1's diamonds square
+    # one unit is as long on both axes, so L2's rings are round and L1's diamonds square; the plot area shrinks to
+    # the square grid (constrain="domain") rather than widening the axis past the rings
+    fig.update_xaxes(
+        title_text="w1 (weight of x)", range=[float(w1[0]), float(w1[-1])], zeroline=True, constrain="domain"
+    )
     fig.update_yaxes(
         title_text="w2 (weight of x²)",
         range=[float(w2[0]), float(w2[-1])],
         zeroline=True,
         scaleanchor="x",
         scaleratio=1,
+        constrain="domain",
     )
     fig.update_layout(
         height=height,

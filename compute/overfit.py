@@ -1,4 +1,4 @@
-"""The "Overfitting & regularization" page's results: polynomial features of the line data (tutorial 001), a
+"""The "Overfitting & regularization" page's results: polynomial features of a wave's or a line's points, a
 held-out test set, weight decay and L1; the run, the degree and weight-decay sweeps (one batched engine call each),
 conditioning against the degree, the two-weight picture and the eigen-direction view.
 
@@ -22,7 +22,7 @@ from engine.split import split_rows
 from server.bounded_cache import BoundedCache, budget_from_env
 from settings import controls
 
-DATA_KEYS = frozenset({"n", "noise", "seed", "test_fraction"})
+DATA_KEYS = frozenset({"shape", "n", "noise", "seed", "test_fraction"})
 FIT_KEYS = DATA_KEYS | {"degree", "powers", "weight_decay", "l1", "lr", "epochs"}
 DEGREE_KEYS = FIT_KEYS - {"degree"}
 DECAY_KEYS = FIT_KEYS - {"weight_decay"}
@@ -36,11 +36,11 @@ CHATTER_STEPS = 20  # the last steps in which an L1 run's zeroed weights are wat
 
 
 def setup(values: Mapping) -> tuple[engine.Dataset, engine.Dataset, engine.TrainConfig]:
-    """(the line data, its polynomial features, the run's config): plain full-batch gradient descent with
+    """(the points, a wave or a line, their polynomial features, the run's config): full-batch gradient descent with
     torch.optim.SGD from zeros, with the split, weight decay and L1 the controls ask for."""
     values = controls.defaults() | dict(values)
     n = min(int(values["n"]), controls.MAX_UI_POINTS)
-    base = engine.make_dataset("line", n=n, noise=float(values["noise"]), seed=int(values["seed"]))
+    base = engine.make_dataset(values["shape"], n=n, noise=float(values["noise"]), seed=int(values["seed"]))
     data = engine.polynomial(base, int(values["degree"]), standardize=values["powers"] == "standardized")
     cfg = engine.TrainConfig(
         lr=float(values["lr"]),
@@ -59,7 +59,7 @@ def setup(values: Mapping) -> tuple[engine.Dataset, engine.Dataset, engine.Train
 class Fit:
     """The page's run and the closed-form facts around it (all on the training rows)."""
 
-    base: engine.Dataset  # the line data, every point
+    base: engine.Dataset  # the points (a wave or a line), every one
     data: engine.Dataset  # its polynomial features
     train_rows: np.ndarray  # row indices the run trains on
     test_rows: np.ndarray  # held-out rows (empty without a split)
@@ -181,9 +181,11 @@ def pair(values: Mapping) -> Pair:
     keep = result.history.loss[: len(tame)] <= 100 * max(start_loss, 1e-12)
     pts = np.vstack([tame[keep], result.least_squares[:2], result.optimum[:2], np.zeros(2)])
     lo, hi = pts.min(0), pts.max(0)
-    span = np.maximum(hi - lo, 1e-3 * np.maximum(np.abs(pts).max(0), 1.0))
-    w1 = np.linspace(lo[0] - 0.2 * span[0], hi[0] + 0.2 * span[0], PAIR_GRID)
-    w2 = np.linspace(lo[1] - 0.2 * span[1], hi[1] + 0.2 * span[1], PAIR_GRID)
+    # a square around them: the figure draws both weights at the same scale (circles round), so the grid must fill
+    # the whole square, not only the band the path runs in
+    centre, half = (lo + hi) / 2, 0.6 * max(float((hi - lo).max()), 1e-3 * max(float(np.abs(pts).max()), 1.0))
+    w1 = np.linspace(centre[0] - half, centre[0] + half, PAIR_GRID)
+    w2 = np.linspace(centre[1] - half, centre[1] + half, PAIR_GRID)
     a, b = np.meshgrid(w1, w2)
     w = np.stack([a, b], axis=-1)
     x, y = train.x.double().numpy(), train.y.double().numpy()

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 THERMOMETER_X = [35.7, 55.9, 58.2, 81.9, 56.3, 48.9, 33.9, 21.8, 48.4, 60.4, 68.4]
 THERMOMETER_Y = [0.5, 14.0, 15.0, 28.0, 11.0, 8.0, 3.0, -4.0, 6.0, 13.0, 21.0]
 
-DATASET_NAMES = ("line", "plane", "thermometer", "single-point", "lab", "four-points")
-SYNTHETIC = ("line", "plane")  # the ones that take n, noise and seed
+DATASET_NAMES = ("line", "plane", "thermometer", "single-point", "lab", "four-points", "wave")
+SYNTHETIC = ("line", "plane", "wave")  # the ones that take n, noise and seed
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,8 @@ def dataset_from_arrays(x, y, name: str = "custom", feature_names=None, target_n
 
 
 def make_dataset(name: str, n: int = 50, noise: float = 0.5, seed: int = 0) -> Dataset:
-    """One of the tutorials' datasets; n, noise and seed apply to the synthetic "line" and "plane"."""
+    """One of the tutorials' datasets, or "wave" (a curve for the overfitting page); n, noise and seed apply to the
+    synthetic "line", "plane" and "wave"."""
     if name in SYNTHETIC:
         if not 1 <= int(n) <= MAX_POINTS:
             raise ValueError(f"n must be between 1 and {MAX_POINTS:,}, got {n}")
@@ -160,6 +161,20 @@ def make_dataset(name: str, n: int = 50, noise: float = 0.5, seed: int = 0) -> D
                 True,
                 description=f"y = 2x + 1 + noise (sd {noise:g}), {n} points, seed {seed}",
                 source=("line", int(n), float(noise), int(seed)),
+            )
+        if name == "wave":  # a curve no straight line fits: y = 2 sin(pi x) + noise, x uniform in [-1, 1)
+            x = 2.0 * torch.rand(int(n), 1, generator=g) - 1.0
+            y = 2.0 * torch.sin(torch.pi * x[:, 0]) + float(noise) * torch.randn(int(n), generator=g)
+            return Dataset(
+                x,
+                y,
+                "wave",
+                ("x",),
+                "y",
+                None,
+                True,
+                description=f"y = 2·sin(πx) + noise (sd {noise:g}), x in [-1, 1), {n} points, seed {seed}",
+                source=("wave", int(n), float(noise), int(seed)),
             )
         x = torch.randn(int(n), 2, generator=g)  # tutorial 000: M = 2 features, a plane
         y = 2.0 * x[:, 0] - 3.0 * x[:, 1] + 1.0 + float(noise) * torch.randn(int(n), generator=g)

@@ -38,6 +38,7 @@ DATASET_LABELS = {
     "single-point": "One point: x = 2, y = 4 (tutorial 002)",
     "four-points": "A batch: x = 1..4, y = 2x (tutorial 002)",
     "lab": "Lab: y = 3x + 2, x = 0..9 (tutorial 002)",
+    "wave": "Wave: y = 2·sin(πx) + noise (a curve; see Overfitting)",
     "custom": "Your data (from the “Your data” page)",
 }
 METHOD_LABELS = {
@@ -293,6 +294,16 @@ CONTROLS: tuple[Control, ...] = (
         options=POWERS,
     ),
     Control(
+        "shape",
+        "The points' curve",
+        "choice",
+        "wave",
+        "Where the points come from: a wave, which a degree-1 line is too stiff for and a high degree follows too "
+        "closely (the classic U-shaped test loss), or a straight line, which degree 1 already fits.",
+        options=("wave", "line"),
+        labels={"wave": "a wave: y = 2·sin(πx) + noise", "line": "a line: y = 2x + 1 + noise"},
+    ),
+    Control(
         "l1",
         "L1 strength",
         "grid",
@@ -317,7 +328,7 @@ BY_KEY = {c.key: c for c in CONTROLS}
 UI_ONLY: frozenset[str] = frozenset()
 # Controls of the "Overfitting & regularization" page's run only (compute/overfit.py): the playground's run keeps a
 # straight line and no L1, so relevant() never shows them there.
-OVERFIT_ONLY: frozenset[str] = frozenset({"degree", "powers", "l1"})
+OVERFIT_ONLY: frozenset[str] = frozenset({"degree", "powers", "l1", "shape"})
 
 
 def defaults() -> dict:

@@ -82,7 +82,7 @@ def _best(values: np.ndarray) -> int | None:
     return int(np.argmin(np.where(finite, values, np.inf))) if finite.any() else None
 
 
-def degree_text(sweep: engine.FitSweep, epochs: int) -> str:
+def degree_text(sweep: engine.FitSweep, epochs: int, shape: str = "wave") -> str:
     """Which degree fits the held-out points best, for gradient descent and for the exact fit."""
     d = sweep.degrees
     head = (
@@ -104,11 +104,13 @@ def degree_text(sweep: engine.FitSweep, epochs: int) -> str:
         f" Lowest test loss: degree {d[k_cf]} for the exact fit ({_g(exact[k_cf])}){by_gd}. The exact fit's test "
         f"loss at degree {d[-1]} is {_g(exact[-1])}.{_diverged(sweep, [f'degree {k}' for k in d])}"
     )
-    if k_cf == 0:
+    if k_cf == 0 and shape == "line":
         test += (
             " The points come from a straight line (y = 2x + 1 + noise), so degree 1 already has the right shape; "
             "higher degrees only add room to follow the noise."
         )
+    elif k_cf == 0:
+        test += " At this noise and number of points, even the wave is best told apart from the noise by a line."
     elif 0 < k_cf < len(d) - 1:
         test += " Below it the curve is too stiff to follow the data, above it it bends to follow the noise."
     if np.isfinite(gd[-1]) and gd[-1] < 0.5 * exact[-1]:

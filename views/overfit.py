@@ -1,5 +1,6 @@
-"""Overfitting & regularization: polynomial features of the line data, a held-out test set, weight decay and L1,
-early stopping, the degree and decay sweeps, the ridge / lasso picture, conditioning and the eigen-directions."""
+"""Overfitting & regularization: polynomial features of a wave's (or a line's) points, a held-out test set, weight
+decay and L1, early stopping, the degree and decay sweeps, the ridge / lasso picture, conditioning and the
+eigen-directions."""
 
 import streamlit as st
 
@@ -13,8 +14,8 @@ sb.header("Model")
 widgets.draw(["degree", "powers", "weight_decay", "l1"], values, sb)
 sb.header("Training")
 widgets.draw(["lr", "epochs"], values, sb)
-sb.header("Data: y = 2x + 1 + noise")
-widgets.draw(["test_fraction", "n", "noise", "seed"], values, sb)
+sb.header("Data")
+widgets.draw(["shape", "test_fraction", "n", "noise", "seed"], values, sb)
 widgets.sync_url(values)
 lesson_ = widgets.current_lesson()
 
@@ -56,7 +57,7 @@ st.header("Which degree?")
 with widgets.or_stop("The degree sweep cannot run on these settings", "Training nine degrees at once…"):
     degrees = overfit.cached_degrees(values)
     st.plotly_chart(overfit.degree_figure(values), width="stretch", key="overfit_degrees")
-st.caption(overfit_text.degree_text(degrees, int(values["epochs"])))
+st.caption(overfit_text.degree_text(degrees, int(values["epochs"]), values["shape"]))
 
 st.header("How much weight decay?")
 with widgets.or_stop("The weight-decay sweep cannot run on these settings", "Training twenty decays at once…"):

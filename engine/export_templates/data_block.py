@@ -33,6 +33,10 @@ y = 2.0 * X[:, 0] + 1.0 + noise * torch.randn(n, generator=g)  # targets, shape 
 X = torch.randn(n, 2, generator=g)  # inputs, one row per point: shape (n, 2)
 y = 2.0 * X[:, 0] - 3.0 * X[:, 1] + 1.0 + noise * torch.randn(n, generator=g)  # targets, shape (n,)
 """,
+    "wave": """\
+X = 2.0 * torch.rand(n, 1, generator=g) - 1.0  # inputs in [-1, 1), one row per point: shape (n, 1)
+y = 2.0 * torch.sin(torch.pi * X[:, 0]) + noise * torch.randn(n, generator=g)  # targets, shape (n,)
+""",
 }
 
 VALUES = """\

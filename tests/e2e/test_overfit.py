@@ -89,7 +89,7 @@ def test_a_sidebar_move_reruns_the_page(page: Page, app_server: str) -> None:
 
 
 def test_raw_powers_diverge_and_one_click_fixes_it(page: Page, app_server: str) -> None:
-    open_overfit(page, app_server, "?test_fraction=0.25&degree=6&powers=raw", charts=5)  # no eigen view
+    open_overfit(page, app_server, "?test_fraction=0.25&degree=6&powers=raw&shape=line", charts=5)  # no eigen view
     expect(page.get_by_text(re.compile(r"^The run diverged at step \d+"))).to_be_visible()
     page.get_by_role("button", name=re.compile(r"^Use a stable learning rate")).click()
     expect(page.get_by_text(re.compile(r"^The run diverged"))).to_have_count(0)

@@ -51,6 +51,7 @@ def _datasets() -> dict[str, tuple[engine.Dataset, dict]]:
     return {
         "line": (engine.make_dataset("line", n=20, noise=0.5, seed=0), {"lr": 0.1, "epochs": 30, "init": "random"}),
         "lab": (engine.make_dataset("lab"), {"lr": 0.01, "epochs": 40}),
+        "wave": (engine.make_dataset("wave", n=20, noise=0.3, seed=1), {"lr": 0.1, "epochs": 30}),
         "thermometer-x0.1": (
             engine.scale_inputs(thermometer, "multiply", 0.1),
             {"lr": 0.01, "epochs": 60, "init": (1.0, 0.0)},  # tutorial 003's start

@@ -18,7 +18,7 @@ from compute import overfit, runs
 from settings import controls
 from ui import overfit_text
 
-BASE = controls.defaults() | {"test_fraction": 0.25, "degree": 3}
+BASE = controls.defaults() | {"test_fraction": 0.25, "degree": 3, "shape": "line"}  # most checks: the line data
 
 
 def _np_split(values: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -307,3 +307,22 @@ def test_hostile_links_for_the_new_controls_are_corrected_with_a_note():
     for c in controls.CONTROLS:
         assert c.coerce(values[c.key]) == values[c.key]
     assert overfit.fit(values).degree == 9
+
+
+def test_the_default_wave_gives_the_u_shaped_test_curve_numpy_finds():
+    """The page's default points (a wave): numpy's least-squares polynomials on the training rows have a test loss
+    that falls from degree 1 and rises again by degree 9, and the page's degree sweep has exactly those optima."""
+    values = controls.defaults() | {"test_fraction": 0.25}
+    assert values["shape"] == "wave"
+    base = engine.make_dataset("wave", n=30, noise=0.5, seed=0)
+    x, y = base.x.double().numpy()[:, 0], base.y.double().numpy()
+    train_rows, test_rows = engine.split(base, 0.25, 0)
+    held = np.isin(x, test_rows.x.double().numpy()[:, 0])
+    numpy_test = []
+    for degree in range(1, 10):
+        coef = np.polyfit(x[~held], y[~held], degree)
+        numpy_test.append(np.mean((np.polyval(coef, x[held]) - y[held]) ** 2))
+    best = int(np.argmin(numpy_test))
+    assert 0 < best < 8 and numpy_test[0] > 1.3 * numpy_test[best] and numpy_test[-1] > 1.3 * numpy_test[best]
+    sweep = overfit.degree_sweep(values)
+    np.testing.assert_allclose(sweep.optimum_test_loss, numpy_test, rtol=1e-3)
