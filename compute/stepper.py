@@ -12,8 +12,17 @@ import streamlit as st
 
 import engine
 from compute import cache, custom, runs
+from settings.controls import BY_KEY
 
 KEY = "lab_trainer"
+# The lab writes out one step of plain MSE on every point; a link's test set and weight decay are the playground's
+# (its formulas and tables would otherwise sum rows the run does not train on, and miss the decay's term).
+PLAIN = {"test_fraction": 0.0, "weight_decay": 0.0}
+
+
+def set_aside(values: dict) -> list[str]:
+    """The link's settings the lab leaves out (PLAIN), by their labels."""
+    return [BY_KEY[k].label for k, v in PLAIN.items() if values.get(k, v) != v]
 
 
 def _config(values: dict, data: engine.Dataset | None) -> tuple[engine.Dataset, engine.Dataset, engine.TrainConfig]:
@@ -28,11 +37,12 @@ def whole_run(values: dict) -> runs.RunResult:
     """The whole run the lab steps through, the zero_grad switch included (the playground's cached run: its config
     honours the switch): it fixes the figure's axes, so that the picture does not jump between clicks and the
     surface covers the path the page shows."""
-    return cache.run(values)
+    return cache.run(values | PLAIN)
 
 
 def trainer(values: dict) -> engine.Trainer:
     """The session's trainer for these values; a new one (at step 0, or at ?step= on a fresh link) otherwise."""
+    values = values | PLAIN
     raw, ds, cfg = _config(values, custom.for_values(values))
     key = (tuple(sorted(values.items())), custom.fingerprint(custom.for_values(values)))
     held = st.session_state.get(KEY)

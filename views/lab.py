@@ -9,9 +9,12 @@ from settings.controls import relevant
 from ui import explain, lab, widgets
 
 values = widgets.page("Step by step: one update at a time")
-shown = (relevant(values) | {"zero_grad"}) - {"device"}
+shown = (relevant(values) | {"zero_grad"}) - {"device", *stepper.PLAIN}
 
 lr_caption = widgets.sidebar(values, shown, extra=("zero_grad",))
+aside = stepper.set_aside(values)
+if aside:
+    st.info(f"This lab steps plain MSE on every point: the link's {' and '.join(aside)} apply on the playground.")
 
 with widgets.or_stop("This run cannot start"):
     full = stepper.whole_run(values)  # the whole run: fixes the axes so the picture does not jump between clicks

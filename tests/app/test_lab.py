@@ -450,3 +450,15 @@ def test_the_code_expander_shows_a_script_that_repeats_the_run(query, cfg, rtol,
     if not query:  # full batch: numpy's run too
         x, y = _data()
         np.testing.assert_allclose(result["params"], _np_gd(x, y, STEPS)[0][-1], rtol=1e-4, atol=1e-5)
+
+
+def test_a_links_test_set_and_weight_decay_are_left_to_the_playground():
+    """The lab's formulas sum every point and have no decay term: it steps the plain run, and says so."""
+    at = open_page("views/lab.py", test_fraction="0.25", weight_decay="0.1")
+    assert_no_exception(at)
+    assert any("Test fraction and Weight decay (L2) apply on the playground" in i.value for i in at.info)
+    keys = {w.key for w in at.sidebar.slider} | {w.key for w in at.sidebar.select_slider}
+    assert not {"ctl_test_fraction", "ctl_weight_decay"} & keys
+    plain = open_page("views/lab.py")
+    step_line = [m.value for m in at.markdown if m.value.startswith("**Step")]
+    assert step_line and step_line == [m.value for m in plain.markdown if m.value.startswith("**Step")]
