@@ -23,7 +23,7 @@ from server import board_db
 from settings import controls, lesson
 
 CONVERGED = 0.01  # as the playground says "converges": the excess loss is down to 1 % of where it started
-MET, CONVERGES, ON_ITS_WAY, DIVERGED = "met the challenge", "converged", "still on its way", "diverged"
+MET, CONVERGES, ON_ITS_WAY, DIVERGED = "met the challenge", "converged", "not converged in its epochs", "diverged"
 OUTCOMES = (MET, CONVERGES, ON_ITS_WAY, DIVERGED)  # best first: the board's sort order and its colours
 LEADERS = 10
 
@@ -106,7 +106,8 @@ def _rank(entry: board.BoardRun) -> tuple:
 
 
 def by_result(entries: Sequence[board.BoardRun]) -> list[board.BoardRun]:
-    """Best first: met the challenge, converged, on its way, diverged; then fewer steps to converge, lower loss."""
+    """Best first: met the challenge, converged, not converged in its epochs (slow, or above the limit but not yet
+    blown up), diverged; then fewer steps to converge, lower loss."""
     return sorted(entries, key=_rank)
 
 
