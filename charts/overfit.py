@@ -21,6 +21,18 @@ TEST_STYLE = {"color": COLORS["path"], "width": 2}
 LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.08, "x": 0.0, "font": {"size": 12}}
 
 
+def _layout(fig: go.Figure, height: int, top: int = 30, bottom: int = 50, legend: dict = LEGEND, **more) -> None:
+    """The page's figures share one look: white template, legend above, closest-point hover."""
+    fig.update_layout(
+        height=height,
+        template="plotly_white",
+        margin={"l": 55, "r": 20, "t": top, "b": bottom},
+        legend=legend,
+        hovermode="closest",
+        **more,
+    )
+
+
 def _log_range(values) -> list[float]:
     v = positive(np.asarray(values, dtype=np.float64)[np.isfinite(values)])
     return padded(float(np.log10(v.min())), float(np.log10(v.max())), 0.05)
@@ -166,14 +178,7 @@ def fit_figure(
     controls = animation_controls([f"step {int(s)}" for s in steps], [f["name"] for f in frames])
     controls["updatemenus"][0]["y"] = -0.17
     controls["sliders"][0]["y"] = -0.15
-    fig.update_layout(
-        height=height,
-        template="plotly_white",
-        margin={"l": 55, "r": 20, "t": 60, "b": 110},
-        legend=LEGEND,
-        hovermode="closest",
-        **controls,
-    )
+    _layout(fig, height, top=60, bottom=110, **controls)
     return fig
 
 
@@ -227,13 +232,7 @@ def degree_figure(sweep: engine.FitSweep, degree: int, height: int = 420) -> go.
         )
     fig.update_xaxes(title_text="polynomial degree", dtick=1)
     fig.update_yaxes(title_text="loss (mean squared error)", **axis)
-    fig.update_layout(
-        height=height,
-        template="plotly_white",
-        margin={"l": 55, "r": 20, "t": 30, "b": 50},
-        legend=LEGEND,
-        hovermode="closest",
-    )
+    _layout(fig, height)
     return fig
 
 
@@ -289,13 +288,7 @@ def decay_figure(sweep: engine.FitSweep, weight_decay: float, height: int = 420)
         )
     fig.update_xaxes(title_text="weight decay (log scale)", type="log", tickformat="~g")
     fig.update_yaxes(title_text="loss (mean squared error)", **axis)
-    fig.update_layout(
-        height=height,
-        template="plotly_white",
-        margin={"l": 55, "r": 20, "t": 30, "b": 50},
-        legend=LEGEND,
-        hovermode="closest",
-    )
+    _layout(fig, height)
     return fig
 
 
@@ -410,13 +403,7 @@ def penalty_figure(
         scaleratio=1,
         constrain="domain",
     )
-    fig.update_layout(
-        height=height,
-        template="plotly_white",
-        margin={"l": 55, "r": 20, "t": 30, "b": 50},
-        legend=LEGEND,
-        hovermode="closest",
-    )
+    _layout(fig, height)
     return fig
 
 
@@ -468,13 +455,7 @@ def conditioning_figure(cond: engine.Conditioning, degree: int, powers: str, hei
                 row=1,
                 col=col,
             )
-    fig.update_layout(
-        height=height,
-        template="plotly_white",
-        margin={"l": 55, "r": 20, "t": 60, "b": 50},
-        legend=LEGEND,
-        hovermode="closest",
-    )
+    _layout(fig, height, top=60)
     return fig
 
 
@@ -548,11 +529,5 @@ def eigen_figure(plane: engine.PlaneSurface, miles: engine.Milestones, height: i
     rng = [max(top - 12, float(np.log10(everything.min()))), top + 0.2]
     fig.update_yaxes(type="log", range=rng, **log_ticks(*rng), title_text="extra loss", row=1, col=2)
     fig.update_xaxes(title_text="step", row=1, col=2)
-    fig.update_layout(
-        height=height,
-        template="plotly_white",
-        margin={"l": 55, "r": 20, "t": 60, "b": 50},
-        legend={**LEGEND, "y": -0.3, "yanchor": "top"},
-        hovermode="closest",
-    )
+    _layout(fig, height, top=60, legend={**LEGEND, "y": -0.3, "yanchor": "top"})
     return fig
