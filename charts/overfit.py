@@ -1,12 +1,15 @@
 """Figures of the "Overfitting & regularization" page: the fitted curve over training and held-out points with both
 losses (animated), the degree and weight-decay sweeps, the ridge / lasso picture of two weights, conditioning
-against the degree, and the eigen-direction view. Arrays in, go.Figure out; no streamlit here.
+against the degree, and the eigen-direction view. Arrays in, Plotly JSON (dicts) out; no streamlit here.
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.subplots import make_subplots
 
 import engine
@@ -21,16 +24,28 @@ TEST_STYLE = {"color": COLORS["path"], "width": 2}
 LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.08, "x": 0.0, "font": {"size": 12}}
 
 
-def _layout(fig: go.Figure, height: int, top: int = 30, bottom: int = 50, legend: dict = LEGEND, **more) -> None:
-    """The page's figures share one look: white template, legend above, closest-point hover."""
+def _layout(fig: go.Figure, height: int, top: int = 30, bottom: int = 50, legend: dict = LEGEND) -> None:
+    """The page's figures share one look: legend above, closest-point hover (and the white template, _spec)."""
     fig.update_layout(
         height=height,
-        template="plotly_white",
         margin={"l": 55, "r": 20, "t": top, "b": bottom},
         legend=legend,
         hovermode="closest",
-        **more,
     )
+
+
+@functools.cache
+def _white() -> dict:
+    return pio.templates["plotly_white"].to_plotly_json()
+
+
+def _spec(fig: go.Figure, **layout) -> dict:
+    """The figure as plain Plotly JSON, with the white template (and `layout`, e.g. animation controls) added as
+    JSON: plotly.py copies and checks a template on every figure (~12 ms each) and every animation frame; these
+    parts are Plotly's own (the template) or checked once by the tests (tests/unit/test_overfit.py)."""
+    spec = fig.to_plotly_json()
+    spec["layout"] = {**spec["layout"], "template": _white(), **layout}
+    return spec
 
 
 def _log_range(values) -> list[float]:
@@ -55,7 +70,7 @@ def fit_figure(
     test_loss: np.ndarray | None,
     stop_step: int | None,
     height: int = 480,
-) -> go.Figure:
+) -> dict:
     """Left: the fitted curve over the training points (dots) and the held-out ones (crosses), one frame per shown
     step. Right: the training and test loss per step (log axis), the early-stopping step marked, a dot at the step
     shown."""
@@ -174,15 +189,14 @@ def fit_figure(
                 ],
             }
         )
-    fig.frames = frames
     controls = animation_controls([f"step {int(s)}" for s in steps], [f["name"] for f in frames])
     controls["updatemenus"][0]["y"] = -0.17
     controls["sliders"][0]["y"] = -0.15
-    _layout(fig, height, top=60, bottom=110, **controls)
-    return fig
+    _layout(fig, height, top=60, bottom=110)
+    return {**_spec(fig, **controls), "frames": frames}
 
 
-def degree_figure(sweep: engine.FitSweep, degree: int, height: int = 420) -> go.Figure:
+def degree_figure(sweep: engine.FitSweep, degree: int, height: int = 420) -> dict:
     """Final training and test loss against the degree (gradient descent, solid) with the closed-form optimum's
     (dashed), log axis; the page's degree marked."""
     fig = go.Figure()
@@ -233,10 +247,10 @@ def degree_figure(sweep: engine.FitSweep, degree: int, height: int = 420) -> go.
     fig.update_xaxes(title_text="polynomial degree", dtick=1)
     fig.update_yaxes(title_text="loss (mean squared error)", **axis)
     _layout(fig, height)
-    return fig
+    return _spec(fig)
 
 
-def decay_figure(sweep: engine.FitSweep, weight_decay: float, height: int = 420) -> go.Figure:
+def decay_figure(sweep: engine.FitSweep, weight_decay: float, height: int = 420) -> dict:
     """Final test (and training) loss against the weight decay, log axes, gradient descent solid and the ridge
     optimum dashed; the page's weight decay marked when it is on the axis (above 0)."""
     fig = go.Figure()
@@ -289,7 +303,7 @@ def decay_figure(sweep: engine.FitSweep, weight_decay: float, height: int = 420)
     fig.update_xaxes(title_text="weight decay (log scale)", type="log", tickformat="~g")
     fig.update_yaxes(title_text="loss (mean squared error)", **axis)
     _layout(fig, height)
-    return fig
+    return _spec(fig)
 
 
 def _log_contours(x, y, z: np.ndarray, lo: float, name: str, color: str, depth: float = 3.0, **extra) -> go.Contour:
@@ -324,7 +338,7 @@ def penalty_figure(
     weight_decay: float,
     l1: float,
     height: int = 520,
-) -> go.Figure:
+) -> dict:
     """The ridge / lasso picture: the data loss's contours (bias at its best everywhere), the penalty's (circles for
     L2, diamonds for L1), the run's path, the unregularized and the regularized optimum."""
     fig = go.Figure()
@@ -404,10 +418,10 @@ def penalty_figure(
         constrain="domain",
     )
     _layout(fig, height)
-    return fig
+    return _spec(fig)
 
 
-def conditioning_figure(cond: engine.Conditioning, degree: int, powers: str, height: int = 420) -> go.Figure:
+def conditioning_figure(cond: engine.Conditioning, degree: int, powers: str, height: int = 420) -> dict:
     """Left: the condition number against the degree, raw and standardized powers; right: the steps gradient
     descent needs at its best rate. Log axes; infinite values (beyond float64) are left out."""
     fig = make_subplots(
@@ -456,10 +470,10 @@ def conditioning_figure(cond: engine.Conditioning, degree: int, powers: str, hei
                 col=col,
             )
     _layout(fig, height, top=60)
-    return fig
+    return _spec(fig)
 
 
-def eigen_figure(plane: engine.PlaneSurface, miles: engine.Milestones, height: int = 460) -> go.Figure:
+def eigen_figure(plane: engine.PlaneSurface, miles: engine.Milestones, height: int = 460) -> dict:
     """Left: the loss on the plane of the steepest and the flattest direction through the optimum, with the run's
     path projected on it. Right: the loss above its minimum along each eigen-direction, per step (log axis)."""
     fig = make_subplots(
@@ -530,4 +544,4 @@ def eigen_figure(plane: engine.PlaneSurface, miles: engine.Milestones, height: i
     fig.update_yaxes(type="log", range=rng, **log_ticks(*rng), title_text="extra loss", row=1, col=2)
     fig.update_xaxes(title_text="step", row=1, col=2)
     _layout(fig, height, top=60, legend={**LEGEND, "y": -0.3, "yanchor": "top"})
-    return fig
+    return _spec(fig)
