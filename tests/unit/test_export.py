@@ -440,26 +440,15 @@ def test_a_wrong_starting_point_is_refused_in_plain_words():
         engine.export_script(engine.make_dataset("lab"), engine.TrainConfig(init=(1.0, 2.0, 3.0)))
 
 
-def test_the_exported_scripts_pass_ruff(exported):
-    """What a student reads should pass a linter: no long lines, no unused names, no undefined ones."""
-    folder = exported["folder"]
+def ruff_findings(folder) -> subprocess.CompletedProcess:
+    """ruff on the exported scripts of `folder` (not the test's own driver), with the project's line length."""
     with contextlib.suppress(FileNotFoundError):
         (folder / "driver.py").unlink()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ruff",
-            "check",
-            "--isolated",
-            "--line-length",
-            "120",
-            "--select",
-            "E,F,W,B",
-            str(folder),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    cmd = [sys.executable, "-m", "ruff", "check", "--isolated", "--line-length", "120", "--select", "E,F,W,B"]
+    return subprocess.run([*cmd, str(folder)], capture_output=True, text=True, timeout=60)
+
+
+def test_the_exported_scripts_pass_ruff(exported):
+    """What a student reads should pass a linter: no long lines, no unused names, no undefined ones."""
+    done = ruff_findings(exported["folder"])
     assert done.returncode == 0, done.stdout[-3000:]

@@ -23,6 +23,7 @@ from .test_export import (
     _code_only,
     _notebook_code,
     _result,
+    ruff_findings,
 )
 
 
@@ -170,23 +171,5 @@ def test_the_regularization_shows_up_in_the_code():
 
 
 def test_the_exported_scripts_pass_ruff(exported):
-    folder = exported["folder"]
-    (folder / "driver.py").unlink(missing_ok=True)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ruff",
-            "check",
-            "--isolated",
-            "--line-length",
-            "120",
-            "--select",
-            "E,F,W,B",
-            str(folder),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = ruff_findings(exported["folder"])
     assert done.returncode == 0, done.stdout[-3000:]
