@@ -196,101 +196,54 @@ def fit_figure(
     return {**_spec(fig, **controls), "frames": frames}
 
 
-def degree_figure(sweep: engine.FitSweep, degree: int, height: int = 420) -> dict:
-    """Final training and test loss against the degree (gradient descent, solid) with the closed-form optimum's
-    (dashed), log axis; the page's degree marked."""
-    fig = go.Figure()
-    d = sweep.degrees
-    lines = [
-        ("training loss, gradient descent", sweep.final_loss, TRAIN_STYLE),
-        ("training loss, closed form", sweep.optimum_loss, {**TRAIN_STYLE, "dash": "dash"}),
+def _sweep_lines(sweep: engine.FitSweep, test_first: bool, train_width: float = TRAIN_STYLE["width"]) -> list[tuple]:
+    """(name, final losses, line style) of a sweep: training and test loss, gradient descent solid and the
+    closed-form optimum's dashed."""
+    train = [
+        ("training loss, gradient descent", sweep.final_loss, {**TRAIN_STYLE, "width": train_width}),
+        ("training loss, closed form", sweep.optimum_loss, {**TRAIN_STYLE, "width": train_width, "dash": "dash"}),
     ]
+    test = []
     if sweep.test_loss is not None:
-        lines += [
+        test = [
             ("test loss, gradient descent", sweep.final_test_loss, TEST_STYLE),
             ("test loss, closed form", sweep.optimum_test_loss, {**TEST_STYLE, "dash": "dash"}),
         ]
-    for name, values, style in lines:
-        shown = np.where(np.isfinite(values), values, np.nan)
-        fig.add_trace(
-            go.Scatter(
-                x=d,
-                y=f32(shown),
-                mode="lines+markers",
-                name=name,
-                line=style,
-                hovertemplate=f"{name}<br>degree %{{x}}<br>loss %{{y:.4g}}<extra></extra>",
-            )
-        )
-    finite = np.concatenate([v[np.isfinite(v)] for _, v, _ in lines])
-    axis = _log_axis(finite)
-    fig.add_trace(
-        go.Scatter(
-            x=[degree, degree],
-            y=[10 ** axis["range"][0], 10 ** axis["range"][1]],
-            mode="lines",
-            name=f"this page's degree ({degree})",
-            line={"color": COLORS["optimum"], "dash": "dot", "width": 1.5},
-        )
-    )
-    if sweep.diverged.any():
-        bad = d[sweep.diverged]
-        fig.add_trace(
-            go.Scatter(
-                x=bad,
-                y=[10 ** axis["range"][1]] * len(bad),
-                mode="markers",
-                name="diverged",
-                marker={"symbol": "x", "color": DIVERGED_COLOR, "size": 10},
-            )
-        )
-    fig.update_xaxes(title_text="polynomial degree", dtick=1)
-    fig.update_yaxes(title_text="loss (mean squared error)", **axis)
-    _layout(fig, height)
-    return _spec(fig)
+    return test + train if test_first else train + test
 
 
-def decay_figure(sweep: engine.FitSweep, weight_decay: float, height: int = 420) -> dict:
-    """Final test (and training) loss against the weight decay, log axes, gradient descent solid and the ridge
-    optimum dashed; the page's weight decay marked when it is on the axis (above 0)."""
+def _sweep_figure(
+    x: np.ndarray, lines: list[tuple], diverged: np.ndarray, mark: tuple | None, x_axis: dict, hover_x: str, height
+) -> dict:
+    """Final losses against the swept setting (log loss axis), a dotted line at the page's own value (mark: (x,
+    name) or None) and an x where a run diverged."""
     fig = go.Figure()
-    wd = sweep.weight_decays
-    lines = []
-    if sweep.test_loss is not None:
-        lines += [
-            ("test loss, gradient descent", sweep.final_test_loss, TEST_STYLE),
-            ("test loss, closed form", sweep.optimum_test_loss, {**TEST_STYLE, "dash": "dash"}),
-        ]
-    lines += [
-        ("training loss, gradient descent", sweep.final_loss, {**TRAIN_STYLE, "width": 1.5}),
-        ("training loss, closed form", sweep.optimum_loss, {**TRAIN_STYLE, "width": 1.5, "dash": "dash"}),
-    ]
     for name, values, style in lines:
         fig.add_trace(
             go.Scatter(
-                x=f32(wd),
+                x=f32(x),
                 y=f32(np.where(np.isfinite(values), values, np.nan)),
                 mode="lines+markers",
                 name=name,
                 line=style,
                 marker={"size": 5},
-                hovertemplate=f"{name}<br>weight decay %{{x:.2g}}<br>loss %{{y:.4g}}<extra></extra>",
+                hovertemplate=f"{name}<br>{hover_x}<br>loss %{{y:.4g}}<extra></extra>",
             )
         )
-    finite = np.concatenate([v[np.isfinite(v)] for _, v, _ in lines])
-    axis = _log_axis(finite)
-    if weight_decay > 0:
+    axis = _log_axis(np.concatenate([v[np.isfinite(v)] for _, v, _ in lines]))
+    if mark is not None:
+        at, name = mark
         fig.add_trace(
             go.Scatter(
-                x=[weight_decay] * 2,
+                x=[at, at],
                 y=[10 ** axis["range"][0], 10 ** axis["range"][1]],
                 mode="lines",
-                name=f"this page's weight decay ({weight_decay:g})",
+                name=name,
                 line={"color": COLORS["optimum"], "dash": "dot", "width": 1.5},
             )
         )
-    if sweep.diverged.any():
-        bad = wd[sweep.diverged]
+    if diverged.any():
+        bad = x[diverged]
         fig.add_trace(
             go.Scatter(
                 x=f32(bad),
@@ -300,10 +253,28 @@ def decay_figure(sweep: engine.FitSweep, weight_decay: float, height: int = 420)
                 marker={"symbol": "x", "color": DIVERGED_COLOR, "size": 10},
             )
         )
-    fig.update_xaxes(title_text="weight decay (log scale)", type="log", tickformat="~g")
+    fig.update_xaxes(**x_axis)
     fig.update_yaxes(title_text="loss (mean squared error)", **axis)
     _layout(fig, height)
     return _spec(fig)
+
+
+def degree_figure(sweep: engine.FitSweep, degree: int, height: int = 420) -> dict:
+    """Final training and test loss against the degree (gradient descent, solid) with the closed-form optimum's
+    (dashed), log axis; the page's degree marked."""
+    mark = (degree, f"this page's degree ({degree})")
+    x_axis = {"title_text": "polynomial degree", "dtick": 1}
+    lines = _sweep_lines(sweep, test_first=False)
+    return _sweep_figure(sweep.degrees, lines, sweep.diverged, mark, x_axis, "degree %{x}", height)
+
+
+def decay_figure(sweep: engine.FitSweep, weight_decay: float, height: int = 420) -> dict:
+    """Final test (and training) loss against the weight decay, log axes, gradient descent solid and the ridge
+    optimum dashed; the page's weight decay marked when it is on the axis (above 0)."""
+    mark = (weight_decay, f"this page's weight decay ({weight_decay:g})") if weight_decay > 0 else None
+    x_axis = {"title_text": "weight decay (log scale)", "type": "log", "tickformat": "~g"}
+    lines = _sweep_lines(sweep, test_first=True, train_width=1.5)
+    return _sweep_figure(sweep.weight_decays, lines, sweep.diverged, mark, x_axis, "weight decay %{x:.2g}", height)
 
 
 def _log_contours(x, y, z: np.ndarray, lo: float, name: str, color: str, depth: float = 3.0, **extra) -> go.Contour:
