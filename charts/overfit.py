@@ -69,17 +69,17 @@ def fit_figure(
     loss: np.ndarray,
     test_loss: np.ndarray | None,
     stop_step: int | None,
-    height: int = 480,
+    height: int = 700,
 ) -> dict:
-    """Left: the fitted curve over the training points (dots) and the held-out ones (crosses), one frame per shown
-    step. Right: the training and test loss per step (log axis), the early-stopping step marked, a dot at the step
-    shown."""
+    """Top: the fitted curve over the training points (dots) and the held-out ones (crosses), one frame per shown
+    step. Below it: the training and test loss per step (log axis), the early-stopping step marked, a dot at the step
+    shown. One above the other, each the full width, so that a phone shows both (the frames move both together)."""
     fig = make_subplots(
-        rows=1,
-        cols=2,
-        column_widths=[0.55, 0.45],
-        horizontal_spacing=0.1,
-        subplot_titles=("Fitted curve", "Loss (MSE), log scale"),
+        rows=2,
+        cols=1,
+        row_heights=[0.56, 0.44],
+        vertical_spacing=0.2,
+        subplot_titles=("Fitted curve", "Loss (MSE) per step, log scale"),
     )
     fig.add_trace(
         go.Scatter(
@@ -129,8 +129,8 @@ def fit_figure(
             go.Scatter(
                 x=f32(t), y=f32(positive(np.nan_to_num(values, nan=np.nan))), mode="lines", name=name, line=style
             ),
-            row=1,
-            col=2,
+            row=2,
+            col=1,
         )
     axis = _log_axis(everything)
     if stop_step is not None and test_loss is not None:
@@ -142,8 +142,8 @@ def fit_figure(
                 name=f"early stop (step {stop_step})",
                 line={"color": COLORS["optimum"], "dash": "dot", "width": 1.5},
             ),
-            row=1,
-            col=2,
+            row=2,
+            col=1,
         )
         fig.add_trace(
             go.Scatter(
@@ -154,8 +154,8 @@ def fit_figure(
                 marker={"symbol": "diamond", "size": 11, "color": COLORS["path"]},
                 hovertemplate="lowest test loss %{y:.4g} at step %{x}<extra></extra>",
             ),
-            row=1,
-            col=2,
+            row=2,
+            col=1,
         )
     fig.add_trace(
         go.Scatter(
@@ -170,12 +170,12 @@ def fit_figure(
                 "line": {"color": "white", "width": 1.5},
             },
         ),
-        row=1,
-        col=2,
+        row=2,
+        col=1,
     )
     dots = len(fig.data) - 1
-    fig.update_xaxes(title_text="step", range=padded(0.0, max(len(loss) - 1, 1), 0.01), row=1, col=2)
-    fig.update_yaxes(title_text="loss", **axis, row=1, col=2)
+    fig.update_xaxes(title_text="step", range=padded(0.0, max(len(loss) - 1, 1), 0.01), row=2, col=1)
+    fig.update_yaxes(title_text="loss", **axis, row=2, col=1)
 
     frames = []
     for i, s in enumerate(steps):
@@ -190,8 +190,8 @@ def fit_figure(
             }
         )
     controls = animation_controls([f"step {int(s)}" for s in steps], [f["name"] for f in frames])
-    controls["updatemenus"][0]["y"] = -0.17
-    controls["sliders"][0]["y"] = -0.15
+    controls["updatemenus"][0]["y"] = -0.12
+    controls["sliders"][0]["y"] = -0.10
     _layout(fig, height, top=60, bottom=110)
     return {**_spec(fig, **controls), "frames": frames}
 
