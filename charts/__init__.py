@@ -5,7 +5,16 @@ from .explore import momentum_map_figure, scaling_figure, sweep_figure
 from .lab import delta_error_figure, smallest_error
 from .live import Family, Ladder
 from .live import payload as live_payload
-from .overfit import conditioning_figure, decay_figure, degree_figure, eigen_figure, penalty_figure
+from .overfit import (
+    conditioning_figure,
+    conditioning_marks,
+    decay_figure,
+    decay_mark,
+    degree_figure,
+    degree_mark,
+    eigen_figure,
+    penalty_figure,
+)
 from .overfit import fit_figure as overfit_fit_figure
 from .playground import playground_figure
 from .race import Band, Track, race_figure
@@ -25,6 +34,9 @@ __all__ = [
     "degree_figure",
     "eigen_figure",
     "overfit_fit_figure",
+    "conditioning_marks",
+    "degree_mark",
+    "decay_mark",
     "penalty_figure",
     "delta_error_figure",
     "momentum_map_figure",

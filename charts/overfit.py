@@ -212,11 +212,9 @@ def _sweep_lines(sweep: engine.FitSweep, test_first: bool, train_width: float = 
     return test + train if test_first else train + test
 
 
-def _sweep_figure(
-    x: np.ndarray, lines: list[tuple], diverged: np.ndarray, mark: tuple | None, x_axis: dict, hover_x: str, height
-) -> dict:
-    """Final losses against the swept setting (log loss axis), a dotted line at the page's own value (mark: (x,
-    name) or None) and an x where a run diverged."""
+def _sweep_figure(x: np.ndarray, lines: list[tuple], diverged: np.ndarray, x_axis: dict, hover_x: str, height) -> dict:
+    """Final losses against the swept setting (log loss axis), an x where a run diverged. The page's own value is
+    added by degree_mark / decay_mark (so the figure is the same whatever it is)."""
     fig = go.Figure()
     for name, values, style in lines:
         fig.add_trace(
@@ -231,17 +229,6 @@ def _sweep_figure(
             )
         )
     axis = _log_axis(np.concatenate([v[np.isfinite(v)] for _, v, _ in lines]))
-    if mark is not None:
-        at, name = mark
-        fig.add_trace(
-            go.Scatter(
-                x=[at, at],
-                y=[10 ** axis["range"][0], 10 ** axis["range"][1]],
-                mode="lines",
-                name=name,
-                line={"color": COLORS["optimum"], "dash": "dot", "width": 1.5},
-            )
-        )
     if diverged.any():
         bad = x[diverged]
         fig.add_trace(
@@ -259,22 +246,37 @@ def _sweep_figure(
     return _spec(fig)
 
 
-def degree_figure(sweep: engine.FitSweep, degree: int, height: int = 420) -> dict:
+def _page_mark(spec: dict, at: float, name: str) -> dict:
+    """A dotted vertical line at the page's own value across a sweep figure's (log) loss axis."""
+    lo, hi = spec["layout"]["yaxis"]["range"]
+    line = {"color": COLORS["optimum"], "dash": "dot", "width": 1.5}
+    return {"type": "scatter", "x": [at, at], "y": [10**lo, 10**hi], "mode": "lines", "name": name, "line": line}
+
+
+def degree_figure(sweep: engine.FitSweep, height: int = 420) -> dict:
     """Final training and test loss against the degree (gradient descent, solid) with the closed-form optimum's
-    (dashed), log axis; the page's degree marked."""
-    mark = (degree, f"this page's degree ({degree})")
+    (dashed), log axis."""
     x_axis = {"title_text": "polynomial degree", "dtick": 1}
     lines = _sweep_lines(sweep, test_first=False)
-    return _sweep_figure(sweep.degrees, lines, sweep.diverged, mark, x_axis, "degree %{x}", height)
+    return _sweep_figure(sweep.degrees, lines, sweep.diverged, x_axis, "degree %{x}", height)
 
 
-def decay_figure(sweep: engine.FitSweep, weight_decay: float, height: int = 420) -> dict:
+def degree_mark(spec: dict, degree: int) -> list[dict]:
+    """The page's degree on degree_figure's spec, as traces to add."""
+    return [_page_mark(spec, degree, f"this page's degree ({degree})")]
+
+
+def decay_figure(sweep: engine.FitSweep, height: int = 420) -> dict:
     """Final test (and training) loss against the weight decay, log axes, gradient descent solid and the ridge
-    optimum dashed; the page's weight decay marked when it is on the axis (above 0)."""
-    mark = (weight_decay, f"this page's weight decay ({weight_decay:g})") if weight_decay > 0 else None
+    optimum dashed."""
     x_axis = {"title_text": "weight decay (log scale)", "type": "log", "tickformat": "~g"}
     lines = _sweep_lines(sweep, test_first=True, train_width=1.5)
-    return _sweep_figure(sweep.weight_decays, lines, sweep.diverged, mark, x_axis, "weight decay %{x:.2g}", height)
+    return _sweep_figure(sweep.weight_decays, lines, sweep.diverged, x_axis, "weight decay %{x:.2g}", height)
+
+
+def decay_mark(spec: dict, weight_decay: float) -> list[dict]:
+    """The page's weight decay on decay_figure's spec when it is on the axis (above 0), as traces to add."""
+    return [_page_mark(spec, weight_decay, f"this page's weight decay ({weight_decay:g})")] if weight_decay > 0 else []
 
 
 def _log_contours(x, y, z: np.ndarray, lo: float, name: str, color: str, depth: float = 3.0, **extra) -> go.Contour:
@@ -392,9 +394,10 @@ def penalty_figure(
     return _spec(fig)
 
 
-def conditioning_figure(cond: engine.Conditioning, degree: int, powers: str, height: int = 420) -> dict:
+def conditioning_figure(cond: engine.Conditioning, height: int = 420) -> dict:
     """Left: the condition number against the degree, raw and standardized powers; right: the steps gradient
-    descent needs at its best rate. Log axes; infinite values (beyond float64) are left out."""
+    descent needs at its best rate. Log axes; infinite values (beyond float64) are left out. The page's own degree
+    is marked by conditioning_marks (the figure is the same for every degree)."""
     fig = make_subplots(
         rows=1,
         cols=2,
@@ -423,25 +426,35 @@ def conditioning_figure(cond: engine.Conditioning, degree: int, powers: str, hei
         axis = _log_axis(both[np.isfinite(both)])
         fig.update_yaxes(**axis, row=1, col=col)
         fig.update_xaxes(title_text="polynomial degree", dtick=1, row=1, col=col)
-        own = cond.raw if powers == "raw" else cond.standardized
-        own = (cond.steps_raw if powers == "raw" else cond.steps_standardized) if col == 2 else own
-        k = int(np.flatnonzero(d == degree)[0]) if degree in d else None
-        if k is not None and np.isfinite(own[k]):
-            fig.add_trace(
-                go.Scatter(
-                    x=[degree],
-                    y=[float(own[k])],
-                    mode="markers",
-                    showlegend=col == 1,
-                    name=f"this page (degree {degree}, {powers})",
-                    legendgroup="page",
-                    marker={"symbol": "circle-open", "size": 16, "color": COLORS["optimum"], "line": {"width": 2.5}},
-                ),
-                row=1,
-                col=col,
-            )
     _layout(fig, height, top=60)
     return _spec(fig)
+
+
+def conditioning_marks(cond: engine.Conditioning, degree: int, powers: str) -> list[dict]:
+    """The page's own (degree, powers) ringed on both panels of conditioning_figure, as traces to add to it."""
+    d = cond.degrees
+    k = int(np.flatnonzero(d == degree)[0]) if degree in d else None
+    marks = []
+    for col, own in enumerate(
+        (cond.raw, cond.steps_raw) if powers == "raw" else (cond.standardized, cond.steps_standardized), 1
+    ):
+        if k is None or not np.isfinite(own[k]):
+            continue
+        marks.append(
+            {
+                "type": "scatter",
+                "x": [degree],
+                "y": [float(own[k])],
+                "mode": "markers",
+                "showlegend": col == 1,
+                "name": f"this page (degree {degree}, {powers})",
+                "legendgroup": "page",
+                "marker": {"symbol": "circle-open", "size": 16, "color": COLORS["optimum"], "line": {"width": 2.5}},
+                "xaxis": "x" if col == 1 else f"x{col}",
+                "yaxis": "y" if col == 1 else f"y{col}",
+            }
+        )
+    return marks
 
 
 def eigen_figure(plane: engine.PlaneSurface, miles: engine.Milestones, height: int = 460) -> dict:

@@ -303,26 +303,32 @@ def fit_figure(values: Mapping) -> charts.Prebuilt:
     return _figure("fit", _subset(values, FIT_KEYS), draw)
 
 
+def _marked(fig: charts.Prebuilt, marks) -> charts.Prebuilt:
+    """A cached figure (a fresh copy) with the page's own value added to it."""
+    spec = fig.to_dict()
+    spec["data"] += marks(spec)
+    return fig
+
+
 def degree_figure(values: Mapping) -> charts.Prebuilt:
-    return _figure(
-        "degrees", _subset(values, FIT_KEYS), lambda v: charts.degree_figure(cached_degrees(v), int(v["degree"]))
-    )
+    """The same for every degree (cached without it), with the page's own marked."""
+    fig = _figure("degrees", _subset(values, DEGREE_KEYS), lambda v: charts.degree_figure(cached_degrees(v)))
+    return _marked(fig, lambda spec: charts.degree_mark(spec, int(values["degree"])))
 
 
 def decay_figure(values: Mapping) -> charts.Prebuilt:
-    return _figure(
-        "decays",
-        _subset(values, DECAY_KEYS | {"weight_decay"}),
-        lambda v: charts.decay_figure(cached_decays(v), float(v["weight_decay"])),
-    )
+    """The same for every weight decay (cached without it), with the page's own marked."""
+    fig = _figure("decays", _subset(values, DECAY_KEYS), lambda v: charts.decay_figure(cached_decays(v)))
+    return _marked(fig, lambda spec: charts.decay_mark(spec, float(values["weight_decay"])))
 
 
 def conditioning_figure(values: Mapping) -> charts.Prebuilt:
-    return _figure(
-        "conditioning",
-        _subset(values, DATA_KEYS | {"degree", "powers"}),
-        lambda v: charts.conditioning_figure(cached_conditioning(v), int(v["degree"]), v["powers"]),
+    """The same figure for every degree and powers (cached by the data alone), with the page's own ringed."""
+    fig = _figure(
+        "conditioning", _subset(values, DATA_KEYS), lambda v: charts.conditioning_figure(cached_conditioning(v))
     )
+    cond = cached_conditioning(values)
+    return _marked(fig, lambda spec: charts.conditioning_marks(cond, int(values["degree"]), values["powers"]))
 
 
 def pair_figure(values: Mapping) -> charts.Prebuilt:

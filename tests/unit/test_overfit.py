@@ -326,3 +326,18 @@ def test_the_default_wave_gives_the_u_shaped_test_curve_numpy_finds():
     assert 0 < best < 8 and numpy_test[0] > 1.3 * numpy_test[best] and numpy_test[-1] > 1.3 * numpy_test[best]
     sweep = overfit.degree_sweep(values)
     np.testing.assert_allclose(sweep.optimum_test_loss, numpy_test, rtol=1e-3)
+
+
+def test_the_sweep_and_conditioning_figures_mark_the_pages_own_value_on_a_figure_shared_by_all():
+    """The figures are cached without the page's degree or decay (a degree move reuses them); the mark is added."""
+    specs = {d: _valid(overfit.degree_figure(BASE | {"degree": d})) for d in (4, 5)}
+    marks = {d: [t for t in s["data"] if t.get("name", "").startswith("this page's degree")] for d, s in specs.items()}
+    assert [m["x"] for m in marks[5]] == [[5, 5]] and marks[4][0]["name"] == "this page's degree (4)"
+    unmarked = [[t for t in s["data"] if not t.get("name", "").startswith("this page")] for s in specs.values()]
+    assert unmarked[0] == unmarked[1]
+    cond = _valid(overfit.conditioning_figure(BASE | {"degree": 5, "powers": "raw"}))
+    rings = [t for t in cond["data"] if t.get("name") == "this page (degree 5, raw)"]
+    assert sorted(t["xaxis"] for t in rings) == ["x", "x2"] and all(t["x"] == [5] for t in rings)
+    assert not [t for t in _valid(overfit.decay_figure(BASE))["data"] if t.get("name", "").startswith("this page")]
+    decay = _valid(overfit.decay_figure(BASE | {"weight_decay": 0.1}))
+    assert [t["x"] for t in decay["data"] if t.get("name") == "this page's weight decay (0.1)"] == [[0.1, 0.1]]
