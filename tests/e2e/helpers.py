@@ -179,3 +179,13 @@ def open_figure(page: Page, base: str, query: str = "") -> Locator:
 def query_of(page: Page) -> dict[str, str]:
     """The page's current query string as a dict (last value of each key)."""
     return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
+
+
+def open_root_once(browser, base: str) -> None:
+    """Open the app's root once before deep links. A fresh server knows only the views/ folder until app.py has run
+    (and called st.navigation) once: its first visitor on a deep link gets a "Page not found" dialog over the page,
+    or for /playground the page without app.py around it. Tests about the pages open the root first."""
+    page = browser.new_page()
+    page.goto(base)
+    page.locator(APP_IDLE).wait_for(timeout=DEFAULT_TIMEOUT_MS)
+    page.close()

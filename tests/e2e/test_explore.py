@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from .helpers import DEFAULT_TIMEOUT_MS, FIGURE, REPO_ROOT, guarded_page, shot, wait_idle
+from .helpers import FIGURE, REPO_ROOT, guarded_page, open_root_once, shot, wait_idle
 
 CHART = '[data-testid="stPlotlyChart"]'
 SLIDER_CURRENT = ".slider-container .slider-group > text"
@@ -37,13 +37,7 @@ PATHS = url_paths()
 
 @pytest.fixture(scope="module", autouse=True)
 def _root_first(app_server: str, browser) -> None:
-    """Open the app's root once before the deep links. A fresh server knows only the views/ folder until app.py has
-    run (and called st.navigation) once: its first visitor on a deep link gets a "Page not found" dialog over the
-    page, or for /playground the page without app.py around it. These tests are about the pages, not that."""
-    page = browser.new_page()
-    page.goto(app_server)
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=DEFAULT_TIMEOUT_MS)
-    page.close()
+    open_root_once(browser, app_server)  # a fresh server's first deep link can meet "Page not found"
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from .helpers import DEFAULT_TIMEOUT_MS, guarded_page, shot, wait_idle
+from .helpers import guarded_page, open_root_once, shot, wait_idle
 
 CHART = '[data-testid="stPlotlyChart"]'
 SLIDER_CURRENT = ".slider-container .slider-group > text"
@@ -23,11 +23,7 @@ TITLE = "Overfitting & regularization"
 
 @pytest.fixture(scope="module", autouse=True)
 def _root_first(app_server: str, browser) -> None:
-    """Open the app's root once first: a fresh server's first deep link can meet "Page not found" (test_explore)."""
-    page = browser.new_page()
-    page.goto(app_server)
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=DEFAULT_TIMEOUT_MS)
-    page.close()
+    open_root_once(browser, app_server)  # a fresh server's first deep link can meet "Page not found"
 
 
 @pytest.fixture(autouse=True)

@@ -216,16 +216,7 @@ def exported(tmp_path_factory):
         path = folder / f"notebook-{name}.py"
         path.write_text(_notebook_code(engine.export_notebook(_datasets()[ds_name][0], cfg)), encoding="utf-8")
         manifest[f"notebook-{name}"] = str(path)
-    (folder / "manifest.json").write_text(json.dumps(manifest))
-    (folder / "driver.py").write_text(DRIVER)
-    done = subprocess.run(
-        [sys.executable, str(folder / "driver.py"), str(folder / "manifest.json"), str(folder / "results.json")],
-        capture_output=True,
-        text=True,
-        timeout=DRIVER_TIMEOUT,
-    )
-    assert done.returncode == 0, done.stderr
-    return {"folder": folder, "results": json.loads((folder / "results.json").read_text())}
+    return run_driver(folder, manifest)
 
 
 def _result(run: dict) -> dict:
@@ -438,6 +429,20 @@ def test_user_text_cannot_break_out_of_a_comment(tmp_path):
 def test_a_wrong_starting_point_is_refused_in_plain_words():
     with pytest.raises(ValueError, match="starting point needs 2 numbers"):
         engine.export_script(engine.make_dataset("lab"), engine.TrainConfig(init=(1.0, 2.0, 3.0)))
+
+
+def run_driver(folder, manifest: dict) -> dict:
+    """Run every exported file named in `manifest` in one fresh process (DRIVER); {"folder", "results"}."""
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    (folder / "driver.py").write_text(DRIVER)
+    done = subprocess.run(
+        [sys.executable, str(folder / "driver.py"), str(folder / "manifest.json"), str(folder / "results.json")],
+        capture_output=True,
+        text=True,
+        timeout=DRIVER_TIMEOUT,
+    )
+    assert done.returncode == 0, done.stderr
+    return {"folder": folder, "results": json.loads((folder / "results.json").read_text())}
 
 
 def ruff_findings(folder) -> subprocess.CompletedProcess:

@@ -4,10 +4,6 @@ comparisons are test_export's; the cases are issue 26's."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import nbformat
 import numpy as np
 import pytest
@@ -15,8 +11,6 @@ import pytest
 import engine
 
 from .test_export import (
-    DRIVER,
-    DRIVER_TIMEOUT,
     EXACT,
     FD,
     _assert_progress_is_the_history,
@@ -24,6 +18,7 @@ from .test_export import (
     _notebook_code,
     _result,
     ruff_findings,
+    run_driver,
 )
 
 
@@ -105,16 +100,7 @@ def exported(tmp_path_factory):
         path = folder / f"notebook-{name}.py"
         path.write_text(_notebook_code(engine.export_notebook(DATASETS[ds_name], cfg)), encoding="utf-8")
         manifest[f"notebook-{name}"] = str(path)
-    (folder / "manifest.json").write_text(json.dumps(manifest))
-    (folder / "driver.py").write_text(DRIVER)
-    done = subprocess.run(
-        [sys.executable, str(folder / "driver.py"), str(folder / "manifest.json"), str(folder / "results.json")],
-        capture_output=True,
-        text=True,
-        timeout=DRIVER_TIMEOUT,
-    )
-    assert done.returncode == 0, done.stderr
-    return {"folder": folder, "results": json.loads((folder / "results.json").read_text())}
+    return run_driver(folder, manifest)
 
 
 def _check(result: dict, hist: engine.History, method: str) -> None:
