@@ -4,9 +4,9 @@ process (a machine here is shared and noisy: the ratio travels better than the m
     python bench/bench_overfit_page.py          # best of 3 per move
 
 Each move asks for values no cache holds yet (a new seed per repetition), then times what the page computes and
-draws for it (compute/overfit.py: the run, the two sweeps, the two-weight picture, conditioning, the figures; the
-caches hold the parts the move does not change, as on the page). The baseline is the playground's work for a new
-learning rate (compute.cache.run and its live figure's data).
+draws for it (compute/overfit.py: the run, the two sweeps, the fit player's weight-decay family and payload, the
+two-weight picture, conditioning, the figures; the caches hold the parts the move does not change, as on the
+page). The baseline is the playground's work for a new learning rate (compute.cache.run and its live figure's data).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from settings import controls  # noqa: E402
 
 def page(values: dict) -> None:
     overfit.cached_fit(values)
-    overfit.fit_figure(values)
+    overfit.cached_player(values, {})
     overfit.cached_degrees(values)
     overfit.degree_figure(values)
     overfit.cached_decays(values)

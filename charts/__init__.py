@@ -2,6 +2,8 @@
 
 from .common import to_spec
 from .explore import momentum_map_figure, scaling_figure, sweep_figure
+from .fit_player import FitRuns
+from .fit_player import payload as fit_payload
 from .lab import delta_error_figure, smallest_error
 from .live import Family, Ladder
 from .live import payload as live_payload
@@ -15,7 +17,6 @@ from .overfit import (
     eigen_figure,
     penalty_figure,
 )
-from .overfit import fit_figure as overfit_fit_figure
 from .playground import playground_figure
 from .race import Band, Track, race_figure
 from .spec import Prebuilt, from_spec
@@ -25,6 +26,8 @@ __all__ = [
     "to_spec",
     "Band",
     "Family",
+    "FitRuns",
+    "fit_payload",
     "Ladder",
     "live_payload",
     "Prebuilt",
@@ -33,7 +36,6 @@ __all__ = [
     "decay_figure",
     "degree_figure",
     "eigen_figure",
-    "overfit_fit_figure",
     "conditioning_marks",
     "degree_mark",
     "decay_mark",

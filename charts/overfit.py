@@ -1,6 +1,6 @@
-"""Figures of the "Overfitting & regularization" page: the fitted curve over training and held-out points with both
-losses (animated), the degree and weight-decay sweeps, the ridge / lasso picture of two weights, conditioning
-against the degree, and the eigen-direction view. Arrays in, Plotly JSON (dicts) out; no streamlit here.
+"""Figures of the "Overfitting & regularization" page: the degree and weight-decay sweeps, the ridge / lasso picture
+of two weights, conditioning against the degree, and the eigen-direction view (the fitted curve and its losses are
+the fit player's: charts/fit_player.py). Arrays in, Plotly JSON (dicts) out; no streamlit here.
 """
 
 from __future__ import annotations
@@ -14,11 +14,9 @@ from plotly.subplots import make_subplots
 
 import engine
 
-from .common import COLORS, MARKERS, animation_controls, f32, log_ticks, moving_trace, padded, positive
+from .common import COLORS, MARKERS, f32, log_ticks, padded, positive
 from .explore import DIVERGED_COLOR
 
-TRAIN_MARKER = {"symbol": "circle", "size": 8, "color": COLORS["data"]}
-TEST_MARKER = {"symbol": "x", "size": 9, "color": COLORS["path"], "line": {"width": 1.5}}
 TRAIN_STYLE = {"color": COLORS["data"], "width": 2}
 TEST_STYLE = {"color": COLORS["path"], "width": 2}
 LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.08, "x": 0.0, "font": {"size": 12}}
@@ -56,144 +54,6 @@ def _log_range(values) -> list[float]:
 def _log_axis(values) -> dict:
     rng = _log_range(values)
     return {"type": "log", "range": rng, **log_ticks(*rng)}
-
-
-def fit_figure(
-    x: np.ndarray,
-    y: np.ndarray,
-    train_rows: np.ndarray,
-    test_rows: np.ndarray,
-    grid: np.ndarray,
-    steps: np.ndarray,
-    curves: np.ndarray,
-    loss: np.ndarray,
-    test_loss: np.ndarray | None,
-    stop_step: int | None,
-    height: int = 700,
-) -> dict:
-    """Top: the fitted curve over the training points (dots) and the held-out ones (crosses), one frame per shown
-    step. Below it: the training and test loss per step (log axis), the early-stopping step marked, a dot at the step
-    shown. One above the other, each the full width, so that a phone shows both (the frames move both together)."""
-    fig = make_subplots(
-        rows=2,
-        cols=1,
-        row_heights=[0.56, 0.44],
-        vertical_spacing=0.2,
-        subplot_titles=("Fitted curve", "Loss (MSE) per step, log scale"),
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=f32(x[train_rows]), y=f32(y[train_rows]), mode="markers", name="training points", marker=TRAIN_MARKER
-        ),
-        row=1,
-        col=1,
-    )
-    if len(test_rows):
-        fig.add_trace(
-            go.Scatter(
-                x=f32(x[test_rows]), y=f32(y[test_rows]), mode="markers", name="held-out points", marker=TEST_MARKER
-            ),
-            row=1,
-            col=1,
-        )
-    fig.add_trace(
-        go.Scatter(
-            x=f32(grid),
-            y=f32(np.nan_to_num(curves[-1], nan=0.0, posinf=1e30, neginf=-1e30)),
-            mode="lines",
-            name=f"after step {int(steps[-1])}",
-            line={"color": COLORS["true"], "width": 1.5, "dash": "dash"},
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=f32(grid), y=f32(curves[0]), mode="lines", name="model now", line={"color": COLORS["fit"], "width": 3}
-        ),
-        row=1,
-        col=1,
-    )
-    curve_trace = len(fig.data) - 1
-    lo, hi = float(np.min(y)), float(np.max(y))
-    fig.update_xaxes(title_text="x", row=1, col=1)
-    fig.update_yaxes(title_text="y", range=padded(lo, hi, 0.25), row=1, col=1)  # a wild curve leaves the panel
-
-    t = np.arange(len(loss))
-    series = [("training loss", loss, TRAIN_STYLE)] + (
-        [("test loss", test_loss, TEST_STYLE)] if test_loss is not None else []
-    )
-    everything = np.concatenate([s for _, s, _ in series])
-    for name, values, style in series:
-        fig.add_trace(
-            go.Scatter(
-                x=f32(t), y=f32(positive(np.nan_to_num(values, nan=np.nan))), mode="lines", name=name, line=style
-            ),
-            row=2,
-            col=1,
-        )
-    axis = _log_axis(everything)
-    if stop_step is not None and test_loss is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=[stop_step, stop_step],
-                y=[10 ** axis["range"][0], 10 ** axis["range"][1]],
-                mode="lines",
-                name=f"early stop (step {stop_step})",
-                line={"color": COLORS["optimum"], "dash": "dot", "width": 1.5},
-            ),
-            row=2,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=[stop_step],
-                y=[float(test_loss[stop_step])],
-                mode="markers",
-                showlegend=False,
-                marker={"symbol": "diamond", "size": 11, "color": COLORS["path"]},
-                hovertemplate="lowest test loss %{y:.4g} at step %{x}<extra></extra>",
-            ),
-            row=2,
-            col=1,
-        )
-    fig.add_trace(
-        go.Scatter(
-            x=[0.0] * len(series),
-            y=[float(s[0]) for _, s, _ in series],
-            mode="markers",
-            showlegend=False,
-            hoverinfo="skip",
-            marker={
-                "size": 10,
-                "color": [st["color"] for _, _, st in series],
-                "line": {"color": "white", "width": 1.5},
-            },
-        ),
-        row=2,
-        col=1,
-    )
-    dots = len(fig.data) - 1
-    fig.update_xaxes(title_text="step", range=padded(0.0, max(len(loss) - 1, 1), 0.01), row=2, col=1)
-    fig.update_yaxes(title_text="loss", **axis, row=2, col=1)
-
-    frames = []
-    for i, s in enumerate(steps):
-        frames.append(
-            {
-                "name": str(i),
-                "traces": [curve_trace, dots],
-                "data": [
-                    moving_trace("scatter", x=grid, y=np.nan_to_num(curves[i], nan=0.0, posinf=1e30, neginf=-1e30)),
-                    moving_trace("scatter", x=[float(s)] * len(series), y=[positive(v)[s] for _, v, _ in series]),
-                ],
-            }
-        )
-    controls = animation_controls([f"step {int(s)}" for s in steps], [f["name"] for f in frames])
-    controls["updatemenus"][0]["y"] = -0.12
-    controls["sliders"][0]["y"] = -0.10
-    _layout(fig, height, top=60, bottom=110)
-    return {**_spec(fig, **controls), "frames": frames}
 
 
 def _sweep_lines(sweep: engine.FitSweep, test_first: bool, train_width: float = TRAIN_STYLE["width"]) -> list[tuple]:

@@ -1,9 +1,13 @@
 """Custom Streamlit components: small pieces of browser code where Streamlit's own elements cannot do the job.
 
 live_figure: the playground's figure, which plays runs by itself and moves its learning rate and momentum in the
-browser (Plotly.js from the installed plotly package). Nothing here computes: the engine and charts/ do.
+browser. fit_player: the Overfitting page's fitted curve and losses, which play by themselves and move the degree and
+the weight decay in the browser. Both draw with Plotly.js from the installed plotly package (assets.py). Nothing here
+computes: the engine and charts/ do.
 """
 
-from .live_figure import ensure_plotly_js, live_figure
+from .assets import ensure_plotly_js
+from .fit_player import fit_player
+from .live_figure import live_figure
 
-__all__ = ["ensure_plotly_js", "live_figure"]
+__all__ = ["ensure_plotly_js", "fit_player", "live_figure"]

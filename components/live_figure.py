@@ -1,42 +1,20 @@
-"""The live figure's Python side: registers the component (Streamlit components v2) and serves Plotly.js to it.
-
-The JavaScript and CSS are this folder's live_figure.js and live_figure.css. Plotly.js is the copy inside the
-installed plotly package (plotly/package_data/plotly.min.js): no CDN, which a school network may block, no npm
-build and no copy in the repository. It is copied into the app's static/ folder (git-ignored), which Streamlit
-serves at app/static/ (server.enableStaticServing in .streamlit/config.toml).
-"""
+"""The playground's live figure, Python side: registers the component (Streamlit components v2). Its JavaScript and
+CSS are live_figure.js and live_figure.css, after figure_common.js (components/assets.py)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
-from pathlib import Path
 
-import plotly
 import streamlit as st
 
-HERE = Path(__file__).resolve().parent
-STATIC = HERE.parent / "static"  # beside app.py: what Streamlit serves at app/static/
-PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+from .assets import script, style
 
 _mount = st.components.v2.component(
     "playground_live_figure",
-    css=(HERE / "live_figure.css").read_text(encoding="utf-8"),
-    js=(HERE / "live_figure.js").read_text(encoding="utf-8"),
+    css=style(),  # figure_common.css: it has no rules of its own
+    js=script("live_figure"),
     isolate_styles=False,  # Plotly.js styles its hover labels and axes through a stylesheet in the page's head
 )
-
-
-def ensure_plotly_js(static: Path = STATIC) -> Path:
-    """static/plotly.min.js, copied from the plotly package when it is missing or another version's (once per
-    server process, at start; written aside and renamed, so a browser never reads half a file)."""
-    target = static / "plotly.min.js"
-    if not target.exists() or target.stat().st_size != PLOTLY_JS.stat().st_size:
-        static.mkdir(exist_ok=True)
-        partial = target.with_suffix(".partial")
-        shutil.copyfile(PLOTLY_JS, partial)
-        partial.replace(target)
-    return target
 
 
 def live_figure(

@@ -101,20 +101,6 @@ def fit(values: Mapping) -> Fit:
     )
 
 
-def curves(result: Fit, max_frames: int = FRAMES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(x grid over the data, the steps shown, the fitted curve at each of them (frames, grid)); a diverged run's
-    frames stop at its last finite step."""
-    x = result.base.x.double().numpy()[:, 0]
-    grid = np.linspace(x.min(), x.max(), CURVE_POINTS)
-    params = result.history.params
-    finite = np.flatnonzero(np.isfinite(params).all(axis=1))
-    steps = frame_steps(int(finite[-1]), max_frames=max_frames)
-    spec = result.data.polynomial
-    with np.errstate(all="ignore"):
-        ys = np.stack([spec.predict(params[s], grid) for s in steps])
-    return grid, steps, ys
-
-
 def degree_sweep(values: Mapping) -> engine.FitSweep:
     """Every degree 1..9 at once (one batched call) at the page's learning rate, on the page's split: the run at the
     page's degree is the page's own run (up to float32 rounding)."""
@@ -129,7 +115,6 @@ def degree_sweep(values: Mapping) -> engine.FitSweep:
         weight_decay=cfg.weight_decay,
         l1=cfg.l1,
         standardize=data.polynomial.standardize,
-        keep_params=False,
     )
 
 
@@ -155,6 +140,129 @@ def conditioning(values: Mapping) -> engine.Conditioning:
     base, _, cfg = setup(values | {"degree": 1})
     train = engine.split(base, cfg.test_fraction, cfg.seed)[0] if cfg.test_fraction else base
     return engine.conditioning(train)
+
+
+def decay_family(values: Mapping) -> engine.FitSweep:
+    """The fit player's weight-decay slider: a run for every rung of the control's ladder (0 included, and the
+    page's own value when a link put it between rungs) at the page's degree, in one batched call."""
+    _, data, cfg = setup(values)
+    return engine.decay_sweep(
+        data,
+        controls.grid_options("weight_decay", cfg.weight_decay),
+        lr=cfg.lr,
+        epochs=cfg.epochs,
+        test_fraction=cfg.test_fraction,
+        seed=cfg.seed,
+        l1=cfg.l1,
+    )
+
+
+def _words(loss: np.ndarray, test: np.ndarray | None, diverged_at: int) -> tuple[str, str, int]:
+    """(a sentence, a few words, the step of the lowest test loss or -1) for one run's losses per step."""
+    if diverged_at >= 0:
+        return f"blows up: the loss passes its limit at step {diverged_at}", "blows up", -1
+    steps = len(loss) - 1
+    if test is None:
+        return f"training loss {loss[-1]:.4g} after {steps} steps", f"training loss {loss[-1]:.3g}", -1
+    stop = int(np.nanargmin(test))
+    return (
+        f"training loss {loss[-1]:.4g}, test loss {test[-1]:.4g} after {steps} steps; the lowest test loss, "
+        f"{test[stop]:.4g}, at step {stop}",
+        f"test loss {test[-1]:.3g}",
+        stop,
+    )
+
+
+def _family_runs(sweep: engine.FitSweep, setting: str, values, current: int, lead) -> charts.FitRuns:
+    """A sweep (kept parameters) as one of the fit player's families; lead(k) starts run k's sentence."""
+    k_runs, width = len(sweep.degrees), sweep.params.shape[2]
+    optimum = np.zeros((k_runs, width))
+    words = []
+    for k in range(k_runs):
+        optimum[k, : sweep.n_params[k]] = sweep.optimum[k]
+        test = None if sweep.test_loss is None else sweep.test_loss[:, k]
+        words.append(_words(sweep.loss[:, k], test, int(sweep.diverged_at[k])))
+    return charts.FitRuns(
+        values=[float(v) for v in values],
+        degrees=[int(d) for d in sweep.degrees],
+        params=sweep.params,
+        loss=sweep.loss,
+        test_loss=sweep.test_loss,
+        optimum=optimum,
+        diverged=[bool(v) for v in sweep.diverged],
+        stops=[w[2] for w in words],
+        labels=[f"{lead(k)}: {w[0]}" for k, w in enumerate(words)],
+        texts=[f"{float(v):g}: {w[1]}" for v, w in zip(values, words, strict=True)],
+        current=current,
+    )
+
+
+def _own_runs(result: Fit) -> charts.FitRuns:
+    """The page's own run (engine.train), padded with NaN after a blow-up to the full number of steps."""
+    h, cfg = result.history, result.config
+    steps = cfg.epochs * h.steps_per_epoch
+
+    def padded(a):
+        out = np.full((steps + 1, *np.shape(a)[1:]), np.nan)
+        out[: len(a)] = a
+        return out
+
+    test = None if h.test_loss is None else padded(np.asarray(h.test_loss))
+    sentence, short, stop = _words(np.asarray(h.loss), None if test is None else np.asarray(h.test_loss), -1)
+    if h.diverged:
+        sentence, short, stop = _words(np.asarray(h.loss), None, int(h.diverged_at))
+    return charts.FitRuns(
+        values=[float(cfg.weight_decay)],
+        degrees=[result.degree],
+        params=padded(h.params)[:, None, :],
+        loss=padded(np.asarray(h.loss))[:, None],
+        test_loss=None if test is None else test[:, None],
+        optimum=np.asarray(result.optimum, dtype=np.float64)[None, :],
+        diverged=[bool(h.diverged)],
+        stops=[stop],
+        labels=[f"Degree {result.degree}, weight decay {cfg.weight_decay:g}: {sentence}"],
+        texts=[short],
+        current=0,
+    )
+
+
+def player(values: Mapping) -> dict:
+    """The fit player's payload (charts/fit_player.py): the page's run, the degree family (the degree sweep, every
+    degree at the page's weight decay) and the weight-decay family (every rung at the page's degree)."""
+    result, degrees, decays = cached_fit(values), cached_degrees(values), cached_decay_family(values)
+    cfg, degree = result.config, result.degree
+    x, y = result.base.x.double().numpy()[:, 0], result.base.y.double().numpy()
+    grid = np.linspace(x.min(), x.max(), CURVE_POINTS) if x.max() > x.min() else x[0] + np.linspace(-1, 1, 3)
+    top = engine.polynomial(result.base, engine.MAX_DEGREE, standardize=values["powers"] == "standardized")
+    ladder = list(decays.weight_decays)
+    families = {
+        "degree": _family_runs(
+            degrees,
+            "degree",
+            degrees.degrees,
+            degree - 1,
+            lambda k: f"Degree {int(degrees.degrees[k])}, weight decay {cfg.weight_decay:g}",
+        ),
+        "weight_decay": _family_runs(
+            decays,
+            "weight_decay",
+            ladder,
+            ladder.index(cfg.weight_decay),
+            lambda k: f"Degree {degree}, weight decay {ladder[k]:g}",
+        ),
+    }
+    return charts.fit_payload(
+        x,
+        y,
+        result.test_rows,
+        grid,
+        top.polynomial.features(grid),
+        frame_steps(cfg.epochs, max_frames=FRAMES),
+        _own_runs(result),
+        families,
+        {"degree": "Degree", "weight_decay": "Weight decay"},
+        {"degree": degree, "weight_decay": cfg.weight_decay},
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -269,6 +377,20 @@ def cached_decays(values: Mapping) -> engine.FitSweep:
     return _cached("decays", _subset(values, DECAY_KEYS), decay_sweep)
 
 
+def cached_decay_family(values: Mapping) -> engine.FitSweep:
+    """Keyed without the weight decay, unless a link put it between the ladder's rungs (then the ladder has it)."""
+    off_grid = float(values["weight_decay"]) not in controls.DECAY_GRID
+    keys = DECAY_KEYS | ({"weight_decay"} if off_grid else set())
+    return _cached("decay family", _subset(values, keys), decay_family)
+
+
+def cached_player(values: Mapping, states: Mapping[str, str]) -> dict:
+    """The fit player's payload (cached by every control the run depends on) with the page's control states."""
+    key = _subset(values, FIT_KEYS)
+    data = CACHE.get(("player", key), lambda: player(_values(key)))
+    return data | {"controls": dict(states)}
+
+
 def cached_conditioning(values: Mapping) -> engine.Conditioning:
     return _cached("conditioning", _subset(values, DATA_KEYS), conditioning)
 
@@ -279,28 +401,6 @@ def cached_pair(values: Mapping) -> Pair:
 
 def _figure(kind: str, key: str, draw) -> charts.Prebuilt:
     return charts.from_spec(CACHE.get((kind + " figure", key), lambda: charts.to_spec(draw(_values(key)))))
-
-
-def fit_figure(values: Mapping) -> charts.Prebuilt:
-    def draw(v):
-        result = cached_fit(v)
-        grid, steps, ys = curves(result)
-        x, y = result.base.x.double().numpy()[:, 0], result.base.y.double().numpy()
-        stop = None if result.stop is None else result.stop.step
-        return charts.overfit_fit_figure(
-            x,
-            y,
-            result.train_rows,
-            result.test_rows,
-            grid,
-            steps,
-            ys,
-            result.history.loss,
-            result.history.test_loss,
-            stop,
-        )
-
-    return _figure("fit", _subset(values, FIT_KEYS), draw)
 
 
 def _marked(fig: charts.Prebuilt, marks) -> charts.Prebuilt:

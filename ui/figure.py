@@ -14,8 +14,9 @@ from ui import widgets
 KEY = "live_figure"
 
 
-def _settled(setting: str) -> None:
-    value = (st.session_state.get(KEY) or {}).get(setting)
+def settled(setting: str, key: str = KEY) -> None:
+    """A slider of a figure (the component under `key`) came to rest: its value becomes the control's."""
+    value = (st.session_state.get(key) or {}).get(setting)
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return
     try:  # what the browser sends is checked as a URL's value is: in range, whole where whole
@@ -38,8 +39,8 @@ def show(values: dict, shown: set[str], lesson) -> None:
     components.live_figure(
         cache.live_figure(values, states),
         key=KEY,
-        on_lr=lambda: _settled("lr"),
-        on_momentum=lambda: _settled("momentum"),
-        on_epochs=lambda: _settled("epochs"),
+        on_lr=lambda: settled("lr"),
+        on_momentum=lambda: settled("momentum"),
+        on_epochs=lambda: settled("epochs"),
         on_start=_tapped,
     )

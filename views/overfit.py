@@ -6,7 +6,7 @@ import streamlit as st
 
 from compute import overfit
 from settings.controls import LR_GRID
-from ui import overfit_text, widgets
+from ui import fit_player, overfit_text, widgets
 
 values = widgets.page("Overfitting & regularization")
 sb = st.sidebar
@@ -31,7 +31,6 @@ if not values["test_fraction"] and lesson_.allows("test_fraction"):
 
 with widgets.or_stop("This run cannot start", "Training…"):
     result = overfit.cached_fit(values)
-    fit_fig = overfit.fit_figure(values)
 problem = overfit_text.divergence(result)
 if problem:
     st.error(problem, icon="💥")
@@ -47,7 +46,8 @@ test_now = "—" if h.test_loss is None or h.diverged else f"{float(h.test_loss[
 m[1].metric("Test loss", test_now, help="Mean squared error on the held-out points, last step")
 m[2].metric("Early stop at step", "—" if result.stop is None else str(result.stop.step), help="Lowest test loss")
 m[3].metric("Largest stable rate", f"{result.stability.max_stable_lr:.3g}", help="2/λmax of the loss trained")
-st.plotly_chart(fit_fig, width="stretch", key="overfit_fit")
+with widgets.or_stop("The fit cannot be played on these settings", "Training the degrees and decays…"):
+    fit_player.show(values, lesson_)
 st.caption(overfit_text.fit_summary(result))
 chatter = overfit_text.chatter_text(result)
 if chatter:

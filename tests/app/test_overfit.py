@@ -1,6 +1,6 @@
 """The "Overfitting & regularization" page through AppTest: it runs at its defaults and at extremes with no exception,
-draws its six figures, corrects a hostile link with a note, offers a test set when there is none, fixes a diverging
-run with one click, and its numbers are the engine's."""
+gives its fit player the page's run and draws its five charts, corrects a hostile link with a note, offers a test set
+when there is none, fixes a diverging run with one click, and its numbers are the engine's."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ import time
 
 import numpy as np
 import pytest
-from apptest_support import arr, assert_no_exception, chart_keys, keyed_chart_spec, metrics, open_app, open_page
+from apptest_support import arr, assert_no_exception, chart_keys, figure, metrics, open_app, open_page
 
 import engine
 
 PAGE = "views/overfit.py"
-CHARTS = ["overfit_fit", "overfit_degrees", "overfit_decays", "overfit_pair", "overfit_conditioning", "overfit_eigen"]
+CHARTS = ["overfit_degrees", "overfit_decays", "overfit_pair", "overfit_conditioning", "overfit_eigen"]
 
 
-def test_the_page_draws_its_six_figures_and_the_engines_numbers():
+def test_the_page_plays_the_engines_run_and_draws_its_five_charts():
     at = open_page(PAGE, test_fraction="0.25", degree="4")
     assert_no_exception(at)
     assert chart_keys(at) == CHARTS
@@ -26,10 +26,19 @@ def test_the_page_draws_its_six_figures_and_the_engines_numbers():
     h = engine.train(ds, cfg)
     shown = metrics(at)
     assert shown["Training loss"] == f"{h.final_loss:.4g}" and shown["Test loss"] == f"{h.test_loss[-1]:.4g}"
-    spec = keyed_chart_spec(at, "overfit_fit")
-    test_curve = next(t for t in spec["data"] if t.get("name") == "test loss")
-    np.testing.assert_allclose(arr(test_curve["y"]), h.test_loss, rtol=1e-5)
-    assert len(spec["frames"]) >= 2
+    player = figure(at)  # the fit player's payload (charts/fit_player.py)
+    frames = player["frames"]
+    assert frames[0] == 0 and frames[-1] == 60
+    np.testing.assert_allclose(arr(player["own"]["test"])[0], h.test_loss[frames], rtol=1e-5)
+    np.testing.assert_allclose(arr(player["own"]["params"])[0], h.params[frames], rtol=1e-5, atol=1e-6)
+    assert player["controls"] == {"degree": "free", "weight_decay": "free"}
+    assert player["ladders"]["degree"]["values"] == list(range(1, 10))
+
+
+def test_a_teachers_lock_locks_the_players_slider():
+    at = open_page(PAGE, test_fraction="0.25", lock="degree", hide="weight_decay")
+    assert_no_exception(at)
+    assert figure(at)["controls"] == {"degree": "locked", "weight_decay": "hidden"}
 
 
 @pytest.mark.parametrize(
@@ -45,7 +54,7 @@ def test_the_page_draws_its_six_figures_and_the_engines_numbers():
 def test_extremes_run_without_an_exception(query):
     at = open_page(PAGE, **query)
     assert_no_exception(at)
-    assert len(chart_keys(at)) >= 4 or at.error
+    assert len(chart_keys(at)) >= 3 or at.error
 
 
 def test_a_hostile_link_is_corrected_with_a_note():
@@ -93,4 +102,4 @@ def test_a_slider_move_is_fast_once_the_sweeps_are_cached():
         timings.append(time.perf_counter() - start)
         assert_no_exception(at)
     print(f"\ndegree move, new: {timings[0]:.3f} s, {timings[1]:.3f} s; cached: {timings[2]:.3f} s, {timings[3]:.3f} s")
-    assert chart_keys(at) == CHARTS
+    assert chart_keys(at) == CHARTS and figure(at)["own"]["degree"] == 8

@@ -1,6 +1,7 @@
-"""The "Overfitting & regularization" page in a real browser: it opens at /overfitting with its six charts and no
-exception box, at degrees 1, 3 and 9, heavy noise, strong decay, L1 and on a phone's width; the fit animates in the
-browser; a sidebar move reruns it; a hostile link is corrected with a note.
+"""The "Overfitting & regularization" page in a real browser: it opens at /overfitting with its fit player, its five
+charts and no exception box, at degrees 1, 3 and 9, heavy noise, strong decay, L1 and on a phone's width; the fit
+plays by itself and comes to rest; the player's Degree and Weight decay sliders redraw in the browser and the page
+catches up; a teacher's lock holds in the player; a sidebar move reruns the page; a hostile link is corrected.
 
 Screenshots go to test-artifacts/screenshots/overfit_*.png for a person to look at.
 """
@@ -16,7 +17,7 @@ from playwright.sync_api import Locator, Page, expect
 from .helpers import guarded_page, open_root_once, shot, wait_idle
 
 CHART = '[data-testid="stPlotlyChart"]'
-SLIDER_CURRENT = ".slider-container .slider-group > text"
+PLAYER = '[data-testid="stBidiComponentRegular"] .fp-root'
 VIEWPORT = {"width": 1400, "height": 4200}  # tall enough for the whole page in one screenshot
 TITLE = "Overfitting & regularization"
 
@@ -32,9 +33,10 @@ def _no_exceptions(page: Page) -> Iterator[None]:
         yield
 
 
-def open_overfit(page: Page, base: str, query: str = "", charts: int = 6) -> Locator:
+def open_overfit(page: Page, base: str, query: str = "", charts: int = 5) -> Locator:
     page.goto(f"{base}/overfitting{query}")
     expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
+    expect(page.locator(PLAYER).locator(".fp-fit .main-svg").first).to_be_visible()
     chart = page.locator(CHART)
     expect(chart).to_have_count(charts)
     for i in range(charts):
@@ -44,22 +46,69 @@ def open_overfit(page: Page, base: str, query: str = "", charts: int = 6) -> Loc
     return chart
 
 
+def player_slider(page: Page, name: str) -> Locator:
+    return page.locator(PLAYER).get_by_role("slider", name=name, exact=True)
+
+
 @pytest.mark.parametrize("degree", [1, 3, 9])
 def test_the_page_at_three_degrees(page: Page, app_server: str, degree: int) -> None:
-    chart = open_overfit(page, app_server, f"?test_fraction=0.25&degree={degree}", charts=5 if degree == 1 else 6)
-    expect(chart.nth(0)).to_contain_text("held-out points")
-    expect(chart.nth(0)).to_contain_text("test loss")
-    expect(chart.nth(1)).to_contain_text("this page's degree")
+    chart = open_overfit(page, app_server, f"?test_fraction=0.25&degree={degree}", charts=4 if degree == 1 else 5)
+    player = page.locator(PLAYER)
+    expect(player).to_contain_text("held-out points")
+    expect(player).to_contain_text("test loss")
+    expect(player.locator(".lf-readout")).to_contain_text("Step 60 of 60", timeout=20_000)
+    expect(chart.nth(0)).to_contain_text("this page's degree")
     shot(page, f"overfit_degree_{degree}")
 
 
-def test_the_fit_animates_in_the_browser(page: Page, app_server: str) -> None:
-    chart = open_overfit(page, app_server, "?test_fraction=0.25&degree=5&epochs=200")
-    current = chart.nth(0).locator(SLIDER_CURRENT)
-    expect(current).to_have_text(re.compile(r"^step 0$"))
-    chart.nth(0).locator(".updatemenu-button").filter(has_text="Play").click()
-    expect(current).not_to_have_text(re.compile(r"^step 0$"))
-    expect(page.locator(CHART)).to_have_count(6)  # played in the browser, no rerun
+def test_the_fit_plays_by_itself_and_comes_to_rest(page: Page, app_server: str) -> None:
+    open_overfit(page, app_server, "?test_fraction=0.25&degree=5&epochs=200")
+    player = page.locator(PLAYER)
+    readout = player.locator(".lf-readout")
+    expect(readout).to_contain_text(re.compile(r"Step [1-9]\d* of 200"))  # no click
+    expect(readout).to_contain_text("Step 200 of 200", timeout=20_000)
+    expect(player.locator(".lf-play")).to_have_text("↺ Replay")
+    expect(player.locator(".lf-panels")).to_have_attribute("aria-label", re.compile(r"Degree 5, weight decay 0: "))
+    # the model's curve, the exact optimum's, and both losses so far are drawn over the panels
+    assert len(player.locator(".fp-fit .lf-overlay polyline").nth(1).get_attribute("points").split()) >= 100
+    assert player.locator(".fp-loss .lf-overlay polyline").count() == 4
+    expect(page.locator(CHART)).to_have_count(5)  # played in the browser, no rerun
+
+
+def test_a_degree_move_in_the_player_redraws_at_once_and_the_page_catches_up(page: Page, app_server: str) -> None:
+    open_overfit(page, app_server, "?test_fraction=0.25&degree=3")
+    player = page.locator(PLAYER)
+    page.evaluate(f"() => {{ window.__playerNode = document.querySelector('{PLAYER}'); }}")
+    model = player.locator(".fp-fit .lf-overlay polyline").nth(1)
+    expect(player.locator(".lf-readout")).to_contain_text("Step 60 of 60", timeout=20_000)
+    before = model.get_attribute("points")
+    degree = player_slider(page, "Degree")
+    expect(degree).to_have_attribute("aria-valuetext", re.compile(r"^3: test loss"))
+    degree.focus()
+    degree.press("ArrowRight")
+    # the degree-4 run is drawn by the browser, before any answer from the server could arrive
+    expect(player.locator(".lf-summary")).to_contain_text("Degree 4, weight decay 0:", timeout=300)
+    expect(player.locator(".lf-readout")).to_contain_text("Step 60 of 60", timeout=20_000)
+    assert model.get_attribute("points") != before
+    # then the page catches up (URL, sidebar, readouts) with the same player, which does not replay
+    expect(page).to_have_url(re.compile(r"[?&]degree=4(&|$)"))
+    sidebar = page.get_by_test_id("stSlider").filter(has=page.get_by_text("Polynomial degree", exact=True))
+    expect(sidebar.get_by_test_id("stSliderThumbValue")).to_have_text("4")
+    wait_idle(page)
+    assert page.evaluate(f"() => window.__playerNode === document.querySelector('{PLAYER}')")
+    expect(player.locator(".lf-readout")).to_contain_text("Step 60 of 60")
+    decay = player_slider(page, "Weight decay")
+    decay.focus()
+    decay.press("ArrowRight")
+    expect(player.locator(".lf-summary")).to_contain_text("Degree 4, weight decay 0.0001:", timeout=300)
+    expect(page).to_have_url(re.compile(r"[?&]weight_decay=0\.0001(&|$)"))
+    shot(page, "overfit_player_moves")
+
+
+def test_a_teachers_lock_and_hide_hold_in_the_player(page: Page, app_server: str) -> None:
+    open_overfit(page, app_server, "?test_fraction=0.25&degree=3&lock=degree&hide=weight_decay")
+    expect(player_slider(page, "Degree")).to_be_disabled()
+    expect(page.locator(PLAYER).locator(".lf-slider[data-key=weight_decay]")).to_be_hidden()
 
 
 def test_heavy_noise_strong_decay_and_l1(page: Page, app_server: str) -> None:
@@ -81,11 +130,11 @@ def test_a_sidebar_move_reruns_the_page(page: Page, app_server: str) -> None:
     expect(degree.get_by_test_id("stSliderThumbValue")).to_have_text("4")
     expect(page).to_have_url(re.compile(r"degree=4"))
     wait_idle(page)
-    expect(page.locator(CHART)).to_have_count(6)
+    expect(page.locator(CHART)).to_have_count(5)
 
 
 def test_raw_powers_diverge_and_one_click_fixes_it(page: Page, app_server: str) -> None:
-    open_overfit(page, app_server, "?test_fraction=0.25&degree=6&powers=raw&shape=line", charts=5)  # no eigen view
+    open_overfit(page, app_server, "?test_fraction=0.25&degree=6&powers=raw&shape=line", charts=4)  # no eigen view
     expect(page.get_by_text(re.compile(r"^The run diverged at step \d+"))).to_be_visible()
     page.get_by_role("button", name=re.compile(r"^Use a stable learning rate")).click()
     expect(page.get_by_text(re.compile(r"^The run diverged"))).to_have_count(0)
@@ -102,4 +151,8 @@ def test_a_hostile_link_is_corrected_with_a_note(page: Page, app_server: str) ->
 def test_the_page_on_a_phone(page: Page, app_server: str) -> None:
     page.set_viewport_size({"width": 412, "height": 5200})
     open_overfit(page, app_server, "?test_fraction=0.25&degree=5")
+    player = page.locator(PLAYER)
+    fit, loss = (player.locator(f"{p}").bounding_box() for p in (".fp-fit", ".fp-loss"))
+    assert loss["y"] >= fit["y"] + fit["height"] and fit["width"] >= 300  # stacked, each the full width
+    assert page.evaluate("() => document.scrollingElement.scrollWidth") <= 412  # nothing scrolls sideways
     shot(page, "overfit_phone")

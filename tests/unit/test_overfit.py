@@ -80,13 +80,87 @@ def test_the_runs_losses_are_the_training_and_held_out_mse_of_its_parameters():
     assert result.stop.step == int(np.argmin(h.test_loss))
 
 
-def test_the_animated_curve_is_the_polynomial_at_each_shown_step():
-    result = overfit.fit(BASE | {"epochs": 100})
-    grid, steps, ys = overfit.curves(result)
-    assert steps[0] == 0 and steps[-1] == 100 and len(steps) <= overfit.FRAMES
-    k = len(steps) // 2
-    c1, c2, c3, c0 = result.data.polynomial.to_power_coefficients(result.history.params[steps[k]])
-    np.testing.assert_allclose(ys[k], c0 + c1 * grid + c2 * grid**2 + c3 * grid**3, rtol=1e-6, atol=1e-7)
+def _unpacked(value) -> np.ndarray:
+    """A packed float32 array of a payload ({dtype, bdata, shape}) as numpy float64."""
+    import base64
+
+    out = np.frombuffer(base64.b64decode(value["bdata"]), dtype="<f4").astype(np.float64)
+    return out.reshape([int(n) for n in value["shape"].split(",")]) if "shape" in value else out
+
+
+def _drawn_curve(payload: dict, params: np.ndarray, degree: int) -> np.ndarray:
+    """What components/fit_player.js draws for these parameters: y = F[:, :degree] w + b."""
+    features = _unpacked(payload["features"])
+    return features[:, :degree] @ params[:degree] + params[degree]
+
+
+def test_the_players_own_run_is_the_pages_run_and_its_curve_the_polynomial():
+    values = BASE | {"epochs": 100}
+    result, payload = overfit.fit(values), overfit.player(values)
+    frames = payload["frames"]
+    assert frames[0] == 0 and frames[-1] == 100 and len(frames) <= overfit.FRAMES
+    own = _unpacked(payload["own"]["params"])[0]
+    np.testing.assert_allclose(own, result.history.params[frames], rtol=1e-6, atol=1e-7)  # float32 on the wire
+    grid = _unpacked(payload["grid"])
+    # against the power coefficients of the raw x, evaluated by numpy (shares nothing with the features shipped)
+    k = len(frames) // 2
+    c1, c2, c3, c0 = result.data.polynomial.to_power_coefficients(result.history.params[frames[k]])
+    reference = np.polyval([c3, c2, c1, c0], grid)
+    np.testing.assert_allclose(_drawn_curve(payload, own[k], 3), reference, rtol=1e-4, atol=1e-4)
+    test = _unpacked(payload["own"]["test"])[0]
+    np.testing.assert_allclose(test, result.history.test_loss[frames], rtol=1e-6)
+    assert payload["own"]["stop"] == result.stop.step
+    assert sorted(payload["held_out"]) == sorted(result.test_rows.tolist())
+
+
+@pytest.mark.parametrize("degree", [1, 5, 9])
+def test_every_degree_on_the_players_slider_is_engine_train_at_that_degree(degree):
+    payload = overfit.player(BASE | {"shape": "wave"})
+    ladder = payload["ladders"]["degree"]
+    j = ladder["values"].index(degree)
+    frames = payload["frames"]
+    result = overfit.fit(BASE | {"shape": "wave", "degree": degree})
+    drawn = _unpacked(ladder["params"])[j][:, : degree + 1]
+    # one batched run of all nine degrees against engine.train alone: equal up to float32 rounding
+    np.testing.assert_allclose(drawn, result.history.params[frames], rtol=2e-4, atol=2e-5)
+    np.testing.assert_allclose(_unpacked(ladder["loss"])[j], result.history.loss[frames], rtol=2e-4)
+    np.testing.assert_allclose(_unpacked(ladder["optimum"])[j][: degree + 1], result.optimum, rtol=1e-5, atol=1e-6)
+    assert ladder["stops"][j] == result.stop.step
+    assert ladder["labels"][j].startswith(f"Degree {degree}, weight decay 0:")
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01, 2.0])
+def test_every_weight_decay_on_the_players_slider_is_engine_train_with_it(weight_decay):
+    values = BASE | {"degree": 5}
+    payload = overfit.player(values)
+    ladder = payload["ladders"]["weight_decay"]
+    assert ladder["values"] == list(controls.DECAY_GRID)
+    j = ladder["values"].index(weight_decay)
+    result = overfit.fit(values | {"weight_decay": weight_decay})
+    drawn = _unpacked(ladder["params"])[j][:, :6]
+    np.testing.assert_allclose(drawn, result.history.params[payload["frames"]], rtol=2e-4, atol=2e-5)
+    np.testing.assert_allclose(_unpacked(ladder["optimum"])[j], result.optimum, rtol=1e-5, atol=1e-6)
+    assert ladder["current"] == 0  # the page's own decay, 0
+
+
+def test_a_decay_between_the_rungs_joins_the_players_ladder():
+    payload = overfit.player(BASE | {"weight_decay": 0.03})
+    ladder = payload["ladders"]["weight_decay"]
+    assert 0.03 in ladder["values"] and ladder["values"][ladder["current"]] == 0.03
+
+
+def test_a_run_that_blows_up_is_called_so_and_its_frames_stop_being_finite():
+    payload = overfit.player(BASE | {"degree": 6, "powers": "raw"})
+    assert "blows up" in payload["own"]["label"]
+    params = _unpacked(payload["own"]["params"])[0]
+    assert np.isfinite(params[0]).all() and not np.isfinite(params[-1]).all()
+    assert np.isfinite(payload["loss_range"]).all()
+
+
+def test_the_players_payload_stays_within_its_budget():
+    default = json.dumps(overfit.player(controls.defaults()))
+    largest = json.dumps(overfit.player(controls.defaults() | {"n": 2000, "epochs": 5000, "degree": 9}))
+    assert len(default) <= 300_000 and len(largest) <= 1_000_000, (len(default), len(largest))
 
 
 @pytest.mark.parametrize("key, value", [("degree", 5), ("powers", "raw"), ("l1", 0.1)])
@@ -233,10 +307,6 @@ def _valid(spec) -> dict:
 
 def test_every_figure_is_valid_plotly_with_its_traces():
     values = BASE | {"degree": 5, "l1": 0.05}
-    fit = _valid(overfit.fit_figure(values))
-    names = [t.get("name") for t in fit["data"]]
-    assert {"training points", "held-out points", "model now", "training loss", "test loss"} <= set(names)
-    assert 2 <= len(fit["frames"]) <= overfit.FRAMES
     pair = _valid(overfit.pair_figure(values))
     assert any("L1 diamonds" in (t.get("name") or "") for t in pair["data"])
     assert "regularized optimum" in [t.get("name") for t in pair["data"]]

@@ -1,0 +1,206 @@
+"""Key-press-to-picture latency on the Overfitting page in a real browser, against a trivial Streamlit app.
+
+    python bench/bench_overfit_latency.py            # 4 presses each way per case
+    python bench/bench_overfit_latency.py --n 3
+
+The same method as bench/bench_latency.py (whose probes and report this reuses): two servers from the repository
+root, the page (`/overfitting?test_fraction=0.25&degree=3&seed=1`) and a one-slider app, pressed alternately in
+Chromium; the time from the keydown to the first animation frame that shows the result, by the page's clock.
+- player degree / player weight decay: ArrowRight then ArrowLeft on the fit player's own "Degree" and "Weight decay"
+  sliders, until the player shows the picked run: its summary is that run's sentence (the slider's own run, which
+  the payload names) and the model's curve was redrawn. No rerun may come first ("reran" stays 0); then, untimed
+  for the ratio, the page catches up (the URL holds the value, the app idle).
+- sidebar degree, new / cached: the sidebar's "Polynomial degree" one notch up (a whole-page rerun: the run, the
+  weight-decay family, the figures anew; the degree sweep is cached), then back down (cached), until the player
+  shows the page's new run (its summary starts "Degree <new>, weight decay") and its curve was redrawn.
+- trivial: the one slider (the baseline).
+Before every press the player's playback is paused. It prints medians, p95 and ratios to the trivial app's median
+against the issue's targets: a move in the player <= 1.0x, a move that needs the server <= 2.0x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+
+from bench import bench_latency as bl  # noqa: E402
+from bench.loadtool.profiles import TRIVIAL_APP  # noqa: E402
+from bench.loadtool.servers import StreamlitServer, free_port  # noqa: E402
+
+PLAYER = '[data-testid="stBidiComponentRegular"] .fp-root'
+START = "/overfitting?test_fraction=0.25&degree=3&seed=1"  # seed 1: data the server's warm-up never trained on
+# What the probes read off the player: its summary and the model's curve (the second polyline over its fit panel).
+PLAYER_JS = """
+(a) => {
+    const root = () => document.querySelector(a.player);
+    const curve = (r) => {
+        const l = r.querySelectorAll('.fp-fit .lf-overlay polyline')[1];
+        return l ? l.getAttribute('points') || '' : '';
+    };
+    const p = window.__benchProbe;
+    p.state = () => {
+        const r = root();
+        return r ? {summary: r.querySelector('.lf-summary').textContent, curve: curve(r)} : null;
+    };
+    // the player switched to the run its slider picked (the payload's sentence for it) and redrew the curve
+    p.player = (b) => { const r = root(); if (!r) return false;
+        const s = r.querySelector('.lf-summary').textContent, c = curve(r);
+        return s !== b.old.summary && s.startsWith(b.prefix) && c !== '' && c !== b.old.curve; };
+    p.own = p.player;
+}
+"""
+QUIET_JS = f"""
+() => {{
+    const button = document.querySelector('{PLAYER} .lf-play');
+    if (button && button.textContent.includes('Pause')) button.click();
+}}
+"""
+
+
+class PlayerProbe(bl.Probe):
+    """The player's own "Degree" or "Weight decay" slider; then waits (untimed) for the page to catch up."""
+
+    def __init__(self, page: Page, setting: str, name: str, timeout_ms: float, quiet):
+        thumb = page.locator(f"{PLAYER} .lf-slider[data-key={setting}] input[type=range]")
+        super().__init__(page, thumb, timeout_ms, quiet)
+        self.setting, self.name = setting, name
+
+    def press(self, key: str) -> bl.Sample:
+        index = int(self.thumb.input_value()) + (1 if key == "ArrowRight" else -1)
+        value, label = self.page.evaluate(
+            """([sel, key, i]) => {
+                const p = document.querySelector(sel).parentElement.__fitPlayer, ladder = p.ladders[key];
+                return [ladder.values[i], i === ladder.current ? p.data.own.label : ladder.labels[i]];
+            }""",
+            [PLAYER, self.setting, index],
+        )
+
+        def arg() -> dict:
+            return {"prefix": label, "old": self.state()}
+
+        sample = self.timed(key, "player", arg, idle=False)
+        self.value = f"{value:g}"
+        handle = self.page.wait_for_function(
+            bl.DONE_JS,
+            arg={"kind": "url", "mark": "caught", "idle": True, "param": self.setting, "value": float(value)},
+            polling="raf",
+            timeout=self.timeout_ms,
+        )
+        done = handle.json_value()
+        sample.caught_up = done["marks"]["caught:idle"] - done["key"]
+        return sample
+
+
+class SidebarDegreeProbe(bl.Probe):
+    def __init__(self, page: Page, timeout_ms: float, quiet):
+        super().__init__(page, bl.slider_thumb(page, "Polynomial degree"), timeout_ms, quiet)
+
+    def press(self, key: str) -> bl.Sample:
+        degree = int(self.thumb.get_attribute("aria-valuenow")) + (1 if key == "ArrowRight" else -1)
+        return self.timed(key, "own", lambda: {"prefix": f"Degree {degree}, weight decay", "old": self.state()}, True)
+
+
+CASES = {
+    "player degree": ("figure", "the player's Degree slider (browser only)"),
+    "player weight decay": ("figure", "the player's Weight decay slider (browser only)"),
+    "sidebar degree, new": ("server", "sidebar Polynomial degree up: a whole-page rerun"),
+    "sidebar degree, cached": ("server", "sidebar Polynomial degree back down (cached)"),
+    "trivial": ("", "the trivial app's slider (baseline)"),
+}
+
+
+def measure(args, page_server: StreamlitServer, trivial: StreamlitServer):
+    timeout_ms = args.timeout * 1000
+    samples: dict[str, list[bl.Sample]] = {name: [] for name in CASES}
+    loads: dict[str, float] = {}
+
+    def ready(page: Page) -> None:
+        page.locator(f"{PLAYER} .fp-fit .main-svg").first.wait_for(state="attached", timeout=timeout_ms)
+
+    with sync_playwright() as pw:
+        executable = bl.chromium_executable()
+        browser = pw.chromium.launch(args=bl.CHROMIUM_ARGS, **({"executable_path": executable} if executable else {}))
+        try:
+            # a fresh server knows its pages once app.py has run: open the root first (tests/e2e/helpers.py)
+            warm = browser.new_context(viewport=bl.VIEWPORT).new_page()
+            bl.open_app(warm, page_server.url, lambda p: None, timeout_ms)
+            warm.context.close()
+            main = browser.new_context(viewport=bl.VIEWPORT).new_page()
+            loads["overfitting page, first session"] = bl.open_app(main, page_server.url + START, ready, timeout_ms)
+            triv_page = browser.new_context(viewport=bl.VIEWPORT).new_page()
+            loads["trivial, first session"] = bl.open_app(
+                triv_page, trivial.url, bl.trivial_ready(timeout_ms), timeout_ms
+            )
+            for page in (main, triv_page):
+                page.evaluate(bl.PAGE_JS, {"figure": PLAYER, "idle": bl.APP_IDLE})
+            main.evaluate(PLAYER_JS, {"player": PLAYER})
+
+            def quiet() -> None:
+                main.evaluate(QUIET_JS)
+
+            triv = bl.TrivialProbe(triv_page, timeout_ms, quiet)
+
+            def run(case: str, probe, key: str) -> None:
+                sample = probe.press(key)
+                samples[case].append(sample)
+                samples["trivial"].append(triv.press())
+                print(f"  {case:<24} -> {probe.value:<8}{sample.shown:7.0f} ms", flush=True)
+
+            sidebar = SidebarDegreeProbe(main, timeout_ms, quiet)
+            for key, case in (("ArrowRight", "sidebar degree, new"), ("ArrowLeft", "sidebar degree, cached")):
+                for _ in range(args.n):
+                    run(case, sidebar, key)
+            for setting, name in (("degree", "Degree"), ("weight_decay", "Weight decay")):
+                probe = PlayerProbe(main, setting, name, timeout_ms, quiet)
+                for key in ("ArrowRight", "ArrowLeft"):
+                    for _ in range(args.n):
+                        run(f"player {name.lower()}", probe, key)
+            return samples, loads, browser.version
+        finally:
+            browser.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=4, help="presses each way per case (default 4, at most 5)")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for one result (default 120)")
+    args = parser.parse_args()
+    if not 1 <= args.n <= 5:  # degree 3 up by n and back; the sidebar's moves go up from 3 as far as 8
+        parser.error("--n must be 1 to 5")
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    with tempfile.TemporaryDirectory(prefix="bench_overfit_latency_") as tmp:
+        tmp_dir = Path(tmp)
+        (tmp_dir / "trivial_app.py").write_text(TRIVIAL_APP)
+        page_server = StreamlitServer(REPO_ROOT / "app.py", free_port(), tmp_dir / "app.log")
+        trivial = StreamlitServer(tmp_dir / "trivial_app.py", free_port(), tmp_dir / "trivial.log")
+        servers = (page_server, trivial)
+        try:
+            for server in servers:
+                server.start()
+            for server in servers:
+                server.wait_healthy(timeout=120)
+            samples, loads, version = measure(args, page_server, trivial)
+        except BaseException:
+            for server in servers:
+                print(f"--- {server.script.name} log (tail) ---\n{server.log_tail()}", file=sys.stderr)
+            raise
+        finally:
+            for server in servers:
+                server.stop()
+    bl.CASES.clear()
+    bl.CASES.update(CASES)
+    bl.print_report(samples, loads, version)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    main()

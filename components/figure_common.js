@@ -1,0 +1,132 @@
+// What the two figures that play runs in the browser share (the playground's live figure, the Overfitting page's
+// fit player): Plotly.js loaded once from the plotly package's own copy, the payload's packed float32 arrays,
+// small DOM helpers, and the SVG overlay that draws the marks that move over a Plotly panel. Python puts this file
+// before each figure's own (components/__init__.py), so both are one module.
+
+const PLOTLY_SRC = "app/static/plotly.min.js"; // the plotly Python package's own copy, served by Streamlit
+const SPEEDS = [["0.25", "¼×"], ["0.5", "½×"], ["1", "1×"], ["2", "2×"], ["4", "4×"]];
+const SETTLE_MS = 350; // a slider at rest this long sends its value to the page
+
+function loadPlotly() {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!window.__liveFigurePlotly) {
+    window.__liveFigurePlotly = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = new URL(PLOTLY_SRC, document.baseURI).href;
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => { window.__liveFigurePlotly = null; reject(new Error("plotly.js did not load")); };
+      document.head.appendChild(script);
+    });
+  }
+  return window.__liveFigurePlotly;
+}
+
+// {dtype: "f4", bdata, shape: "K,F,p"} (charts.common.packed) -> {a: Float32Array, shape: [K, F, p]}
+function unpack(spec) {
+  const bin = atob(spec.bdata);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  const a = new Float32Array(bytes.buffer);
+  return { a, shape: spec.shape ? spec.shape.split(",").map(Number) : [a.length] };
+}
+
+// Plotly renders a few HTML tags in titles and hover text; names come from learners' files: shown as typed.
+const esc = (text) => String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const fmt = (v, d = 4) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : "—");
+
+function html(tag, attrs = {}, children = []) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") el.textContent = v;
+    else el.setAttribute(k, v);
+  }
+  for (const child of children) el.appendChild(child);
+  return el;
+}
+
+// The marks that move (the path so far, the point now, the arrows, the model line, the loss so far) are plain SVG
+// over the Plotly panels: a frame, or a run picked by a slider, costs a few attribute writes instead of a Plotly
+// redraw (a restyle of the surface redrew its contours too: ~20 ms, over a trivial app's whole slider round trip).
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function svg(tag, attrs = {}) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  return el;
+}
+
+let overlays = 0;
+const OVERLAY_ID = Math.random().toString(36).slice(2, 8); // each figure's module its own clip ids
+
+class Overlay {
+  // marks: {name: [tag, attrs]}, drawn in order over the panel's plot area (clipped to it); heads: {name: colour},
+  // an arrow head at the end of the mark of that name
+  constructor(panel, marks, heads = {}) {
+    const id = `lf-clip-${OVERLAY_ID}-${++overlays}`;
+    this.root = svg("svg", { class: "lf-overlay", "aria-hidden": "true" });
+    const defs = svg("defs");
+    for (const [name, color] of Object.entries(heads)) {
+      const head = svg("marker", { id: `${id}-${name}`, viewBox: "0 0 10 10", refX: "8", refY: "5", markerWidth: "7",
+        markerHeight: "7", orient: "auto-start-reverse" });
+      head.appendChild(svg("path", { d: "M0,0 L10,5 L0,10 z", fill: color }));
+      defs.appendChild(head);
+    }
+    this.clip = svg("rect");
+    defs.appendChild(svg("clipPath", { id }));
+    defs.lastChild.appendChild(this.clip);
+    this.root.appendChild(defs);
+    const group = svg("g", { "clip-path": `url(#${id})` });
+    this.marks = {};
+    for (const [name, [tag, attrs]] of Object.entries(marks)) {
+      const extra = name in heads ? { "marker-end": `url(#${id}-${name})` } : {};
+      this.marks[name] = group.appendChild(svg(tag, { ...attrs, ...extra }));
+    }
+    this.root.appendChild(group);
+    panel.appendChild(this.root);
+  }
+
+  // the plot area and the axes' ranges, read from Plotly's layout after each draw (and resize)
+  fit(gd) {
+    const fl = gd._fullLayout, size = fl._size;
+    this.root.style.display = fl.xaxis ? "" : "none"; // a 3-D scene (two features) moves its own plane
+    if (!fl.xaxis) { this.box = null; return; }
+    this.box = { l: size.l, t: size.t, w: size.w, h: size.h, xr: fl.xaxis.range, yr: fl.yaxis.range,
+      logy: fl.yaxis.type === "log" };
+    this.root.setAttribute("width", fl.width);
+    this.root.setAttribute("height", fl.height);
+    for (const [k, v] of Object.entries({ x: size.l, y: size.t, width: size.w, height: size.h })) this.clip.setAttribute(k, v);
+  }
+
+  px(x, y) {
+    const b = this.box, u = b.logy ? Math.log10(y) : y;
+    return [b.l + ((x - b.xr[0]) / (b.xr[1] - b.xr[0])) * b.w, b.t + b.h - ((u - b.yr[0]) / (b.yr[1] - b.yr[0])) * b.h];
+  }
+
+  ok(x, y) { return Number.isFinite(x) && Number.isFinite(y) && (!this.box.logy || y > 0); }
+
+  line(name, xs, ys) {
+    if (!this.box) return;
+    const pts = [];
+    for (let i = 0; i < xs.length; i++) if (this.ok(xs[i], ys[i])) pts.push(this.px(xs[i], ys[i]).map((v) => v.toFixed(1)).join(","));
+    this.marks[name].setAttribute("points", pts.join(" "));
+  }
+
+  dot(name, x, y) {
+    if (!this.box) return;
+    const el = this.marks[name];
+    el.style.display = this.ok(x, y) ? "" : "none";
+    if (!this.ok(x, y)) return;
+    const [cx, cy] = this.px(x, y);
+    el.setAttribute("cx", cx);
+    el.setAttribute("cy", cy);
+  }
+
+  segment(name, x0, y0, x1, y1) {
+    if (!this.box) return;
+    const el = this.marks[name], show = this.ok(x0, y0) && this.ok(x1, y1) && (x0 !== x1 || y0 !== y1);
+    el.style.display = show ? "" : "none";
+    if (!show) return;
+    const [a, b] = this.px(x0, y0), [c, d] = this.px(x1, y1);
+    for (const [k, v] of Object.entries({ x1: a, y1: b, x2: c, y2: d })) el.setAttribute(k, v);
+  }
+}

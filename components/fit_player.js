@@ -1,0 +1,337 @@
+// The Overfitting page's fit player: plays a polynomial fit the engine computed, in the browser
+// (components/fit_player.py, charts/fit_player.py).
+//
+// Two Plotly.js panels: the training and held-out points with the fitted curve, and the training and test loss per
+// step with the step of the lowest test loss. The curve, the losses so far and the markers that move are SVG over
+// the panels (figure_common.js's Overlay). Its Degree and Weight decay sliders pick runs out of two families shipped
+// with the data (each trained in one batched engine call), so a move redraws at once and the run replays; when a
+// slider comes to rest its value goes back to Python (a trigger) and the page catches up without a replay. The
+// browser computes nothing but the curve's y = F·w + b from the features F that Python evaluated on the curve's grid.
+
+const FP_COLORS = { train: "#4C6A92", test: "#E4572E", model: "#0F766E", optimum: "#1F2933", loss: "#0F766E",
+  testLoss: "#E4572E", stop: "#6B7280", now: "#C2185B" };
+const FP_SLIDERS = ["degree", "weight_decay"];
+
+function fpDom(parent) {
+  const sliders = {};
+  for (const key of FP_SLIDERS) {
+    const input = html("input", { type: "range", min: "0", max: "0", step: "1", class: "lf-range" });
+    const output = html("output", { class: "lf-value" });
+    const label = html("span", { class: "lf-name" });
+    const box = html("label", { class: "lf-slider", "data-key": key }, [label, input, output]);
+    sliders[key] = { box, input, output, label };
+  }
+  const play = html("button", { type: "button", class: "lf-play" });
+  const step = html("input", { type: "range", min: "0", max: "0", step: "1", class: "lf-range lf-step",
+    "aria-label": "Step" });
+  const speed = html("select", { class: "lf-speed", "aria-label": "Speed" });
+  for (const [value, text] of SPEEDS) speed.appendChild(html("option", { value, text }));
+  speed.value = "1";
+  const legend = (items) => html("p", { class: "fp-legend", "aria-hidden": "true" }, items.map(([cls, text]) =>
+    html("span", { class: "fp-key" }, [html("span", { class: `fp-swatch ${cls}` }), html("span", { text })])));
+  const panels = { fit: html("div", { class: "lf-panel fp-fit" }), loss: html("div", { class: "lf-panel fp-loss" }) };
+  const legends = {
+    fit: legend([["fp-train", "training points"], ["fp-test", "held-out points"], ["fp-model", "model now"],
+      ["fp-optimum", "exact optimum of this loss"]]),
+    loss: legend([["fp-trainloss", "training loss"], ["fp-testloss", "test loss"], ["fp-stop", "lowest test loss"]]),
+  };
+  const figure = html("div", { class: "lf-panels fp-panels", role: "img" }, [
+    html("div", { class: "fp-cell" }, [panels.fit, legends.fit]),
+    html("div", { class: "fp-cell" }, [panels.loss, legends.loss]),
+  ]);
+  const summary = html("p", { class: "lf-summary", "aria-live": "polite" });
+  const readout = html("div", { class: "lf-readout", "aria-live": "off" });
+  const root = html("div", { class: "lf-root fp-root" }, [
+    html("div", { class: "lf-sliders" }, FP_SLIDERS.map((key) => sliders[key].box)),
+    summary,
+    html("div", { class: "lf-bar" }, [
+      play,
+      html("label", { class: "lf-steplabel" }, [html("span", { text: "Step" }), step]),
+      html("label", { class: "lf-speedlabel" }, [html("span", { text: "Speed" }), speed]),
+    ]),
+    readout,
+    figure,
+  ]);
+  parent.appendChild(root);
+  return { root, sliders, play, step, speed, summary, readout, panels, legends, figure };
+}
+
+// run j of a block {params (K, F, P), loss (K, F), test (K, F) | null, optimum (K, P)}, unpacked for drawing
+function fpRun(block, j, degree) {
+  const P = block.params, [, F, p] = P.shape, L = block.loss, T = block.test;
+  const run = { degree, params: [], loss: [], test: T ? [] : null,
+    optimum: Array.from(block.optimum.a.subarray(j * p, (j + 1) * p)) };
+  for (let f = 0; f < F; f++) {
+    run.params.push(Array.from(P.a.subarray((j * F + f) * p, (j * F + f + 1) * p)));
+    run.loss.push(L.a[j * F + f]);
+    if (T) run.test.push(T.a[j * F + f]);
+  }
+  return run;
+}
+
+function fpBlock(b) {
+  return { ...b, params: unpack(b.params), loss: unpack(b.loss), test: b.test ? unpack(b.test) : null,
+    optimum: unpack(b.optimum) };
+}
+
+class FitPlayer {
+  constructor(parent) {
+    this.dom = fpDom(parent);
+    this.k = 0;
+    this.playing = false;
+    this.timer = null;
+    this.pending = null; // {key, value} sent to the page, not yet reflected in its data
+    const d = this.dom;
+    d.play.addEventListener("click", () => (this.playing ? this.pause() : this.play(this.k >= this.last)));
+    d.step.addEventListener("input", () => { this.pause(); this.show(Number(d.step.value)); });
+    d.speed.addEventListener("change", () => { if (this.playing) this.play(false); });
+    for (const key of FP_SLIDERS) {
+      const s = d.sliders[key];
+      s.input.addEventListener("input", () => this.pick(key, Number(s.input.value)));
+      s.input.addEventListener("change", () => this.settle(key));
+    }
+  }
+
+  // New data from Python: keep what is on screen when the page only caught up with this figure, else start over.
+  update(data, setTrigger) {
+    this.setTrigger = setTrigger;
+    const same = this.data && data.own.params.bdata === this.data.own.params.bdata && data.y.bdata === this.data.y.bdata;
+    const caughtUp = this.pending && data.own[this.pending.key] === this.pending.value;
+    this.data = data;
+    this.F = data.frames.length;
+    const g = unpack(data.features);
+    this.G = g.shape[0];
+    this.features = [];
+    for (let i = 0; i < this.G; i++) this.features.push(g.a.subarray(i * g.shape[1], (i + 1) * g.shape[1]));
+    this.grid = Array.from(unpack(data.grid).a);
+    this.own = fpRun(fpBlock(data.own), 0, data.own.degree);
+    this.ladders = {};
+    for (const [key, ladder] of Object.entries(data.ladders)) this.ladders[key] = fpBlock(ladder);
+    this.sel = { degree: data.own.degree, weight_decay: data.own.weight_decay };
+    this.configureSliders();
+    const keep = caughtUp || (same && this.plotted);
+    this.pending = null;
+    this.selectRun(!keep);
+  }
+
+  configureSliders() {
+    const d = this.dom, data = this.data;
+    for (const key of FP_SLIDERS) {
+      const s = d.sliders[key], ladder = this.ladders[key], state = data.controls[key] || "free";
+      s.label.textContent = data.names[key];
+      s.input.setAttribute("aria-label", data.names[key]);
+      s.box.hidden = !ladder || state === "hidden";
+      if (!ladder) continue;
+      s.input.max = String(ladder.values.length - 1);
+      s.input.value = String(ladder.current);
+      s.input.disabled = state === "locked";
+      s.box.classList.toggle("lf-locked", state === "locked");
+    }
+  }
+
+  // A slider moved: show that run at once, replaying it from its start (the two families cross at the page's run).
+  pick(key, index) {
+    const ladder = this.ladders[key];
+    if (!ladder) return;
+    this.sel[key] = ladder.values[index];
+    const other = key === "degree" ? "weight_decay" : "degree";
+    this.sel[other] = this.data.own[other];
+    if (this.ladders[other]) this.dom.sliders[other].input.value = String(this.ladders[other].current);
+    this.selectRun(true);
+  }
+
+  settle(key) {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => {
+      const value = this.sel[key];
+      if (value === this.data.own[key]) return;
+      this.pending = { key, value };
+      this.setTrigger(key, value);
+    }, SETTLE_MS);
+  }
+
+  currentRun() {
+    const own = this.data.own;
+    if (this.sel.degree === own.degree && this.sel.weight_decay === own.weight_decay) {
+      return { run: this.own, label: own.label };
+    }
+    const key = this.sel.degree !== own.degree ? "degree" : "weight_decay";
+    const ladder = this.ladders[key], j = ladder.values.indexOf(this.sel[key]);
+    return { run: fpRun(ladder, j, ladder.degrees[j]), label: ladder.labels[j], stop: ladder.stops[j] };
+  }
+
+  selectRun(replay) {
+    const picked = this.currentRun();
+    this.run = picked.run;
+    this.stop = picked.stop !== undefined ? picked.stop : this.data.own.stop;
+    const ok = (f) => this.run.params[f].every(Number.isFinite) && Number.isFinite(this.run.loss[f]);
+    this.last = 0; // a run that blew up plays to its last finite frame and rests there
+    while (this.last + 1 < this.F && ok(this.last + 1)) this.last++;
+    const d = this.dom;
+    for (const key of FP_SLIDERS) {
+      const ladder = this.ladders[key];
+      if (!ladder) continue;
+      const j = ladder.values.indexOf(this.sel[key]);
+      d.sliders[key].output.textContent = fmt(this.sel[key], 3);
+      d.sliders[key].input.setAttribute("aria-valuetext", ladder.texts[j]);
+    }
+    d.step.max = String(this.F - 1);
+    d.summary.textContent = picked.label;
+    d.figure.setAttribute("aria-label", `Fitted curve and losses. ${picked.label}`);
+    this.plot().then(() => {
+      if (replay) this.play(true);
+      else this.show(Math.min(this.k, this.F - 1));
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------------- playback
+  play(fromStart) {
+    clearTimeout(this.timer);
+    if (fromStart) this.show(0);
+    this.playing = true;
+    this.dom.play.textContent = "❚❚ Pause";
+    const fps = Math.min(30, Math.max(8, this.F / 4)) * Number(this.dom.speed.value);
+    const tick = () => {
+      if (!this.playing) return;
+      if (this.k >= this.last) { this.pause(); return; }
+      this.show(this.k + 1);
+      this.timer = setTimeout(tick, 1000 / fps);
+    };
+    this.timer = setTimeout(tick, 1000 / fps);
+  }
+
+  pause() {
+    this.playing = false;
+    clearTimeout(this.timer);
+    this.dom.play.textContent = this.k >= this.last ? "↺ Replay" : "▶ Play";
+  }
+
+  stopClock() { this.pause(); }
+
+  // ------------------------------------------------------------------------------------------------- drawing
+  plot() {
+    return loadPlotly().then((Plotly) => {
+      this.Plotly = Plotly;
+      const data = this.data;
+      const key = `${data.x.bdata}|${data.y.bdata}|${data.held_out.join(",")}|${data.frames[this.F - 1]}|` +
+        `${data.y_range}|${data.loss_range}`;
+      if (this.plotted !== key) {
+        this.plotted = key;
+        return this.newPlots();
+      }
+      this.wholeRun();
+      return null;
+    }).catch((err) => { this.dom.summary.textContent = `The figure cannot load: ${err.message}`; });
+  }
+
+  newPlots() {
+    const P = this.Plotly, data = this.data, d = this.dom.panels;
+    const config = { displayModeBar: false, responsive: true, scrollZoom: false, doubleClick: false,
+      staticPlot: true };
+    const base = { margin: { l: 52, r: 12, t: 30, b: 44 }, showlegend: false, dragmode: false,
+      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { size: 12 } };
+    const x = Array.from(unpack(data.x).a), y = Array.from(unpack(data.y).a), held = new Set(data.held_out);
+    const pick = (test) => x.map((_, i) => i).filter((i) => held.has(i) === test);
+    const points = (rows, name, marker) => ({ type: "scatter", mode: "markers", name, marker, hoverinfo: "x+y",
+      x: rows.map((i) => x[i]), y: rows.map((i) => y[i]) });
+    const fitTraces = [
+      points(pick(false), "training points", { color: FP_COLORS.train, size: 7 }),
+      points(pick(true), "held-out points", { color: FP_COLORS.test, size: 9, symbol: "x-thin",
+        line: { width: 2, color: FP_COLORS.test } }),
+    ];
+    const pad = 0.03 * (this.grid[this.G - 1] - this.grid[0] || 1);
+    const fitLayout = { ...base, title: { text: "Fitted curve", font: { size: 13 } },
+      xaxis: { title: { text: "x" }, range: [this.grid[0] - pad, this.grid[this.G - 1] + pad], fixedrange: true },
+      yaxis: { title: { text: "y" }, range: data.y_range, fixedrange: true } };
+    const lossLayout = { ...base, title: { text: "Loss (MSE) per step", font: { size: 13 } },
+      xaxis: { title: { text: "step" }, range: [0, data.frames[this.F - 1] || 1], fixedrange: true },
+      yaxis: { title: { text: "loss" }, type: "log", range: data.loss_range, fixedrange: true, tickformat: "~g" } };
+    const axesOnly = [{ type: "scatter", x: [], y: [], hoverinfo: "skip" }];
+    return Promise.all([P.react(d.fit, fitTraces, fitLayout, config), P.react(d.loss, axesOnly, lossLayout, config)])
+      .then(() => {
+        if (!this.overlays) this.makeOverlays();
+        for (const [name, overlay] of Object.entries(this.overlays)) overlay.fit(d[name]);
+        this.wholeRun();
+      });
+  }
+
+  makeOverlays() {
+    const d = this.dom.panels, line = (color, width, extra = {}) => ["polyline",
+      { fill: "none", stroke: color, "stroke-width": width, "stroke-linejoin": "round", ...extra }];
+    this.overlays = {
+      fit: new Overlay(d.fit, {
+        optimum: line(FP_COLORS.optimum, 1.5, { "stroke-dasharray": "6 4", opacity: 0.7 }),
+        model: line(FP_COLORS.model, 3),
+      }),
+      loss: new Overlay(d.loss, {
+        stop: ["line", { stroke: FP_COLORS.stop, "stroke-width": 1.5, "stroke-dasharray": "2 3" }],
+        trainWhole: line(FP_COLORS.loss, 1.5, { opacity: 0.3 }),
+        testWhole: line(FP_COLORS.testLoss, 1.5, { opacity: 0.3, "stroke-dasharray": "5 3" }),
+        trainSofar: line(FP_COLORS.loss, 2.5),
+        testSofar: line(FP_COLORS.testLoss, 2.5, { "stroke-dasharray": "5 3" }),
+        trainNow: ["circle", { r: 5, fill: FP_COLORS.now }],
+        testNow: ["circle", { r: 5, fill: "white", stroke: FP_COLORS.now, "stroke-width": 2 }],
+      }),
+    };
+    for (const name of ["fit", "loss"]) {
+      d[name].on("plotly_afterplot", () => { this.overlays[name].fit(d[name]); this.wholeRun(); this.marks(this.k); });
+    }
+  }
+
+  // y = F[:, :degree] · w + b on the curve's grid
+  curve(p, degree) {
+    const ys = [];
+    for (let i = 0; i < this.G; i++) {
+      let v = p[degree];
+      for (let j = 0; j < degree; j++) v += this.features[i][j] * p[j];
+      ys.push(v);
+    }
+    return ys;
+  }
+
+  // the picked run's optimum, its whole loss curves (faint) and the step of its lowest test loss
+  wholeRun() {
+    if (!this.overlays || !this.run) return;
+    const o = this.overlays, run = this.run, frames = this.data.frames.slice(0, this.last + 1);
+    o.fit.line("optimum", this.grid, this.curve(run.optimum, run.degree));
+    o.loss.line("trainWhole", frames, run.loss.slice(0, this.last + 1));
+    o.loss.line("testWhole", run.test ? frames : [], run.test ? run.test.slice(0, this.last + 1) : []);
+    const [lo, hi] = this.data.loss_range;
+    if (run.test && this.stop >= 0) o.loss.segment("stop", this.stop, 10 ** lo, this.stop, 10 ** hi);
+    else o.loss.segment("stop", 0, 1, 0, 1); // hidden
+  }
+
+  show(k) {
+    if (!this.Plotly || !this.run) { this.k = k; return; }
+    const d = this.dom, data = this.data, run = this.run;
+    this.k = k;
+    d.step.value = String(k);
+    const step = data.frames[k], finite = run.params[k].every(Number.isFinite);
+    d.step.setAttribute("aria-valuetext", `step ${step}`);
+    const test = run.test ? ` · test loss ${fmt(run.test[k])}` : "";
+    d.readout.textContent = finite
+      ? `Step ${step} of ${data.frames[this.F - 1]} · training loss ${fmt(run.loss[k])}${test}`
+      : `Step ${step}: the run had blown up before this step`;
+    if (!this.playing) d.play.textContent = k >= this.last ? "↺ Replay" : "▶ Play";
+    this.marks(k);
+  }
+
+  marks(k) {
+    const run = this.run;
+    if (!this.overlays || !run || !run.params[k].every(Number.isFinite)) return;
+    const o = this.overlays, frames = this.data.frames.slice(0, k + 1), step = this.data.frames[k];
+    o.fit.line("model", this.grid, this.curve(run.params[k], run.degree));
+    o.loss.line("trainSofar", frames, run.loss.slice(0, k + 1));
+    o.loss.dot("trainNow", step, run.loss[k]);
+    o.loss.line("testSofar", run.test ? frames : [], run.test ? run.test.slice(0, k + 1) : []);
+    o.loss.dot("testNow", step, run.test ? run.test[k] : NaN);
+  }
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  if (!parentElement.__fitPlayer) parentElement.__fitPlayer = new FitPlayer(parentElement);
+  const player = parentElement.__fitPlayer;
+  if (data) player.update(data, setTriggerValue);
+  return () => player.stopClock();
+}
