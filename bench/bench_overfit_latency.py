@@ -10,7 +10,7 @@ Chromium; the time from the keydown to the first animation frame that shows the 
   sliders, until the player shows the picked run: its summary is that run's sentence (the slider's own run, which
   the payload names) and the model's curve was redrawn. No rerun may come first ("reran" stays 0); then, untimed
   for the ratio, the page catches up (the URL holds the value, the app idle).
-- sidebar degree, new / cached: the sidebar's "Polynomial degree" one notch up (a whole-page rerun: the run, the
+- degree, new / cached: the sidebar's "Polynomial degree" one notch up (a whole-page rerun: the run, the
   weight-decay family, the figures anew; the degree sweep is cached), then back down (cached), until the player
   shows the page's new run (its summary starts "Degree <new>, weight decay") and its curve was redrawn.
 - trivial: the one slider (the baseline).
@@ -105,15 +105,15 @@ class SidebarDegreeProbe(bl.Probe):
         super().__init__(page, bl.slider_thumb(page, "Polynomial degree"), timeout_ms, quiet)
 
     def press(self, key: str) -> bl.Sample:
-        degree = int(self.thumb.get_attribute("aria-valuenow")) + (1 if key == "ArrowRight" else -1)
+        degree = int(self.thumb.get_attribute("aria-valuetext")) + (1 if key == "ArrowRight" else -1)
         return self.timed(key, "own", lambda: {"prefix": f"Degree {degree}, weight decay", "old": self.state()}, True)
 
 
 CASES = {
     "player degree": ("figure", "the player's Degree slider (browser only)"),
     "player weight decay": ("figure", "the player's Weight decay slider (browser only)"),
-    "sidebar degree, new": ("server", "sidebar Polynomial degree up: a whole-page rerun"),
-    "sidebar degree, cached": ("server", "sidebar Polynomial degree back down (cached)"),
+    "degree, new": ("server", "sidebar Polynomial degree up: a whole-page rerun"),
+    "degree, cached": ("server", "sidebar Polynomial degree back down (cached)"),
     "trivial": ("", "the trivial app's slider (baseline)"),
 }
 
@@ -156,7 +156,7 @@ def measure(args, page_server: StreamlitServer, trivial: StreamlitServer):
                 print(f"  {case:<24} -> {probe.value:<8}{sample.shown:7.0f} ms", flush=True)
 
             sidebar = SidebarDegreeProbe(main, timeout_ms, quiet)
-            for key, case in (("ArrowRight", "sidebar degree, new"), ("ArrowLeft", "sidebar degree, cached")):
+            for key, case in (("ArrowRight", "degree, new"), ("ArrowLeft", "degree, cached")):
                 for _ in range(args.n):
                     run(case, sidebar, key)
             for setting, name in (("degree", "Degree"), ("weight_decay", "Weight decay")):

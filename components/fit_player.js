@@ -109,6 +109,10 @@ class FitPlayer {
     for (const [key, ladder] of Object.entries(data.ladders)) this.ladders[key] = fpBlock(ladder);
     this.sel = { degree: data.own.degree, weight_decay: data.own.weight_decay };
     this.configureSliders();
+    // without a test set there are no held-out points, test loss or early stop to name
+    for (const cls of ["fp-test", "fp-testloss", "fp-stop"]) {
+      this.dom.root.querySelector(`.${cls}`).parentElement.hidden = !data.held_out.length;
+    }
     const keep = caughtUp || (same && this.plotted);
     this.pending = null;
     this.selectRun(!keep);

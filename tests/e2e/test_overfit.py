@@ -146,6 +146,11 @@ def test_a_hostile_link_is_corrected_with_a_note(page: Page, app_server: str) ->
     open_overfit(page, app_server, "?degree=99&l1=-3&test_fraction=<script>&powers=evil")
     expect(page.get_by_text(re.compile(r"Polynomial degree: 99 is outside 1 to 9"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"^No test set: every point"))).to_be_visible()
+    # nothing is held out: the player names no held-out points, test loss or early stop
+    legend = page.locator(PLAYER).locator(".fp-legend")
+    expect(legend.get_by_text("held-out points")).to_be_hidden()
+    expect(legend.get_by_text("lowest test loss")).to_be_hidden()
+    expect(legend.get_by_text("training loss")).to_be_visible()
 
 
 def test_the_page_on_a_phone(page: Page, app_server: str) -> None:
