@@ -130,3 +130,91 @@ class Overlay {
     for (const [k, v] of Object.entries({ x1: a, y1: b, x2: c, y2: d })) el.setAttribute(k, v);
   }
 }
+
+// ----------------------------------------------------------------------------------------------------- controls
+// The controls both figures have: sliders that pick runs (one per key), and a bar with Play / Pause, a step
+// scrubber and a speed choice (and `extra` labels after them).
+function sliderBoxes(keys) {
+  const sliders = {};
+  for (const key of keys) {
+    const input = html("input", { type: "range", min: "0", max: "0", step: "1", class: "lf-range" });
+    const output = html("output", { class: "lf-value" });
+    const label = html("span", { class: "lf-name" });
+    const box = html("label", { class: "lf-slider", "data-key": key }, [label, input, output]);
+    sliders[key] = { box, input, output, label };
+  }
+  return { sliders, row: html("div", { class: "lf-sliders" }, keys.map((key) => sliders[key].box)) };
+}
+
+function playBar(extra = []) {
+  const play = html("button", { type: "button", class: "lf-play" });
+  const step = html("input", { type: "range", min: "0", max: "0", step: "1", class: "lf-range lf-step",
+    "aria-label": "Step" });
+  const speed = html("select", { class: "lf-speed", "aria-label": "Speed" });
+  for (const [value, text] of SPEEDS) speed.appendChild(html("option", { value, text }));
+  speed.value = "1";
+  const bar = html("div", { class: "lf-bar" }, [
+    play,
+    html("label", { class: "lf-steplabel" }, [html("span", { text: "Step" }), step]),
+    html("label", { class: "lf-speedlabel" }, [html("span", { text: "Speed" }), speed]),
+    ...extra,
+  ]);
+  return { play, step, speed, bar };
+}
+
+// Playback and the sliders' way back to Python, for a figure whose subclass has this.dom (play, step, speed and
+// sliders), show(k), pick(key, index), this.last (the last frame to play), frameCount() (the frames on the scrubber),
+// this.sel (the picked values) and this.data.own (the page's run's values).
+class RunPlayer {
+  constructor(dom) {
+    this.dom = dom;
+    this.k = 0;
+    this.playing = false;
+    this.timer = null;
+    this.pending = null; // {key, value} sent to the page, not yet reflected in its data
+    this.settleTimer = null;
+    const d = dom;
+    d.play.addEventListener("click", () => (this.playing ? this.pause() : this.play(this.k >= this.last)));
+    d.step.addEventListener("input", () => { this.pause(); this.show(Number(d.step.value)); });
+    d.speed.addEventListener("change", () => { if (this.playing) this.play(false); });
+    for (const [key, s] of Object.entries(d.sliders)) {
+      s.input.addEventListener("input", () => this.pick(key, Number(s.input.value)));
+      s.input.addEventListener("change", () => this.settle(key));
+    }
+  }
+
+  play(fromStart) {
+    clearTimeout(this.timer);
+    if (fromStart) this.show(0);
+    this.playing = true;
+    this.dom.play.textContent = "❚❚ Pause";
+    const fps = Math.min(30, Math.max(8, this.frameCount() / 4)) * Number(this.dom.speed.value);
+    const tick = () => {
+      if (!this.playing) return;
+      if (this.k >= this.last) { this.pause(); return; }
+      this.show(this.k + 1);
+      this.timer = setTimeout(tick, 1000 / fps);
+    };
+    this.timer = setTimeout(tick, 1000 / fps);
+  }
+
+  pause() {
+    this.playing = false;
+    clearTimeout(this.timer);
+    this.dom.play.textContent = this.k >= this.last ? "↺ Replay" : "▶ Play";
+  }
+
+  // Streamlit's clean-up before a re-render (or the end): stop the clock, remember whether to go on playing.
+  stop() { this.interrupted = this.playing; this.pause(); }
+
+  // The slider came to rest: tell the page (a trigger), once, after SETTLE_MS.
+  settle(key) {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => {
+      const value = this.sel[key];
+      if (value === this.data.own[key]) return;
+      this.pending = { key, value };
+      this.setTrigger(key, value);
+    }, SETTLE_MS);
+  }
+}

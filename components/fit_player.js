@@ -13,20 +13,8 @@ const FP_COLORS = { train: "#4C6A92", test: "#E4572E", model: "#0F766E", optimum
 const FP_SLIDERS = ["degree", "weight_decay"];
 
 function fpDom(parent) {
-  const sliders = {};
-  for (const key of FP_SLIDERS) {
-    const input = html("input", { type: "range", min: "0", max: "0", step: "1", class: "lf-range" });
-    const output = html("output", { class: "lf-value" });
-    const label = html("span", { class: "lf-name" });
-    const box = html("label", { class: "lf-slider", "data-key": key }, [label, input, output]);
-    sliders[key] = { box, input, output, label };
-  }
-  const play = html("button", { type: "button", class: "lf-play" });
-  const step = html("input", { type: "range", min: "0", max: "0", step: "1", class: "lf-range lf-step",
-    "aria-label": "Step" });
-  const speed = html("select", { class: "lf-speed", "aria-label": "Speed" });
-  for (const [value, text] of SPEEDS) speed.appendChild(html("option", { value, text }));
-  speed.value = "1";
+  const { sliders, row } = sliderBoxes(FP_SLIDERS);
+  const { play, step, speed, bar } = playBar();
   const legend = (items) => html("p", { class: "fp-legend", "aria-hidden": "true" }, items.map(([cls, text]) =>
     html("span", { class: "fp-key" }, [html("span", { class: `fp-swatch ${cls}` }), html("span", { text })])));
   const panels = { fit: html("div", { class: "lf-panel fp-fit" }), loss: html("div", { class: "lf-panel fp-loss" }) };
@@ -41,17 +29,7 @@ function fpDom(parent) {
   ]);
   const summary = html("p", { class: "lf-summary", "aria-live": "polite" });
   const readout = html("div", { class: "lf-readout", "aria-live": "off" });
-  const root = html("div", { class: "lf-root fp-root" }, [
-    html("div", { class: "lf-sliders" }, FP_SLIDERS.map((key) => sliders[key].box)),
-    summary,
-    html("div", { class: "lf-bar" }, [
-      play,
-      html("label", { class: "lf-steplabel" }, [html("span", { text: "Step" }), step]),
-      html("label", { class: "lf-speedlabel" }, [html("span", { text: "Speed" }), speed]),
-    ]),
-    readout,
-    figure,
-  ]);
+  const root = html("div", { class: "lf-root fp-root" }, [row, summary, bar, readout, figure]);
   parent.appendChild(root);
   return { root, sliders, play, step, speed, summary, readout, panels, legends, figure };
 }
@@ -74,23 +52,10 @@ function fpBlock(b) {
     optimum: unpack(b.optimum) };
 }
 
-class FitPlayer {
-  constructor(parent) {
-    this.dom = fpDom(parent);
-    this.k = 0;
-    this.playing = false;
-    this.timer = null;
-    this.pending = null; // {key, value} sent to the page, not yet reflected in its data
-    const d = this.dom;
-    d.play.addEventListener("click", () => (this.playing ? this.pause() : this.play(this.k >= this.last)));
-    d.step.addEventListener("input", () => { this.pause(); this.show(Number(d.step.value)); });
-    d.speed.addEventListener("change", () => { if (this.playing) this.play(false); });
-    for (const key of FP_SLIDERS) {
-      const s = d.sliders[key];
-      s.input.addEventListener("input", () => this.pick(key, Number(s.input.value)));
-      s.input.addEventListener("change", () => this.settle(key));
-    }
-  }
+class FitPlayer extends RunPlayer {
+  constructor(parent) { super(fpDom(parent)); }
+
+  frameCount() { return this.F; }
 
   // New data from Python: keep what is on screen when the page only caught up with this figure, else start over.
   update(data, setTrigger) {
@@ -144,16 +109,6 @@ class FitPlayer {
     this.selectRun(true);
   }
 
-  settle(key) {
-    clearTimeout(this.settleTimer);
-    this.settleTimer = setTimeout(() => {
-      const value = this.sel[key];
-      if (value === this.data.own[key]) return;
-      this.pending = { key, value };
-      this.setTrigger(key, value);
-    }, SETTLE_MS);
-  }
-
   currentRun() {
     const own = this.data.own;
     if (this.sel.degree === own.degree && this.sel.weight_decay === own.weight_decay) {
@@ -187,30 +142,6 @@ class FitPlayer {
       else this.show(Math.min(this.k, this.F - 1));
     });
   }
-
-  // ------------------------------------------------------------------------------------------------- playback
-  play(fromStart) {
-    clearTimeout(this.timer);
-    if (fromStart) this.show(0);
-    this.playing = true;
-    this.dom.play.textContent = "❚❚ Pause";
-    const fps = Math.min(30, Math.max(8, this.F / 4)) * Number(this.dom.speed.value);
-    const tick = () => {
-      if (!this.playing) return;
-      if (this.k >= this.last) { this.pause(); return; }
-      this.show(this.k + 1);
-      this.timer = setTimeout(tick, 1000 / fps);
-    };
-    this.timer = setTimeout(tick, 1000 / fps);
-  }
-
-  pause() {
-    this.playing = false;
-    clearTimeout(this.timer);
-    this.dom.play.textContent = this.k >= this.last ? "↺ Replay" : "▶ Play";
-  }
-
-  stopClock() { this.pause(); }
 
   // ------------------------------------------------------------------------------------------------- drawing
   plot() {
@@ -337,5 +268,5 @@ export default function (component) {
   if (!parentElement.__fitPlayer) parentElement.__fitPlayer = new FitPlayer(parentElement);
   const player = parentElement.__fitPlayer;
   if (data) player.update(data, setTriggerValue);
-  return () => player.stopClock();
+  return () => player.stop();
 }

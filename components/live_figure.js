@@ -13,41 +13,17 @@ const SLIDERS = ["lr", "momentum", "epochs"];
 
 // The DOM, built once per mount and kept on the parent element across reruns.
 function buildDom(parent) {
-  const sliders = {};
-  for (const key of SLIDERS) {
-    const input = html("input", { type: "range", min: "0", max: "0", step: "1", class: "lf-range" });
-    const output = html("output", { class: "lf-value" });
-    const label = html("span", { class: "lf-name" });
-    const box = html("label", { class: "lf-slider", "data-key": key }, [label, input, output]);
-    sliders[key] = { box, input, output, label };
-  }
-  const play = html("button", { type: "button", class: "lf-play" });
-  const step = html("input", { type: "range", min: "0", max: "0", step: "1", class: "lf-range lf-step",
-    "aria-label": "Step" });
-  const speed = html("select", { class: "lf-speed", "aria-label": "Speed" });
-  for (const [value, text] of SPEEDS) speed.appendChild(html("option", { value, text }));
-  speed.value = "1";
+  const { sliders, row } = sliderBoxes(SLIDERS);
   const arrows = html("input", { type: "checkbox", class: "lf-arrows" });
   arrows.checked = true;
+  const { play, step, speed, bar } = playBar([html("label", { class: "lf-arrowlabel" }, [arrows, html("span", { text: "Arrows" })])]);
   const readout = html("div", { class: "lf-readout", "aria-live": "off" });
   const summary = html("p", { class: "lf-summary", "aria-live": "polite" });
   const note = html("p", { class: "lf-note" });
   const panels = { data: html("div", { class: "lf-panel lf-data" }), surface: html("div", { class: "lf-panel lf-surface" }),
     loss: html("div", { class: "lf-panel lf-loss" }) };
   const figure = html("div", { class: "lf-panels", role: "img" }, [panels.data, panels.surface, panels.loss]);
-  const root = html("div", { class: "lf-root" }, [
-    html("div", { class: "lf-sliders" }, SLIDERS.map((key) => sliders[key].box)),
-    note,
-    summary,
-    html("div", { class: "lf-bar" }, [
-      play,
-      html("label", { class: "lf-steplabel" }, [html("span", { text: "Step" }), step]),
-      html("label", { class: "lf-speedlabel" }, [html("span", { text: "Speed" }), speed]),
-      html("label", { class: "lf-arrowlabel" }, [arrows, html("span", { text: "Arrows" })]),
-    ]),
-    readout,
-    figure,
-  ]);
+  const root = html("div", { class: "lf-root" }, [row, note, summary, bar, readout, figure]);
   parent.appendChild(root);
   return { root, sliders, play, step, speed, arrows, readout, summary, note, panels, figure };
 }
@@ -70,29 +46,13 @@ function unpackBlock(b) {
   return { params: unpack(b.params), loss: unpack(b.loss), grad: unpack(b.grad), mom: unpack(b.mom) };
 }
 
-class LiveFigure {
+class LiveFigure extends RunPlayer {
   constructor(parent) {
-    this.dom = buildDom(parent);
-    this.k = 0;
-    this.playing = false;
-    this.timer = null;
-    this.pending = null; // {key, value} sent to the page, not yet reflected in its data
-    this.settleTimer = null;
-    this.wire();
+    super(buildDom(parent));
+    this.dom.arrows.addEventListener("change", () => this.show(this.k));
   }
 
-  wire() {
-    const d = this.dom;
-    d.play.addEventListener("click", () => (this.playing ? this.pause() : this.play(this.k >= this.last)));
-    d.step.addEventListener("input", () => { this.pause(); this.show(Number(d.step.value)); });
-    d.speed.addEventListener("change", () => { if (this.playing) this.play(false); });
-    d.arrows.addEventListener("change", () => this.show(this.k));
-    for (const key of SLIDERS) {
-      const s = d.sliders[key];
-      s.input.addEventListener("input", () => this.pick(key, Number(s.input.value)));
-      s.input.addEventListener("change", () => this.settle(key));
-    }
-  }
+  frameCount() { return this.Fend; }
 
   // New data from Python: keep what is on screen when the page only caught up with this figure, else start over.
   update(data, setTrigger) {
@@ -167,17 +127,6 @@ class LiveFigure {
     this.selectRun(true);
   }
 
-  // The slider came to rest: tell the page (a trigger), once, after SETTLE_MS.
-  settle(key) {
-    clearTimeout(this.settleTimer);
-    this.settleTimer = setTimeout(() => {
-      const value = this.sel[key];
-      if (value === this.data.own[key]) return;
-      this.pending = { key, value };
-      this.setTrigger(key, value);
-    }, SETTLE_MS);
-  }
-
   // The summary for the picked epochs: the run's own words for all of them; for fewer, the loss where they end
   // (every number from the shipped run); for more, that the page is computing it.
   epochsLabel(picked) {
@@ -241,31 +190,6 @@ class LiveFigure {
       }
     });
   }
-
-  // ------------------------------------------------------------------------------------------------- playback
-  play(fromStart) {
-    clearTimeout(this.timer);
-    if (fromStart) this.show(0);
-    this.playing = true;
-    this.dom.play.textContent = "❚❚ Pause";
-    const fps = Math.min(30, Math.max(8, this.Fend / 4)) * Number(this.dom.speed.value);
-    const tick = () => {
-      if (!this.playing) return;
-      if (this.k >= this.last) { this.pause(); return; }
-      this.show(this.k + 1);
-      this.timer = setTimeout(tick, 1000 / fps);
-    };
-    this.timer = setTimeout(tick, 1000 / fps);
-  }
-
-  pause() {
-    this.playing = false;
-    clearTimeout(this.timer);
-    this.dom.play.textContent = this.k >= this.last ? "↺ Replay" : "▶ Play";
-  }
-
-  // Streamlit's clean-up before a re-render (or the end): stop the clock, remember whether to go on playing.
-  stop() { this.interrupted = this.playing; this.pause(); }
 
   // ------------------------------------------------------------------------------------------------- drawing
   plot() {
