@@ -54,6 +54,7 @@ from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 from bench.loadtool.profiles import TRIVIAL_APP  # noqa: E402
 from bench.loadtool.servers import StreamlitServer, free_port  # noqa: E402
+from components.assets import ensure_plotly_js  # noqa: E402
 from compute import family  # noqa: E402
 from settings import controls  # noqa: E402
 from tests.e2e.helpers import APP_IDLE, CHROMIUM_ARGS, FIGURE, chromium_executable  # noqa: E402
@@ -64,6 +65,28 @@ SETTLE_S = 0.4  # pause before each press (not timed): Plotly may still be paint
 VIEWPORT = {"width": 1400, "height": 1000}
 FIGURE_DRAWN = f"{FIGURE} .lf-surface .main-svg"
 TARGETS = {"figure": 1.0, "server": 2.0}  # the issue's: ratio of medians to the trivial app's round trip
+# --floor: the least a page with the live figure costs. The playground's learning-rate and noise sliders and its live
+# figure (the same cached payload), and nothing else: no sidebar of other controls, readouts, words or downloads.
+FLOOR_APP = f"""\
+import sys
+
+sys.path.insert(0, {str(REPO_ROOT)!r})
+import streamlit as st
+
+import components
+from compute import cache
+from settings import controls
+
+values = controls.defaults() | {{"seed": 1, "momentum": 0.8}}
+values["lr"] = st.select_slider(
+    "Learning rate", controls.LR_GRID, value=controls.LR_GRID[{START_LR_INDEX}], format_func=lambda v: f"{{v:g}}"
+)
+values["noise"] = st.slider("Noise level", 0.0, 5.0, 0.5, 0.1)
+components.live_figure(
+    cache.live_figure(values, {{}}), key="fig", on_lr=None, on_momentum=None, on_epochs=None, on_start=None
+)
+"""
+FLOOR_CASES = ("sidebar lr, new", "sidebar lr, cached", "noise, new", "noise, cached", "trivial")
 
 # In the page, once: when a key went down (the event's own timeStamp, on performance.now()'s clock), the script
 # state's changes, and what the probes read off the live figure.
@@ -428,6 +451,8 @@ def measure(args, playground: StreamlitServer, trivial: StreamlitServer) -> tupl
                 for _ in range(args.n):
                     run(case, sidebar_lr, key)
             for setting, keys in (("lr", ("ArrowRight", "ArrowLeft")), ("momentum", ("ArrowLeft", "ArrowRight"))):
+                if f"figure {setting}" not in CASES:  # --floor
+                    continue
                 probe = FigureProbe(play_page, setting, timeout_ms, quiet)
                 for key in keys:
                     for _ in range(args.n):
@@ -441,33 +466,31 @@ def measure(args, playground: StreamlitServer, trivial: StreamlitServer) -> tupl
             browser.close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=10, help="presses each way per case (default 10)")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for one result (default 120)")
-    parser.add_argument("--no-sizes", action="store_true", help="skip the payload sizes (bench/bench_rerun.py)")
-    args = parser.parse_args()
-    # the figure's momentum moves go down its ladder from START_MOMENTUM; the learning rate's go up from START_LR
-    most = min(family.MOMENTUM_GRID.index(START_MOMENTUM), len(controls.LR_GRID) - 1 - START_LR_INDEX)
-    if not 1 <= args.n <= most:
-        parser.error(f"--n must be 1 to {most} (the momentum ladder's rungs below {START_MOMENTUM:g})")
-
+def with_servers(args, measure, prefix: str, app_source: str | None = None):
+    """Start the app (app.py, or a script with app_source beside a link to static/) and the trivial app from the
+    repository root, wait until both answer, return measure(args, app_server, trivial_server); both are stopped at
+    the end, also on Ctrl-C, SIGTERM or an error (then with their logs' tails)."""
     # SIGTERM (e.g. a CI timeout) ends through the `finally` below, like Ctrl-C, so the servers stop.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    with tempfile.TemporaryDirectory(prefix="bench_latency_") as tmp:
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         tmp_dir = Path(tmp)
         trivial_script = tmp_dir / "trivial_app.py"
         trivial_script.write_text(TRIVIAL_APP)
-        playground = StreamlitServer(REPO_ROOT / "app.py", free_port(), tmp_dir / "playground.log")
+        script = REPO_ROOT / "app.py"
+        if app_source is not None:  # Streamlit serves static/ beside the script it runs: Plotly.js for the figure
+            script = tmp_dir / "floor_app.py"
+            script.write_text(app_source)
+            (tmp_dir / "static").symlink_to(ensure_plotly_js().parent, target_is_directory=True)
+        app = StreamlitServer(script, free_port(), tmp_dir / "app.log")
         trivial = StreamlitServer(trivial_script, free_port(), tmp_dir / "trivial.log")
-        servers = (playground, trivial)
+        servers = (app, trivial)
         try:
             for server in servers:
                 server.start()
             for server in servers:
                 server.wait_healthy(timeout=120)
-            print(f"Servers up: playground {playground.url}, trivial {trivial.url}; {args.n} presses each way")
-            samples, loads, version = measure(args, playground, trivial)
+            print(f"Servers up: app {app.url}, trivial {trivial.url}; {args.n} presses each way")
+            return measure(args, app, trivial)
         except BaseException:
             for server in servers:
                 print(f"--- {server.script.name} log (tail) ---\n{server.log_tail()}", file=sys.stderr)
@@ -475,6 +498,28 @@ def main() -> None:
         finally:
             for server in servers:
                 server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=10, help="presses each way per case (default 10)")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for one result (default 120)")
+    parser.add_argument("--no-sizes", action="store_true", help="skip the payload sizes (bench/bench_rerun.py)")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="time the sidebar and noise moves on a page that has only those two sliders and the live figure",
+    )
+    args = parser.parse_args()
+    # the figure's momentum moves go down its ladder from START_MOMENTUM; the learning rate's go up from START_LR
+    most = min(family.MOMENTUM_GRID.index(START_MOMENTUM), len(controls.LR_GRID) - 1 - START_LR_INDEX)
+    if not 1 <= args.n <= most:
+        parser.error(f"--n must be 1 to {most} (the momentum ladder's rungs below {START_MOMENTUM:g})")
+
+    if args.floor:
+        for name in set(CASES) - set(FLOOR_CASES):
+            del CASES[name]
+    samples, loads, version = with_servers(args, measure, "bench_latency_", FLOOR_APP if args.floor else None)
     print_report(samples, loads, version)
     if not args.no_sizes:
         from bench import bench_rerun  # torch and the engine: only after the servers have stopped

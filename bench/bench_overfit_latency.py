@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
-import tempfile
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -33,8 +31,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 from bench import bench_latency as bl  # noqa: E402
-from bench.loadtool.profiles import TRIVIAL_APP  # noqa: E402
-from bench.loadtool.servers import StreamlitServer, free_port  # noqa: E402
+from bench.loadtool.servers import StreamlitServer  # noqa: E402
 
 PLAYER = '[data-testid="stBidiComponentRegular"] .fp-root'
 START = "/overfitting?test_fraction=0.25&degree=3&seed=1"  # seed 1: data the server's warm-up never trained on
@@ -176,26 +173,7 @@ def main() -> None:
     args = parser.parse_args()
     if not 1 <= args.n <= 5:  # degree 3 up by n and back; the sidebar's moves go up from 3 as far as 8
         parser.error("--n must be 1 to 5")
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    with tempfile.TemporaryDirectory(prefix="bench_overfit_latency_") as tmp:
-        tmp_dir = Path(tmp)
-        (tmp_dir / "trivial_app.py").write_text(TRIVIAL_APP)
-        page_server = StreamlitServer(REPO_ROOT / "app.py", free_port(), tmp_dir / "app.log")
-        trivial = StreamlitServer(tmp_dir / "trivial_app.py", free_port(), tmp_dir / "trivial.log")
-        servers = (page_server, trivial)
-        try:
-            for server in servers:
-                server.start()
-            for server in servers:
-                server.wait_healthy(timeout=120)
-            samples, loads, version = measure(args, page_server, trivial)
-        except BaseException:
-            for server in servers:
-                print(f"--- {server.script.name} log (tail) ---\n{server.log_tail()}", file=sys.stderr)
-            raise
-        finally:
-            for server in servers:
-                server.stop()
+    samples, loads, version = bl.with_servers(args, measure, "bench_overfit_latency_")
     bl.CASES.clear()
     bl.CASES.update(CASES)
     bl.print_report(samples, loads, version)
