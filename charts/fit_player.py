@@ -16,6 +16,8 @@ import numpy as np
 
 from .common import packed
 
+LOSS_DECADES = 8  # the loss axis spans at most this many powers of ten
+
 
 @dataclass(frozen=True, eq=False)
 class FitRuns:
@@ -60,7 +62,10 @@ def _loss_range(runs: Sequence[FitRuns], own: FitRuns, at: np.ndarray) -> list[f
     finite = np.concatenate(values) if values else np.array([])
     if not len(finite):
         return [-1.0, 1.0]
-    lo, hi = np.log10(max(float(finite.min()), 1e-30)), np.log10(float(finite.max()))
+    hi = np.log10(float(finite.max()))
+    # at most LOSS_DECADES below the top: a run that fits its few training points exactly (1e-30) would flatten
+    # every other curve against the top
+    lo = max(np.log10(max(float(finite.min()), 1e-30)), hi - LOSS_DECADES)
     span = max(hi - lo, 0.5)
     return [float(lo - 0.08 * span), float(hi + 0.08 * span)]
 

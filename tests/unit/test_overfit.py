@@ -157,6 +157,16 @@ def test_a_run_that_blows_up_is_called_so_and_its_frames_stop_being_finite():
     assert np.isfinite(payload["loss_range"]).all()
 
 
+def test_the_players_loss_axis_spans_every_shown_loss_but_not_a_machine_zero():
+    payload = overfit.player(BASE)
+    lo, hi = payload["loss_range"]
+    losses = np.concatenate([_unpacked(payload["own"]["loss"]).ravel(), _unpacked(payload["own"]["test"]).ravel()])
+    assert 10**lo < losses.min() and losses.max() < 10**hi
+    # one training point: degree 9 fits it to ~1e-30; the axis keeps to the top eight decades
+    lo, hi = overfit.player(BASE | {"n": 2, "test_fraction": 0.5, "degree": 9})["loss_range"]
+    assert hi - lo <= 1.2 * charts.fit_player.LOSS_DECADES  # with its 8 % margins
+
+
 def test_the_players_payload_stays_within_its_budget():
     default = json.dumps(overfit.player(controls.defaults()))
     largest = json.dumps(overfit.player(controls.defaults() | {"n": 2000, "epochs": 5000, "degree": 9}))
