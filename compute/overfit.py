@@ -173,7 +173,7 @@ def _words(loss: np.ndarray, test: np.ndarray | None, diverged_at: int) -> tuple
     )
 
 
-def _family_runs(sweep: engine.FitSweep, setting: str, values, current: int, lead) -> charts.FitRuns:
+def _family_runs(sweep: engine.FitSweep, values, current: int, lead) -> charts.FitRuns:
     """A sweep (kept parameters) as one of the fit player's families; lead(k) starts run k's sentence."""
     k_runs, width = len(sweep.degrees), sweep.params.shape[2]
     optimum = np.zeros((k_runs, width))
@@ -207,16 +207,14 @@ def _own_runs(result: Fit) -> charts.FitRuns:
         out[: len(a)] = a
         return out
 
-    test = None if h.test_loss is None else padded(np.asarray(h.test_loss))
-    sentence, short, stop = _words(np.asarray(h.loss), None if test is None else np.asarray(h.test_loss), -1)
-    if h.diverged:
-        sentence, short, stop = _words(np.asarray(h.loss), None, int(h.diverged_at))
+    test = None if h.test_loss is None else np.asarray(h.test_loss)
+    sentence, short, stop = _words(np.asarray(h.loss), test, int(h.diverged_at) if h.diverged else -1)
     return charts.FitRuns(
         values=[float(cfg.weight_decay)],
         degrees=[result.degree],
         params=padded(h.params)[:, None, :],
         loss=padded(np.asarray(h.loss))[:, None],
-        test_loss=None if test is None else test[:, None],
+        test_loss=None if test is None else padded(test)[:, None],
         optimum=np.asarray(result.optimum, dtype=np.float64)[None, :],
         diverged=[bool(h.diverged)],
         stops=[stop],
@@ -233,19 +231,18 @@ def player(values: Mapping) -> dict:
     cfg, degree = result.config, result.degree
     x, y = result.base.x.double().numpy()[:, 0], result.base.y.double().numpy()
     grid = np.linspace(x.min(), x.max(), CURVE_POINTS) if x.max() > x.min() else x[0] + np.linspace(-1, 1, 3)
-    top = engine.polynomial(result.base, engine.MAX_DEGREE, standardize=values["powers"] == "standardized")
+    with TRAIN_LOCK:  # the features on the curve's grid: every degree's columns are the first of degree 9's
+        top = engine.polynomial(result.base, engine.MAX_DEGREE, standardize=values["powers"] == "standardized")
     ladder = list(decays.weight_decays)
     families = {
         "degree": _family_runs(
             degrees,
-            "degree",
             degrees.degrees,
             degree - 1,
             lambda k: f"Degree {int(degrees.degrees[k])}, weight decay {cfg.weight_decay:g}",
         ),
         "weight_decay": _family_runs(
             decays,
-            "weight_decay",
             ladder,
             ladder.index(cfg.weight_decay),
             lambda k: f"Degree {degree}, weight decay {ladder[k]:g}",
