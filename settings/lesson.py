@@ -24,6 +24,8 @@ LESSON_KEYS = ("hide", "lock", "goal_loss", "goal_epochs", CLASS_PARAM)
 # spaces or dashes (tests/unit/test_lesson.py checks this against board.keys).
 CLASS_CODE = re.compile(r"[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{8}")
 BOARD_PATH = "class-board"  # the class board page's url_path (app.py)
+# the pages a lesson link may open (their url_path in app.py; "" is the playground, at the root) and their titles
+LESSON_PAGES = {"": "Playground", "overfitting": "Overfitting & regularization"}
 
 
 @dataclass(frozen=True)
@@ -148,9 +150,12 @@ def lesson_query(values: Mapping, lesson: Lesson) -> str:
     return urlencode({**controls.to_query(values), **lesson.query()})
 
 
-def lesson_url(base: str, values: Mapping, lesson: Lesson) -> str:
-    """The link a teacher pastes into a slide: the run's controls plus the lesson."""
-    return f"{base.rstrip('/')}/?{lesson_query(values, lesson)}"  # the playground is the default page: at the root
+def lesson_url(base: str, values: Mapping, lesson: Lesson, page: str = "") -> str:
+    """The link a teacher pastes into a slide: the run's controls plus the lesson, on one of LESSON_PAGES (the
+    playground, the default page, at the root)."""
+    if page not in LESSON_PAGES:
+        raise ValueError(f"a lesson link opens one of {sorted(LESSON_PAGES)}, not {page!r}")
+    return f"{base.rstrip('/')}/{page}?{lesson_query(values, lesson)}"
 
 
 def board_url(base: str, class_code: str, teacher_key: str) -> str:

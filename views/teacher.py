@@ -34,8 +34,19 @@ locked = st.multiselect(
     format_func=labels.get,
     help="Students see the value but cannot change it.",
 )
-challenge = st.toggle("Add a challenge", value=current.has_challenge)
+page = st.radio(
+    "The link opens",
+    list(lesson.LESSON_PAGES),
+    format_func=lesson.LESSON_PAGES.get,
+    horizontal=True,
+    help="The Overfitting page uses the same settings, and its own: degree, powers of x, L1, the points' curve.",
+)
 goal_loss = goal_epochs = None
+if page:  # a challenge is announced and checked on the playground only
+    challenge = False
+    st.caption("A challenge is checked on the Playground: a link to another page carries none.")
+else:
+    challenge = st.toggle("Add a challenge", value=current.has_challenge)
 if challenge:
     cols = st.columns(2)
     goal_loss = cols[0].number_input("Reach a loss below", min_value=1e-12, value=current.goal_loss or 0.5, format="%g")
@@ -53,7 +64,7 @@ if challenge:
     )
 made = lesson.Lesson(frozenset(hidden), frozenset(locked), goal_loss, goal_epochs)
 base = st.context.url.split("?")[0].rsplit("/", 1)[0] if st.context.url else "http://localhost:8501"
-url = lesson.lesson_url(base, values, made)
+url = lesson.lesson_url(base, values, made, page)
 st.markdown("**The link** (copy it with the button at the top right of the box):")
 st.code(url, language=None, wrap_lines=True)
 st.link_button("Open it as a student would", url)

@@ -53,6 +53,20 @@ def test_teacher_page_builds_a_link_that_reproduces_the_settings():
     assert "Momentum" not in _labels(student) and not student.exception
 
 
+def test_teacher_page_links_to_the_overfitting_page_with_its_locks_and_no_challenge():
+    at = _open(degree=5, test_fraction=0.25)
+    at.switch_page("views/teacher.py").run()
+    at.radio[0].set_value("overfitting").run()
+    assert not at.exception and not at.toggle  # no challenge on that page
+    at.multiselect[1].set_value(["degree"]).run()  # locked
+    url = at.code[0].value
+    assert urlparse(url).path == "/overfitting"
+    query = {k: v[-1] for k, v in parse_qs(urlparse(url).query).items()}
+    assert query["degree"] == "5" and query["lock"] == "degree" and "goal_loss" not in query
+    student = open_app(**query).switch_page("views/overfit.py").run()
+    assert not student.exception and student.slider(key="ctl_degree").disabled
+
+
 def _button_labels(at):
     return [b.label for b in at.button]
 

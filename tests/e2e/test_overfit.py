@@ -105,6 +105,25 @@ def test_a_degree_move_in_the_player_redraws_at_once_and_the_page_catches_up(pag
     shot(page, "overfit_player_moves")
 
 
+def test_a_teachers_link_to_the_page_opens_it_with_the_lock(page: Page, app_server: str) -> None:
+    page.goto(f"{app_server}/lesson-link?degree=5&test_fraction=0.25")
+    expect(page.get_by_role("heading", name="Make a lesson link")).to_be_visible()
+    page.get_by_test_id("stRadio").get_by_text("Overfitting & regularization", exact=True).click()
+    expect(page.get_by_text("A challenge is checked on the Playground")).to_be_visible()
+    wait_idle(page)
+    locked = page.get_by_role("combobox", name="Show but lock these controls")
+    locked.click()
+    locked.fill("Polynomial degree")
+    page.keyboard.press("Enter")
+    link = page.get_by_test_id("stCode").first
+    expect(link).to_contain_text(re.compile(r"/overfitting\?.*lock=degree"))
+    wait_idle(page)
+    url = link.inner_text().strip()
+    open_overfit(page, app_server, url.split("/overfitting", 1)[1])  # the link's query, on this test's server
+    expect(player_slider(page, "Degree")).to_be_disabled()
+    expect(player_slider(page, "Degree")).to_have_attribute("aria-valuetext", re.compile(r"^5: "))
+
+
 def test_a_teachers_lock_and_hide_hold_in_the_player(page: Page, app_server: str) -> None:
     open_overfit(page, app_server, "?test_fraction=0.25&degree=3&lock=degree&hide=weight_decay")
     expect(player_slider(page, "Degree")).to_be_disabled()

@@ -3,6 +3,7 @@
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
+import pytest
 
 import engine
 from settings import controls, lesson
@@ -36,6 +37,13 @@ def test_lesson_url_round_trips_controls_and_lesson():
     assert back == values and notes == []
     again, notes = lesson.parse_lesson(query)
     assert again == made and notes == []
+
+
+def test_a_lesson_link_opens_the_overfitting_page_and_no_other_path():
+    url = lesson.lesson_url("http://h:1/", controls.defaults(), lesson.Lesson(), "overfitting")
+    assert urlparse(url).path == "/overfitting"
+    with pytest.raises(ValueError):
+        lesson.lesson_url("http://h:1/", controls.defaults(), lesson.Lesson(), "../evil")
 
 
 def _history(losses, steps_per_epoch=1):
