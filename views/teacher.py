@@ -13,9 +13,9 @@ CLASS = "teacher_class"  # (board.ClassKeys, the lesson query it was made with):
 values = widgets.init_values()
 st.title("Make a lesson link")
 st.markdown(
-    "Set up the run on the **Playground** first (this page uses the same settings). Then choose what your "
-    "students may change, add a challenge if you like, and paste the link into a slide. Everything lives in the "
-    "link: no account, nothing stored on the server (unless you create a class board below)."
+    "Set up the run on the **Playground** (or the **Overfitting** page) first: this page uses the same settings. "
+    "Then choose what your students may change, add a challenge if you like, and paste the link into a slide. "
+    "Everything lives in the link: no account, nothing stored on the server (unless you create a class board below)."
 )
 labels = {c.key: c.label for c in controls.CONTROLS}
 keys = list(labels)
