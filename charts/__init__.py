@@ -18,7 +18,8 @@ from .overfit import (
     penalty_figure,
 )
 from .playground import playground_figure
-from .race import Band, Track, race_figure
+from .race import Band, Track
+from .race import payload as race_payload
 from .spec import Prebuilt, from_spec
 
 __all__ = [
@@ -43,7 +44,7 @@ __all__ = [
     "delta_error_figure",
     "momentum_map_figure",
     "playground_figure",
-    "race_figure",
+    "race_payload",
     "scaling_figure",
     "smallest_error",
     "sweep_figure",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .common import packed
+from .common import log_ticks, packed
 
 LOSS_DECADES = 8  # the loss axis spans at most this many powers of ten
 
@@ -89,6 +89,7 @@ def payload(
     y = np.asarray(y, dtype=np.float64)
     lo, hi = float(y.min()), float(y.max())
     span = hi - lo or max(abs(hi), 1.0)
+    loss_range = _loss_range(list(ladders.values()), own, at)
     out_ladders = {
         key: {
             "values": [float(v) for v in runs.values],
@@ -109,7 +110,8 @@ def payload(
         "features": packed(features),
         "frames": [int(s) for s in at],
         "y_range": [lo - 0.3 * span, hi + 0.3 * span],  # a wild high-degree curve leaves through the edge
-        "loss_range": _loss_range(list(ladders.values()), own, at),
+        "loss_range": loss_range,
+        "loss_ticks": log_ticks(*loss_range),  # plain labels: plotly's own crowd the minor ones on a log axis
         "own": {
             "degree": int(settings["degree"]),
             "weight_decay": float(settings["weight_decay"]),

@@ -156,7 +156,7 @@ def payload(
         "min_loss": float(quad.min_loss),
         "frames": [int(s) for s in at],
         "steps_per_epoch": int(h.steps_per_epoch),
-        "surface": _surface(surface),
+        "surface": surface_payload(surface),
         "own": {
             "lr": float(cfg.lr),
             "momentum": float(cfg.momentum),
@@ -173,7 +173,7 @@ def payload(
     }
 
 
-def _surface(s: engine.Surface) -> dict:
+def surface_payload(s: engine.Surface) -> dict:
     """The loss surface (log10 of the loss over a grid) or the loss curve, thinned to SURFACE_POINTS a side."""
     out = {
         "kind": s.kind,

@@ -2,12 +2,14 @@
 
 live_figure: the playground's figure, which plays runs by itself and moves its learning rate and momentum in the
 browser. fit_player: the Overfitting page's fitted curve and losses, which play by themselves and move the degree and
-the weight decay in the browser. Both draw with Plotly.js from the installed plotly package (assets.py). Nothing here
+the weight decay in the browser. race_player: several runs played together (the optimizer race, the mini-batch
+noise runs). All draw with Plotly.js from the installed plotly package (assets.py). Nothing here
 computes: the engine and charts/ do.
 """
 
 from .assets import ensure_plotly_js
 from .fit_player import fit_player
 from .live_figure import live_figure
+from .race_player import race_player
 
-__all__ = ["ensure_plotly_js", "fit_player", "live_figure"]
+__all__ = ["ensure_plotly_js", "fit_player", "live_figure", "race_player"]

@@ -15,8 +15,8 @@ const FP_SLIDERS = ["degree", "weight_decay"];
 function fpDom(parent) {
   const { sliders, row } = sliderBoxes(FP_SLIDERS);
   const { play, step, speed, bar } = playBar();
-  const legend = (items) => html("p", { class: "fp-legend", "aria-hidden": "true" }, items.map(([cls, text]) =>
-    html("span", { class: "fp-key" }, [html("span", { class: `fp-swatch ${cls}` }), html("span", { text })])));
+  const legend = (items) => html("p", { class: "lf-legend", "aria-hidden": "true" }, items.map(([cls, text]) =>
+    html("span", { class: "lf-key" }, [html("span", { class: `lf-swatch ${cls}` }), html("span", { text })])));
   const panels = { fit: html("div", { class: "lf-panel fp-fit" }), loss: html("div", { class: "lf-panel fp-loss" }) };
   const legends = {
     fit: legend([["fp-train", "training points"], ["fp-test", "held-out points"], ["fp-model", "model now"],
@@ -180,7 +180,7 @@ class FitPlayer extends RunPlayer {
       yaxis: { title: { text: "y" }, range: data.y_range, fixedrange: true } };
     const lossLayout = { ...base, title: { text: "Loss (MSE) per step", font: { size: 13 } },
       xaxis: { title: { text: "step" }, range: [0, data.frames[this.F - 1] || 1], fixedrange: true },
-      yaxis: { title: { text: "loss" }, type: "log", range: data.loss_range, fixedrange: true, tickformat: "~g" } };
+      yaxis: { title: { text: "loss" }, type: "log", range: data.loss_range, fixedrange: true, ...data.loss_ticks } };
     const axesOnly = [{ type: "scatter", x: [], y: [], hoverinfo: "skip" }];
     return Promise.all([P.react(d.fit, fitTraces, fitLayout, config), P.react(d.loss, axesOnly, lossLayout, config)])
       .then(() => {

@@ -189,6 +189,34 @@ def race_tracks(result: RaceResult) -> list[charts.Track]:
     ]
 
 
+def race_player(result: RaceResult) -> dict:
+    """The race player's payload: every racer's path and loss, and a sentence of how the race ends."""
+    steps = max(len(h.loss) for h in result.histories) - 1
+    finals = [
+        (float(h.loss[-1]), r.name)
+        for r, h in zip(engine.RACERS, result.histories, strict=False)
+        if not h.diverged and np.isfinite(h.loss[-1])
+    ]
+    words = f"{len(result.histories)} optimizers from one start, {steps} steps"
+    if finals:
+        loss, name = min(finals)
+        words += f": the lowest final loss is {name}'s, {loss:.4g}"
+    return charts.race_payload(result.surface, race_tracks(result), "Optimizer race", words + ".")
+
+
+def noise_player(result: NoiseResult) -> dict:
+    """The race player's payload for the mini-batch runs: one seed of each batch size moving, the others faint,
+    the seeds' spread shaded, time in epochs."""
+    tracks, ghosts, bands = noise_tracks(result)
+    words = (
+        f"{len(tracks)} batch sizes ({', '.join(t.name for t in tracks)}), {result.config.epochs} epoch(s) each; "
+        f"one seed of each moves, the other {NOISE_SEEDS - 1} are drawn faintly"
+    )
+    return charts.race_payload(
+        result.surface, tracks, "Mini-batch noise", words + ".", time_title="epoch", bands=bands, ghosts=ghosts
+    )
+
+
 def noise_tracks(result: NoiseResult) -> tuple[list[charts.Track], tuple[charts.Track, ...], tuple[charts.Band, ...]]:
     """Per batch size: the first seed's run animated, the other seeds as faint paths, the seeds' spread as a band;
     the loss panel counts epochs, so runs with different batch sizes line up by passes over the data."""

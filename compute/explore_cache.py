@@ -51,12 +51,10 @@ def _race(key: str, tuned: bool, data_id: str, _data) -> explore.RaceResult:
     return RESULTS.get(("race", key, tuned, data_id), _locked(lambda: explore.race(_values(key), tuned, _data)))
 
 
-def _race_figure(key: str, tuned: bool, data_id: str, _data) -> str:
-    def draw() -> str:
-        result = _race(key, tuned, data_id, _data)
-        return charts.to_spec(charts.race_figure(result.surface, explore.race_tracks(result)))
-
-    return RESULTS.get(("race figure", key, tuned, data_id), draw)
+def _race_player(key: str, tuned: bool, data_id: str, _data) -> dict:
+    return RESULTS.get(
+        ("race player", key, tuned, data_id), lambda: explore.race_player(_race(key, tuned, data_id, _data))
+    )
 
 
 def _scaling(dataset: str, probe_lr: float, data_id: str, _data) -> list[engine.ScalingCase]:
@@ -76,15 +74,8 @@ def _noise(key: str, data_id: str, _data) -> explore.NoiseResult:
     return RESULTS.get(("noise", key, data_id), _locked(lambda: explore.batch_noise(_values(key), _data)))
 
 
-def _noise_figure(key: str, data_id: str, _data) -> str:
-    def draw() -> str:
-        result = _noise(key, data_id, _data)
-        tracks, ghosts, bands = explore.noise_tracks(result)
-        return charts.to_spec(
-            charts.race_figure(result.surface, tracks, time_title="epoch", bands=bands, ghosts=ghosts)
-        )
-
-    return RESULTS.get(("noise figure", key, data_id), draw)
+def _noise_player(key: str, data_id: str, _data) -> dict:
+    return RESULTS.get(("noise player", key, data_id), lambda: explore.noise_player(_noise(key, data_id, _data)))
 
 
 def _args(values: dict, keys: frozenset) -> tuple:
@@ -115,9 +106,10 @@ def race(values: dict, tuned: bool) -> explore.RaceResult:
     return _race(key, tuned, data_id, data)
 
 
-def race_figure(values: dict, tuned: bool) -> charts.Prebuilt:
+def race_player(values: dict, tuned: bool) -> dict:
+    """The race player's payload (charts/race.py) for these values."""
     key, data_id, data = _args(values, explore.SWEEP_KEYS)
-    return charts.from_spec(_race_figure(key, tuned, data_id, data))
+    return _race_player(key, tuned, data_id, data)
 
 
 def scaling(dataset: str, probe_lr: float) -> list[engine.ScalingCase]:
@@ -134,5 +126,6 @@ def batch_noise(values: dict) -> explore.NoiseResult:
     return _noise(*_args(values, explore.NOISE_KEYS))
 
 
-def noise_figure(values: dict) -> charts.Prebuilt:
-    return charts.from_spec(_noise_figure(*_args(values, explore.NOISE_KEYS)))
+def noise_player(values: dict) -> dict:
+    """The race player's payload for the mini-batch runs (charts/race.py) for these values."""
+    return _noise_player(*_args(values, explore.NOISE_KEYS))

@@ -191,10 +191,10 @@ def race_intro(result: RaceResult) -> str:
     never = [name for name, k, _ in up if not k]
     text = (
         "Six optimizers start from the same point on the same loss surface and take the same number of steps "
-        f"({steps}). Press ▶ Play: the paths on the left move together, and on the right each one's loss L is drawn "
-        f"on a log scale. L cannot go below the best possible loss L* = {num(result.min_loss, 3)}, so a curve "
-        "that gets close flattens out just above it; what keeps shrinking is the extra loss L − L*, the table's "
-        '"extra loss left".'
+        f"({steps}). The race plays by itself: the paths on the left move together, and on the right each one's "
+        f"loss L is drawn on a log scale. L cannot go below the best possible loss L* = {num(result.min_loss, 3)}, "
+        "so a curve that gets close flattens out just above it; what keeps shrinking is the extra loss L − L*, the "
+        'table\'s "extra loss left".'
     )
     if went_up:
         text += (

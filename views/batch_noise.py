@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+import components
 from compute import explore, explore_cache
 from ui import explore_text, widgets
 
@@ -10,7 +11,7 @@ widgets.sidebar(values, explore.shown(values, explore.NOISE_KEYS))
 
 with widgets.or_stop("These runs cannot start", "Training every batch size over several seeds…"):
     result = explore_cache.batch_noise(values)
-    fig = explore_cache.noise_figure(values)
+    player = explore_cache.noise_player(values)
 
 cfg = result.config
 st.markdown(
@@ -25,7 +26,7 @@ if result.shortened_from:
         f"{result.dataset.n} steps, and {explore.NOISE_SEEDS} seeds of that would keep the server busy.",
         icon="✂️",
     )
-st.plotly_chart(fig, width="stretch", key="noise_chart")
+components.race_player(player, key="noise_player")
 
 for column, group in zip(st.columns(len(result.groups)), result.groups, strict=True):
     column.metric(

@@ -1,7 +1,8 @@
-"""Optimizer race: six torch.optim optimizers from one start on one loss surface, animated together."""
+"""Optimizer race: six torch.optim optimizers from one start on one loss surface, played together in the browser."""
 
 import streamlit as st
 
+import components
 from compute import explore, explore_cache
 from engine.race import FIRST_STEP, TUNE_SPREAD
 from ui import explore_text, widgets
@@ -20,12 +21,12 @@ mode = st.radio(
 tuned = mode == "tuned"
 with widgets.or_stop("The race cannot start on these settings", "Tuning six optimizers…" if tuned else "Racing…"):
     result = explore_cache.race(values, tuned)
-    fig = explore_cache.race_figure(values, tuned)
+    player = explore_cache.race_player(values, tuned)
 
 st.markdown(explore_text.race_intro(result))
 if result.shortened_from:
     st.info(f"The race runs at most {explore.RACE_MAX_STEPS:,} steps (asked for {result.shortened_from:,}).", icon="✂️")
-st.plotly_chart(fig, width="stretch", key="race_chart")
+components.race_player(player, key="race_player")
 st.dataframe(explore_text.race_table(result), hide_index=True, width="stretch")
 if tuned:
     st.caption(

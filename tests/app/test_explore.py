@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
-from apptest_support import APP, arr, assert_no_exception, chart_spec, metrics
+from apptest_support import APP, arr, assert_no_exception, chart_spec, figure, metrics
 from streamlit.testing.v1 import AppTest
 
 import engine
@@ -32,6 +32,14 @@ def charts_of(at: AppTest, count: int) -> list[dict]:
     assert not at.error, [e.value for e in at.error]
     assert len(at.get("plotly_chart")) == count
     return [chart_spec(at, i) for i in range(count)]
+
+
+def player_of(at: AppTest) -> dict:
+    """The race player's payload on a page with no Plotly chart of its own (charts.race_payload)."""
+    assert_no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert len(at.get("plotly_chart")) == 0
+    return figure(at)
 
 
 def link_query(at: AppTest, index: int = 0) -> dict:
@@ -125,8 +133,9 @@ def test_learning_rate_page_explains_data_it_cannot_run_on():
 
 def test_race_page_defaults_and_tuned():
     at = open_page("race.py")
-    (spec,) = charts_of(at, 1)
-    assert 2 <= len(spec["frames"]) <= 100
+    player = player_of(at)
+    assert 2 <= len(player["times"]) <= 100 and player["title"] == "Optimizer race"
+    assert [t["name"].split(" (lr")[0] for t in player["tracks"]] == [r.name for r in engine.RACERS]
     table = at.dataframe[0].value
     assert list(table["optimizer"]) == [r.name for r in engine.RACERS]
     lmax = _eigenvalues(engine.make_dataset("line", n=30).x.double().numpy()[:, 0])[-1]
@@ -135,17 +144,18 @@ def test_race_page_defaults_and_tuned():
     # the loss panel plots L, which flattens at L* (not "ten times closer"); at 1/lambda_max SGD does not zig-zag
     assert "ten times closer" not in texts and "extra loss L − L*" in texts and "no zig-zag" in texts
     assert "Adagrad**: s ← s + g², the sum of all squared gradients so far" in texts
+    assert "The race plays by itself" in texts and "Press" not in texts
     at.radio(key="race_mode").set_value("tuned").run()
-    (tuned,) = charts_of(at, 1)
+    assert player_of(at)["tracks"] != player["tracks"]  # the names carry the tuned learning rates
     assert list(at.dataframe[0].value["learning rate"]) != list(table["learning rate"])
     assert "Tuned" in at.caption[0].value
 
 
 def test_race_page_plane_and_many_epochs():
     at = open_page("race.py", dataset="plane", epochs=5000)
-    (spec,) = charts_of(at, 1)
+    player = player_of(at)
     assert at.info and f"at most {explore.RACE_MAX_STEPS:,} steps" in at.info[0].value
-    assert "w1" in spec["layout"]["xaxis"]["title"]["text"]
+    assert player["surface"]["axes"][0] == "w1" and player["times"][-1] == explore.RACE_MAX_STEPS
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -189,19 +199,17 @@ def test_scaling_page_lab_data_and_a_small_rate():
 
 def test_noise_page_defaults():
     at = open_page("batch_noise.py")
-    (spec,) = charts_of(at, 1)
-    names = {t.get("name") for t in spec["data"]}
-    assert {"batch size 1", "batch size 8", "full batch"} <= names
-    assert sum(t.get("fill") == "tonexty" for t in spec["data"]) == 2
+    player = player_of(at)
+    assert [t["name"] for t in player["tracks"]] == ["batch size 1", "batch size 8", "full batch"]
+    assert len(player["bands"]) == 2 and player["time_title"] == "epoch"
     assert set(metrics(at)) == {"batch size 1", "batch size 8", "full batch"}
-    assert spec["layout"]["xaxis2"]["title"]["text"] == "epoch"
     assert "their residuals there have an RMS of 0.551" in " ".join(m.value for m in at.markdown)
 
 
 def test_noise_page_exact_data_settles():
     """With noise 0 every point lies on the line: batch size 1 ends near 1e-14 on every seed, and the page says so."""
     at = open_page("batch_noise.py", noise=0, lr=0.05)
-    charts_of(at, 1)
+    player_of(at)
     assert float(metrics(at)["batch size 1"]) < 1e-12
     texts = " ".join(m.value for m in at.markdown)
     assert "every point lies on the best line" in texts and "do not settle" not in texts
@@ -209,13 +217,13 @@ def test_noise_page_exact_data_settles():
 
 def test_noise_page_thermometer_blows_up_without_a_traceback():
     at = open_page("batch_noise.py", dataset="thermometer", lr=0.1)
-    charts_of(at, 1)
+    player_of(at)
     assert any("diverged" in c.value for c in at.caption)
 
 
 def test_noise_page_many_points_is_cut_short():
     at = open_page("batch_noise.py", n=2000, epochs=100)
-    charts_of(at, 1)
+    player_of(at)
     assert at.info and "Cut to 1 epoch" in at.info[0].value
 
 

@@ -1,5 +1,6 @@
 """The Explorer pages in a real browser: each one opens at its URL path (read from app.py), draws its charts with no
-exception box, at its defaults and at an extreme; the race animates; a sweep link opens that run in the playground.
+exception box, at its defaults and at an extreme; the race plays by itself, comes to rest and stacks on a phone; a
+sweep link opens that run in the playground.
 
 Screenshots go to test-artifacts/screenshots/explore_*.png for a person to look at.
 """
@@ -17,7 +18,7 @@ from playwright.sync_api import Locator, Page, expect
 from .helpers import FIGURE, REPO_ROOT, guarded_page, open_root_once, shot, wait_idle
 
 CHART = '[data-testid="stPlotlyChart"]'
-SLIDER_CURRENT = ".slider-container .slider-group > text"
+PLAYER = '[data-testid="stBidiComponentRegular"] .rp-root'  # the race player (optimizer race, mini-batch noise)
 VIEWPORT = {"width": 1400, "height": 2300}  # Streamlit scrolls inside the page: tall enough for all of it
 
 
@@ -62,6 +63,19 @@ def open_page(page: Page, base: str, file: str, query: str = "", charts: int = 1
     return chart
 
 
+def open_player(page: Page, base: str, file: str, query: str = "", title: str = "") -> Locator:
+    """Open a page with the race player; wait for its title, its drawn panels and idle."""
+    page.goto(f"{base}/{PATHS[file]}{query}")
+    if title:
+        expect(page.get_by_role("heading", name=title)).to_be_visible()
+    player = page.locator(PLAYER)
+    expect(player.locator(".rp-surface .main-svg").first).to_be_visible()
+    expect(player.locator(".rp-loss .main-svg").first).to_be_visible()
+    wait_idle(page)
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+    return player
+
+
 def test_the_explore_section_lists_the_four_pages(page: Page, app_server: str) -> None:
     open_page(page, app_server, "views/explore_lr.py", charts=2)
     nav = page.get_by_test_id("stSidebarNav")
@@ -104,27 +118,45 @@ def test_learning_rate_page_thermometer_and_its_link_to_the_playground(page: Pag
     expect(page.get_by_test_id("stAlert").filter(has_text="diverged")).to_have_count(0)
 
 
-def test_race_page_plays(page: Page, app_server: str) -> None:
-    chart = open_page(page, app_server, "views/race.py", title="Optimizer race")
-    expect(chart).to_contain_text("Adam (lr")
+def test_race_page_plays_by_itself_and_comes_to_rest(page: Page, app_server: str) -> None:
+    player = open_player(page, app_server, "views/race.py", title="Optimizer race")
+    expect(player.locator(".rp-legend")).to_contain_text("Adam (lr")
     expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+    readout = player.locator(".lf-readout")
+    expect(readout).to_contain_text(re.compile(r"Step [1-9]\d* of 60"))  # no click
+    expect(readout).to_contain_text("Step 60 of 60", timeout=20_000)
+    expect(player.locator(".lf-play")).to_have_text("↺ Replay")
+    expect(player.locator(".lf-summary")).to_contain_text("6 optimizers from one start, 60 steps")
+    # a path so far and a head per racer on the surface, a loss so far and a head per racer on the loss panel
+    assert player.locator(".rp-surface .lf-overlay polyline").count() == 6
+    assert len(player.locator(".rp-surface .lf-overlay polyline").first.get_attribute("points").split()) == 61
+    expect(page.locator(CHART)).to_have_count(0)  # played in the browser, no rerun, no Plotly animation
     shot(page, "explore_race_default")
-    current = chart.locator(SLIDER_CURRENT)
-    expect(current).to_have_text(re.compile(r"^step 0$"))
-    chart.locator(".updatemenu-button").filter(has_text="Play").click()
-    expect(current).not_to_have_text(re.compile(r"^step 0$"))
-    expect(page.locator(CHART)).to_have_count(1)  # the animation runs in the browser, no rerun
+    scrub = player.get_by_role("slider", name="Step")
+    scrub.focus()
+    scrub.press("Home")
+    expect(readout).to_contain_text("Step 0 of 60")
 
 
 def test_race_page_tuned_on_two_features(page: Page, app_server: str) -> None:
-    open_page(page, app_server, "views/race.py", "?dataset=plane")
+    open_player(page, app_server, "views/race.py", "?dataset=plane")
     table = page.get_by_test_id("stDataFrame")
     page.get_by_text("tuned", exact=True).click()
     expect(page.get_by_text(re.compile(r"^Tuned: each optimizer tried 9"))).to_be_visible()
     wait_idle(page)
-    expect(page.locator(CHART).locator(".main-svg").first).to_be_visible()
+    expect(page.locator(PLAYER).locator(".rp-surface .main-svg").first).to_be_visible()
+    expect(page.locator(PLAYER)).to_contain_text("w1")
     expect(table).to_be_visible()
     shot(page, "explore_race_plane_tuned")
+
+
+def test_race_page_on_a_phone(page: Page, app_server: str) -> None:
+    page.set_viewport_size({"width": 412, "height": 2400})
+    player = open_player(page, app_server, "views/race.py")
+    surface, loss = (player.locator(p).bounding_box() for p in (".rp-surface", ".rp-loss"))
+    assert loss["y"] >= surface["y"] + surface["height"] and surface["width"] >= 300  # stacked, the full width
+    assert page.evaluate("() => document.scrollingElement.scrollWidth") <= 412  # nothing scrolls sideways
+    shot(page, "explore_race_phone")
 
 
 def test_scaling_page(page: Page, app_server: str) -> None:
@@ -146,12 +178,13 @@ def test_scaling_page_lab_data(page: Page, app_server: str) -> None:
 
 
 def test_batch_noise_page(page: Page, app_server: str) -> None:
-    chart = open_page(page, app_server, "views/batch_noise.py", title="Mini-batch noise")
-    expect(chart).to_contain_text("range over 5 seeds")
+    player = open_player(page, app_server, "views/batch_noise.py", title="Mini-batch noise")
+    expect(player.locator(".rp-legend")).to_contain_text("range over 5 seeds")
+    expect(player.locator(".lf-readout")).to_contain_text("Epoch 60 of 60", timeout=20_000)
     shot(page, "explore_noise_default")
 
 
 def test_batch_noise_page_diverging(page: Page, app_server: str) -> None:
-    open_page(page, app_server, "views/batch_noise.py", "?dataset=thermometer&lr=0.1")
+    open_player(page, app_server, "views/batch_noise.py", "?dataset=thermometer&lr=0.1")
     expect(page.get_by_text(re.compile(r"diverged")).first).to_be_visible()
     shot(page, "explore_noise_thermometer")

@@ -168,7 +168,7 @@ def test_a_hostile_link_is_corrected_with_a_note(page: Page, app_server: str) ->
     expect(page.get_by_text(re.compile(r"Polynomial degree: 99 is outside 1 to 9"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"^No test set: every point"))).to_be_visible()
     # nothing is held out: the player names no held-out points, test loss or early stop
-    legend = page.locator(PLAYER).locator(".fp-legend")
+    legend = page.locator(PLAYER).locator(".lf-legend")
     expect(legend.get_by_text("held-out points")).to_be_hidden()
     expect(legend.get_by_text("lowest test loss")).to_be_hidden()
     expect(legend.get_by_text("training loss")).to_be_visible()

@@ -2,6 +2,7 @@
 the JSON a browser receives stays small."""
 
 import base64
+import json
 import math
 
 import numpy as np
@@ -151,87 +152,82 @@ def test_scaling_figure_draws_three_surfaces_at_equal_scale():
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# the animated race figure (optimizer race and mini-batch noise)
+# the race player's data (optimizer race and mini-batch noise)
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _moving(fig: go.Figure) -> list[int]:
-    return list(fig.frames[0].traces)
+def _shaped(v: dict) -> np.ndarray:
+    """A packed array of a player's payload, in its shape."""
+    return _array(v).reshape([int(n) for n in v["shape"].split(",")])
+
+
+def _player_arrays(payload: dict) -> tuple[np.ndarray, np.ndarray]:
+    return _shaped(payload["pos"]), _shaped(payload["loss"])
 
 
 @pytest.mark.parametrize("name", ["line", "plane", "single-point"])
-def test_race_figure_moves_every_racer_together(name):
+def test_the_race_player_moves_every_racer_together(name):
     result = explore.race(_values(dataset=name, epochs=100), tuned=False)
     tracks = explore.race_tracks(result)
-    fig = charts.race_figure(result.surface, tracks)
-    k = len(tracks)
-    assert k == len(engine.RACERS) == 6
-    assert 2 <= len(fig.frames) <= RACE_FRAMES
-    moving = _moving(fig)
-    assert len(moving) == k + 2  # one path per racer, then every head on the surface and on the loss panel
-    for frame in fig.frames:
-        assert list(frame.traces) == moving and len(frame.data) == k + 2
-    names = [fig.data[i].name for i in moving[:k]]
-    assert names == [t.name for t in tracks]
+    payload = explore.race_player(result)
+    pos, loss = _player_arrays(payload)
+    k, frames = len(tracks), len(payload["times"])
+    assert k == len(engine.RACERS) == 6 and [t["name"] for t in payload["tracks"]] == [t.name for t in tracks]
+    assert 2 <= frames <= RACE_FRAMES and pos.shape == (k, frames, 2) and loss.shape == (k, frames)
     cols = list(result.surface.columns)
-    for frame, index in ((fig.frames[0], 0), (fig.frames[-1], -1)):
-        heads = frame.data[k]
-        losses = frame.data[k + 1]
+    for index in (0, -1):  # every racer at its first and last recorded step, drawn where the engine put it
+        assert payload["times"][index] == tracks[0].time[index]
         for j, t in enumerate(tracks):
             expected = (
                 (t.params[index, cols[0]], t.loss[index]) if result.surface.kind == "curve" else t.params[index, cols]
             )
-            np.testing.assert_allclose([_array(heads.x)[j], _array(heads.y)[j]], expected, rtol=1e-5, atol=1e-6)
-            assert _array(losses.x)[j] == t.time[index]
-            assert _array(losses.y)[j] == pytest.approx(max(t.loss[index], 1e-300), rel=1e-6)
-    last_path = fig.frames[-1].data[0]
-    np.testing.assert_allclose(_array(last_path.x)[-1], tracks[0].params[-1, cols[0]], rtol=1e-5, atol=1e-6)
-    assert len(fig.layout.updatemenus) == 1 and len(fig.layout.sliders[0].steps) == len(fig.frames)
-    if result.surface.kind == "grid":
-        assert len(fig.layout.images) == 1
-    assert fig.layout.yaxis2.type == "log"
-    # the loss axis labels plain numbers inside its range ("0.5", not plotly's bare minor "5" under the 1), and
-    # every racer's loss curve starts inside it
-    lo, hi = fig.layout.yaxis2.range
-    assert list(fig.layout.yaxis2.ticktext) == [f"{v:g}" for v in fig.layout.yaxis2.tickvals]
-    assert all(lo <= np.log10(v) <= hi for v in fig.layout.yaxis2.tickvals) and len(fig.layout.yaxis2.tickvals) >= 2
+            np.testing.assert_allclose(pos[j, index], expected, rtol=1e-5, atol=1e-6)
+            assert loss[j, index] == pytest.approx(max(t.loss[index], 1e-300), rel=1e-6)
+    # the loss axis labels plain numbers inside its range, and every racer's loss curve starts inside it
+    lo, hi = payload["loss_range"]
+    ticks = payload["loss_ticks"]
+    assert ticks["ticktext"] == [f"{v:g}" for v in ticks["tickvals"]] and len(ticks["tickvals"]) >= 2
+    assert all(lo <= np.log10(v) <= hi for v in ticks["tickvals"])
     assert all(lo <= np.log10(t.loss[0]) <= hi for t in tracks)
-    assert _json_size(fig) < MAX_JSON
+    assert payload["summary"].startswith("6 optimizers from one start, 100 steps")
+    assert len(json.dumps(payload)) < MAX_JSON
 
 
-def test_race_figure_stays_small_for_long_runs():
+def test_the_race_player_stays_small_for_long_runs():
     result = explore.race(_values(dataset="plane", epochs=5000), tuned=False)
     assert result.shortened_from == 5000 and result.histories[0].steps == explore.RACE_MAX_STEPS
-    fig = charts.race_figure(result.surface, explore.race_tracks(result))
-    assert len(fig.frames) <= RACE_FRAMES
-    size = _json_size(fig)
+    payload = explore.race_player(result)
+    assert len(payload["times"]) <= RACE_FRAMES
+    size = len(json.dumps(payload))
     assert size < MAX_JSON, f"{size:,} bytes"
 
 
-def test_noise_figure_lines_runs_up_by_epoch_with_bands_and_ghosts():
+def test_the_noise_runs_line_up_by_epoch_with_bands_and_ghosts():
     result = explore.batch_noise(_values(dataset="line", epochs=20, batch_size=4))
     tracks, ghosts, bands = explore.noise_tracks(result)
     assert [t.name for t in tracks] == ["batch size 1", "batch size 4", "full batch"]
     assert len(ghosts) == 2 * (explore.NOISE_SEEDS - 1) and len(bands) == 2
-    fig = charts.race_figure(result.surface, tracks, time_title="epoch", bands=bands, ghosts=ghosts)
+    payload = explore.noise_player(result)
     n = result.dataset.n
     assert tracks[0].time[-1] == pytest.approx(20.0) and tracks[0].time[1] == pytest.approx(1 / n)
     assert tracks[2].time[-1] == pytest.approx(20.0) and len(tracks[2].time) == 21
-    filled = [t for t in fig.data if t.fill == "tonexty"]
-    assert len(filled) == 2
-    group = result.groups[0]
-    np.testing.assert_allclose(_array(filled[0].y), np.maximum(group.high, 1e-300), rtol=1e-6)
-    # every frame puts each batch size at the same epoch (the full batch's last step at or before it)
-    k = len(tracks)
-    for frame in fig.frames[:: max(1, len(fig.frames) // 7)]:
-        epochs = _array(frame.data[k + 1].x)
-        assert epochs.max() - epochs.min() <= 1.0 + 1e-6
-    assert math.isclose(_array(fig.frames[-1].data[k + 1].x)[0], 20.0)
-    assert fig.layout.xaxis2.title.text == "epoch"
-    assert _json_size(fig) < MAX_JSON
+    assert len(payload["bands"]) == 2 and len(payload["ghosts"]) == len(ghosts)
+    np.testing.assert_allclose(
+        _array(payload["bands"][0]["high"]), np.maximum(result.groups[0].high, 1e-300), rtol=1e-6
+    )
+    # every frame puts each batch size at the same epoch: the full batch (one step an epoch) at the last epoch
+    # at or before the frame's time
+    times = np.asarray(payload["times"])
+    pos, _ = _player_arrays(payload)
+    full = tracks[2]
+    for f in range(0, len(times), max(1, len(times) // 7)):
+        step = int(np.floor(times[f] + 1e-9))
+        np.testing.assert_allclose(pos[2, f], full.params[step, list(result.surface.columns)], rtol=1e-5, atol=1e-6)
+    assert math.isclose(times[-1], 20.0) and payload["time_title"] == "epoch"
+    assert len(json.dumps(payload)) < MAX_JSON
 
 
-def test_race_figure_needs_a_run():
+def test_the_race_player_needs_a_run():
     surface = engine.loss_surface(engine.make_dataset("line"))
     with pytest.raises(ValueError, match="at least one run"):
-        charts.race_figure(surface, [])
+        charts.race_payload(surface, [], "a race", "nothing")
