@@ -218,3 +218,34 @@ class RunPlayer {
     }, SETTLE_MS);
   }
 }
+
+// ------------------------------------------------------------------------------------------------------ panels
+// What every figure's Plotly panels share: no mode bar and no zoom (the page scrolls), a transparent background,
+// the legend in HTML; a panel title; the optimum's star.
+const PANEL_CONFIG = { displayModeBar: false, responsive: true, scrollZoom: false, doubleClick: false };
+const PANEL_LAYOUT = { margin: { l: 52, r: 12, t: 30, b: 44 }, showlegend: false, dragmode: false,
+  paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { size: 12 } };
+const panelTitle = (text) => ({ text, font: { size: 13 } });
+
+function optimumStar(x, y, color = "#1F2933", extra = {}) {
+  return { type: "scatter", mode: "markers", x, y, hoverinfo: "skip", ...extra,
+    marker: { symbol: "star", size: 15, color: "white", line: { color, width: 1.5 } } };
+}
+
+// A loss surface of a payload (charts.live.surface_payload): its axes' values, z as rows along b, the slice words
+// (" (slice at b = 0.8)") and the panel's axes; or, for a one-parameter model, the curve and its axes.
+function surfaceGrid(s) {
+  const a = Array.from(unpack(s.a).a), b = Array.from(unpack(s.b).a), zz = unpack(s.z), z = [];
+  for (let i = 0; i < b.length; i++) z.push(Array.from(zz.a.subarray(i * a.length, (i + 1) * a.length)));
+  const fixed = Object.entries(s.fixed).map(([k, v]) => ` (slice at ${esc(k)} = ${fmt(v, 3)})`).join("");
+  const axes = { xaxis: { title: { text: esc(s.axes[0]) }, range: [a[0], a[a.length - 1]], fixedrange: true },
+    yaxis: { title: { text: esc(s.axes[1]) }, range: [b[0], b[b.length - 1]], fixedrange: true } };
+  return { a, b, z, fixed, axes };
+}
+
+function surfaceCurve(s) {
+  const a = Array.from(unpack(s.a).a), z = Array.from(unpack(s.z).a);
+  const axes = { xaxis: { title: { text: esc(s.axes[0]) }, range: [a[0], a[a.length - 1]], fixedrange: true },
+    yaxis: { title: { text: "loss" }, range: [0, 1.05 * Math.max(...z)], fixedrange: true } };
+  return { a, z, axes };
+}

@@ -161,10 +161,7 @@ class FitPlayer extends RunPlayer {
 
   newPlots() {
     const P = this.Plotly, data = this.data, d = this.dom.panels;
-    const config = { displayModeBar: false, responsive: true, scrollZoom: false, doubleClick: false,
-      staticPlot: true };
-    const base = { margin: { l: 52, r: 12, t: 30, b: 44 }, showlegend: false, dragmode: false,
-      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { size: 12 } };
+    const config = { ...PANEL_CONFIG, staticPlot: true }, base = PANEL_LAYOUT;
     const x = Array.from(unpack(data.x).a), y = Array.from(unpack(data.y).a), held = new Set(data.held_out);
     const pick = (test) => x.map((_, i) => i).filter((i) => held.has(i) === test);
     const points = (rows, name, marker) => ({ type: "scatter", mode: "markers", name, marker, hoverinfo: "x+y",
@@ -175,10 +172,10 @@ class FitPlayer extends RunPlayer {
         line: { width: 2, color: FP_COLORS.test } }),
     ];
     const pad = 0.03 * (this.grid[this.G - 1] - this.grid[0] || 1);
-    const fitLayout = { ...base, title: { text: "Fitted curve", font: { size: 13 } },
+    const fitLayout = { ...base, title: panelTitle("Fitted curve"),
       xaxis: { title: { text: "x" }, range: [this.grid[0] - pad, this.grid[this.G - 1] + pad], fixedrange: true },
       yaxis: { title: { text: "y" }, range: data.y_range, fixedrange: true } };
-    const lossLayout = { ...base, title: { text: "Loss (MSE) per step", font: { size: 13 } },
+    const lossLayout = { ...base, title: panelTitle("Loss (MSE) per step"),
       xaxis: { title: { text: "step" }, range: [0, data.frames[this.F - 1] || 1], fixedrange: true },
       yaxis: { title: { text: "loss" }, type: "log", range: data.loss_range, fixedrange: true, ...data.loss_ticks } };
     const axesOnly = [{ type: "scatter", x: [], y: [], hoverinfo: "skip" }];

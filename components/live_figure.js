@@ -208,9 +208,7 @@ class LiveFigure extends RunPlayer {
 
   newPlots() {
     const P = this.Plotly, data = this.data, s = data.surface, d = this.dom.panels;
-    const config = { displayModeBar: false, responsive: true, scrollZoom: false, doubleClick: false };
-    const base = { margin: { l: 52, r: 12, t: 30, b: 44 }, showlegend: false, dragmode: false,
-      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { size: 12 } };
+    const config = PANEL_CONFIG, base = PANEL_LAYOUT;
     // the data and the model
     const x = Array.from(unpack(data.data.x).a), y = Array.from(unpack(data.data.y).a);
     this.xs = [Math.min(...x), Math.max(...x)];
@@ -228,7 +226,7 @@ class LiveFigure extends RunPlayer {
         { type: "surface", x: this.xs, y: this.x2s, z: this.plane(this.run.params[0]), opacity: 0.6, showscale: false,
           colorscale: [[0, COLORS.model], [1, COLORS.model]], name: "model now", hoverinfo: "skip" },
       ];
-      dataLayout = { ...base, margin: { l: 0, r: 0, t: 30, b: 0 }, title: { text: "Data and fitted plane", font: { size: 13 } },
+      dataLayout = { ...base, margin: { l: 0, r: 0, t: 30, b: 0 }, title: panelTitle("Data and fitted plane"),
         scene: { xaxis: { title: { text: esc(data.features[0]) } }, yaxis: { title: { text: esc(data.features[1]) } },
           zaxis: { title: { text: esc(data.target) } } } };
     } else {
@@ -239,42 +237,33 @@ class LiveFigure extends RunPlayer {
       ];
       const ys = y.concat(this.line(data.optimum), this.line(this.run.params[0]).filter(Number.isFinite));
       const lo = Math.min(...ys), hi = Math.max(...ys), span = hi - lo || 1;
-      dataLayout = { ...base, title: { text: "Data and fitted line", font: { size: 13 } },
+      dataLayout = { ...base, title: panelTitle("Data and fitted line"),
         xaxis: { title: { text: esc(data.features[0]) }, range: this.xs, fixedrange: true },
         yaxis: { title: { text: esc(data.target) }, range: [lo - 0.25 * span, hi + 0.25 * span], fixedrange: true } };
     }
     // the loss surface (or curve) and the path
-    const a = Array.from(unpack(s.a).a);
     let surfaceTraces, surfaceLayout;
     if (s.kind === "curve") {
-      const z = Array.from(unpack(s.z).a);
+      const { a, z, axes } = surfaceCurve(s);
       surfaceTraces = [
         { type: "scatter", mode: "lines", x: a, y: z, line: { color: COLORS.loss }, name: "loss L(w)", hoverinfo: "x+y" },
-        { type: "scatter", mode: "markers", x: s.optimum, y: [s.min_loss], name: "least squares",
-          marker: { symbol: "star", size: 15, color: "white", line: { color: COLORS.optimum, width: 1.5 } } },
+        optimumStar(s.optimum, [s.min_loss], COLORS.optimum, { name: "least squares" }),
       ];
       this.zRange = [0, Math.max(...z)];
-      surfaceLayout = { ...base, title: { text: "Loss curve and path (tap to start there)", font: { size: 13 } },
-        xaxis: { title: { text: esc(s.axes[0]) }, range: [a[0], a[a.length - 1]], fixedrange: true },
-        yaxis: { title: { text: "loss" }, range: [0, 1.05 * Math.max(...z)], fixedrange: true } };
+      surfaceLayout = { ...base, title: panelTitle("Loss curve and path (tap to start there)"), ...axes };
     } else {
-      const b = Array.from(unpack(s.b).a), zz = unpack(s.z), z = [];
-      for (let i = 0; i < b.length; i++) z.push(Array.from(zz.a.subarray(i * a.length, (i + 1) * a.length)));
-      const fixed = Object.entries(s.fixed).map(([k, v]) => ` (slice at ${esc(k)} = ${fmt(v, 3)})`).join("");
+      const { a, b, z, fixed, axes } = surfaceGrid(s);
       surfaceTraces = [
         { type: "contour", x: a, y: b, z, colorscale: "YlGnBu", ncontours: 18,
           contours: { coloring: "fill", showlines: true }, line: { width: 0.5, color: "rgba(0,0,0,0.25)" },
           colorbar: { title: { text: "log10 loss", side: "right" }, thickness: 10, len: 0.9 },
           hovertemplate: `${esc(s.axes[0])} %{x:.3g}, ${esc(s.axes[1])} %{y:.3g}<br>tap: start here<extra></extra>` },
-        { type: "scatter", mode: "markers", x: [s.optimum[0]], y: [s.optimum[1]], name: "least squares", hoverinfo: "skip",
-          marker: { symbol: "star", size: 15, color: "white", line: { color: COLORS.optimum, width: 1.5 } } },
+        optimumStar([s.optimum[0]], [s.optimum[1]], COLORS.optimum, { name: "least squares" }),
       ];
-      surfaceLayout = { ...base, title: { text: `Loss surface and path${fixed} · tap to start there`, font: { size: 13 } },
-        xaxis: { title: { text: esc(s.axes[0]) }, range: [a[0], a[a.length - 1]], fixedrange: true },
-        yaxis: { title: { text: esc(s.axes[1]) }, range: [b[0], b[b.length - 1]], fixedrange: true } };
+      surfaceLayout = { ...base, title: panelTitle(`Loss surface and path${fixed} · tap to start there`), ...axes };
     }
     // the loss per step
-    const lossLayout = { ...base, title: { text: "Loss (mean squared error) per step", font: { size: 13 } },
+    const lossLayout = { ...base, title: panelTitle("Loss (mean squared error) per step"),
       xaxis: { title: { text: "step" }, range: [0, data.frames[this.F - 1] || 1], fixedrange: true },
       yaxis: { title: { text: "loss" }, type: "log", fixedrange: true, tickformat: "~g" },
       // the best possible loss, where the curve flattens (none to draw on a log axis when the fit is exact)

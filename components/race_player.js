@@ -6,7 +6,7 @@
 // The paths so far and each run's head move over them as SVG (figure_common.js's Overlay). It plays by itself and
 // comes to rest on the last step; Play / Pause, the step scrubber and the speed stay. Every number is Python's.
 
-const RP_COLORS = { optimum: "#1F2933", start: "#F2A541" };
+const RP_COLORS = { start: "#F2A541" };
 
 function rpDom(parent) {
   const { play, step, speed, bar } = playBar();
@@ -68,27 +68,18 @@ class RacePlayer extends RunPlayer {
 
   newPlots() {
     const P = this.Plotly, data = this.data, s = data.surface, d = this.dom.panels;
-    const config = { displayModeBar: false, responsive: true, scrollZoom: false, doubleClick: false, staticPlot: true };
-    const base = { margin: { l: 52, r: 12, t: 30, b: 44 }, showlegend: false, dragmode: false,
-      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { size: 12 } };
-    const a = Array.from(unpack(s.a).a);
-    const star = (x, y) => ({ type: "scatter", mode: "markers", x, y, hoverinfo: "skip",
-      marker: { symbol: "star", size: 15, color: "white", line: { color: RP_COLORS.optimum, width: 1.5 } } });
+    const config = { ...PANEL_CONFIG, staticPlot: true }, base = PANEL_LAYOUT;
     const start = (x, y) => ({ type: "scatter", mode: "markers", x, y, hoverinfo: "skip",
       marker: { symbol: "circle-open", size: 13, color: RP_COLORS.start, line: { width: 3 } } });
     const p0 = [this.pos[0][0], this.pos[0][1]];
     let traces, layout;
     if (s.kind === "curve") {
-      const z = Array.from(unpack(s.z).a);
+      const { a, z, axes } = surfaceCurve(s);
       traces = [{ type: "scatter", mode: "lines", x: a, y: z, line: { color: "#0F766E" }, hoverinfo: "skip" },
-        star(s.optimum, [s.min_loss]), start([p0[0]], [p0[1]])];
-      layout = { ...base, title: { text: "Loss along w and each run's position", font: { size: 13 } },
-        xaxis: { title: { text: esc(s.axes[0]) }, range: [a[0], a[a.length - 1]], fixedrange: true },
-        yaxis: { title: { text: "loss" }, range: [0, 1.05 * Math.max(...z)], fixedrange: true } };
+        optimumStar(s.optimum, [s.min_loss]), start([p0[0]], [p0[1]])];
+      layout = { ...base, title: panelTitle("Loss along w and each run's position"), ...axes };
     } else {
-      const b = Array.from(unpack(s.b).a), zz = unpack(s.z), z = [];
-      for (let i = 0; i < b.length; i++) z.push(Array.from(zz.a.subarray(i * a.length, (i + 1) * a.length)));
-      const fixed = Object.entries(s.fixed).map(([k, v]) => ` (slice at ${esc(k)} = ${fmt(v, 3)})`).join("");
+      const { a, b, z, fixed, axes } = surfaceGrid(s);
       traces = [
         { type: "contour", x: a, y: b, z, colorscale: "YlGnBu", ncontours: 18, showscale: false, hoverinfo: "skip",
           contours: { coloring: "fill", showlines: true }, line: { width: 0.5, color: "rgba(0,0,0,0.25)" } },
@@ -97,11 +88,9 @@ class RacePlayer extends RunPlayer {
           for (let i = 0; i < xy.length; i += 2) { x.push(xy[i]); y.push(xy[i + 1]); }
           return { type: "scatter", mode: "lines", x, y, hoverinfo: "skip", line: { color: rgba(g.color, 0.35), width: 1 } };
         }),
-        star([s.optimum[0]], [s.optimum[1]]), start([p0[0]], [p0[1]]),
+        optimumStar([s.optimum[0]], [s.optimum[1]]), start([p0[0]], [p0[1]]),
       ];
-      layout = { ...base, title: { text: `Loss surface (darker is lower) and the paths${fixed}`, font: { size: 13 } },
-        xaxis: { title: { text: esc(s.axes[0]) }, range: [a[0], a[a.length - 1]], fixedrange: true },
-        yaxis: { title: { text: esc(s.axes[1]) }, range: [b[0], b[b.length - 1]], fixedrange: true } };
+      layout = { ...base, title: panelTitle(`Loss surface (darker is lower) and the paths${fixed}`), ...axes };
     }
     const lossTraces = [];
     for (const band of data.bands) {
@@ -114,7 +103,7 @@ class RacePlayer extends RunPlayer {
     data.curves.forEach((c, k) => lossTraces.push({ type: "scatter", mode: "lines", x: Array.from(unpack(c.time).a),
       y: Array.from(unpack(c.loss).a), hoverinfo: "skip", line: { color: rgba(data.tracks[k].color, 0.35), width: 1.2 } }));
     const end = this.data.times[this.F - 1] || 1;
-    const lossLayout = { ...base, title: { text: "Loss (mean squared error), log scale", font: { size: 13 } },
+    const lossLayout = { ...base, title: panelTitle("Loss (mean squared error), log scale"),
       xaxis: { title: { text: data.time_title }, range: [0, end], fixedrange: true },
       yaxis: { title: { text: "loss" }, type: "log", range: data.loss_range, fixedrange: true, ...data.loss_ticks } };
     return Promise.all([P.react(d.surface, traces, layout, config), P.react(d.loss, lossTraces, lossLayout, config)])
