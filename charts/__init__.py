@@ -1,7 +1,7 @@
 """Plotly figure builders: engine results in, go.Figure or plain Plotly JSON (charts.spec) out. No streamlit here."""
 
 from .common import to_spec
-from .explore import momentum_map_figure, scaling_figure, sweep_figure
+from .explore import MAP_PANELS, momentum_map_figure, scaling_figure, sweep_figure
 from .fit_player import FitRuns
 from .fit_player import payload as fit_payload
 from .lab import delta_error_figure, smallest_error
@@ -23,6 +23,7 @@ from .race import payload as race_payload
 from .spec import Prebuilt, from_spec
 
 __all__ = [
+    "MAP_PANELS",
     "from_spec",
     "to_spec",
     "Band",

@@ -149,44 +149,49 @@ def _speed(rates: np.ndarray) -> np.ndarray:
         return np.where(np.isfinite(steps) & (steps > 0), np.log10(np.maximum(steps, 1.0)), np.nan)
 
 
-def momentum_map_figure(m: MomentumMap, height: int = 500) -> go.Figure:
-    """Two heat maps over (learning rate, momentum): the rate measured from the runs and the heavy-ball theory,
-    coloured by the steps the loss needs to fall tenfold, with the regions outlined and the best pair starred."""
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        shared_yaxes=True,
-        horizontal_spacing=0.05,
-        subplot_titles=(f"Measured from {m.steps}-step runs", "Theory: heavy-ball momentum"),
-    )
+MAP_PANELS = ("measured", "theory")
+
+
+def momentum_map_figure(m: MomentumMap, panel: str, height: int = 540) -> go.Figure:
+    """One heat map over (learning rate, momentum), "measured" (the rate measured from the runs) or "theory" (the
+    heavy-ball theory), coloured by the steps the loss needs to fall tenfold on one scale for both, with the regions
+    outlined and the best pair starred. One figure per panel, so that the page puts them in two columns (side by
+    side on a laptop, one under the other on a phone); the measured one carries the legend."""
+    if panel not in MAP_PANELS:
+        raise ValueError(f"panel must be one of {MAP_PANELS}")
+    fig = make_subplots(rows=1, cols=1)
     measured, theory = _speed(m.measured), _speed(m.theory)
     finite = np.concatenate([measured[np.isfinite(measured)], theory[np.isfinite(theory)], [0.0, 1.0]])
     zmax = float(min(np.ceil(finite.max()), 6.0))
     ticks = list(range(int(zmax) + 1))
-    for col, (z, rates) in enumerate(((measured, m.measured), (theory, m.theory)), start=1):
-        fig.add_trace(
-            go.Heatmap(
-                x=m.lrs,
-                y=m.momenta,
-                z=np.minimum(z, zmax),
-                customdata=np.dstack([rates, np.power(10.0, z)]),
-                coloraxis="coloraxis",
-                hovertemplate="lr %{x:.3g}, momentum %{y:.2f}<br>rate %{customdata[0]:.4f}"
-                "<br>loss ÷10 every %{customdata[1]:.3g} steps<extra></extra>",
-                name="measured" if col == 1 else "theory",
-            ),
-            row=1,
-            col=col,
-        )
-        _regions(fig, m, col)
+    z, rates = (measured, m.measured) if panel == "measured" else (theory, m.theory)
+    fig.add_trace(
+        go.Heatmap(
+            x=m.lrs,
+            y=m.momenta,
+            z=np.minimum(z, zmax),
+            customdata=np.dstack([rates, np.power(10.0, z)]),
+            coloraxis="coloraxis",
+            hovertemplate="lr %{x:.3g}, momentum %{y:.2f}<br>rate %{customdata[0]:.4f}"
+            "<br>loss ÷10 every %{customdata[1]:.3g} steps<extra></extra>",
+            name=panel,
+        ),
+        row=1,
+        col=1,
+    )
+    _regions(fig, m, 1, legend=panel == "measured")
+    title = f"Measured from {m.steps}-step runs" if panel == "measured" else "Theory: heavy-ball momentum"
     fig.update_xaxes(type="log", exponentformat="power", title_text="learning rate (log scale)")
-    fig.update_yaxes(title_text="momentum", range=[-0.03, 1.0], row=1, col=1)
+    fig.update_yaxes(title_text="momentum", range=[-0.03, 1.0])
     fig.update_layout(
         height=height,
         template="plotly_white",
+        title={"text": title, "font": {"size": 14}},
         plot_bgcolor="#D5D8DC",  # diverged cells are left empty: grey
-        margin={"l": 60, "r": 20, "t": 60, "b": 50},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.08, "x": 0.0},
+        # the legend under the axis (in a half-width column it wraps to three lines: above, it covered the title);
+        # both panels keep its room, so that they line up
+        margin={"l": 60, "r": 20, "t": 40, "b": 130},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0.0},
         coloraxis={
             "colorscale": colorscale(),
             "cmin": 0.0,
@@ -202,9 +207,9 @@ def momentum_map_figure(m: MomentumMap, height: int = 500) -> go.Figure:
     return fig
 
 
-def _regions(fig: go.Figure, m: MomentumMap, col: int) -> None:
+def _regions(fig: go.Figure, m: MomentumMap, col: int, legend: bool) -> None:
     """Outline where the theory says monotone / ripples / diverges, name each region, star the best pair."""
-    stab, legend = m.stability, col == 1
+    stab = m.stability
     lmax = float(stab.eigenvalues[-1])
     beta = np.linspace(0.0, float(m.momenta[-1]), 60)
     edge = (2.0 + 2.0 * beta) / lmax
@@ -290,76 +295,48 @@ def _ripple_boundary(m: MomentumMap) -> tuple[np.ndarray, np.ndarray] | None:
     return (np.array(xs), np.array(ys)) if len(xs) >= 2 else None
 
 
-def scaling_figure(cases: list[ScalingCase], height: int = 440) -> go.Figure:
-    """The loss surface of each scaling side by side at equal axis scales (a thin valley against a round bowl), with
-    gradient descent's path at that case's best learning rate."""
-    fig = make_subplots(rows=1, cols=len(cases), horizontal_spacing=0.06, subplot_titles=[c.label for c in cases])
-    for col, case in enumerate(cases, start=1):
-        s = case.surface
-        if s.kind != "grid":
-            raise ValueError("the scaling comparison needs data with a bias or two features (a surface to draw)")
-        add_surface_image(fig, s.a, s.b, np.log10(positive(s.z)), row=1, col=col, colorbar=False)
-        path = case.best.params[:, 0, :][:, list(s.columns)]
-        path = path[np.isfinite(path).all(axis=1)]
-        keep = thin_indices(len(path), 400)
-        first = col == 1
-        fig.add_trace(
-            go.Scatter(
-                x=f32(path[keep, 0]),
-                y=f32(path[keep, 1]),
-                mode="lines+markers",
-                name="gradient descent at the best learning rate",
-                legendgroup="path",
-                showlegend=first,
-                line={"color": COLORS["path"], "width": 2},
-                marker={"size": 3},
-            ),
-            row=1,
-            col=col,
+def scaling_figure(case: ScalingCase, height: int = 360) -> go.Figure:
+    """One scaling's loss surface at equal axis scales (a thin valley, or a round bowl), with gradient descent's path
+    at that case's best learning rate from the common start to the least-squares star. One figure per case, so that
+    the page puts each in its own column (side by side on a laptop, one under another on a phone)."""
+    s = case.surface
+    if s.kind != "grid":
+        raise ValueError("the scaling comparison needs data with a bias or two features (a surface to draw)")
+    fig = make_subplots(rows=1, cols=1)  # the banded picture is placed on a subplot's axes
+    add_surface_image(fig, s.a, s.b, np.log10(positive(s.z)), row=1, col=1, colorbar=False)
+    path = case.best.params[:, 0, :][:, list(s.columns)]
+    path = path[np.isfinite(path).all(axis=1)]
+    keep = thin_indices(len(path), 400)
+    fig.add_trace(
+        go.Scatter(
+            x=f32(path[keep, 0]),
+            y=f32(path[keep, 1]),
+            mode="lines+markers",
+            name="gradient descent at the best learning rate",
+            line={"color": COLORS["path"], "width": 2},
+            marker={"size": 3},
         )
-        fig.add_trace(
-            go.Scatter(
-                x=f32(path[:1, 0]),
-                y=f32(path[:1, 1]),
-                mode="markers",
-                name="start",
-                legendgroup="start",
-                showlegend=first,
-                marker=MARKERS["start"],
-            ),
-            row=1,
-            col=col,
+    )
+    fig.add_trace(
+        go.Scatter(x=f32(path[:1, 0]), y=f32(path[:1, 1]), mode="markers", name="start", marker=MARKERS["start"])
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=f32(s.optimum[:1]),
+            y=f32(s.optimum[1:2]),
+            mode="markers",
+            name="least squares",
+            marker={"symbol": "star", "size": 14, "color": COLORS["optimum"]},
         )
-        fig.add_trace(
-            go.Scatter(
-                x=f32(s.optimum[:1]),
-                y=f32(s.optimum[1:2]),
-                mode="markers",
-                name="least squares",
-                legendgroup="optimum",
-                showlegend=first,
-                marker={"symbol": "star", "size": 14, "color": COLORS["optimum"]},
-            ),
-            row=1,
-            col=col,
-        )
-        x_axis = "x" if col == 1 else f"x{col}"
-        fig.update_xaxes(
-            title_text=s.axes[0], range=[float(s.a[0]), float(s.a[-1])], constrain="domain", row=1, col=col
-        )
-        fig.update_yaxes(
-            title_text=s.axes[1],
-            range=[float(s.b[0]), float(s.b[-1])],
-            scaleanchor=x_axis,
-            scaleratio=1,
-            constrain="domain",
-            row=1,
-            col=col,
-        )
+    )
+    fig.update_xaxes(title_text=s.axes[0], range=[float(s.a[0]), float(s.a[-1])], constrain="domain")
+    fig.update_yaxes(
+        title_text=s.axes[1], range=[float(s.b[0]), float(s.b[-1])], scaleanchor="x", scaleratio=1, constrain="domain"
+    )
     fig.update_layout(
         height=height,
         template="plotly_white",
-        margin={"l": 50, "r": 20, "t": 50, "b": 40},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.1, "x": 0.0},
+        margin={"l": 50, "r": 10, "t": 10, "b": 40},
+        showlegend=False,  # the caption names the path, the start and the star
     )
     return fig

@@ -40,11 +40,12 @@ def _momentum_map(key: str, data_id: str, _data) -> engine.MomentumMap:
     return RESULTS.get(("momentum map", key, data_id), _locked(lambda: explore.momentum_map(_values(key), _data)))
 
 
-def _momentum_figure(key: str, data_id: str, _data) -> str:
-    return RESULTS.get(
-        ("momentum figure", key, data_id),
-        lambda: charts.to_spec(charts.momentum_map_figure(_momentum_map(key, data_id, _data))),
-    )
+def _momentum_figures(key: str, data_id: str, _data) -> tuple[str, ...]:
+    def draw() -> tuple[str, ...]:
+        m = _momentum_map(key, data_id, _data)
+        return tuple(charts.to_spec(charts.momentum_map_figure(m, panel)) for panel in charts.MAP_PANELS)
+
+    return RESULTS.get(("momentum figures", key, data_id), draw)
 
 
 def _race(key: str, tuned: bool, data_id: str, _data) -> explore.RaceResult:
@@ -63,10 +64,10 @@ def _scaling(dataset: str, probe_lr: float, data_id: str, _data) -> list[engine.
     )
 
 
-def _scaling_figure(dataset: str, probe_lr: float, data_id: str, _data) -> str:
+def _scaling_figures(dataset: str, probe_lr: float, data_id: str, _data) -> tuple[str, ...]:
     return RESULTS.get(
-        ("scaling figure", dataset, probe_lr, data_id),
-        lambda: charts.to_spec(charts.scaling_figure(_scaling(dataset, probe_lr, data_id, _data))),
+        ("scaling figures", dataset, probe_lr, data_id),
+        lambda: tuple(charts.to_spec(charts.scaling_figure(c)) for c in _scaling(dataset, probe_lr, data_id, _data)),
     )
 
 
@@ -97,8 +98,9 @@ def momentum_map(values: dict) -> engine.MomentumMap:
     return _momentum_map(*_args(values, explore.DATA_KEYS))
 
 
-def momentum_figure(values: dict) -> charts.Prebuilt:
-    return charts.from_spec(_momentum_figure(*_args(values, explore.DATA_KEYS)))
+def momentum_figures(values: dict) -> list[charts.Prebuilt]:
+    """The momentum map's two panels, measured and theory (charts.MAP_PANELS)."""
+    return [charts.from_spec(spec) for spec in _momentum_figures(*_args(values, explore.DATA_KEYS))]
 
 
 def race(values: dict, tuned: bool) -> explore.RaceResult:
@@ -117,9 +119,12 @@ def scaling(dataset: str, probe_lr: float) -> list[engine.ScalingCase]:
     return _scaling(dataset, float(probe_lr), custom.fingerprint(data), data)
 
 
-def scaling_figure(dataset: str, probe_lr: float) -> charts.Prebuilt:
+def scaling_figures(dataset: str, probe_lr: float) -> list[charts.Prebuilt]:
+    """One figure per scaling (raw, times 0.1, standardized), in the order of scaling()."""
     data = custom.for_values({"dataset": dataset})
-    return charts.from_spec(_scaling_figure(dataset, float(probe_lr), custom.fingerprint(data), data))
+    return [
+        charts.from_spec(spec) for spec in _scaling_figures(dataset, float(probe_lr), custom.fingerprint(data), data)
+    ]
 
 
 def batch_noise(values: dict) -> explore.NoiseResult:

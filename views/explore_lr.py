@@ -41,13 +41,14 @@ right.link_button(f"▶ Watch lr = {lr:g} in the playground", explore.playground
 st.header("Momentum map")
 st.markdown(
     "Momentum keeps part of the previous step: v = momentum·v + gradient, step = lr·v. Every cell below is a run; "
-    "its colour is how many steps the loss needs to fall tenfold (dark is fast, grey diverged). Left: measured "
-    "from the runs; right: predicted from the loss surface's curvature alone. They agree."
+    "its colour is how many steps the loss needs to fall tenfold (dark is fast, grey diverged). First: measured "
+    "from the runs; second: predicted from the loss surface's curvature alone. They agree."
 )
 with widgets.or_stop("The momentum map cannot run on these settings", "Training a grid of runs…"):
     mm = explore_cache.momentum_map(values)
-    map_fig = explore_cache.momentum_figure(values)
-st.plotly_chart(map_fig, width="stretch", key="momentum_chart")
+    map_figs = explore_cache.momentum_figures(values)
+for column, fig, panel in zip(st.columns(2), map_figs, ("measured", "theory"), strict=True):
+    column.plotly_chart(fig, width="stretch", key=f"momentum_chart_{panel}")
 m = st.columns(4)
 m[0].metric("Condition number λmax/λmin", explain.num(stab.condition_number, 3))
 m[1].metric("Best rate without momentum", f"{explain.num(stab.best_lr, 3)}")

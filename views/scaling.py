@@ -1,4 +1,5 @@
-"""Feature scaling: the same data raw, times 0.1 and standardized, side by side (tutorial 003's failure explained)."""
+"""Feature scaling: the same data raw, times 0.1 and standardized, side by side (one under another on a phone):
+tutorial 003's failure explained."""
 
 import streamlit as st
 
@@ -21,16 +22,17 @@ probe = top[1].select_slider(
 
 with widgets.or_stop("This comparison cannot run on these data", "Training…"):
     cases = explore_cache.scaling(dataset, probe)
-    fig = explore_cache.scaling_figure(dataset, probe)
+    figures = explore_cache.scaling_figures(dataset, probe)
 
-st.plotly_chart(fig, width="stretch", key="scaling_chart")
 st.caption(
-    "Contours of the loss over the two parameters, drawn at the same scale on both axes: darker is lower. The red "
-    "path is gradient descent at each version's best learning rate. " + explore_text.start_text(cases)
+    "Each picture: contours of the loss over the two parameters, drawn at the same scale on both axes (darker is "
+    "lower). The red path is gradient descent at that version's best learning rate, from the orange ring (the "
+    "start) to the star (the least-squares fit). " + explore_text.start_text(cases)
 )
-for column, case in zip(st.columns(len(cases)), cases, strict=True):
+for k, (column, case, fig) in enumerate(zip(st.columns(len(cases)), cases, figures, strict=True)):
     with column:
         st.subheader(case.label)
+        st.plotly_chart(fig, width="stretch", key=f"scaling_chart_{k}")
         st.metric("Condition number λmax/λmin", explain.num(case.stability.condition_number, 3))
         st.metric("Largest stable learning rate 2/λmax", explain.num(case.stability.max_stable_lr, 3))
         st.metric("Best learning rate 2/(λmin+λmax)", explain.num(case.stability.best_lr, 3))

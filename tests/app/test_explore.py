@@ -81,7 +81,7 @@ def test_pages_are_registered_under_explore_and_the_router_runs_them():
 
 def test_learning_rate_page_defaults():
     at = open_page("explore_lr.py")
-    sweep, heat = charts_of(at, 2)
+    sweep, measured, theory = charts_of(at, 3)
     final = next(t for t in sweep["data"] if t.get("name") == "final loss")
     lrs = arr(final["x"])
     x = engine.make_dataset("line", n=30, noise=0.5, seed=0).x.double().numpy()[:, 0]
@@ -89,7 +89,10 @@ def test_learning_rate_page_defaults():
     assert lrs.min() == pytest.approx(1e-3 * 2 / lmax, rel=1e-6)  # the sweep starts far below the limit ...
     diverged = next(t for t in sweep["data"] if t.get("name") == "diverged")
     assert arr(diverged["x"]).min() > 2 / lmax  # ... and blows up only past 2 / lambda_max
-    assert len([t for t in heat["data"] if t["type"] == "heatmap"]) == 2
+    assert [t["name"] for spec in (measured, theory) for t in spec["data"] if t["type"] == "heatmap"] == [
+        "measured",
+        "theory",
+    ]
     assert metrics(at)["Condition number λmax/λmin"] == f"{_condition(x):.3g}"
     # the link opens plain SGD at the picked rate in the playground, with this page's data and start
     picked = at.select_slider[0].value
@@ -107,7 +110,7 @@ def test_learning_rate_page_defaults():
 
 def test_learning_rate_page_thermometer():
     at = open_page("explore_lr.py", dataset="thermometer")
-    sweep, heat = charts_of(at, 2)
+    sweep, heat, _ = charts_of(at, 3)
     assert metrics(at)["Condition number λmax/λmin"] == f"{_condition(THERMOMETER_X):.3g}"
     stars = [t for t in heat["data"] if str(t.get("name", "")).startswith("best pair")]
     k = _condition(THERMOMETER_X)
@@ -165,8 +168,8 @@ def test_race_page_plane_and_many_epochs():
 
 def test_scaling_page_explains_tutorial_003():
     at = open_page("scaling.py")
-    (spec,) = charts_of(at, 1)
-    assert len(spec["layout"]["images"]) == 3
+    specs = charts_of(at, 3)  # one picture per version, each in its column above its numbers
+    assert [len(spec["layout"]["images"]) for spec in specs] == [1, 1, 1]
     conditions = [m.value for m in at.metric if m.label == "Condition number λmax/λmin"]
     z = (THERMOMETER_X - THERMOMETER_X.mean()) / THERMOMETER_X.std()
     assert conditions == [f"{_condition(v):.3g}" for v in (THERMOMETER_X, 0.1 * THERMOMETER_X, z)]
@@ -188,7 +191,7 @@ def test_scaling_page_lab_data_and_a_small_rate():
     at = open_page("scaling.py")
     at.selectbox(key="scaling_data").set_value("lab").run()
     at.select_slider(key="scaling_lr").set_value(0.001).run()
-    charts_of(at, 1)
+    charts_of(at, 3)
     assert "blew up" not in " ".join(m.value for m in at.markdown)
 
 

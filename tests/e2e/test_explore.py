@@ -77,7 +77,7 @@ def open_player(page: Page, base: str, file: str, query: str = "", title: str = 
 
 
 def test_the_explore_section_lists_the_four_pages(page: Page, app_server: str) -> None:
-    open_page(page, app_server, "views/explore_lr.py", charts=2)
+    open_page(page, app_server, "views/explore_lr.py", charts=3)
     nav = page.get_by_test_id("stSidebarNav")
     expect(nav).to_contain_text("Explore")
     for title in ("Learning rate & momentum", "Optimizer race", "Feature scaling", "Mini-batch noise"):
@@ -85,9 +85,9 @@ def test_the_explore_section_lists_the_four_pages(page: Page, app_server: str) -
 
 
 def test_learning_rate_page(page: Page, app_server: str) -> None:
-    chart = open_page(page, app_server, "views/explore_lr.py", charts=2, title="Which learning rate? Which momentum?")
+    chart = open_page(page, app_server, "views/explore_lr.py", charts=3, title="Which learning rate? Which momentum?")
     expect(chart.nth(0)).to_contain_text("limit 2/λmax")
-    expect(chart.nth(1)).to_contain_text("Theory: heavy-ball momentum")
+    expect(chart.nth(2)).to_contain_text("Theory: heavy-ball momentum")
     expect(chart.nth(1).locator(".hm image").first).to_be_attached()
     shot(page, "explore_lr_default")
     # clicking a dot of the sweep picks its learning rate for the link to the playground
@@ -102,7 +102,7 @@ def test_learning_rate_page(page: Page, app_server: str) -> None:
 
 
 def test_learning_rate_page_thermometer_and_its_link_to_the_playground(page: Page, app_server: str) -> None:
-    open_page(page, app_server, "views/explore_lr.py", "?dataset=thermometer", charts=2)
+    open_page(page, app_server, "views/explore_lr.py", "?dataset=thermometer", charts=3)
     shot(page, "explore_lr_thermometer")
     link = page.get_by_test_id("stLinkButton").filter(has_text="Watch lr =").first.locator("a")
     href = link.get_attribute("href") or ""
@@ -160,14 +160,14 @@ def test_race_page_on_a_phone(page: Page, app_server: str) -> None:
 
 
 def test_scaling_page(page: Page, app_server: str) -> None:
-    open_page(page, app_server, "views/scaling.py", title="Why scale the inputs?")
+    open_page(page, app_server, "views/scaling.py", title="Why scale the inputs?", charts=3)
     expect(page.get_by_text(re.compile(r"the loss blew up at step \d+"))).to_be_visible()
     expect(page.get_by_test_id("stMetric").filter(has_text="Condition number")).to_have_count(3)
     shot(page, "explore_scaling_default")
 
 
 def test_scaling_page_lab_data(page: Page, app_server: str) -> None:
-    open_page(page, app_server, "views/scaling.py")
+    open_page(page, app_server, "views/scaling.py", charts=3)
     page.get_by_role("combobox", name="Data").click()
     page.get_by_role("option", name=re.compile(r"^Lab: y = 3x \+ 2")).click()
     expect(page.get_by_role("combobox", name="Data")).to_have_value(re.compile(r"^Lab"))

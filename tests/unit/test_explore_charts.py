@@ -98,10 +98,11 @@ def _steps_per_tenfold(rate: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("name", ["line", "thermometer"])
 def test_momentum_map_figure_colours_cells_by_speed_and_marks_the_regions(name):
     m = explore.momentum_map(_values(dataset=name))
-    fig = charts.momentum_map_figure(m)
-    heat = [t for t in fig.data if t.type == "heatmap"]
+    figs = [charts.momentum_map_figure(m, panel) for panel in charts.MAP_PANELS]
+    heat = [t for fig in figs for t in fig.data if t.type == "heatmap"]
     assert [t.name for t in heat] == ["measured", "theory"]
-    zmax = fig.layout.coloraxis.cmax
+    zmax = figs[0].layout.coloraxis.cmax
+    assert figs[1].layout.coloraxis.cmax == zmax  # one colour scale for both
     for trace, rates in zip(heat, (m.measured, m.theory), strict=True):
         z = np.array(trace.z, dtype=np.float64)
         assert z.shape == (len(m.momenta), len(m.lrs))
@@ -110,21 +111,26 @@ def test_momentum_map_figure_colours_cells_by_speed_and_marks_the_regions(name):
         assert np.isnan(z[m.regions == DIVERGES]).all() or trace.name == "measured"
         np.testing.assert_allclose(trace.x, m.lrs)
         np.testing.assert_allclose(trace.y, m.momenta)
-    stars = _by_name(fig, "best pair")
+    stars = [star for fig in figs for star in _by_name(fig, "best pair")]
     assert len(stars) == 2
     for star in stars:
         assert star.x[0] == pytest.approx(m.stability.best_momentum_lr)
         assert star.y[0] == pytest.approx(m.stability.best_momentum)
-    limit = _by_name(fig, "stability limit")[0]
+    limit = _by_name(figs[1], "stability limit")[0]
     np.testing.assert_allclose(np.array(limit.x), (2 + 2 * np.array(limit.y)) / m.stability.eigenvalues[-1])
     labels = {
         s.replace("<b>", "").replace("</b>", "")
-        for t in fig.data
+        for t in figs[0].data
         if t.type == "scatter" and t.mode == "text"
         for s in t.text
     }
     assert {"monotone", "diverges"} <= labels
-    assert _json_size(fig) < MAX_JSON
+    # the legend once, on the measured panel
+    assert _by_name(figs[0], "best pair")[0].showlegend is not False
+    assert _by_name(figs[1], "best pair")[0].showlegend is False
+    assert all(_json_size(fig) < MAX_JSON for fig in figs)
+    with pytest.raises(ValueError):
+        charts.momentum_map_figure(m, "both")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -132,23 +138,22 @@ def test_momentum_map_figure_colours_cells_by_speed_and_marks_the_regions(name):
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def test_scaling_figure_draws_three_surfaces_at_equal_scale():
+def test_each_scaling_figure_draws_its_surface_at_equal_scale_with_its_path():
     cases = explore.scaling("thermometer", 0.01)
-    fig = charts.scaling_figure(cases)
-    assert len(fig.layout.images) == 3 and not fig.frames
-    paths = [t for t in fig.data if t.name == "gradient descent at the best learning rate"]
-    assert len(paths) == 3
-    for col, (case, path) in enumerate(zip(cases, paths, strict=True), start=1):
+    for case in cases:
+        fig = charts.scaling_figure(case)
+        assert len(fig.layout.images) == 1 and not fig.frames
+        (path,) = [t for t in fig.data if t.name == "gradient descent at the best learning rate"]
         full = case.best.params[:, 0, :]
         x, y = _array(path.x), _array(path.y)
         assert len(x) <= 400 + 1
         np.testing.assert_allclose([x[0], y[0]], full[0], rtol=1e-6)  # from the common start
         np.testing.assert_allclose([x[-1], y[-1]], full[-1], rtol=1e-6)
-        yaxis = fig.layout["yaxis" if col == 1 else f"yaxis{col}"]
-        assert yaxis.scaleanchor == ("x" if col == 1 else f"x{col}") and yaxis.scaleratio == 1
-    assert _json_size(fig) < MAX_JSON
+        assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis.scaleratio == 1
+        assert _json_size(fig) < MAX_JSON
     with pytest.raises(ValueError, match="surface"):
-        charts.scaling_figure(engine.compare_scalings({"raw": engine.make_dataset("single-point")}, False, (1.0,)))
+        (single,) = engine.compare_scalings({"raw": engine.make_dataset("single-point")}, False, (1.0,))
+        charts.scaling_figure(single)
 
 
 # ----------------------------------------------------------------------------------------------------------------
