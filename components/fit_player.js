@@ -122,7 +122,7 @@ class FitPlayer extends RunPlayer {
   selectRun(replay) {
     const picked = this.currentRun();
     this.run = picked.run;
-    this.stop = picked.stop !== undefined ? picked.stop : this.data.own.stop;
+    this.stopStep = picked.stop !== undefined ? picked.stop : this.data.own.stop; // not `stop`: the clean-up method
     const ok = (f) => this.run.params[f].every(Number.isFinite) && Number.isFinite(this.run.loss[f]);
     this.last = 0; // a run that blew up plays to its last finite frame and rests there
     while (this.last + 1 < this.F && ok(this.last + 1)) this.last++;
@@ -229,7 +229,7 @@ class FitPlayer extends RunPlayer {
     o.loss.line("trainWhole", frames, run.loss.slice(0, this.last + 1));
     o.loss.line("testWhole", run.test ? frames : [], run.test ? run.test.slice(0, this.last + 1) : []);
     const [lo, hi] = this.data.loss_range;
-    if (run.test && this.stop >= 0) o.loss.segment("stop", this.stop, 10 ** lo, this.stop, 10 ** hi);
+    if (run.test && this.stopStep >= 0) o.loss.segment("stop", this.stopStep, 10 ** lo, this.stopStep, 10 ** hi);
     else o.loss.segment("stop", 0, 1, 0, 1); // hidden
   }
 
