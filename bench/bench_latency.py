@@ -20,7 +20,7 @@ shows the result (requestAnimationFrame polling, so "shown" means painted at the
   summary says "Learning rate <new>:" and its whole path was redrawn).
 - noise, new / cached: the sidebar's "Noise level" slider one notch up (new data: a whole-page rerun, the run and
   both ladders trained anew), then back down (cached), until the figure shows the new data: the data panel's
-  points (Plotly's .point transforms) and the surface's whole path both differ from before. Both signals come
+  points (the data panel's drawn dots) and the surface's whole path both differ from before. Both signals come
   from the figure's own drawing, not from text that could stay the same (a loss rounded alike), and the points
   move for any change of the noise (y = 2x + 1 + noise * e, with the same seed's e).
 - trivial: the one slider, until the written value shows (and, second column, the app is idle): the baseline.
@@ -63,7 +63,7 @@ START_LR_INDEX = 12  # 0.001 on the ladder: the moves up stay below divergence, 
 START_MOMENTUM = 0.8  # the default; the figure's momentum moves go down the ladder from there and back
 SETTLE_S = 0.4  # pause before each press (not timed): Plotly may still be painting after the app reports idle
 VIEWPORT = {"width": 1400, "height": 1000}
-FIGURE_DRAWN = f"{FIGURE} .lf-surface .main-svg"
+FIGURE_DRAWN = f"{FIGURE} .lf-surface .pn-svg"
 TARGETS = {"figure": 1.0, "server": 2.0}  # the issue's: ratio of medians to the trivial app's round trip
 # --floor: the least a page with the live figure costs. The playground's learning-rate and noise sliders and its live
 # figure (the same cached payload), and nothing else: no sidebar of other controls, readouts, words or downloads.
@@ -111,8 +111,10 @@ PAGE_JS = """
         const line = r.querySelector('.lf-surface .lf-overlay polyline');
         return line ? line.getAttribute('points') || '' : '';
     };
-    const points = (r) => Array.from(r.querySelectorAll('.lf-data .scatterlayer .trace:first-child .point'))
-        .map((p) => p.getAttribute('transform')).join(';');
+    const points = (r) => {  // the data panel's points: one SVG path (components/panel.js)
+        const dots = r.querySelector('.lf-data .lf-points');
+        return dots ? dots.getAttribute('d') || '' : '';
+    };
     // Asked only once the result shows, which a rerun brought: so "not running" then means that rerun ended. (A
     // quick rerun may never show "running" at all: React can render both states in one go.)
     const idle = () => !!document.querySelector(a.idle);

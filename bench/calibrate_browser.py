@@ -43,7 +43,7 @@ from tests.e2e.helpers import APP_IDLE, CHROMIUM_ARGS, chromium_executable  # no
 
 START_LR = "0.001"  # the moves up (ArrowRight) stay stable: every run trains all its steps
 # the playground's live figure (components/live_figure.js) has drawn its loss surface
-LIVE_FIGURE_DRAWN = '[data-testid="stBidiComponentRegular"] .lf-surface .main-svg'
+LIVE_FIGURE_DRAWN = '[data-testid="stBidiComponentRegular"] .lf-surface .pn-svg'
 
 
 class FrameLog:

@@ -19,8 +19,9 @@ PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.mi
 
 
 def script(name: str) -> str:
-    """A figure's JavaScript module: the shared helpers, then its own file (name.js)."""
-    return (HERE / "figure_common.js").read_text(encoding="utf-8") + "\n" + (HERE / f"{name}.js").read_text("utf-8")
+    """A figure's JavaScript module: the shared helpers, the panel that draws 2-D charts, then its own file."""
+    files = ("figure_common.js", "panel.js", f"{name}.js")
+    return "\n".join((HERE / f).read_text(encoding="utf-8") for f in files)
 
 
 def style(name: str = "") -> str:

@@ -85,16 +85,15 @@ class Overlay {
     panel.appendChild(this.root);
   }
 
-  // the plot area and the axes' ranges, read from Plotly's layout after each draw (and resize)
-  fit(gd) {
-    const fl = gd._fullLayout, size = fl._size;
-    this.root.style.display = fl.xaxis ? "" : "none"; // a 3-D scene (two features) moves its own plane
-    if (!fl.xaxis) { this.box = null; return; }
-    this.box = { l: size.l, t: size.t, w: size.w, h: size.h, xr: fl.xaxis.range, yr: fl.yaxis.range,
-      logy: fl.yaxis.type === "log" };
-    this.root.setAttribute("width", fl.width);
-    this.root.setAttribute("height", fl.height);
-    for (const [k, v] of Object.entries({ x: size.l, y: size.t, width: size.w, height: size.h })) this.clip.setAttribute(k, v);
+  // the plot area and the axes' ranges: {l, t, w, h, width, height, xr, yr, logy} (a Panel's box, or plotlyBox's);
+  // null hides the marks (a 3-D scene moves its own plane)
+  fit(box) {
+    this.box = box;
+    this.root.style.display = box ? "" : "none";
+    if (!box) return;
+    this.root.setAttribute("width", box.width);
+    this.root.setAttribute("height", box.height);
+    for (const [k, v] of Object.entries({ x: box.l, y: box.t, width: box.w, height: box.h })) this.clip.setAttribute(k, v);
   }
 
   px(x, y) {
@@ -129,6 +128,14 @@ class Overlay {
     const [a, b] = this.px(x0, y0), [c, d] = this.px(x1, y1);
     for (const [k, v] of Object.entries({ x1: a, y1: b, x2: c, y2: d })) el.setAttribute(k, v);
   }
+}
+
+// A Plotly panel's plot area and axes, for an Overlay (null for a 3-D scene)
+function plotlyBox(gd) {
+  const fl = gd._fullLayout, size = fl._size;
+  if (!fl.xaxis) return null;
+  return { l: size.l, t: size.t, w: size.w, h: size.h, width: fl.width, height: fl.height, xr: fl.xaxis.range,
+    yr: fl.yaxis.range, logy: fl.yaxis.type === "log" };
 }
 
 // ----------------------------------------------------------------------------------------------------- controls

@@ -182,7 +182,7 @@ class FitPlayer extends RunPlayer {
     return Promise.all([P.react(d.fit, fitTraces, fitLayout, config), P.react(d.loss, axesOnly, lossLayout, config)])
       .then(() => {
         if (!this.overlays) this.makeOverlays();
-        for (const [name, overlay] of Object.entries(this.overlays)) overlay.fit(d[name]);
+        for (const [name, overlay] of Object.entries(this.overlays)) overlay.fit(plotlyBox(d[name]));
         this.wholeRun();
       });
   }
@@ -206,7 +206,7 @@ class FitPlayer extends RunPlayer {
       }),
     };
     for (const name of ["fit", "loss"]) {
-      d[name].on("plotly_afterplot", () => { this.overlays[name].fit(d[name]); this.wholeRun(); this.marks(this.k); });
+      d[name].on("plotly_afterplot", () => { this.overlays[name].fit(plotlyBox(d[name])); this.wholeRun(); this.marks(this.k); });
     }
   }
 

@@ -1,7 +1,8 @@
 // The playground's live figure: plays runs the engine computed, in the browser (components/live_figure.py).
 //
-// Three Plotly.js panels (the data with the model, the loss surface with the path and two arrows, the loss per
-// step), a Play/Pause button, a step scrubber, a speed choice, and the learning-rate, momentum and epochs sliders.
+// Three panels (the data with the model, the loss surface with the path and two arrows, the loss per step; drawn by
+// panel.js, the plane's data by Plotly.js in 3-D), a Play/Pause button, a step scrubber, a speed choice, and the
+// learning-rate, momentum and epochs sliders.
 // The first two pick runs out of the two ladders shipped with the data, and fewer epochs are the first steps of the
 // same runs (full batch), so a move redraws at once; when a slider comes to rest its value goes back to Python (a
 // trigger), and the page catches up without this figure being rebuilt. More epochs than shipped: the page computes.
@@ -20,12 +21,13 @@ function buildDom(parent) {
   const readout = html("div", { class: "lf-readout", "aria-live": "off" });
   const summary = html("p", { class: "lf-summary", "aria-live": "polite" });
   const note = html("p", { class: "lf-note" });
-  const panels = { data: html("div", { class: "lf-panel lf-data" }), surface: html("div", { class: "lf-panel lf-surface" }),
+  const plane = html("div", { class: "lf-plane" }); // the plane's 3-D scene (Plotly.js), over the data panel
+  const panels = { data: html("div", { class: "lf-panel lf-data" }, [plane]), surface: html("div", { class: "lf-panel lf-surface" }),
     loss: html("div", { class: "lf-panel lf-loss" }) };
   const figure = html("div", { class: "lf-panels", role: "img" }, [panels.data, panels.surface, panels.loss]);
   const root = html("div", { class: "lf-root" }, [row, note, summary, bar, readout, figure]);
   parent.appendChild(root);
-  return { root, sliders, play, step, speed, arrows, readout, summary, note, panels, figure };
+  return { root, sliders, play, step, speed, arrows, readout, summary, note, panels, plane, figure };
 }
 
 // One run's arrays, unpacked from a ladder (or the page's own run), for frame-by-frame drawing.
@@ -192,101 +194,77 @@ class LiveFigure extends RunPlayer {
   }
 
   // ------------------------------------------------------------------------------------------------- drawing
+  // The panels are drawn anew only when what they show changes (the surface, the data, the steps the loss axis
+  // spans); a run picked by a slider, or a frame, only moves the marks over them.
   plot() {
-    return loadPlotly().then((Plotly) => {
-      this.Plotly = Plotly;
-      // the panels change with the surface, the data, and the steps the loss axis spans
-      const key = `${this.data.surface.a.bdata}|${this.data.data.y.bdata}|${this.data.kind}|${this.data.frames[this.F - 1]}`;
-      if (this.plotted !== key) {
-        this.plotted = key;
-        return this.newPlots();
-      }
+    const key = `${this.data.surface.a.bdata}|${this.data.data.y.bdata}|${this.data.kind}|${this.data.frames[this.F - 1]}`;
+    if (this.plotted === key) {
       this.wholeRun();
-      return null;
-    }).catch((err) => { this.dom.note.hidden = false; this.dom.note.textContent = `The figure cannot load: ${err.message}`; });
+      return Promise.resolve();
+    }
+    this.plotted = key;
+    try {
+      this.drawPanels();
+    } catch (err) {
+      this.failed(err);
+      return Promise.resolve();
+    }
+    return this.data.kind === "plane" ? this.drawPlane().catch((err) => this.failed(err)) : Promise.resolve();
   }
 
-  newPlots() {
-    const P = this.Plotly, data = this.data, s = data.surface, d = this.dom.panels;
-    const config = PANEL_CONFIG, base = PANEL_LAYOUT;
+  failed(err) { this.dom.note.hidden = false; this.dom.note.textContent = `The figure cannot be drawn: ${err.message}`; }
+
+  // the three panels (the plane's data panel: its 2-D panel stays empty under the 3-D scene, drawPlane)
+  drawPanels() {
+    const data = this.data, s = data.surface, d = this.dom.panels;
+    if (!this.panels) this.makePanels();
+    const P = this.panels;
     // the data and the model
     const x = Array.from(unpack(data.data.x).a), y = Array.from(unpack(data.data.y).a);
     this.xs = [Math.min(...x), Math.max(...x)];
     // one point (or one value of x): half its size either side, so the line's slope can be seen
     const pad = this.xs[1] > this.xs[0] ? 0.05 * (this.xs[1] - this.xs[0]) : 0.5 * Math.max(Math.abs(this.xs[0]), 1);
     this.xs = [this.xs[0] - pad, this.xs[1] + pad];
-    let dataTraces, dataLayout;
-    if (data.kind === "plane") {
-      const x2 = Array.from(unpack(data.data.x2).a);
-      this.x2s = [Math.min(...x2), Math.max(...x2)];
-      dataTraces = [
-        { type: "scatter3d", mode: "markers", x, y: x2, z: y, marker: { size: 3, color: COLORS.data }, name: "data" },
-        { type: "surface", x: this.xs, y: this.x2s, z: this.plane(data.optimum), opacity: 0.25, showscale: false,
-          colorscale: [[0, "#9aa5b1"], [1, "#9aa5b1"]], name: "least squares", hoverinfo: "skip" },
-        { type: "surface", x: this.xs, y: this.x2s, z: this.plane(this.run.params[0]), opacity: 0.6, showscale: false,
-          colorscale: [[0, COLORS.model], [1, COLORS.model]], name: "model now", hoverinfo: "skip" },
-      ];
-      dataLayout = { ...base, margin: { l: 0, r: 0, t: 30, b: 0 }, title: panelTitle("Data and fitted plane"),
-        scene: { xaxis: { title: { text: esc(data.features[0]) } }, yaxis: { title: { text: esc(data.features[1]) } },
-          zaxis: { title: { text: esc(data.target) } } } };
-    } else {
-      dataTraces = [
-        { type: "scatter", mode: "markers", x, y, marker: { color: COLORS.data, size: 7 }, name: "data" },
-        { type: "scatter", mode: "lines", x: this.xs, y: this.line(data.optimum), name: "least squares",
-          line: { color: COLORS.optimum, dash: "dash", width: 1.5 } },
-      ];
+    const plane = data.kind === "plane";
+    d.data.classList.toggle("lf-3d-on", plane);
+    if (plane) P.data.spec = null;
+    else {
       const ys = y.concat(this.line(data.optimum), this.line(this.run.params[0]).filter(Number.isFinite));
       const lo = Math.min(...ys), hi = Math.max(...ys), span = hi - lo || 1;
-      dataLayout = { ...base, title: panelTitle("Data and fitted line"),
-        xaxis: { title: { text: esc(data.features[0]) }, range: this.xs, fixedrange: true },
-        yaxis: { title: { text: esc(data.target) }, range: [lo - 0.25 * span, hi + 0.25 * span], fixedrange: true } };
+      P.data.draw({ title: "Data and fitted line", x: { title: data.features[0], range: this.xs },
+        y: { title: data.target, range: [lo - 0.25 * span, hi + 0.25 * span] },
+        series: [{ type: "points", x, y, color: COLORS.data, size: 7, class: "lf-points" },
+          { type: "line", x: this.xs, y: this.line(data.optimum), color: COLORS.optimum, dash: "6 4", width: 1.5 }] });
     }
     // the loss surface (or curve) and the path
-    let surfaceTraces, surfaceLayout;
     if (s.kind === "curve") {
-      const { a, z, axes } = surfaceCurve(s);
-      surfaceTraces = [
-        { type: "scatter", mode: "lines", x: a, y: z, line: { color: COLORS.loss }, name: "loss L(w)", hoverinfo: "x+y" },
-        optimumStar(s.optimum, [s.min_loss], COLORS.optimum, { name: "least squares" }),
-      ];
-      this.zRange = [0, Math.max(...z)];
-      surfaceLayout = { ...base, title: panelTitle("Loss curve and path (tap to start there)"), ...axes };
+      const { a, z } = surfaceCurve(s);
+      P.surface.draw({ title: "Loss curve and path (tap to start there)", x: { title: s.axes[0], range: [a[0], a[a.length - 1]] },
+        y: { title: "loss", range: [0, 1.05 * Math.max(...z)] },
+        series: [{ type: "line", x: a, y: z, color: COLORS.loss, width: 2 },
+          { type: "points", symbol: "star", x: s.optimum, y: [s.min_loss], color: COLORS.optimum, size: 16 }] });
     } else {
-      const { a, b, z, fixed, axes } = surfaceGrid(s);
-      surfaceTraces = [
-        { type: "contour", x: a, y: b, z, colorscale: "YlGnBu", ncontours: 18,
-          contours: { coloring: "fill", showlines: true }, line: { width: 0.5, color: "rgba(0,0,0,0.25)" },
-          colorbar: { title: { text: "log10 loss", side: "right" }, thickness: 10, len: 0.9 },
-          hovertemplate: `${esc(s.axes[0])} %{x:.3g}, ${esc(s.axes[1])} %{y:.3g}<br>tap: start here<extra></extra>` },
-        optimumStar([s.optimum[0]], [s.optimum[1]], COLORS.optimum, { name: "least squares" }),
-      ];
-      surfaceLayout = { ...base, title: panelTitle(`Loss surface and path${fixed} · tap to start there`), ...axes };
+      const { a, b, z, fixed } = surfaceGrid(s);
+      P.surface.draw({ title: `Loss surface and path${fixed} · tap to start there`,
+        x: { title: s.axes[0], range: [a[0], a[a.length - 1]] }, y: { title: s.axes[1], range: [b[0], b[b.length - 1]] },
+        heat: { a, b, z, title: "log10 loss" },
+        series: [{ type: "points", symbol: "star", x: [s.optimum[0]], y: [s.optimum[1]], color: COLORS.optimum, size: 16 }] });
     }
     // the loss per step
-    const lossLayout = { ...base, title: panelTitle("Loss (mean squared error) per step"),
-      xaxis: { title: { text: "step" }, range: [0, data.frames[this.F - 1] || 1], fixedrange: true },
-      yaxis: { title: { text: "loss" }, type: "log", fixedrange: true, tickformat: "~g" },
+    P.loss.draw({ title: "Loss (mean squared error) per step", x: { title: "step", range: [0, data.frames[this.F - 1] || 1] },
+      y: { title: "loss", log: true, range: this.lossRange() },
       // the best possible loss, where the curve flattens (none to draw on a log axis when the fit is exact)
-      shapes: data.min_loss > 0 ? [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: data.min_loss, y1: data.min_loss,
-        line: { color: COLORS.optimum, dash: "dot", width: 1 } }] : [],
-      annotations: data.min_loss > 0 ? [{ xref: "paper", x: 1, xanchor: "right", y: Math.log10(data.min_loss),
-        yanchor: "bottom", text: "best possible loss", showarrow: false, font: { size: 11, color: COLORS.optimum } }] : [] };
-    lossLayout.yaxis.range = this.lossRange();
-    const axesOnly = [{ type: "scatter", x: [], y: [], hoverinfo: "skip" }];
-    return Promise.all([
-      P.react(d.data, dataTraces, dataLayout, config),
-      P.react(d.surface, surfaceTraces, surfaceLayout, config),
-      P.react(d.loss, axesOnly, lossLayout, config),
-    ]).then(() => {
-      if (!this.overlays) this.makeOverlays();
-      for (const [name, overlay] of Object.entries(this.overlays)) overlay.fit(d[name]);
-      this.wholeRun();
-    });
+      hline: data.min_loss > 0 ? { y: data.min_loss, text: "best possible loss" } : null });
   }
 
-  makeOverlays() {
+  makePanels() {
     const d = this.dom.panels, line = (color, width, opacity = 1) => ["polyline",
       { fill: "none", stroke: color, "stroke-width": width, opacity, "stroke-linejoin": "round" }];
+    this.panels = {
+      data: new Panel(d.data),
+      surface: new Panel(d.surface, { onTap: (x, y) => this.tapStart(x, y), tapHint: " · tap: start here" }),
+      loss: new Panel(d.loss),
+    };
     this.overlays = {
       surface: new Overlay(d.surface, {
         whole: line(COLORS.path, 1.5, 0.35),
@@ -303,12 +281,37 @@ class LiveFigure extends RunPlayer {
       }),
       data: new Overlay(d.data, { model: line(COLORS.model, 3) }),
     };
+    // after each draw (new data, or a new width) the marks follow the axes
     for (const name of ["surface", "loss", "data"]) {
-      // after a resize Plotly redraws the axes: the marks follow
-      // (marks only: a Plotly call here would draw again, and call this again)
-      d[name].on("plotly_afterplot", () => { this.overlays[name].fit(d[name]); this.wholeRun(); this.marks(this.k); });
+      this.panels[name].afterDraw.push((box) => {
+        this.overlays[name].fit(this.panels[name].spec ? box : null);
+        this.wholeRun();
+        if (this.run) this.marks(this.k);
+      });
     }
-    d.surface.on("plotly_click", (ev) => this.tapStart(ev));
+  }
+
+  // the plane's data panel: a Plotly.js 3-D scene (loaded the first time a plane is shown)
+  drawPlane() {
+    const data = this.data, host = this.dom.plane;
+    this.overlays.data.fit(null);
+    return loadPlotly().then((Plotly) => {
+      this.Plotly = Plotly;
+      const x = Array.from(unpack(data.data.x).a), y = Array.from(unpack(data.data.y).a);
+      const x2 = Array.from(unpack(data.data.x2).a);
+      this.x2s = [Math.min(...x2), Math.max(...x2)];
+      const traces = [
+        { type: "scatter3d", mode: "markers", x, y: x2, z: y, marker: { size: 3, color: COLORS.data }, name: "data" },
+        { type: "surface", x: this.xs, y: this.x2s, z: this.plane(data.optimum), opacity: 0.25, showscale: false,
+          colorscale: [[0, "#9aa5b1"], [1, "#9aa5b1"]], name: "least squares", hoverinfo: "skip" },
+        { type: "surface", x: this.xs, y: this.x2s, z: this.plane(this.run.params[Math.min(this.k, this.last)]), opacity: 0.6,
+          showscale: false, colorscale: [[0, COLORS.model], [1, COLORS.model]], name: "model now", hoverinfo: "skip" },
+      ];
+      const layout = { ...PANEL_LAYOUT, margin: { l: 0, r: 0, t: 30, b: 0 }, title: panelTitle("Data and fitted plane"),
+        scene: { xaxis: { title: { text: esc(data.features[0]) } }, yaxis: { title: { text: esc(data.features[1]) } },
+          zaxis: { title: { text: esc(data.target) } } } };
+      return Plotly.react(host, traces, layout, PANEL_CONFIG);
+    });
   }
 
   // the loss axis covers every run the sliders can show that comes down (another one blowing up leaves through the
@@ -360,7 +363,7 @@ class LiveFigure extends RunPlayer {
 
   // Frame k on every panel, and the readouts.
   show(k) {
-    if (!this.Plotly || !this.run) { this.k = k; return; }
+    if (!this.panels || !this.run) { this.k = k; return; }
     const d = this.dom, data = this.data, run = this.run;
     this.k = k;
     d.step.value = String(k);
@@ -375,13 +378,13 @@ class LiveFigure extends RunPlayer {
     if (!this.playing) d.play.textContent = k >= this.last ? "↺ Replay" : "▶ Play";
     if (!finite) return;
     this.marks(k);
-    if (data.kind === "plane") this.Plotly.restyle(d.panels.data, { z: [this.plane(p)] }, [2]);
+    if (data.kind === "plane" && this.Plotly && this.dom.plane.data) this.Plotly.restyle(this.dom.plane, { z: [this.plane(p)] }, [2]);
   }
 
   // frame k's moving marks over the panels (SVG only)
   marks(k) {
     const d = this.dom, data = this.data, run = this.run;
-    if (!this.overlays || !run || !run.params[k].every(Number.isFinite)) return;
+    if (!this.overlays || !run || !run.params[k] || !run.params[k].every(Number.isFinite)) return;
     const p = run.params[k], step = data.frames[k];
     const xy = this.pathXY(k), cols = data.surface.columns, o = this.overlays;
     const last = xy.x.length - 1;
@@ -396,10 +399,10 @@ class LiveFigure extends RunPlayer {
     if (data.kind !== "plane") o.data.line("model", this.xs, this.line(p));
   }
 
-  tapStart(ev) {
-    if (!ev.points || !ev.points.length || this.data.controls.start === "locked") return;
-    const pt = ev.points[0];
-    const value = this.data.surface.kind === "curve" ? [pt.x] : [pt.x, pt.y];
+  // a tap on the surface (or the curve: its w) is the new start
+  tapStart(x, y) {
+    if (this.data.controls.start === "locked") return;
+    const value = this.data.surface.kind === "curve" ? [x] : [x, y];
     if (!value.every(Number.isFinite)) return;
     this.setTrigger("start", value);
   }

@@ -109,7 +109,7 @@ class RacePlayer extends RunPlayer {
     return Promise.all([P.react(d.surface, traces, layout, config), P.react(d.loss, lossTraces, lossLayout, config)])
       .then(() => {
         this.makeOverlays();
-        for (const [name, overlay] of Object.entries(this.overlays)) overlay.fit(d[name]);
+        for (const [name, overlay] of Object.entries(this.overlays)) overlay.fit(plotlyBox(d[name]));
       });
   }
 
@@ -131,7 +131,7 @@ class RacePlayer extends RunPlayer {
     if (!this.listening) { // after a resize Plotly redraws the axes: the marks follow
       this.listening = true;
       for (const name of ["surface", "loss"]) {
-        d[name].on("plotly_afterplot", () => { this.overlays[name].fit(d[name]); this.show(this.k); });
+        d[name].on("plotly_afterplot", () => { this.overlays[name].fit(plotlyBox(d[name])); this.show(this.k); });
       }
     }
   }

@@ -13,7 +13,7 @@ from playwright.sync_api import sync_playwright
 
 BASE = os.environ.get("PLAYGROUND_URL", "http://127.0.0.1:8599")
 # a Plotly chart, or the live figure's Plotly panels (components/live_figure.js)
-DRAWN = '[data-testid="stPlotlyChart"], [data-testid="stBidiComponentRegular"] .lf-root .main-svg'
+DRAWN = '[data-testid="stPlotlyChart"], [data-testid="stBidiComponentRegular"] .lf-root .lf-surface .pn-svg'
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -170,7 +170,7 @@ def open_figure(page: Page, base: str, query: str = "") -> Locator:
     """Open the playground (optionally with a query string), wait for its drawn live figure and idle; return it."""
     page.goto(f"{base}/{query}")
     figure = page.locator(FIGURE)
-    expect(figure.locator(".lf-surface .main-svg").first).to_be_visible()
+    expect(figure.locator(".lf-surface .pn-svg").first).to_be_visible()
     wait_idle(page)
     expect(figure).to_have_count(1)
     return figure

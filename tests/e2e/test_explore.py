@@ -110,7 +110,7 @@ def test_learning_rate_page_thermometer_and_its_link_to_the_playground(page: Pag
     lr = re.search(r"[?&]lr=([^&]+)", href).group(1)
     page.goto(urljoin(page.url, href))  # what a click does, in this tab instead of a new one
     expect(page.get_by_role("heading", name="Watch PyTorch train a linear model")).to_be_visible()
-    expect(page.locator(FIGURE).locator(".main-svg").first).to_be_visible()  # the playground's live figure
+    expect(page.locator(FIGURE).locator(".pn-svg").first).to_be_visible()  # the playground's live figure
     wait_idle(page)
     expect(page.get_by_text("Page not found")).to_have_count(0)
     learning_rate = page.get_by_test_id("stSlider").filter(has=page.get_by_text("Learning rate", exact=True))

@@ -188,7 +188,7 @@ def test_switching_zero_grad_off_warns_and_piles_up_the_gradient(page: Page, app
 def test_opening_the_lab_from_the_playground_keeps_the_settings(page: Page, app_server: str) -> None:
     """A learner on the landing page clicks "Step by step" in the sidebar: same settings, so 60 steps at lr 0.1."""
     page.goto(app_server)
-    expect(page.locator(FIGURE).locator(".main-svg").first).to_be_visible()  # the playground's live figure
+    expect(page.locator(FIGURE).locator(".pn-svg").first).to_be_visible()  # the playground's live figure
     wait_idle(page)
     page.get_by_test_id("stSidebarNav").get_by_text("Step by step", exact=True).click()
     expect(page.get_by_text(re.compile(r"^Step 0 of \d+ · epoch"))).to_be_visible()

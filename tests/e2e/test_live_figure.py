@@ -100,14 +100,14 @@ def test_fewer_epochs_in_the_figure_replay_at_once_and_more_go_to_the_page(page:
     expect(figure.locator(".lf-summary")).to_contain_text("computing the longer run", timeout=300)
     expect(page).to_have_url(re.compile(r"[?&]epochs=75(&|$)"))
     expect(figure.locator(".lf-readout")).to_contain_text("Step 75 of 75", timeout=20_000)
-    ticks = figure.locator(".lf-loss g.xtick text").evaluate_all("els => els.map((e) => e.textContent)")
+    ticks = figure.locator(".lf-loss .pn-xtick").evaluate_all("els => els.map((e) => e.textContent)")
     assert max(float(v) for v in ticks if v) >= 70, ticks  # the loss axis spans the longer run
     shot(page, "live_epochs")
 
 
 def test_a_tap_on_the_surface_starts_the_run_there(page: Page, app_server: str) -> None:
     figure = open_figure(page, app_server)
-    area = figure.locator(".lf-surface .nsewdrag").first
+    area = figure.locator(".lf-surface .pn-frame").first
     box = area.bounding_box()
     before = query_of(page)
     area.click(position={"x": box["width"] * 0.8, "y": box["height"] * 0.2})
@@ -157,7 +157,7 @@ def test_diverging_plane_and_single_point_draw(page: Page, app_server: str) -> N
     expect(figure.locator(".lf-play")).to_have_text("↺ Replay")
     shot(page, "live_diverging")
     figure = open_figure(page, app_server, "?dataset=single-point&lr=0.05&momentum=0")
-    expect(figure.locator(".lf-surface .g-gtitle")).to_contain_text("Loss curve")
+    expect(figure.locator(".lf-surface .pn-title")).to_contain_text("Loss curve")
     expect(figure.locator(".lf-readout")).to_contain_text("Step 60 of 60", timeout=20_000)
     shot(page, "live_single_point")
     figure = open_figure(page, app_server, "?dataset=plane&momentum=0.5")
@@ -173,7 +173,7 @@ def test_on_a_touch_screen_a_tap_sets_the_start_and_the_sliders_move(browser, ap
         with guarded_page(page, {"width": 412, "height": 915}):
             figure = open_figure(page, app_server)
             before = query_of(page)
-            area = figure.locator(".lf-surface .nsewdrag").first
+            area = figure.locator(".lf-surface .pn-frame").first
             area.scroll_into_view_if_needed()
             box = area.bounding_box()
             area.tap(position={"x": box["width"] * 0.75, "y": box["height"] * 0.25})

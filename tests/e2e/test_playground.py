@@ -96,7 +96,7 @@ def test_divergence_shows_an_error_and_a_one_click_fix(page: Page, app_server: s
     wait_idle(page)
     expect(diverged_alert(page)).to_have_count(0)
     expect(fix).to_have_count(0)
-    expect(page.locator(FIGURE).locator(".main-svg").first).to_be_visible()
+    expect(page.locator(FIGURE).locator(".pn-svg").first).to_be_visible()
     shot(page, "playground_fixed")
 
 
