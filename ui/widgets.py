@@ -8,8 +8,10 @@ set_values(), which runs as a callback before the widgets are drawn.
 from __future__ import annotations
 
 import contextlib
+from typing import NamedTuple
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 import engine
 from settings import controls, lesson
@@ -193,25 +195,37 @@ def momentum(values: dict, shown: set[str], slot) -> None:
     draw(["momentum"], values, slot, shown)
 
 
-def sidebar(values: dict, shown: set[str], extra: tuple[str, ...] = (), later: bool = False):
-    """The training controls every page shares, in the sidebar; returns the place for the caption under the
-    learning rate. With later, it returns the slots of the learning rate and the momentum instead, empty, for
-    fragments to draw those sliders there (learning_rate, momentum)."""
+class Slots(NamedTuple):
+    """The sidebar's places, made before anything is drawn in them."""
+
+    lr: DeltaGenerator  # the learning rate's slider and its caption
+    momentum: DeltaGenerator
+    rest: DeltaGenerator  # every other control (sidebar_rest)
+
+
+def sidebar_slots() -> Slots:
+    """The sidebar's "Training" header and empty places for its controls, in their order. A page may then draw the
+    controls after its figure (sidebar_rest): the values are known before any widget is drawn (init_values), and
+    what the script sends first, the browser draws first."""
     sb = st.sidebar
     sb.header("Training")
-    lr_slot, momentum_slot = sb.container(), sb.container()
-    draw(["nesterov", "epochs", *extra], values, sb, shown)
-    sb.header("Data")
-    draw(["dataset", "n", "noise", "seed"], values, sb, shown)
+    return Slots(sb.container(), sb.container(), sb.container())
+
+
+def sidebar_rest(values: dict, shown: set[str], extra: tuple[str, ...], into: DeltaGenerator) -> None:
+    """Every training control but the learning rate and the momentum, into the sidebar's place for them."""
+    draw(["nesterov", "epochs", *extra], values, into, shown)
+    into.header("Data")
+    draw(["dataset", "n", "noise", "seed"], values, into, shown)
     fixed = current_lesson()
     if ("n" in shown or "seed" in shown) and not {"seed"} & (fixed.hidden | fixed.locked):
-        sb.button(
+        into.button(
             "🎲 New data",
             on_click=lambda: set_values(seed=(values["seed"] + 1) % 100_000),
             help="Draw a fresh sample (the next seed).",
         )
-    draw(["scaling"], values, sb, shown)
-    with sb.expander("Method, batch, start, device"):
+    draw(["scaling"], values, into, shown)
+    with into.expander("Method, batch, start, device"):
         draw(
             ["method", "optimizer", "fd_delta", "batch", "batch_size", "w0", "w2_0", "b0", "device"],
             values,
@@ -219,10 +233,15 @@ def sidebar(values: dict, shown: set[str], extra: tuple[str, ...] = (), later: b
             shown,
         )
     if {"test_fraction", "weight_decay"} & shown:  # the playground's; the Explorer pages leave them out
-        with sb.expander("Test set, weight decay"):
+        with into.expander("Test set, weight decay"):
             draw(["test_fraction", "weight_decay"], values, st.container(), shown)
     sync_url(values)
-    if later:
-        return lr_slot, momentum_slot
-    momentum(values, shown, momentum_slot)
-    return learning_rate(values, shown, lr_slot)
+
+
+def sidebar(values: dict, shown: set[str], extra: tuple[str, ...] = ()):
+    """The training controls every page shares, in the sidebar; returns the place for the caption under the
+    learning rate."""
+    slots = sidebar_slots()
+    sidebar_rest(values, shown, extra, slots.rest)
+    momentum(values, shown, slots.momentum)
+    return learning_rate(values, shown, slots.lr)

@@ -1,5 +1,9 @@
 """The playground: sliders on the left, one live figure, readouts and plain-language explanations.
 
+The figure is sent first: the run, then the figure, then the readouts above it and the sidebar's other controls
+(their values are known before any widget is drawn), so that after a move the browser draws the new run before it
+redraws the rest of the page.
+
 The figure plays each new run by itself, and its own learning-rate, momentum and epochs sliders move in the browser
 (ui/figure.py, components/live_figure.js). Two nested st.fragments keep a sidebar move from rerunning more than
 it changes:
@@ -19,7 +23,7 @@ shown = relevant(values) | {"zero_grad"}
 lesson_ = widgets.current_lesson()
 
 
-lr_slot, momentum_slot = widgets.sidebar(values, shown, extra=("zero_grad",), later=True)
+slots = widgets.sidebar_slots()
 if lesson_.has_challenge:
     within = f" within {lesson_.goal_epochs} epochs" if lesson_.goal_epochs else ""
     st.info(f"**Challenge:** bring the loss below {lesson_.goal_loss:g}{within}.", icon="🎯")
@@ -32,34 +36,12 @@ def show_run(values: dict, lr_caption, lower) -> None:
     with widgets.or_stop("This run cannot start", "Training…" if cache.takes_long(values) else None):
         result = cache.run(values)
 
+    readouts = st.container()  # above the figure, written after it
+    figure.show(values, shown, lesson_)
+    with readouts:
+        _readouts(result, values)
     lr_caption.caption(explain.lr_limit_caption(result))
     h = result.history
-    if result.optimum_note:
-        st.info(result.optimum_note, icon="ℹ️")
-    growing = runs.growing_message(result)  # above the limit, on its way up, not yet called diverged
-    if h.diverged or growing:
-        if h.diverged:
-            st.error(runs.divergence_message(result), icon="💥")
-        else:
-            st.warning(growing, icon="📈")
-        fixes = [f for f in runs.one_click_fixes(result, values, LR_GRID) if all(map(lesson_.allows, f[1]))]
-        for k, (column, (label, changes)) in enumerate(zip(st.columns(3), fixes, strict=False)):
-            column.button(label, on_click=widgets.set_values, kwargs=changes, type="primary" if k == 0 else "secondary")
-
-    m = st.columns(4)
-    m[0].metric("Steps", f"{h.steps}", help=f"{h.epoch_of(h.steps):g} epochs of {h.steps_per_epoch} step(s)")
-    m[1].metric("Final loss", explain.num(h.final_loss), help=explain.loss_help(result))
-    m[2].metric("Best possible loss", explain.num(result.surface.min_loss), help=explain.best_loss_help(result))
-    m[3].metric("R²", explain.num(explain.r2_of(result), 3), help=explain.R2_HELP)
-    st.caption(explain.params_caption(result))
-    held_out = overfit_text.held_out_caption(result)  # a test set or weight decay: their numbers
-    if held_out:
-        st.caption(held_out)
-
-    challenge = lesson.check_challenge(lesson_, h)
-    if challenge is not None:
-        (st.success if challenge.met else st.warning)(challenge.message, icon="🎯")
-    figure.show(values, shown, lesson_)
 
     changed = widgets.changes_since_last_run(values)
     if changed:
@@ -90,13 +72,44 @@ def show_run(values: dict, lr_caption, lower) -> None:
             st.markdown(explain.update_rule(result))
 
 
+def _readouts(result, values: dict) -> None:
+    """What the run did, above the figure: an optimum's note, a divergence and its one-click fixes, the numbers, a
+    challenge's verdict."""
+    h = result.history
+    if result.optimum_note:
+        st.info(result.optimum_note, icon="ℹ️")
+    growing = runs.growing_message(result)  # above the limit, on its way up, not yet called diverged
+    if h.diverged or growing:
+        if h.diverged:
+            st.error(runs.divergence_message(result), icon="💥")
+        else:
+            st.warning(growing, icon="📈")
+        fixes = [f for f in runs.one_click_fixes(result, values, LR_GRID) if all(map(lesson_.allows, f[1]))]
+        for k, (column, (label, changes)) in enumerate(zip(st.columns(3), fixes, strict=False)):
+            column.button(label, on_click=widgets.set_values, kwargs=changes, type="primary" if k == 0 else "secondary")
+
+    m = st.columns(4)
+    m[0].metric("Steps", f"{h.steps}", help=f"{h.epoch_of(h.steps):g} epochs of {h.steps_per_epoch} step(s)")
+    m[1].metric("Final loss", explain.num(h.final_loss), help=explain.loss_help(result))
+    m[2].metric("Best possible loss", explain.num(result.surface.min_loss), help=explain.best_loss_help(result))
+    m[3].metric("R²", explain.num(explain.r2_of(result), 3), help=explain.R2_HELP)
+    st.caption(explain.params_caption(result))
+    held_out = overfit_text.held_out_caption(result)  # a test set or weight decay: their numbers
+    if held_out:
+        st.caption(held_out)
+
+    challenge = lesson.check_challenge(lesson_, h)
+    if challenge is not None:
+        (st.success if challenge.met else st.warning)(challenge.message, icon="🎯")
+
+
 @st.fragment
-def run_section(values: dict, lr_slot, more_box) -> None:
+def run_section(values: dict, more_box) -> None:
     """The learning rate's slider and the run. A fragment: a learning-rate move (the sidebar's or the figure's)
     reruns this section only, unless a button changed another control."""
     if widgets.moved_since_last_run(values) - {"lr"}:
         st.rerun()  # the whole page
-    lr_caption = widgets.learning_rate(values, shown, lr_slot)
+    lr_caption = widgets.learning_rate(values, shown, slots.lr)
     widgets.sync_url(values)
     lower = more_box.container()  # written on every full run, so that a fragment run may write there too
     show_run(values, lr_caption, lower)
@@ -108,9 +121,10 @@ def momentum_section(values: dict) -> None:
     move reruns this section, unless a button changed another control."""
     if widgets.moved_since_last_run(values) - {"momentum"}:
         st.rerun()  # the whole page
-    widgets.momentum(values, shown, momentum_slot)
-    run_section(values, lr_slot, more_box)
+    widgets.momentum(values, shown, slots.momentum)
+    run_section(values, more_box)
 
 
 with run_box:
     momentum_section(values)
+widgets.sidebar_rest(values, shown, ("zero_grad",), slots.rest)  # after the figure: see above
