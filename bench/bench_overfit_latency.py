@@ -121,7 +121,7 @@ def measure(args, page_server: StreamlitServer, trivial: StreamlitServer):
     loads: dict[str, float] = {}
 
     def ready(page: Page) -> None:
-        page.locator(f"{PLAYER} .fp-fit .main-svg").first.wait_for(state="attached", timeout=timeout_ms)
+        page.locator(f"{PLAYER} .fp-fit .pn-svg").first.wait_for(state="attached", timeout=timeout_ms)
 
     with sync_playwright() as pw:
         executable = bl.chromium_executable()

@@ -3,8 +3,8 @@
 live_figure: the playground's figure, which plays runs by itself and moves its learning rate and momentum in the
 browser. fit_player: the Overfitting page's fitted curve and losses, which play by themselves and move the degree and
 the weight decay in the browser. race_player: several runs played together (the optimizer race, the mini-batch
-noise runs). All draw with Plotly.js from the installed plotly package (assets.py). Nothing here
-computes: the engine and charts/ do.
+noise runs). Their 2-D panels are drawn by panel.js (SVG and a canvas); the plane's 3-D data by Plotly.js from the
+installed plotly package (assets.py). Nothing here computes: the engine and charts/ do.
 """
 
 from .assets import ensure_plotly_js

@@ -1,5 +1,6 @@
 """What the figures that play runs in the browser are made of: their JavaScript and CSS (in this folder, each
-figure's own file after figure_common.js, which they share), and Plotly.js.
+figure's own file after figure_common.js and panel.js, which they share), and Plotly.js, for the live figure's one
+3-D panel (the plane's data).
 
 Plotly.js is the copy inside the installed plotly package (plotly/package_data/plotly.min.js): no CDN, which a
 school network may block, no npm build and no copy in the repository. It is copied into the app's static/ folder

@@ -1,25 +1,10 @@
-// What the two figures that play runs in the browser share (the playground's live figure, the Overfitting page's
-// fit player): Plotly.js loaded once from the plotly package's own copy, the payload's packed float32 arrays,
-// small DOM helpers, and the SVG overlay that draws the marks that move over a Plotly panel. Python puts this file
-// before each figure's own (components/__init__.py), so both are one module.
+// What the figures that play runs in the browser share (the playground's live figure, the Overfitting page's fit
+// player, the Explorer's race player): the payload's packed float32 arrays, small DOM helpers, the SVG overlay that
+// draws the marks that move over a panel (panel.js draws the panels), the controls and the playback. Python puts
+// this file and panel.js before each figure's own (components/assets.py), so they are one module.
 
-const PLOTLY_SRC = "app/static/plotly.min.js"; // the plotly Python package's own copy, served by Streamlit
 const SPEEDS = [["0.25", "¼×"], ["0.5", "½×"], ["1", "1×"], ["2", "2×"], ["4", "4×"]];
 const SETTLE_MS = 350; // a slider at rest this long sends its value to the page
-
-function loadPlotly() {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  if (!window.__liveFigurePlotly) {
-    window.__liveFigurePlotly = new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = new URL(PLOTLY_SRC, document.baseURI).href;
-      script.onload = () => resolve(window.Plotly);
-      script.onerror = () => { window.__liveFigurePlotly = null; reject(new Error("plotly.js did not load")); };
-      document.head.appendChild(script);
-    });
-  }
-  return window.__liveFigurePlotly;
-}
 
 // {dtype: "f4", bdata, shape: "K,F,p"} (charts.common.packed) -> {a: Float32Array, shape: [K, F, p]}
 function unpack(spec) {
@@ -30,8 +15,6 @@ function unpack(spec) {
   return { a, shape: spec.shape ? spec.shape.split(",").map(Number) : [a.length] };
 }
 
-// Plotly renders a few HTML tags in titles and hover text; names come from learners' files: shown as typed.
-const esc = (text) => String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const fmt = (v, d = 4) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : "—");
 
 function html(tag, attrs = {}, children = []) {
@@ -44,9 +27,8 @@ function html(tag, attrs = {}, children = []) {
   return el;
 }
 
-// The marks that move (the path so far, the point now, the arrows, the model line, the loss so far) are plain SVG
-// over the Plotly panels: a frame, or a run picked by a slider, costs a few attribute writes instead of a Plotly
-// redraw (a restyle of the surface redrew its contours too: ~20 ms, over a trivial app's whole slider round trip).
+// The marks that move (the path so far, the point now, the arrows, the model line, the loss so far) are an SVG of
+// their own over a panel: a frame, or a run picked by a slider, costs a few attribute writes, not a panel's redraw.
 const SVG_NS = "http://www.w3.org/2000/svg";
 
 function svg(tag, attrs = {}) {
@@ -85,7 +67,7 @@ class Overlay {
     panel.appendChild(this.root);
   }
 
-  // the plot area and the axes' ranges: {l, t, w, h, width, height, xr, yr, logy} (a Panel's box, or plotlyBox's);
+  // the plot area and the axes' ranges: {l, t, w, h, width, height, xr, yr, logy} (a Panel's box);
   // null hides the marks (a 3-D scene moves its own plane)
   fit(box) {
     this.box = box;
@@ -128,14 +110,6 @@ class Overlay {
     const [a, b] = this.px(x0, y0), [c, d] = this.px(x1, y1);
     for (const [k, v] of Object.entries({ x1: a, y1: b, x2: c, y2: d })) el.setAttribute(k, v);
   }
-}
-
-// A Plotly panel's plot area and axes, for an Overlay (null for a 3-D scene)
-function plotlyBox(gd) {
-  const fl = gd._fullLayout, size = fl._size;
-  if (!fl.xaxis) return null;
-  return { l: size.l, t: size.t, w: size.w, h: size.h, width: fl.width, height: fl.height, xr: fl.xaxis.range,
-    yr: fl.yaxis.range, logy: fl.yaxis.type === "log" };
 }
 
 // ----------------------------------------------------------------------------------------------------- controls
@@ -227,32 +201,15 @@ class RunPlayer {
 }
 
 // ------------------------------------------------------------------------------------------------------ panels
-// What every figure's Plotly panels share: no mode bar and no zoom (the page scrolls), a transparent background,
-// the legend in HTML; a panel title; the optimum's star.
-const PANEL_CONFIG = { displayModeBar: false, responsive: true, scrollZoom: false, doubleClick: false };
-const PANEL_LAYOUT = { margin: { l: 52, r: 12, t: 30, b: 44 }, showlegend: false, dragmode: false,
-  paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { size: 12 } };
-const panelTitle = (text) => ({ text, font: { size: 13 } });
-
-function optimumStar(x, y, color = "#1F2933", extra = {}) {
-  return { type: "scatter", mode: "markers", x, y, hoverinfo: "skip", ...extra,
-    marker: { symbol: "star", size: 15, color: "white", line: { color, width: 1.5 } } };
-}
-
-// A loss surface of a payload (charts.live.surface_payload): its axes' values, z as rows along b, the slice words
-// (" (slice at b = 0.8)") and the panel's axes; or, for a one-parameter model, the curve and its axes.
+// A loss surface of a payload (charts.live.surface_payload): its axes' values, z as rows along b and the slice words
+// (" (slice at b = 0.8)"); or, for a one-parameter model, the curve.
 function surfaceGrid(s) {
   const a = Array.from(unpack(s.a).a), b = Array.from(unpack(s.b).a), zz = unpack(s.z), z = [];
   for (let i = 0; i < b.length; i++) z.push(Array.from(zz.a.subarray(i * a.length, (i + 1) * a.length)));
-  const fixed = Object.entries(s.fixed).map(([k, v]) => ` (slice at ${esc(k)} = ${fmt(v, 3)})`).join("");
-  const axes = { xaxis: { title: { text: esc(s.axes[0]) }, range: [a[0], a[a.length - 1]], fixedrange: true },
-    yaxis: { title: { text: esc(s.axes[1]) }, range: [b[0], b[b.length - 1]], fixedrange: true } };
-  return { a, b, z, fixed, axes };
+  const fixed = Object.entries(s.fixed).map(([k, v]) => ` (slice at ${k} = ${fmt(v, 3)})`).join("");
+  return { a, b, z, fixed };
 }
 
 function surfaceCurve(s) {
-  const a = Array.from(unpack(s.a).a), z = Array.from(unpack(s.z).a);
-  const axes = { xaxis: { title: { text: esc(s.axes[0]) }, range: [a[0], a[a.length - 1]], fixedrange: true },
-    yaxis: { title: { text: "loss" }, range: [0, 1.05 * Math.max(...z)], fixedrange: true } };
-  return { a, z, axes };
+  return { a: Array.from(unpack(s.a).a), z: Array.from(unpack(s.z).a) };
 }

@@ -1,7 +1,7 @@
 // The Overfitting page's fit player: plays a polynomial fit the engine computed, in the browser
 // (components/fit_player.py, charts/fit_player.py).
 //
-// Two Plotly.js panels: the training and held-out points with the fitted curve, and the training and test loss per
+// Two panels (panel.js): the training and held-out points with the fitted curve, and the training and test loss per
 // step with the step of the lowest test loss. The curve, the losses so far and the markers that move are SVG over
 // the panels (figure_common.js's Overlay). Its Degree and Weight decay sliders pick runs out of two families shipped
 // with the data (each trained in one batched engine call), so a move redraws at once and the run replays; when a
@@ -144,52 +144,44 @@ class FitPlayer extends RunPlayer {
   }
 
   // ------------------------------------------------------------------------------------------------- drawing
+  // The panels are drawn anew only when what they show changes; a run picked by a slider, or a frame, only moves
+  // the marks over them.
   plot() {
-    return loadPlotly().then((Plotly) => {
-      this.Plotly = Plotly;
-      const data = this.data;
-      const key = `${data.x.bdata}|${data.y.bdata}|${data.held_out.join(",")}|${data.frames[this.F - 1]}|` +
-        `${data.y_range}|${data.loss_range}`;
-      if (this.plotted !== key) {
-        this.plotted = key;
-        return this.newPlots();
-      }
+    const data = this.data;
+    const key = `${data.x.bdata}|${data.y.bdata}|${data.held_out.join(",")}|${data.frames[this.F - 1]}|` +
+      `${data.y_range}|${data.loss_range}`;
+    if (this.plotted === key) {
       this.wholeRun();
-      return null;
-    }).catch((err) => { this.dom.summary.textContent = `The figure cannot load: ${err.message}`; });
+      return Promise.resolve();
+    }
+    this.plotted = key;
+    try {
+      this.drawPanels();
+    } catch (err) {
+      this.dom.summary.textContent = `The figure cannot be drawn: ${err.message}`;
+    }
+    return Promise.resolve();
   }
 
-  newPlots() {
-    const P = this.Plotly, data = this.data, d = this.dom.panels;
-    const config = { ...PANEL_CONFIG, staticPlot: true }, base = PANEL_LAYOUT;
+  drawPanels() {
+    const data = this.data;
+    if (!this.panels) this.makePanels();
     const x = Array.from(unpack(data.x).a), y = Array.from(unpack(data.y).a), held = new Set(data.held_out);
     const pick = (test) => x.map((_, i) => i).filter((i) => held.has(i) === test);
-    const points = (rows, name, marker) => ({ type: "scatter", mode: "markers", name, marker, hoverinfo: "x+y",
-      x: rows.map((i) => x[i]), y: rows.map((i) => y[i]) });
-    const fitTraces = [
-      points(pick(false), "training points", { color: FP_COLORS.train, size: 7 }),
-      points(pick(true), "held-out points", { color: FP_COLORS.test, size: 9, symbol: "x-thin",
-        line: { width: 2, color: FP_COLORS.test } }),
-    ];
+    const points = (rows, extra) => ({ type: "points", x: rows.map((i) => x[i]), y: rows.map((i) => y[i]), ...extra });
     const pad = 0.03 * (this.grid[this.G - 1] - this.grid[0] || 1);
-    const fitLayout = { ...base, title: panelTitle("Fitted curve"),
-      xaxis: { title: { text: "x" }, range: [this.grid[0] - pad, this.grid[this.G - 1] + pad], fixedrange: true },
-      yaxis: { title: { text: "y" }, range: data.y_range, fixedrange: true } };
-    const lossLayout = { ...base, title: panelTitle("Loss (MSE) per step"),
-      xaxis: { title: { text: "step" }, range: [0, data.frames[this.F - 1] || 1], fixedrange: true },
-      yaxis: { title: { text: "loss" }, type: "log", range: data.loss_range, fixedrange: true, ...data.loss_ticks } };
-    const axesOnly = [{ type: "scatter", x: [], y: [], hoverinfo: "skip" }];
-    return Promise.all([P.react(d.fit, fitTraces, fitLayout, config), P.react(d.loss, axesOnly, lossLayout, config)])
-      .then(() => {
-        if (!this.overlays) this.makeOverlays();
-        for (const [name, overlay] of Object.entries(this.overlays)) overlay.fit(plotlyBox(d[name]));
-        this.wholeRun();
-      });
+    this.panels.fit.draw({ title: "Fitted curve", x: { title: "x", range: [this.grid[0] - pad, this.grid[this.G - 1] + pad] },
+      y: { title: "y", range: data.y_range },
+      series: [points(pick(false), { color: FP_COLORS.train, size: 7, class: "fp-train-points" }),
+        points(pick(true), { color: FP_COLORS.test, size: 9, symbol: "cross", class: "fp-test-points" })] });
+    this.panels.loss.draw({ title: "Loss (MSE) per step", x: { title: "step", range: [0, data.frames[this.F - 1] || 1] },
+      y: { title: "loss", log: true, range: data.loss_range, ticks: data.loss_ticks } });
   }
 
-  makeOverlays() {
+  makePanels() {
     const d = this.dom.panels, line = (color, width, extra = {}) => ["polyline",
       { fill: "none", stroke: color, "stroke-width": width, "stroke-linejoin": "round", ...extra }];
+    this.panels = { fit: new Panel(d.fit), loss: new Panel(d.loss) };
     this.overlays = {
       fit: new Overlay(d.fit, {
         optimum: line(FP_COLORS.optimum, 1.5, { "stroke-dasharray": "6 4", opacity: 0.7 }),
@@ -205,8 +197,9 @@ class FitPlayer extends RunPlayer {
         testNow: ["circle", { r: 5, fill: "white", stroke: FP_COLORS.now, "stroke-width": 2 }],
       }),
     };
+    // after each draw (new data, or a new width) the marks follow the axes
     for (const name of ["fit", "loss"]) {
-      d[name].on("plotly_afterplot", () => { this.overlays[name].fit(plotlyBox(d[name])); this.wholeRun(); this.marks(this.k); });
+      this.panels[name].afterDraw.push((box) => { this.overlays[name].fit(box); this.wholeRun(); this.marks(this.k); });
     }
   }
 
@@ -234,7 +227,7 @@ class FitPlayer extends RunPlayer {
   }
 
   show(k) {
-    if (!this.Plotly || !this.run) { this.k = k; return; }
+    if (!this.panels || !this.run) { this.k = k; return; }
     const d = this.dom, data = this.data, run = this.run;
     this.k = k;
     d.step.value = String(k);
@@ -250,7 +243,7 @@ class FitPlayer extends RunPlayer {
 
   marks(k) {
     const run = this.run;
-    if (!this.overlays || !run || !run.params[k].every(Number.isFinite)) return;
+    if (!this.overlays || !run || !run.params[k] || !run.params[k].every(Number.isFinite)) return;
     const o = this.overlays, frames = this.data.frames.slice(0, k + 1), step = this.data.frames[k];
     o.fit.line("model", this.grid, this.curve(run.params[k], run.degree));
     o.loss.line("trainSofar", frames, run.loss.slice(0, k + 1));

@@ -13,7 +13,7 @@ _mount = st.components.v2.component(
     "overfit_fit_player",
     css=style("fit_player"),
     js=script("fit_player"),
-    isolate_styles=False,  # Plotly.js styles its axes through a stylesheet in the page's head
+    isolate_styles=False,  # the figures' shared classes (figure_common.css) live in the page, as the live figure's must
 )
 
 

@@ -12,6 +12,31 @@ const COLORS = { data: "#4C6A92", model: "#0F766E", optimum: "#1F2933", path: "#
   start: "#F2A541", grad: "#2E86AB", mom: "#8E44AD", loss: "#0F766E" };
 const SLIDERS = ["lr", "momentum", "epochs"];
 
+// The plane's 3-D scene is the one panel Plotly.js draws: the plotly Python package's own copy, served by Streamlit
+// (components/assets.py), loaded the first time a plane is shown.
+const PLOTLY_SRC = "app/static/plotly.min.js";
+const PLANE_CONFIG = { displayModeBar: false, responsive: true, scrollZoom: false };
+const PLANE_LAYOUT = { margin: { l: 0, r: 0, t: 30, b: 0 }, showlegend: false, paper_bgcolor: "rgba(0,0,0,0)",
+  font: { size: 12 }, title: { text: "Data and fitted plane", font: { size: 13 } } };
+
+function loadPlotly() {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!window.__liveFigurePlotly) {
+    window.__liveFigurePlotly = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = new URL(PLOTLY_SRC, document.baseURI).href;
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => { window.__liveFigurePlotly = null; reject(new Error("plotly.js did not load")); };
+      document.head.appendChild(script);
+    });
+  }
+  return window.__liveFigurePlotly;
+}
+
+
+// Plotly renders a few HTML tags in titles and hover text; names come from learners' files: shown as typed.
+const esc = (text) => String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
 // The DOM, built once per mount and kept on the parent element across reruns.
 function buildDom(parent) {
   const { sliders, row } = sliderBoxes(SLIDERS);
@@ -307,10 +332,9 @@ class LiveFigure extends RunPlayer {
         { type: "surface", x: this.xs, y: this.x2s, z: this.plane(this.run.params[Math.min(this.k, this.last)]), opacity: 0.6,
           showscale: false, colorscale: [[0, COLORS.model], [1, COLORS.model]], name: "model now", hoverinfo: "skip" },
       ];
-      const layout = { ...PANEL_LAYOUT, margin: { l: 0, r: 0, t: 30, b: 0 }, title: panelTitle("Data and fitted plane"),
-        scene: { xaxis: { title: { text: esc(data.features[0]) } }, yaxis: { title: { text: esc(data.features[1]) } },
+      const layout = { ...PLANE_LAYOUT, scene: { xaxis: { title: { text: esc(data.features[0]) } }, yaxis: { title: { text: esc(data.features[1]) } },
           zaxis: { title: { text: esc(data.target) } } } };
-      return Plotly.react(host, traces, layout, PANEL_CONFIG);
+      return Plotly.react(host, traces, layout, PLANE_CONFIG);
     });
   }
 

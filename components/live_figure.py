@@ -13,7 +13,7 @@ _mount = st.components.v2.component(
     "playground_live_figure",
     css=style(),  # figure_common.css: it has no rules of its own
     js=script("live_figure"),
-    isolate_styles=False,  # Plotly.js styles its hover labels and axes through a stylesheet in the page's head
+    isolate_styles=False,  # Plotly.js styles the plane's 3-D scene through a stylesheet in the page's head
 )
 
 

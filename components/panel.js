@@ -136,13 +136,16 @@ class Panel {
     return [b.l + ((x - b.xr[0]) / (b.xr[1] - b.xr[0])) * b.w, b.t + b.h - ((u - b.yr[0]) / (b.yr[1] - b.yr[0])) * b.h];
   }
 
-  // spec: {title, x: {title, range}, y: {title, range (in decades when log), log}, heat: {a, b, z, title} (z rows
-  // along b), series: [{type: "line" | "points", x, y, color, width, dash, opacity, size, symbol}], hline: {y, text}}
+  // spec: {title, x: {title, range}, y: {title, range (in decades when log), log, ticks: {tickvals, ticktext}},
+  // heat: {a, b, z, title} (z rows along b; no title, no colour bar), series: [{type: "line" | "points" | "band", x,
+  // y (a band: low, high, fill), color, width, dash, opacity, size, symbol ("star", "cross", "ring")}],
+  // hline: {y, text}}
   draw(spec) {
     this.spec = spec;
     const W = this.el.clientWidth, H = this.el.clientHeight;
     this.width = W;
-    const m = { ...PN_MARGIN, r: PN_MARGIN.r + (spec.heat ? PN_COLORBAR : 0) };
+    const bar = spec.heat && spec.heat.title; // a colour bar (with its title) only when the surface has a title
+    const m = { ...PN_MARGIN, r: PN_MARGIN.r + (bar ? PN_COLORBAR : 0) };
     const b = { l: m.l, t: m.t, w: Math.max(W - m.l - m.r, 10), h: Math.max(H - m.t - m.b, 10), width: W, height: H,
       xr: spec.x.range, yr: spec.y.range, logy: !!spec.y.log };
     this.box = b;
@@ -171,8 +174,12 @@ class Panel {
     const b = this.box, text = (attrs, t) => { const el = g.appendChild(svg("text", attrs)); el.textContent = t; return el; };
     if (!spec.heat) g.appendChild(svg("rect", { x: b.l, y: b.t, width: b.w, height: b.h, class: "pn-bg" }));
     const xt = niceTicks(b.xr[0], b.xr[1], Math.max(2, Math.round(b.w / 80)));
-    const yt = b.logy ? logTicks(b.yr[0], b.yr[1], Math.max(2, Math.round(b.h / 40)))
-      : niceTicks(b.yr[0], b.yr[1], Math.max(2, Math.round(b.h / 50)));
+    // the y axis's own ticks when the payload names them (tickvals, and their labels), else round numbers
+    const given = spec.y.ticks, labels = new Map();
+    if (given) given.tickvals.forEach((v, i) => labels.set(b.logy ? Math.log10(v) : v, given.ticktext[i]));
+    const yt = given ? Array.from(labels.keys()).filter((u) => u >= b.yr[0] && u <= b.yr[1])
+      : b.logy ? logTicks(b.yr[0], b.yr[1], Math.max(2, Math.round(b.h / 40)))
+        : niceTicks(b.yr[0], b.yr[1], Math.max(2, Math.round(b.h / 50)));
     let grid = "";
     for (const v of xt) {
       const x = this.px(v, b.logy ? 1 : 0)[0];
@@ -182,7 +189,7 @@ class Panel {
     for (const u of yt) {
       const y = b.t + b.h - ((u - b.yr[0]) / (b.yr[1] - b.yr[0])) * b.h;
       grid += `M${b.l},${y.toFixed(1)}H${b.l + b.w}`;
-      text({ x: b.l - 5, y: y + 4, "text-anchor": "end", class: "pn-tick pn-ytick" }, tickText(b.logy ? 10 ** u : u));
+      text({ x: b.l - 5, y: y + 4, "text-anchor": "end", class: "pn-tick pn-ytick" }, labels.get(u) ?? tickText(b.logy ? 10 ** u : u));
     }
     if (!spec.heat) g.appendChild(svg("path", { d: grid, class: "pn-grid" }));
     text({ x: b.l, y: 17, class: "pn-title" }, spec.title || "");
@@ -229,6 +236,7 @@ class Panel {
       }
     }
     ctx.putImageData(img, 0, 0);
+    if (!h.title) return;
     // the colour bar: the bands and their values
     const g = this.svg.appendChild(svg("g", { class: "pn-colorbar" })), x = b.l + b.w + 12, bw = 10;
     for (let k = 0; k * step + lo < hi; k++) {
@@ -242,7 +250,7 @@ class Panel {
     }
     const t = g.appendChild(svg("text", { class: "pn-label", "text-anchor": "middle",
       transform: `translate(${x + bw + 44},${b.t + b.h / 2}) rotate(90)` }));
-    t.textContent = h.title || "";
+    t.textContent = h.title;
   }
 
   contours(g, h) {
@@ -269,6 +277,14 @@ class Panel {
         "stroke-dasharray": s.dash || "none", opacity: s.opacity ?? 1, "stroke-linejoin": "round", class: s.class || "" }));
       return;
     }
+    if (s.type === "band") { // the area between two curves over the same x
+      const pts = [];
+      for (let i = 0; i < xs.length; i++) if (ok(xs[i], s.low[i])) pts.push(this.px(xs[i], s.low[i]));
+      for (let i = xs.length - 1; i >= 0; i--) if (ok(xs[i], s.high[i])) pts.push(this.px(xs[i], s.high[i]));
+      g.appendChild(svg("polygon", { points: pts.map((q) => q.map((v) => v.toFixed(1)).join(",")).join(" "), fill: s.fill,
+        stroke: "none" }));
+      return;
+    }
     const r = (s.size || 7) / 2;
     let d = "";
     for (let i = 0; i < xs.length; i++) {
@@ -278,7 +294,7 @@ class Panel {
       else if (s.symbol === "cross") d += `M${(x - r).toFixed(1)},${(y - r).toFixed(1)}l${2 * r},${2 * r}m0,${-2 * r}l${-2 * r},${2 * r}`;
       else d += `M${(x - r).toFixed(1)},${y.toFixed(1)}a${r},${r} 0 1,0 ${2 * r},0a${r},${r} 0 1,0 ${-2 * r},0`;
     }
-    const stroke = s.symbol === "cross" ? { stroke: s.color, "stroke-width": 2, fill: "none" }
+    const stroke = s.symbol === "cross" || s.symbol === "ring" ? { stroke: s.color, "stroke-width": s.symbol === "ring" ? 3 : 2, fill: "none" }
       : s.symbol === "star" ? { fill: s.fill || "white", stroke: s.color, "stroke-width": 1.5 }
         : { fill: s.color, stroke: "white", "stroke-width": 0.5 };
     g.appendChild(svg("path", { d, ...stroke, opacity: s.opacity ?? 1, class: s.class || "pn-points" }));

@@ -1,7 +1,7 @@
 // The race player: several runs the engine computed, played together in the browser (components/race_player.py,
 // charts/race_player.py): the optimizer race and the mini-batch noise runs.
 //
-// Two Plotly.js panels drawn once per data: the loss surface (or the loss curve of a one-parameter model) with the
+// Two panels (panel.js) drawn once per data: the loss surface (or the loss curve of a one-parameter model) with the
 // start, the optimum and any faint extra runs; and every run's whole loss per step, faint, with the shaded bands.
 // The paths so far and each run's head move over them as SVG (figure_common.js's Overlay). It plays by itself and
 // comes to rest on the last step; Play / Pause, the step scrubber and the speed stay. Every number is Python's.
@@ -56,61 +56,57 @@ class RacePlayer extends RunPlayer {
     });
   }
 
+  // the panels, drawn anew when the runs change (a new run's marks too)
   plot() {
-    return loadPlotly().then((Plotly) => {
-      this.Plotly = Plotly;
-      const key = `${this.data.surface.z.bdata}|${this.data.pos.bdata}|${this.data.loss.bdata}`;
-      if (this.plotted === key) return null;
+    const key = `${this.data.surface.z.bdata}|${this.data.pos.bdata}|${this.data.loss.bdata}`;
+    if (this.plotted !== key) {
       this.plotted = key;
-      return this.newPlots();
-    }).catch((err) => { this.dom.summary.textContent = `The figure cannot load: ${err.message}`; });
+      try {
+        this.drawPanels();
+      } catch (err) {
+        this.dom.summary.textContent = `The figure cannot be drawn: ${err.message}`;
+      }
+    }
+    return Promise.resolve();
   }
 
-  newPlots() {
-    const P = this.Plotly, data = this.data, s = data.surface, d = this.dom.panels;
-    const config = { ...PANEL_CONFIG, staticPlot: true }, base = PANEL_LAYOUT;
-    const start = (x, y) => ({ type: "scatter", mode: "markers", x, y, hoverinfo: "skip",
-      marker: { symbol: "circle-open", size: 13, color: RP_COLORS.start, line: { width: 3 } } });
+  drawPanels() {
+    const data = this.data, s = data.surface, d = this.dom.panels;
+    if (!this.panels) {
+      this.panels = { surface: new Panel(d.surface), loss: new Panel(d.loss) };
+      // after each draw (new data, or a new width) the marks follow the axes
+      for (const name of ["surface", "loss"]) {
+        this.panels[name].afterDraw.push((box) => { if (this.overlays) { this.overlays[name].fit(box); this.show(this.k); } });
+      }
+    }
+    this.makeOverlays();
     const p0 = [this.pos[0][0], this.pos[0][1]];
-    let traces, layout;
+    const start = { type: "points", symbol: "ring", x: [p0[0]], y: [p0[1]], color: RP_COLORS.start, size: 13 };
     if (s.kind === "curve") {
-      const { a, z, axes } = surfaceCurve(s);
-      traces = [{ type: "scatter", mode: "lines", x: a, y: z, line: { color: "#0F766E" }, hoverinfo: "skip" },
-        optimumStar(s.optimum, [s.min_loss]), start([p0[0]], [p0[1]])];
-      layout = { ...base, title: panelTitle("Loss along w and each run's position"), ...axes };
+      const { a, z } = surfaceCurve(s);
+      this.panels.surface.draw({ title: "Loss along w and each run's position", x: { title: s.axes[0], range: [a[0], a[a.length - 1]] },
+        y: { title: "loss", range: [0, 1.05 * Math.max(...z)] },
+        series: [{ type: "line", x: a, y: z, color: "#0F766E", width: 2 },
+          { type: "points", symbol: "star", x: s.optimum, y: [s.min_loss], color: "#1F2933", size: 16 }, start] });
     } else {
-      const { a, b, z, fixed, axes } = surfaceGrid(s);
-      traces = [
-        { type: "contour", x: a, y: b, z, colorscale: "YlGnBu", ncontours: 18, showscale: false, hoverinfo: "skip",
-          contours: { coloring: "fill", showlines: true }, line: { width: 0.5, color: "rgba(0,0,0,0.25)" } },
-        ...data.ghosts.map((g) => {
-          const xy = unpack(g.xy).a, x = [], y = [];
-          for (let i = 0; i < xy.length; i += 2) { x.push(xy[i]); y.push(xy[i + 1]); }
-          return { type: "scatter", mode: "lines", x, y, hoverinfo: "skip", line: { color: rgba(g.color, 0.35), width: 1 } };
-        }),
-        optimumStar([s.optimum[0]], [s.optimum[1]]), start([p0[0]], [p0[1]]),
-      ];
-      layout = { ...base, title: panelTitle(`Loss surface (darker is lower) and the paths${fixed}`), ...axes };
-    }
-    const lossTraces = [];
-    for (const band of data.bands) {
-      const t = Array.from(unpack(band.time).a);
-      lossTraces.push({ type: "scatter", mode: "lines", x: t, y: Array.from(unpack(band.low).a), line: { width: 0 },
-        hoverinfo: "skip" });
-      lossTraces.push({ type: "scatter", mode: "lines", x: t, y: Array.from(unpack(band.high).a), line: { width: 0 },
-        fill: "tonexty", fillcolor: rgba(band.color, 0.25), hoverinfo: "skip" });
-    }
-    data.curves.forEach((c, k) => lossTraces.push({ type: "scatter", mode: "lines", x: Array.from(unpack(c.time).a),
-      y: Array.from(unpack(c.loss).a), hoverinfo: "skip", line: { color: rgba(data.tracks[k].color, 0.35), width: 1.2 } }));
-    const end = this.data.times[this.F - 1] || 1;
-    const lossLayout = { ...base, title: panelTitle("Loss (mean squared error), log scale"),
-      xaxis: { title: { text: data.time_title }, range: [0, end], fixedrange: true },
-      yaxis: { title: { text: "loss" }, type: "log", range: data.loss_range, fixedrange: true, ...data.loss_ticks } };
-    return Promise.all([P.react(d.surface, traces, layout, config), P.react(d.loss, lossTraces, lossLayout, config)])
-      .then(() => {
-        this.makeOverlays();
-        for (const [name, overlay] of Object.entries(this.overlays)) overlay.fit(plotlyBox(d[name]));
+      const { a, b, z, fixed } = surfaceGrid(s);
+      const ghosts = data.ghosts.map((g) => {
+        const xy = unpack(g.xy).a, x = [], y = [];
+        for (let i = 0; i < xy.length; i += 2) { x.push(xy[i]); y.push(xy[i + 1]); }
+        return { type: "line", x, y, color: g.color, opacity: 0.35, width: 1 };
       });
+      this.panels.surface.draw({ title: `Loss surface (darker is lower) and the paths${fixed}`,
+        x: { title: s.axes[0], range: [a[0], a[a.length - 1]] }, y: { title: s.axes[1], range: [b[0], b[b.length - 1]] },
+        heat: { a, b, z }, series: [...ghosts,
+          { type: "points", symbol: "star", x: [s.optimum[0]], y: [s.optimum[1]], color: "#1F2933", size: 16 }, start] });
+    }
+    const series = data.bands.map((band) => ({ type: "band", x: Array.from(unpack(band.time).a),
+      low: Array.from(unpack(band.low).a), high: Array.from(unpack(band.high).a), fill: rgba(band.color, 0.25) }));
+    data.curves.forEach((c, k) => series.push({ type: "line", x: Array.from(unpack(c.time).a), y: Array.from(unpack(c.loss).a),
+      color: data.tracks[k].color, opacity: 0.35, width: 1.2 }));
+    this.panels.loss.draw({ title: "Loss (mean squared error), log scale",
+      x: { title: data.time_title, range: [0, this.data.times[this.F - 1] || 1] },
+      y: { title: "loss", log: true, range: data.loss_range, ticks: data.loss_ticks }, series });
   }
 
   // a path so far and a head per run, on both panels (made anew when the runs change)
@@ -128,12 +124,6 @@ class RacePlayer extends RunPlayer {
     });
     if (this.overlays) for (const o of Object.values(this.overlays)) o.root.remove();
     this.overlays = { surface: new Overlay(d.surface, marks.surface), loss: new Overlay(d.loss, marks.loss) };
-    if (!this.listening) { // after a resize Plotly redraws the axes: the marks follow
-      this.listening = true;
-      for (const name of ["surface", "loss"]) {
-        d[name].on("plotly_afterplot", () => { this.overlays[name].fit(plotlyBox(d[name])); this.show(this.k); });
-      }
-    }
   }
 
   show(k) {

@@ -12,7 +12,7 @@ _mount = st.components.v2.component(
     "explore_race_player",
     css=style("race_player"),
     js=script("race_player"),
-    isolate_styles=False,  # Plotly.js styles its axes through a stylesheet in the page's head
+    isolate_styles=False,  # the figures' shared classes (figure_common.css) live in the page, as the live figure's must
 )
 
 

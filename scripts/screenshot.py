@@ -1,7 +1,7 @@
 """Screenshots of the running app for a human to look at: python scripts/screenshot.py URL_PATH[?query] OUT.png [--play]
 
 Expects a server on $PLAYGROUND_URL (default http://127.0.0.1:8599); uses Debian's Chromium when present. Waits for a
-drawn figure: a Plotly chart (st.plotly_chart, every page but the playground) or the playground's live figure. The
+drawn figure: a Plotly chart (st.plotly_chart) or a panel of a figure that plays runs (components/panel.js). The
 live figure plays each new run by itself: --play waits $PLAY_MS (default 7000) more for that playback before the
 shot (nothing is clicked).
 """
@@ -12,8 +12,10 @@ import sys
 from playwright.sync_api import sync_playwright
 
 BASE = os.environ.get("PLAYGROUND_URL", "http://127.0.0.1:8599")
-# a Plotly chart, or the live figure's Plotly panels (components/live_figure.js)
-DRAWN = '[data-testid="stPlotlyChart"], [data-testid="stBidiComponentRegular"] .lf-root .lf-surface .pn-svg'
+# a Plotly chart, or a drawn panel of a figure that plays runs (components/panel.js; not the plane's hidden one)
+DRAWN = (
+    '[data-testid="stPlotlyChart"], [data-testid="stBidiComponentRegular"] .lf-root .lf-panel:not(.lf-3d-on) .pn-svg'
+)
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -69,8 +69,8 @@ def open_player(page: Page, base: str, file: str, query: str = "", title: str = 
     if title:
         expect(page.get_by_role("heading", name=title)).to_be_visible()
     player = page.locator(PLAYER)
-    expect(player.locator(".rp-surface .main-svg").first).to_be_visible()
-    expect(player.locator(".rp-loss .main-svg").first).to_be_visible()
+    expect(player.locator(".rp-surface .pn-svg").first).to_be_visible()
+    expect(player.locator(".rp-loss .pn-svg").first).to_be_visible()
     wait_idle(page)
     expect(page.get_by_text("Page not found")).to_have_count(0)
     return player
@@ -144,7 +144,7 @@ def test_race_page_tuned_on_two_features(page: Page, app_server: str) -> None:
     page.get_by_text("tuned", exact=True).click()
     expect(page.get_by_text(re.compile(r"^Tuned: each optimizer tried 9"))).to_be_visible()
     wait_idle(page)
-    expect(page.locator(PLAYER).locator(".rp-surface .main-svg").first).to_be_visible()
+    expect(page.locator(PLAYER).locator(".rp-surface .pn-svg").first).to_be_visible()
     expect(page.locator(PLAYER)).to_contain_text("w1")
     expect(table).to_be_visible()
     shot(page, "explore_race_plane_tuned")

@@ -36,7 +36,7 @@ def _no_exceptions(page: Page) -> Iterator[None]:
 def open_overfit(page: Page, base: str, query: str = "", charts: int = 5) -> Locator:
     page.goto(f"{base}/overfitting{query}")
     expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
-    expect(page.locator(PLAYER).locator(".fp-fit .main-svg").first).to_be_visible()
+    expect(page.locator(PLAYER).locator(".fp-fit .pn-svg").first).to_be_visible()
     chart = page.locator(CHART)
     expect(chart).to_have_count(charts)
     for i in range(charts):

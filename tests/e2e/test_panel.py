@@ -69,7 +69,10 @@ def test_marks_sit_where_the_drawn_axes_say(panel_page: Page) -> None:
           const r = t.getBoundingClientRect();
           return [Number(t.textContent), (r.left + r.right) / 2, (r.top + r.bottom) / 2];
         });
-        const centre = (cls) => { const r = p.svg.querySelector(cls).getBoundingClientRect(); return [(r.left + r.right) / 2, (r.top + r.bottom) / 2]; };
+        const centre = (cls) => {
+          const r = p.svg.querySelector(cls).getBoundingClientRect();
+          return [(r.left + r.right) / 2, (r.top + r.bottom) / 2];
+        };
         return { x: ticks(".pn-xtick"), y: ticks(".pn-ytick"), star: centre(".star"), dot: centre(".dot") };
     }"""
     )
@@ -102,10 +105,15 @@ def test_the_surface_is_darkest_at_its_minimum_and_a_tap_reads_the_axes(panel_pa
         p.draw({ title: "t", x: { title: "w", range: [-4, 6] }, y: { title: "b", range: [-3, 5] },
           heat: { a, b, z, title: "log10 loss" } });
         const ctx = p.canvas.getContext("2d"), box = p.box;
-        const shade = (x, y) => { const [u, v] = p.px(x, y); const d = ctx.getImageData(Math.round(u - box.l), Math.round(v - box.t), 1, 1).data; return d[0] + d[1] + d[2]; };
-        const [cx, cy] = p.px(1, 0.5), r = p.svg.getBoundingClientRect();
-        p.svg.querySelector(".pn-frame").dispatchEvent(new MouseEvent("click", { bubbles: true, clientX: r.left + cx, clientY: r.top + cy }));
-        const outside = p.svg.querySelector(".pn-frame").dispatchEvent(new MouseEvent("click", { bubbles: true, clientX: r.left + 2, clientY: r.top + 2 }));
+        const shade = (x, y) => {
+          const [u, v] = p.px(x, y);
+          const d = ctx.getImageData(Math.round(u - box.l), Math.round(v - box.t), 1, 1).data;
+          return d[0] + d[1] + d[2];
+        };
+        const [cx, cy] = p.px(1, 0.5), r = p.svg.getBoundingClientRect(), frame = p.svg.querySelector(".pn-frame");
+        const click = (x, y) => frame.dispatchEvent(new MouseEvent("click", { bubbles: true, clientX: x, clientY: y }));
+        click(r.left + cx, r.top + cy);
+        click(r.left + 2, r.top + 2);
         return { low: shade(1, 0.5), high: shade(5.8, 4.8), mid: shade(3, 2), taps, levels: p.spec.heat.levels.length,
           contour: p.svg.querySelector(".pn-contour").getAttribute("d").length };
     }"""
