@@ -8,6 +8,7 @@ set_values(), which runs as a callback before the widgets are drawn.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import NamedTuple
 
 import streamlit as st
@@ -104,13 +105,16 @@ def page(title: str) -> dict:
 
 
 @contextlib.contextmanager
-def or_stop(cannot: str, spinner: str | None = None):
+def or_stop(cannot: str, spinner: str | None = None, before_stop: Callable[[], None] | None = None):
     """Run the block (under a spinner when given words for it); a ValueError from it, the engine refusing these
-    settings, becomes "<cannot>: <why>" on the page and the script stops there."""
+    settings, becomes "<cannot>: <why>" on the page and the script stops there, after before_stop() (the controls
+    of a page that draws them after its figure: the learner changes the settings there)."""
     try:
         with st.spinner(spinner) if spinner else contextlib.nullcontext():
             yield
     except ValueError as exc:
+        if before_stop is not None:
+            before_stop()
         st.error(f"{cannot}: {exc}")
         st.stop()
 

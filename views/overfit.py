@@ -9,15 +9,25 @@ from settings.controls import LR_GRID
 from ui import fit_player, overfit_text, widgets
 
 values = widgets.page("Overfitting & regularization")
-sb = st.sidebar
-sb.header("Model")
-widgets.draw(["degree", "powers", "weight_decay", "l1"], values, sb)
-sb.header("Training")
-widgets.draw(["lr", "epochs"], values, sb)
-sb.header("Data")
-widgets.draw(["shape", "test_fraction", "n", "noise", "seed"], values, sb)
-widgets.sync_url(values)
 lesson_ = widgets.current_lesson()
+drawn = set()
+
+
+def controls() -> None:
+    """The sidebar's controls, once: after the fit player (their values are known before any widget is drawn:
+    widgets.init_values), or before the message of settings the engine refuses (the learner changes them there)."""
+    if "controls" in drawn:
+        return
+    drawn.add("controls")
+    sb = st.sidebar
+    sb.header("Model")
+    widgets.draw(["degree", "powers", "weight_decay", "l1"], values, sb)
+    sb.header("Training")
+    widgets.draw(["lr", "epochs"], values, sb)
+    sb.header("Data")
+    widgets.draw(["shape", "test_fraction", "n", "noise", "seed"], values, sb)
+    widgets.sync_url(values)
+
 
 st.markdown(
     "The model is still linear regression, `nn.Linear(degree, 1)`, but its inputs are x, x², …, x^degree, so it "
@@ -29,7 +39,7 @@ if not values["test_fraction"] and lesson_.allows("test_fraction"):
     st.info("No test set: every point is used for training, so nothing here can show overfitting.", icon="✂️")
     st.button("Hold out a quarter of the points", on_click=widgets.set_values, kwargs={"test_fraction": 0.25})
 
-with widgets.or_stop("This run cannot start", "Training…"):
+with widgets.or_stop("This run cannot start", "Training…", controls):
     result = overfit.cached_fit(values)
 problem = overfit_text.divergence(result)
 if problem:
@@ -39,19 +49,21 @@ if problem:
         st.button(f"Use a stable learning rate ({safe:g})", on_click=widgets.set_values, kwargs={"lr": safe})
 
 st.header("The fit and its two losses")
+numbers = st.container()  # above the player, written after it: what the script sends first, the browser draws first
+with widgets.or_stop("The fit cannot be played on these settings", "Training the degrees and decays…", controls):
+    fit_player.show(values, lesson_)
 h = result.history
-m = st.columns(4)
+m = numbers.columns(4)
 m[0].metric("Training loss", f"{h.final_loss:.4g}", help="Mean squared error on the training points, last step")
 test_now = "—" if h.test_loss is None or h.diverged else f"{float(h.test_loss[-1]):.4g}"
 m[1].metric("Test loss", test_now, help="Mean squared error on the held-out points, last step")
 m[2].metric("Early stop at step", "—" if result.stop is None else str(result.stop.step), help="Lowest test loss")
 m[3].metric("Largest stable rate", f"{result.stability.max_stable_lr:.3g}", help="2/λmax of the loss trained")
-with widgets.or_stop("The fit cannot be played on these settings", "Training the degrees and decays…"):
-    fit_player.show(values, lesson_)
 st.caption(overfit_text.fit_summary(result))
 chatter = overfit_text.chatter_text(result)
 if chatter:
     st.markdown(f"**L1 near zero.** {chatter}")
+controls()
 
 st.header("Which degree?")
 with widgets.or_stop("The degree sweep cannot run on these settings", "Training nine degrees at once…"):

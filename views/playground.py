@@ -24,6 +24,17 @@ lesson_ = widgets.current_lesson()
 
 
 slots = widgets.sidebar_slots()
+drawn = set()  # this full run's: a fragment's rerun sees the last full run's, where the sidebar was drawn
+
+
+def rest_of_sidebar() -> None:
+    """The sidebar's other controls, once a full run: after the figure, or before the message of a run that cannot
+    start."""
+    if "sidebar" not in drawn:
+        drawn.add("sidebar")
+        widgets.sidebar_rest(values, shown, ("zero_grad",), slots.rest)
+
+
 if lesson_.has_challenge:
     within = f" within {lesson_.goal_epochs} epochs" if lesson_.goal_epochs else ""
     st.info(f"**Challenge:** bring the loss below {lesson_.goal_loss:g}{within}.", icon="🎯")
@@ -33,7 +44,7 @@ run_box, more_box = st.container(), st.container()
 def show_run(values: dict, lr_caption, lower) -> None:
     """The run: its figure and readouts, the caption under the learning rate, and into `lower` the downloads and
     explanations."""
-    with widgets.or_stop("This run cannot start", "Training…" if cache.takes_long(values) else None):
+    with widgets.or_stop("This run cannot start", "Training…" if cache.takes_long(values) else None, rest_of_sidebar):
         result = cache.run(values)
 
     readouts = st.container()  # above the figure, written after it
@@ -127,4 +138,4 @@ def momentum_section(values: dict) -> None:
 
 with run_box:
     momentum_section(values)
-widgets.sidebar_rest(values, shown, ("zero_grad",), slots.rest)  # after the figure: see above
+rest_of_sidebar()  # after the figure: see above

@@ -55,6 +55,8 @@ def test_extremes_run_without_an_exception(query):
     at = open_page(PAGE, **query)
     assert_no_exception(at)
     assert len(chart_keys(at)) >= 3 or at.error
+    # the controls are there in any case (the page draws them after its player, or before an error)
+    assert {"Polynomial degree", "Noise level"} <= {s.label for s in at.sidebar.slider}
 
 
 def test_a_hostile_link_is_corrected_with_a_note():

@@ -145,6 +145,9 @@ def test_settings_the_engine_refuses_give_an_error_not_a_traceback():
     assert_no_exception(at)
     assert len(at.error) == 1 and at.error[0].value.startswith("This run cannot start:")
     assert not at.get("plotly_chart")
+    # the controls that would fix it are still there (the page draws most of them after its figure)
+    assert [r.value for r in at.sidebar.radio if r.label == "Input scaling"] == ["standardize"]
+    assert any(s.label == "Epochs" for s in at.sidebar.select_slider)
 
 
 # ----------------------------------------------------------------------------------------------------
