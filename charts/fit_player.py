@@ -111,7 +111,7 @@ def payload(
         "frames": [int(s) for s in at],
         "y_range": [lo - 0.3 * span, hi + 0.3 * span],  # a wild high-degree curve leaves through the edge
         "loss_range": loss_range,
-        "loss_ticks": log_ticks(*loss_range),  # plain labels: plotly's own crowd the minor ones on a log axis
+        "loss_ticks": log_ticks(*loss_range),  # the log axis labelled with plain numbers (panel.js draws them)
         "own": {
             "degree": int(settings["degree"]),
             "weight_decay": float(settings["weight_decay"]),

@@ -107,5 +107,5 @@ def payload(
             for b in bands
         ],
         "loss_range": loss_range,
-        "loss_ticks": log_ticks(*loss_range),  # plain labels: plotly's own crowd the minor ones on a log axis
+        "loss_ticks": log_ticks(*loss_range),  # the log axis labelled with plain numbers (panel.js draws them)
     }
