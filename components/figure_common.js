@@ -143,9 +143,9 @@ function playBar(extra = []) {
   return { play, step, speed, bar };
 }
 
-// Playback and the sliders' way back to Python, for a figure whose subclass has this.dom (play, step, speed and
-// sliders), show(k), pick(key, index), this.last (the last frame to play), frameCount() (the frames on the scrubber),
-// this.sel (the picked values) and this.data.own (the page's run's values).
+// Playback, the panels' redraw and the sliders' way back to Python, for a figure whose subclass has this.dom (play,
+// step, speed, sliders and summary), show(k), drawPanels(), pick(key, index), this.last (the last frame to play),
+// frameCount() (the frames on the scrubber), this.sel (the picked values) and this.data.own (the page's run's values).
 class RunPlayer {
   constructor(dom) {
     this.dom = dom;
@@ -184,6 +184,27 @@ class RunPlayer {
     clearTimeout(this.timer);
     this.dom.play.textContent = this.k >= this.last ? "↺ Replay" : "▶ Play";
   }
+
+  // The panels drawn anew (the subclass's drawPanels) when `key`, what they show, changed; else only the whole run's
+  // faint marks (wholeRun). True when drawn anew; an error is said in words (failed) instead.
+  panelsFor(key) {
+    if (this.plotted === key) {
+      this.wholeRun();
+      return false;
+    }
+    this.plotted = key;
+    try {
+      this.drawPanels();
+      return true;
+    } catch (err) {
+      this.failed(err);
+      return false;
+    }
+  }
+
+  failed(err) { this.dom.summary.textContent = `The figure cannot be drawn: ${err.message}`; }
+
+  wholeRun() {} // a figure that draws a run's whole path faintly says how
 
   // Streamlit's clean-up before a re-render (or the end): stop the clock, remember whether to go on playing.
   stop() { this.interrupted = this.playing; this.pause(); }

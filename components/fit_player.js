@@ -150,16 +150,7 @@ class FitPlayer extends RunPlayer {
     const data = this.data;
     const key = `${data.x.bdata}|${data.y.bdata}|${data.held_out.join(",")}|${data.frames[this.F - 1]}|` +
       `${data.y_range}|${data.loss_range}`;
-    if (this.plotted === key) {
-      this.wholeRun();
-      return Promise.resolve();
-    }
-    this.plotted = key;
-    try {
-      this.drawPanels();
-    } catch (err) {
-      this.dom.summary.textContent = `The figure cannot be drawn: ${err.message}`;
-    }
+    this.panelsFor(key);
     return Promise.resolve();
   }
 

@@ -223,18 +223,8 @@ class LiveFigure extends RunPlayer {
   // spans); a run picked by a slider, or a frame, only moves the marks over them.
   plot() {
     const key = `${this.data.surface.a.bdata}|${this.data.data.y.bdata}|${this.data.kind}|${this.data.frames[this.F - 1]}`;
-    if (this.plotted === key) {
-      this.wholeRun();
-      return Promise.resolve();
-    }
-    this.plotted = key;
-    try {
-      this.drawPanels();
-    } catch (err) {
-      this.failed(err);
-      return Promise.resolve();
-    }
-    return this.data.kind === "plane" ? this.drawPlane().catch((err) => this.failed(err)) : Promise.resolve();
+    const drawn = this.panelsFor(key);
+    return drawn && this.data.kind === "plane" ? this.drawPlane().catch((err) => this.failed(err)) : Promise.resolve();
   }
 
   failed(err) { this.dom.note.hidden = false; this.dom.note.textContent = `The figure cannot be drawn: ${err.message}`; }

@@ -43,11 +43,12 @@ function logTicks(lo, hi, n) {
   return out;
 }
 
-// a tick's label: 0.001 to 99999 as plain numbers, others as 1e-5 (log axes) or 2.5e+6
-function tickText(v) {
+// a tick's label: 0.001 to 99999 as plain numbers (on a log axis to 9999, so that its powers of ten read alike:
+// 1000, 1e4, 1e6), others as 1e-5 or 2.5e6
+function tickText(v, log = false) {
   if (v === 0) return "0";
   const a = Math.abs(v);
-  if (a >= 1e-3 && a < 1e5) return String(Number(v.toPrecision(6)));
+  if (a >= 1e-3 && a < (log ? 1e4 : 1e5)) return String(Number(v.toPrecision(6)));
   const [m, e] = v.toExponential().split("e");
   return `${Number(Number(m).toPrecision(3))}e${Number(e)}`;
 }
@@ -189,12 +190,12 @@ class Panel {
     for (const u of yt) {
       const y = b.t + b.h - ((u - b.yr[0]) / (b.yr[1] - b.yr[0])) * b.h;
       grid += `M${b.l},${y.toFixed(1)}H${b.l + b.w}`;
-      text({ x: b.l - 5, y: y + 4, "text-anchor": "end", class: "pn-tick pn-ytick" }, labels.get(u) ?? tickText(b.logy ? 10 ** u : u));
+      text({ x: b.l - 5, y: y + 4, "text-anchor": "end", class: "pn-tick pn-ytick" }, labels.get(u) ?? (b.logy ? tickText(10 ** u, true) : tickText(u)));
     }
     if (!spec.heat) g.appendChild(svg("path", { d: grid, class: "pn-grid" }));
     text({ x: b.l, y: 17, class: "pn-title" }, spec.title || "");
-    text({ x: b.l + b.w / 2, y: b.t + b.h + 34, "text-anchor": "middle", class: "pn-label" }, spec.x.title || "");
-    const yl = text({ x: 0, y: 0, "text-anchor": "middle", class: "pn-label" }, spec.y.title || "");
+    text({ x: b.l + b.w / 2, y: b.t + b.h + 34, "text-anchor": "middle", class: "pn-label pn-xtitle" }, spec.x.title || "");
+    const yl = text({ x: 0, y: 0, "text-anchor": "middle", class: "pn-label pn-ytitle" }, spec.y.title || "");
     yl.setAttribute("transform", `translate(14,${b.t + b.h / 2}) rotate(-90)`);
   }
 

@@ -59,14 +59,7 @@ class RacePlayer extends RunPlayer {
   // the panels, drawn anew when the runs change (a new run's marks too)
   plot() {
     const key = `${this.data.surface.z.bdata}|${this.data.pos.bdata}|${this.data.loss.bdata}`;
-    if (this.plotted !== key) {
-      this.plotted = key;
-      try {
-        this.drawPanels();
-      } catch (err) {
-        this.dom.summary.textContent = `The figure cannot be drawn: ${err.message}`;
-      }
-    }
+    this.panelsFor(key);
     return Promise.resolve();
   }
 

@@ -34,8 +34,9 @@ def test_ticks_are_round_numbers_that_cover_the_range(panel_page: Page) -> None:
         0.1, 0.2, 0.5, 1, 2, 5, 10,
     ]  # fmt: skip
     assert panel_page.evaluate("logTicks(-6.2, 2.1, 5)") == [-6, -4, -2, 0, 2]
-    labels = panel_page.evaluate("[1e-5, 0.001, 0.25, 3, 12000, 2.5e6, 0].map(tickText)")
+    labels = panel_page.evaluate("[1e-5, 0.001, 0.25, 3, 12000, 2.5e6, 0].map((v) => tickText(v))")
     assert labels == ["1e-5", "0.001", "0.25", "3", "12000", "2.5e6", "0"]
+    assert panel_page.evaluate("[1000, 10000, 1e6].map((v) => tickText(v, true))") == ["1000", "1e4", "1e6"]
 
 
 def test_a_contour_line_of_a_paraboloid_is_its_circle(panel_page: Page) -> None:

@@ -111,14 +111,14 @@ def test_an_uploaded_csv_trains_in_the_playground_and_downloads(page: Page, app_
     page.get_by_role("link", name=re.compile("Open the playground")).click()
 
     chart = page.locator(CHART)
-    expect(chart.locator(".main-svg").first).to_be_visible()
+    expect(chart.locator(".pn-svg").first).to_be_visible()
     best = page.get_by_test_id("stMetric").filter(has_text="Best possible loss").get_by_test_id("stMetricValue")
     expect(best).to_have_text(f"{mse:.4g}")
     wait_idle(page)
     expect(page).to_have_url(re.compile(r"[?&]dataset=custom(&|$)"))
     expect(page.get_by_test_id("stSliderThumbValue").first).to_have_text(f"{lr:g}")
     expect(page.get_by_test_id("stAlert").filter(has_text="diverged")).to_have_count(0)
-    expect(chart.locator(".g-xtitle").filter(has_text="hours").first).to_be_attached()
+    expect(chart.locator(".pn-xtitle").filter(has_text="hours").first).to_be_attached()
     steps = page.get_by_test_id("stMetric").filter(has_text="Steps").get_by_test_id("stMetricValue")
     expect(steps).to_have_text("60")
     final_loss = page.get_by_test_id("stMetric").filter(has_text="Final loss").get_by_test_id("stMetricValue")
@@ -185,12 +185,12 @@ def test_hostile_files_get_a_plain_message_and_run_nothing(page: Page, app_serve
     wait_idle(page)
     page.get_by_role("link", name=re.compile("Open the playground")).click()
     chart = page.locator(CHART)
-    expect(chart.locator(".main-svg").first).to_be_visible()
+    expect(chart.locator(".pn-svg").first).to_be_visible()
     wait_idle(page)
     page.wait_for_timeout(500)
     assert (
         page.evaluate("() => Array.from(document.scripts).filter(s => s.textContent.includes('alert(1)')).length") == 0
     )
-    titles = chart.locator(".g-xtitle").all_text_contents()
+    titles = chart.locator(".pn-xtitle").all_text_contents()
     assert HOSTILE in titles, f"the column name is not shown as typed on the chart's x axis: {titles}"
     shot(page, "playground_hostile_header")
