@@ -37,6 +37,13 @@ function svg(tag, attrs = {}) {
   return el;
 }
 
+// a point in a panel's axes' units -> its pixel, for a box {l, t, w, h, xr, yr, logy} (a Panel's, which its Overlay
+// shares)
+function boxPixel(b, x, y) {
+  const u = b.logy ? Math.log10(y) : y;
+  return [b.l + ((x - b.xr[0]) / (b.xr[1] - b.xr[0])) * b.w, b.t + b.h - ((u - b.yr[0]) / (b.yr[1] - b.yr[0])) * b.h];
+}
+
 let overlays = 0;
 const OVERLAY_ID = Math.random().toString(36).slice(2, 8); // each figure's module its own clip ids
 
@@ -78,10 +85,7 @@ class Overlay {
     for (const [k, v] of Object.entries({ x: box.l, y: box.t, width: box.w, height: box.h })) this.clip.setAttribute(k, v);
   }
 
-  px(x, y) {
-    const b = this.box, u = b.logy ? Math.log10(y) : y;
-    return [b.l + ((x - b.xr[0]) / (b.xr[1] - b.xr[0])) * b.w, b.t + b.h - ((u - b.yr[0]) / (b.yr[1] - b.yr[0])) * b.h];
-  }
+  px(x, y) { return boxPixel(this.box, x, y); }
 
   ok(x, y) { return Number.isFinite(x) && Number.isFinite(y) && (!this.box.logy || y > 0); }
 

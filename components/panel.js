@@ -132,10 +132,7 @@ class Panel {
     this.hint.textContent = p ? `${s.x.title} ${fmt(p[0], 3)}, ${s.y.title} ${fmt(p[1], 3)}${this.tapHint}` : "";
   }
 
-  px(x, y) {
-    const b = this.box, u = b.logy ? Math.log10(y) : y;
-    return [b.l + ((x - b.xr[0]) / (b.xr[1] - b.xr[0])) * b.w, b.t + b.h - ((u - b.yr[0]) / (b.yr[1] - b.yr[0])) * b.h];
-  }
+  px(x, y) { return boxPixel(this.box, x, y); }
 
   // spec: {title, x: {title, range}, y: {title, range (in decades when log), log, ticks: {tickvals, ticktext}},
   // heat: {a, b, z, title} (z rows along b; no title, no colour bar), series: [{type: "line" | "points" | "band", x,
