@@ -229,17 +229,38 @@ def sidebar_rest(values: dict, shown: set[str], extra: tuple[str, ...], into: De
             help="Draw a fresh sample (the next seed).",
         )
     draw(["scaling"], values, into, shown)
-    with into.expander("Method, batch, start, device"):
-        draw(
-            ["method", "optimizer", "fd_delta", "batch", "batch_size", "w0", "w2_0", "b0", "device"],
-            values,
-            st.container(),
-            shown,
-        )
-    if {"test_fraction", "weight_decay"} & shown:  # the playground's; the Explorer pages leave them out
-        with into.expander("Test set, weight decay"):
-            draw(["test_fraction", "weight_decay"], values, st.container(), shown)
+    for label, keys in MORE:  # "Test set, weight decay" is the playground's; the Explorer pages leave it out
+        more_controls(label, keys, values, shown, into)
     sync_url(values)
+
+
+MORE = (  # the sidebar's folded sections: their label and controls
+    (
+        "Method, batch, start, device",
+        ("method", "optimizer", "fd_delta", "batch", "batch_size", "w0", "w2_0", "b0", "device"),
+    ),
+    ("Test set, weight decay", ("test_fraction", "weight_decay")),
+)
+
+
+def more_controls(label: str, keys: tuple[str, ...], values: dict, shown: set[str], into: DeltaGenerator) -> None:
+    """A folded section of controls, whose widgets exist only while it is open: every widget on the page costs the
+    browser time on every rerun, a folded one too (docs/performance.md). It opens by itself when one of its controls
+    comes off its default (a link's method, a one-click fix's batch), so a setting that shapes the run is never out
+    of sight; the learner may fold it again."""
+    fixed = current_lesson()
+    visible = [k for k in keys if k in shown and k not in fixed.hidden]
+    if not visible:
+        return
+    key = f"more_{keys[0]}"
+    off = {k for k in visible if values[k] != BY_KEY[k].default}
+    page, seen = st.session_state.get(f"{key}_off", (None, set()))
+    if off - (seen if page == _page_id() else set()):  # newly off its default, or on a page just opened
+        st.session_state[key] = True
+    st.session_state[f"{key}_off"] = (_page_id(), off)
+    section = into.expander(label, key=key, on_change="rerun")  # `expanded` fixed: it is part of the widget's id
+    if section.open:
+        draw(visible, values, section, shown)
 
 
 def sidebar(values: dict, shown: set[str], extra: tuple[str, ...] = ()):

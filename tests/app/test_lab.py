@@ -390,6 +390,8 @@ def test_the_controls_survive_the_way_from_the_playground_to_the_lab():
     assert at.select_slider(key="ctl_lr").value == LR
     at.switch_page(LAB).run()
     assert_no_exception(at)
+    at.session_state["more_method"] = True  # unfold "Method, batch, start, device" for the start field
+    at.run()
     settings = {
         "lr": at.select_slider(key="ctl_lr").value,
         "epochs": at.select_slider(key="ctl_epochs").value,

@@ -332,6 +332,8 @@ def test_new_data_button_draws_the_next_seed():
 
 def test_switching_to_a_fixed_dataset_hides_the_controls_it_does_not_use():
     at = open_app(epochs=5)
+    at.session_state["more_method"] = True  # unfold "Method, batch, start, device": its widgets exist while open
+    at.run()
     assert {"ctl_seed", "ctl_w0", "ctl_b0"} <= {n.key for n in at.number_input}
     at.selectbox(key="ctl_dataset").set_value("single-point").run()
     spec = _shows_a_chart(at)
@@ -384,3 +386,39 @@ def test_a_run_that_never_zeroes_the_gradient_offers_to_zero_it():
     (button,) = [b for b in at.button if b.label == "Zero the gradient after each step"]
     button.click().run()
     assert not at.error and at.query_params["zero_grad"] == "true"
+
+
+def _more_keys(at) -> set[str]:
+    """The keys of the widgets inside the sidebar's folded sections."""
+    inside = ("ctl_method", "ctl_batch", "ctl_w0", "ctl_b0", "ctl_device", "ctl_test_fraction", "ctl_weight_decay")
+    drawn = {w.key for kind in ("selectbox", "radio", "number_input", "slider", "select_slider") for w in at.get(kind)}
+    return drawn & set(inside)
+
+
+def test_the_folded_sections_draw_their_widgets_only_while_open_and_their_settings_hold_when_folded():
+    """A folded section's widgets are not drawn (every widget costs the browser time on every rerun); unfolding it
+    draws them with the session's values, and folding it again changes nothing about the run."""
+    at = open_app(epochs=5)
+    assert_no_exception(at)
+    assert [e.label for e in at.sidebar.expander] == ["Method, batch, start, device", "Test set, weight decay"]
+    assert _more_keys(at) == set()
+    at.session_state["more_method"] = True
+    at.run()
+    assert {"ctl_method", "ctl_batch", "ctl_w0", "ctl_b0"} <= _more_keys(at)
+    at.radio(key="ctl_batch").set_value("mini-batch").run()
+    steps = metrics(at)["Steps"]
+    assert at.query_params["batch"] == "mini-batch" and steps != "5"  # several steps per epoch
+    at.session_state["more_method"] = False  # folded again: the run and the link keep the mini-batches
+    at.run()
+    assert_no_exception(at)
+    assert "ctl_batch" not in _more_keys(at)
+    assert at.query_params["batch"] == "mini-batch" and metrics(at)["Steps"] == steps
+
+
+def test_a_link_off_the_defaults_unfolds_the_section_that_holds_the_setting():
+    """A teacher's link that sets the batch or the weight decay shows that setting: its section opens by itself."""
+    at = open_app(batch="mini-batch", weight_decay="0.1")
+    assert_no_exception(at)
+    assert {"ctl_batch", "ctl_weight_decay"} <= _more_keys(at)
+    plain = open_app()
+    assert _more_keys(plain) == set()
