@@ -8,6 +8,14 @@ from compute import overfit
 from settings.controls import LR_GRID
 from ui import fit_player, overfit_text, widgets
 
+TABS = (  # the closer looks, a tab each
+    "Which degree?",
+    "How much weight decay?",
+    "The penalty on two weights",
+    "Why high degrees train slowly",
+    "Many parameters: the eigen-directions",
+)
+
 values = widgets.page("Overfitting & regularization")
 lesson_ = widgets.current_lesson()
 drawn = set()
@@ -65,38 +73,46 @@ if chatter:
     st.markdown(f"**L1 near zero.** {chatter}")
 controls()
 
-st.header("Which degree?")
-with widgets.or_stop("The degree sweep cannot run on these settings", "Training nine degrees at once…"):
-    degrees = overfit.cached_degrees(values)
-    st.plotly_chart(overfit.degree_figure(values), width="stretch", key="overfit_degrees")
-st.caption(overfit_text.degree_text(degrees, int(values["epochs"]), values["shape"]))
+# The closer looks, one at a time: only the open tab's chart is made and sent. Every chart on the page costs the
+# browser a Plotly redraw on every rerun, below the fold too, and the fit player waited behind them
+# (docs/performance.md).
+st.header("Look closer")
+degree_tab, decay_tab, pair_tab, conditioning_tab, eigen_tab = st.tabs(TABS, key="overfit_tab", on_change="rerun")
 
-st.header("How much weight decay?")
-with widgets.or_stop("The weight-decay sweep cannot run on these settings", "Training twenty decays at once…"):
-    decays = overfit.cached_decays(values)
-    st.plotly_chart(overfit.decay_figure(values), width="stretch", key="overfit_decays")
-st.caption(overfit_text.decay_text(decays, result.degree))
+if degree_tab.open:
+    with degree_tab, widgets.or_stop("The degree sweep cannot run on these settings", "Training nine degrees at once…"):
+        degrees = overfit.cached_degrees(values)
+        st.plotly_chart(overfit.degree_figure(values), width="stretch", key="overfit_degrees")
+        st.caption(overfit_text.degree_text(degrees, int(values["epochs"]), values["shape"]))
 
-st.header("The penalty on two weights")
-with widgets.or_stop("The two-weight picture cannot be drawn on these settings"):
-    pair = overfit.cached_pair(values)
-    st.plotly_chart(overfit.pair_figure(values), width="stretch", key="overfit_pair")
-st.caption(overfit_text.pair_text(pair))
+if decay_tab.open:
+    with decay_tab, widgets.or_stop("The weight-decay sweep cannot run on these settings", "Training twenty decays…"):
+        decays = overfit.cached_decays(values)
+        st.plotly_chart(overfit.decay_figure(values), width="stretch", key="overfit_decays")
+        st.caption(overfit_text.decay_text(decays, result.degree))
 
-st.header("Why high degrees train slowly")
-with widgets.or_stop("The conditioning cannot be computed on these settings"):
-    cond = overfit.cached_conditioning(values)
-    st.plotly_chart(overfit.conditioning_figure(values), width="stretch", key="overfit_conditioning")
-st.caption(overfit_text.conditioning_text(cond, result))
+if pair_tab.open:
+    with pair_tab, widgets.or_stop("The two-weight picture cannot be drawn on these settings"):
+        pair = overfit.cached_pair(values)
+        st.plotly_chart(overfit.pair_figure(values), width="stretch", key="overfit_pair")
+        st.caption(overfit_text.pair_text(pair))
 
-st.header("Many parameters: the eigen-directions")
-eigen_fig = overfit.eigen_figure(values)
-if result.degree < 2:
-    st.caption(
-        "Degree 1 has two parameters (w, b): its loss surface is the playground's. Raise the degree to see more."
-    )
-elif eigen_fig is None:
-    st.caption("The run diverged: there is no path to split along the eigen-directions.")
-else:
-    st.plotly_chart(eigen_fig, width="stretch", key="overfit_eigen")
-    st.caption(overfit_text.eigen_text(overfit.eigen(result), result))
+if conditioning_tab.open:
+    with conditioning_tab, widgets.or_stop("The conditioning cannot be computed on these settings"):
+        cond = overfit.cached_conditioning(values)
+        st.plotly_chart(overfit.conditioning_figure(values), width="stretch", key="overfit_conditioning")
+        st.caption(overfit_text.conditioning_text(cond, result))
+
+if eigen_tab.open:
+    with eigen_tab:
+        eigen_fig = overfit.eigen_figure(values)
+        if result.degree < 2:
+            st.caption(
+                "Degree 1 has two parameters (w, b): its loss surface is the playground's. "
+                "Raise the degree to see more."
+            )
+        elif eigen_fig is None:
+            st.caption("The run diverged: there is no path to split along the eigen-directions.")
+        else:
+            st.plotly_chart(eigen_fig, width="stretch", key="overfit_eigen")
+            st.caption(overfit_text.eigen_text(overfit.eigen(result), result))

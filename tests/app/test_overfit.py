@@ -13,14 +13,34 @@ from apptest_support import arr, assert_no_exception, chart_keys, figure, metric
 import engine
 
 PAGE = "views/overfit.py"
-CHARTS = ["overfit_degrees", "overfit_decays", "overfit_pair", "overfit_conditioning", "overfit_eigen"]
+TABS = {  # the closer looks' tabs, and the chart each draws
+    "Which degree?": "overfit_degrees",
+    "How much weight decay?": "overfit_decays",
+    "The penalty on two weights": "overfit_pair",
+    "Why high degrees train slowly": "overfit_conditioning",
+    "Many parameters: the eigen-directions": "overfit_eigen",
+}
+
+
+def each_tab(at):
+    """Open each closer look's tab in turn (its chart is made only while it is open); yields the tab's label."""
+    for label in TABS:
+        at.session_state["overfit_tab"] = label
+        at.run()
+        yield label
 
 
 def test_the_page_plays_the_engines_run_and_draws_its_five_charts():
     at = open_page(PAGE, test_fraction="0.25", degree="4")
     assert_no_exception(at)
-    assert chart_keys(at) == CHARTS
+    assert [t.label for t in at.tabs] == list(TABS)
+    assert chart_keys(at) == ["overfit_degrees"]  # the first tab's: the others are not made while closed
     assert not at.error
+    for label in each_tab(at):
+        assert_no_exception(at)
+        assert chart_keys(at) == [TABS[label]] and not at.error
+    at.session_state["overfit_tab"] = "Which degree?"
+    at.run()
     ds = engine.polynomial(engine.make_dataset("wave", n=30, noise=0.5, seed=0), 4)
     cfg = engine.TrainConfig(lr=0.1, momentum=0.0, epochs=60, init="zeros", test_fraction=0.25)
     h = engine.train(ds, cfg)
@@ -54,7 +74,9 @@ def test_a_teachers_lock_locks_the_players_slider():
 def test_extremes_run_without_an_exception(query):
     at = open_page(PAGE, **query)
     assert_no_exception(at)
-    assert len(chart_keys(at)) >= 3 or at.error
+    assert chart_keys(at) == ["overfit_degrees"] or at.error
+    for _ in each_tab(at):
+        assert_no_exception(at)
     # the controls are there in any case (the page draws them after its player, or before an error)
     assert {"Polynomial degree", "Noise level"} <= {s.label for s in at.sidebar.slider}
 
@@ -104,4 +126,4 @@ def test_a_slider_move_is_fast_once_the_sweeps_are_cached():
         timings.append(time.perf_counter() - start)
         assert_no_exception(at)
     print(f"\ndegree move, new: {timings[0]:.3f} s, {timings[1]:.3f} s; cached: {timings[2]:.3f} s, {timings[3]:.3f} s")
-    assert chart_keys(at) == CHARTS and figure(at)["own"]["degree"] == 8
+    assert chart_keys(at) == ["overfit_degrees"] and figure(at)["own"]["degree"] == 8

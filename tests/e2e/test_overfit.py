@@ -20,6 +20,13 @@ CHART = '[data-testid="stPlotlyChart"]'
 PLAYER = '[data-testid="stBidiComponentRegular"] .fp-root'
 VIEWPORT = {"width": 1400, "height": 4200}  # tall enough for the whole page in one screenshot
 TITLE = "Overfitting & regularization"
+TAB_WORDS = {  # the closer looks' tabs, and words their chart draws
+    "Which degree?": "this page's degree",
+    "How much weight decay?": "weight decay (log scale)",
+    "The penalty on two weights": "unregularized optimum",
+    "Why high degrees train slowly": "Condition number",
+    "Many parameters: the eigen-directions": "Loss on the eigen-plane",
+}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -33,14 +40,15 @@ def _no_exceptions(page: Page) -> Iterator[None]:
         yield
 
 
-def open_overfit(page: Page, base: str, query: str = "", charts: int = 5) -> Locator:
+def open_overfit(page: Page, base: str, query: str = "") -> Locator:
+    """The page, its player drawn and its one chart: the first of the closer looks' tabs (only the open tab's chart is
+    made)."""
     page.goto(f"{base}/overfitting{query}")
     expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
     expect(page.locator(PLAYER).locator(".fp-fit .pn-svg").first).to_be_visible()
     chart = page.locator(CHART)
-    expect(chart).to_have_count(charts)
-    for i in range(charts):
-        expect(chart.nth(i).locator(".main-svg").first).to_be_visible()
+    expect(chart).to_have_count(1)
+    expect(chart.locator(".main-svg").first).to_be_visible()
     wait_idle(page)
     expect(page.get_by_text("Page not found")).to_have_count(0)
     return chart
@@ -52,13 +60,23 @@ def player_slider(page: Page, name: str) -> Locator:
 
 @pytest.mark.parametrize("degree", [1, 3, 9])
 def test_the_page_at_three_degrees(page: Page, app_server: str, degree: int) -> None:
-    chart = open_overfit(page, app_server, f"?test_fraction=0.25&degree={degree}", charts=4 if degree == 1 else 5)
+    chart = open_overfit(page, app_server, f"?test_fraction=0.25&degree={degree}")
     player = page.locator(PLAYER)
     expect(player).to_contain_text("held-out points")
     expect(player).to_contain_text("test loss")
     expect(player.locator(".lf-readout")).to_contain_text("Step 60 of 60", timeout=20_000)
     expect(chart.nth(0)).to_contain_text("this page's degree")
     shot(page, f"overfit_degree_{degree}")
+    # each closer look draws its own chart when its tab is picked (the eigen-directions need degree 2 or more)
+    for tab, words in TAB_WORDS.items():
+        page.get_by_role("tab", name=tab).click()
+        if degree == 1 and tab.startswith("Many parameters"):
+            expect(page.get_by_text("Degree 1 has two parameters")).to_be_visible()
+            expect(chart).to_have_count(0)
+            continue
+        expect(chart).to_have_count(1)
+        expect(chart.locator(".main-svg").first).to_be_visible()
+        expect(chart).to_contain_text(words)
 
 
 def test_the_fit_plays_by_itself_and_comes_to_rest(page: Page, app_server: str) -> None:
@@ -72,7 +90,7 @@ def test_the_fit_plays_by_itself_and_comes_to_rest(page: Page, app_server: str) 
     # the model's curve, the exact optimum's, and both losses so far are drawn over the panels
     assert len(player.locator(".fp-fit .lf-overlay polyline").nth(1).get_attribute("points").split()) >= 100
     assert player.locator(".fp-loss .lf-overlay polyline").count() == 4
-    expect(page.locator(CHART)).to_have_count(5)  # played in the browser, no rerun
+    expect(page.locator(CHART)).to_have_count(1)  # played in the browser, no rerun
 
 
 # the steps the player's readout shows, in order, from the moment this runs
@@ -149,6 +167,7 @@ def test_heavy_noise_strong_decay_and_l1(page: Page, app_server: str) -> None:
     open_overfit(page, app_server, "?test_fraction=0.3&degree=9&noise=3&n=40")
     shot(page, "overfit_heavy_noise")
     open_overfit(page, app_server, "?test_fraction=0.25&degree=9&weight_decay=2")
+    page.get_by_role("tab", name="The penalty on two weights").click()
     expect(page.get_by_text(re.compile(r"circles around 0"))).to_be_visible()
     shot(page, "overfit_strong_decay")
     open_overfit(page, app_server, "?test_fraction=0.25&degree=9&l1=0.2&epochs=500")
@@ -164,11 +183,11 @@ def test_a_sidebar_move_reruns_the_page(page: Page, app_server: str) -> None:
     expect(degree.get_by_test_id("stSliderThumbValue")).to_have_text("4")
     expect(page).to_have_url(re.compile(r"degree=4"))
     wait_idle(page)
-    expect(page.locator(CHART)).to_have_count(5)
+    expect(page.locator(CHART)).to_have_count(1)
 
 
 def test_raw_powers_diverge_and_one_click_fixes_it(page: Page, app_server: str) -> None:
-    open_overfit(page, app_server, "?test_fraction=0.25&degree=6&powers=raw&shape=line", charts=4)  # no eigen view
+    open_overfit(page, app_server, "?test_fraction=0.25&degree=6&powers=raw&shape=line")
     expect(page.get_by_text(re.compile(r"^The run diverged at step \d+"))).to_be_visible()
     page.get_by_role("button", name=re.compile(r"^Use a stable learning rate")).click()
     expect(page.get_by_text(re.compile(r"^The run diverged"))).to_have_count(0)
