@@ -21,10 +21,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
-
-from bench.loadtool.servers import StreamlitServer, free_port  # noqa: E402
-from tests.e2e.helpers import APP_IDLE, CHROMIUM_ARGS, FIGURE, chromium_executable  # noqa: E402
+from bench.loadtool.app_page import app_page  # noqa: E402
+from tests.e2e.helpers import APP_IDLE, FIGURE  # noqa: E402
 
 TIMINGS = """async (n) => {
   const fig = document.querySelector('%s').parentElement.__liveFigure;
@@ -73,27 +71,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=5, help="timings of each piece (median printed)")
     args = parser.parse_args()
-    log = Path("/tmp") / "bench_figure_draw.log"
-    server = StreamlitServer(REPO_ROOT / "app.py", free_port(), log)
-    server.start()
-    try:
-        server.wait_healthy()
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(server.url)
-            page.locator(f"{FIGURE} .lf-surface .pn-svg").first.wait_for()
-            page.wait_for_selector(APP_IDLE)
-            page.wait_for_timeout(1500)
-            out = page.evaluate(TIMINGS % FIGURE, args.n)
-            print(f"Chromium {browser.version}, median of {args.n}")
-            base = out["a learning-rate pick in the figure (baseline)"][1]
-            print(f"  {'piece':<48}{'work ms':>9}{'to frame ms':>13}{'/ pick':>8}")
-            for name, (work, shown) in out.items():
-                print(f"  {name:<48}{work:9.1f}{shown:13.1f}{shown / base:7.1f}x")
-            browser.close()
-    finally:
-        server.stop()
+    with app_page(REPO_ROOT / "app.py", Path("/tmp") / "bench_figure_draw.log") as (server, browser, page):
+        page.goto(server.url)
+        page.locator(f"{FIGURE} .lf-surface .pn-svg").first.wait_for()
+        page.wait_for_selector(APP_IDLE)
+        page.wait_for_timeout(1500)
+        out = page.evaluate(TIMINGS % FIGURE, args.n)
+        print(f"Chromium {browser.version}, median of {args.n}")
+    base = out["a learning-rate pick in the figure (baseline)"][1]
+    print(f"  {'piece':<48}{'work ms':>9}{'to frame ms':>13}{'/ pick':>8}")
+    for name, (work, shown) in out.items():
+        print(f"  {name:<48}{work:9.1f}{shown:13.1f}{shown / base:7.1f}x")
 
 
 if __name__ == "__main__":

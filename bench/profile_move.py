@@ -51,10 +51,8 @@ def summarize(profile: dict, top: int) -> None:
 
 
 def main() -> None:
-    from playwright.sync_api import sync_playwright
-
-    from bench.loadtool.servers import StreamlitServer, free_port
-    from tests.e2e.helpers import APP_IDLE, CHROMIUM_ARGS, chromium_executable
+    from bench.loadtool.app_page import app_page
+    from tests.e2e.helpers import APP_IDLE
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--path", default="/", help="the page and its query (default: the playground)")
@@ -62,36 +60,27 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=700, help="ms profiled after the key press (default 700)")
     parser.add_argument("--top", type=int, default=15, help="how many files and functions to print (default 15)")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="profile_move_"))
-    server = StreamlitServer(REPO_ROOT / "app.py", free_port(), work / "server.log")
-    server.start()
-    try:
-        server.wait_healthy()
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(server.url)  # a fresh server knows its pages once app.py has run
+    log = Path(tempfile.mkdtemp(prefix="profile_move_")) / "server.log"
+    with app_page(REPO_ROOT / "app.py", log) as (server, _, page):
+        page.goto(server.url)  # a fresh server knows its pages once app.py has run
+        page.locator(APP_IDLE).wait_for(state="attached", timeout=120_000)
+        page.goto(server.url + args.path)
+        page.wait_for_timeout(3000)
+        page.locator(APP_IDLE).wait_for(state="attached", timeout=120_000)
+        slider = page.get_by_test_id("stSidebar").get_by_test_id("stSlider").filter(has_text=args.label)
+        thumb = slider.get_by_role("slider")
+        for key in ("ArrowRight", "ArrowLeft"):  # the timed value, computed once
+            thumb.press(key)
+            page.wait_for_timeout(2500)
             page.locator(APP_IDLE).wait_for(state="attached", timeout=120_000)
-            page.goto(server.url + args.path)
-            page.wait_for_timeout(3000)
-            page.locator(APP_IDLE).wait_for(state="attached", timeout=120_000)
-            slider = page.get_by_test_id("stSidebar").get_by_test_id("stSlider").filter(has_text=args.label)
-            thumb = slider.get_by_role("slider")
-            for key in ("ArrowRight", "ArrowLeft"):  # the timed value, computed once
-                thumb.press(key)
-                page.wait_for_timeout(2500)
-                page.locator(APP_IDLE).wait_for(state="attached", timeout=120_000)
-            page.wait_for_timeout(1500)
-            cdp = page.context.new_cdp_session(page)
-            cdp.send("Profiler.enable")
-            cdp.send("Profiler.setSamplingInterval", {"interval": 200})
-            cdp.send("Profiler.start")
-            thumb.press("ArrowRight")
-            page.wait_for_timeout(args.window)
-            profile = cdp.send("Profiler.stop")["profile"]
-            browser.close()
-    finally:
-        server.stop()
+        page.wait_for_timeout(1500)
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Profiler.enable")
+        cdp.send("Profiler.setSamplingInterval", {"interval": 200})
+        cdp.send("Profiler.start")
+        thumb.press("ArrowRight")
+        page.wait_for_timeout(args.window)
+        profile = cdp.send("Profiler.stop")["profile"]
     print(f"{args.path} {args.label!r}, ArrowRight (cached): {args.window} ms after the key press")
     summarize(profile, args.top)
 

@@ -83,10 +83,8 @@ def serve(log: str, argv: list[str]) -> None:
 
 
 def main() -> None:
-    from playwright.sync_api import sync_playwright
-
-    from bench.loadtool.servers import StreamlitServer, free_port
-    from tests.e2e.helpers import APP_IDLE, CHROMIUM_ARGS, FIGURE, chromium_executable
+    from bench.loadtool.app_page import app_page
+    from tests.e2e.helpers import APP_IDLE, FIGURE
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--label", default="Noise level", help="the sidebar slider's label (default: Noise level)")
@@ -96,36 +94,27 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="rerun_timeline_"))
     log = work / "queued.log"
     launcher = [sys.executable, __file__, "--serve", str(log), "run", str(REPO_ROOT / "app.py")]
-    server = StreamlitServer(REPO_ROOT / "app.py", free_port(), work / "server.log", launcher=launcher)
-    server.start()
-    try:
-        server.wait_healthy()
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.add_init_script(PAGE_JS)
-            page.goto(server.url)
-            page.locator(f"{FIGURE} .lf-surface .pn-svg").first.wait_for(timeout=120_000)
-            page.locator(APP_IDLE).wait_for(state="attached")
-            thumb = page.get_by_test_id("stSidebar").get_by_test_id("stSlider").filter(has_text=args.label)
-            thumb = thumb.get_by_role("slider")
-            back = {"ArrowRight": "ArrowLeft", "ArrowLeft": "ArrowRight"}[args.key]
-            if not args.new:  # the value computed once, then back: the timed press finds it cached
-                for key in (args.key, back):
-                    thumb.press(key)
-                    page.wait_for_timeout(1500)
-                    page.locator(APP_IDLE).wait_for(state="attached")
-            page.wait_for_timeout(1500)
-            page.evaluate(PAUSE_JS)
-            page.wait_for_timeout(400)
-            page.evaluate(ARM_JS, FIGURE)
-            thumb.press(args.key)
-            page.wait_for_function("() => window.__drawn !== null", timeout=60_000)
-            page.wait_for_timeout(1000)
-            seen = page.evaluate(SEEN_JS)
-            browser.close()
-    finally:
-        server.stop()
+    with app_page(REPO_ROOT / "app.py", work / "server.log", launcher) as (server, _, page):
+        page.add_init_script(PAGE_JS)
+        page.goto(server.url)
+        page.locator(f"{FIGURE} .lf-surface .pn-svg").first.wait_for(timeout=120_000)
+        page.locator(APP_IDLE).wait_for(state="attached")
+        thumb = page.get_by_test_id("stSidebar").get_by_test_id("stSlider").filter(has_text=args.label)
+        thumb = thumb.get_by_role("slider")
+        back = {"ArrowRight": "ArrowLeft", "ArrowLeft": "ArrowRight"}[args.key]
+        if not args.new:  # the value computed once, then back: the timed press finds it cached
+            for key in (args.key, back):
+                thumb.press(key)
+                page.wait_for_timeout(1500)
+                page.locator(APP_IDLE).wait_for(state="attached")
+        page.wait_for_timeout(1500)
+        page.evaluate(PAUSE_JS)
+        page.wait_for_timeout(400)
+        page.evaluate(ARM_JS, FIGURE)
+        thumb.press(args.key)
+        page.wait_for_function("() => window.__drawn !== null", timeout=60_000)
+        page.wait_for_timeout(1000)
+        seen = page.evaluate(SEEN_JS)
     key_wall = seen["origin"] + seen["key"]
     print(f"{args.label}, {args.key}, {'a new value' if args.new else 'cached'}: ms after the keydown")
     print("server (queued for the browser):")
