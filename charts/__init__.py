@@ -17,7 +17,7 @@ from .overfit import (
     eigen_figure,
     penalty_figure,
 )
-from .playground import playground_figure
+from .playground import playground_figure, still_panel
 from .race import Band, Track
 from .race import payload as race_payload
 from .spec import Prebuilt, from_spec
@@ -45,6 +45,7 @@ __all__ = [
     "delta_error_figure",
     "momentum_map_figure",
     "playground_figure",
+    "still_panel",
     "race_payload",
     "scaling_figure",
     "smallest_error",

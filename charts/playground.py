@@ -77,21 +77,14 @@ def playground_figure(
         cells={(1, 1): ("scene" if three_d else "xy", 1), (1, 2): ("xy", 1), (2, 1): ("xy", 2)},
         row_heights=[0.64, 0.36],
         column_widths=[0.5, 0.5],
-        titles={
-            (1, 1): "Data and fitted plane" if three_d else "Data and fitted line",
-            (1, 2): "Loss along w" if surface.kind == "curve" else "Loss surface and path",
-            (2, 1): "Loss (mean squared error) per step",
-        },
+        titles={PANELS[name]: title for name, title in _titles(ds, surface).items()},
     )
     panels = _Panels(fig, ds, history, surface, optimum, fit_bias)
     steps = frame_steps(history.steps, history.diverged_at)
-    params = history.params[steps]
-    data_frame = _plane_panel(panels, params) if three_d else _line_panel(panels, params)
-    surface_frame = _surface_panel(panels, steps)
-    loss_frame = _loss_panel(panels, steps, last_step)
+    frames = [_build(name, panels, steps, last_step) for name in PANELS]
 
     def moving(i: int) -> list:
-        return data_frame(i) + surface_frame(i) + loss_frame(i)
+        return [t for frame in frames for t in frame(i)]
 
     layout = {
         "height": height,
@@ -101,8 +94,7 @@ def playground_figure(
         "hovermode": "closest",
     }
     if not animate:
-        for index, trace in zip(panels.moving, moving(len(steps) - 1), strict=True):
-            fig.data[index].update({k: v for k, v in trace.items() if k != "type"})
+        _show_last(panels, moving(len(steps) - 1))
         return fig.figure(**layout)
     names = [str(s) for s in steps]
     frames = [{"name": name, "data": moving(i), "traces": panels.moving} for i, name in enumerate(names)]
@@ -112,6 +104,68 @@ def playground_figure(
         for s in steps
     ]
     return {**fig.figure(**layout, **animation_controls(labels, names, prefix="step ")), "frames": frames}
+
+
+PANELS = {"data": (1, 1), "surface": (1, 2), "loss": (2, 1)}  # each panel's cell in the three-panel figure
+
+
+def still_panel(
+    name: str,
+    ds: engine.Dataset,
+    history: engine.History,
+    surface: engine.Surface,
+    optimum: np.ndarray,
+    fit_bias: bool = True,
+    height: int = 360,
+    last_step: int | None = None,
+) -> dict:
+    """One panel of the still figure ("data", "surface" or "loss"), alone: at the last step, with the path up to it.
+    The step-by-step lab lays the three out in columns, which stack on a phone, where one figure's three panels
+    would share its width."""
+    kind = "scene" if name == "data" and ds.d == 2 else "xy"
+    fig = Grid(
+        rows=1,
+        cols=1,
+        cells={(1, 1): (kind, 1)},
+        row_heights=[1.0],
+        column_widths=[1.0],
+        titles={(1, 1): _titles(ds, surface)[name]},
+        place={PANELS[name]: (1, 1)},
+    )
+    panels = _Panels(fig, ds, history, surface, optimum, fit_bias)
+    steps = frame_steps(history.steps, history.diverged_at)
+    _show_last(panels, _build(name, panels, steps, last_step)(len(steps) - 1))
+    return fig.figure(
+        height=height,
+        margin={"l": 50, "r": 20, "t": 36, "b": 40},
+        template="plotly_white",
+        legend={"orientation": "h", "yanchor": "top", "y": -0.24, "x": 0.0, "font": {"size": 11}},
+        hovermode="closest",
+    )
+
+
+def _titles(ds: engine.Dataset, surface: engine.Surface) -> dict[str, str]:
+    return {
+        "data": "Data and fitted plane" if ds.d == 2 else "Data and fitted line",
+        "surface": "Loss along w" if surface.kind == "curve" else "Loss surface and path",
+        "loss": "Loss (mean squared error) per step",
+    }
+
+
+def _build(name: str, panels: _Panels, steps: np.ndarray, last_step: int | None):
+    """Draw one panel's static traces; returns its frame function (the moving traces at frame i)."""
+    if name == "data":
+        params = panels.h.params[steps]
+        return _plane_panel(panels, params) if panels.ds.d == 2 else _line_panel(panels, params)
+    if name == "surface":
+        return _surface_panel(panels, steps)
+    return _loss_panel(panels, steps, last_step)
+
+
+def _show_last(panels: _Panels, moving: list) -> None:
+    """Put the moving traces' last frame into the figure itself (a still figure has no frames)."""
+    for index, trace_ in zip(panels.moving, moving, strict=True):
+        panels.fig.data[index].update({k: v for k, v in trace_.items() if k != "type"})
 
 
 def _line_panel(panels: _Panels, params: np.ndarray):

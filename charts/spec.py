@@ -26,6 +26,8 @@ class Grid:
     """A figure laid out as rows x columns of subplots, the way plotly.subplots.make_subplots lays them out.
 
     cells maps (row, col) (1-based) to "xy" or "scene" and, optionally, a column span; other cells stay empty.
+    place maps a cell as a figure's code names it to the cell where it lies in this grid: the same code can then
+    draw one of its panels alone (charts.playground.still_panel).
     """
 
     rows: int
@@ -36,6 +38,7 @@ class Grid:
     vertical_spacing: float = 0.11
     horizontal_spacing: float = 0.09
     titles: dict[tuple[int, int], str] = field(default_factory=dict)
+    place: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
     data: list[dict] = field(default_factory=list)
     layout: dict = field(default_factory=dict)
     _refs: dict = field(default_factory=dict)
@@ -65,23 +68,23 @@ class Grid:
 
     def add(self, trace: dict, row: int, col: int) -> int:
         """Append a trace (a Plotly trace dict) to subplot (row, col); returns its index in the figure's data."""
-        self.data.append({**trace, **self._refs[(row, col)]})
+        self.data.append({**trace, **self.refs(row, col)})
         return len(self.data) - 1
 
     def refs(self, row: int, col: int) -> dict:
         """The axis references of subplot (row, col): {"xaxis": "x2", "yaxis": "y2"} or {"scene": "scene"}."""
-        return self._refs[(row, col)]
+        return self._refs[self.place.get((row, col), (row, col))]
 
     def axes(self, row: int, col: int, x: dict | None = None, y: dict | None = None) -> None:
         """Merge properties into the x and y axes of subplot (row, col)."""
-        refs = self._refs[(row, col)]
+        refs = self.refs(row, col)
         for ref, props in ((refs["xaxis"], x), (refs["yaxis"], y)):
             if props:
                 self.layout[ref.replace("x", "xaxis").replace("y", "yaxis")].update(props)
 
     def scene(self, row: int, col: int, **props) -> None:
         """Merge properties into the 3-D scene of subplot (row, col)."""
-        self.layout[self._refs[(row, col)]["scene"]].update(props)
+        self.layout[self.refs(row, col)["scene"]].update(props)
 
     def figure(self, **layout) -> dict:
         """The Plotly JSON: {"data": [...], "layout": {...}} (frames are added by the caller)."""

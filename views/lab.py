@@ -8,6 +8,8 @@ from compute import stepper
 from settings.controls import relevant
 from ui import explain, lab, widgets
 
+LAB_HEIGHTS = {"data": 400, "surface": 400, "loss": 260}  # px: the three panels of the run so far
+
 values = widgets.page("Step by step: one update at a time")
 shown = (relevant(values) | {"zero_grad"}) - {"device", *stepper.PLAIN}
 
@@ -40,10 +42,20 @@ if not cfg.zero_grad:
     st.warning(lab.zero_grad_warning(full), icon="⚠️")
 
 left, right = st.columns([1.25, 1])
-fig = charts.playground_figure(
-    ds, h, full.surface, full.optimum, cfg.fit_bias, height=620, animate=False, last_step=trainer.total_steps
-)
-left.plotly_chart(charts.Prebuilt(fig), width="stretch", key="lab_chart")
+with left:  # three panels in columns of their own: on a phone they stack, each the screen's width
+    top = st.columns(2)
+    for place, name in ((top[0], "data"), (top[1], "surface"), (st.container(), "loss")):
+        fig = charts.still_panel(
+            name,
+            ds,
+            h,
+            full.surface,
+            full.optimum,
+            cfg.fit_bias,
+            height=LAB_HEIGHTS[name],
+            last_step=trainer.total_steps,
+        )
+        place.plotly_chart(charts.Prebuilt(fig), width="stretch", key=f"lab_{name}")
 
 with right:
     if trainer.done:

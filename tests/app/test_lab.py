@@ -13,7 +13,15 @@ import sys
 
 import numpy as np
 import pytest
-from apptest_support import arr, assert_no_exception, chart_spec, fitted_line, open_app, open_page, trace_index
+from apptest_support import (
+    arr,
+    assert_no_exception,
+    fitted_line,
+    keyed_chart_spec,
+    open_app,
+    open_page,
+    trace_index,
+)
 
 import engine
 from engine.limits import DIVERGENCE_FACTOR
@@ -163,10 +171,12 @@ def _check_step(at, k: int, path, directions, x, y) -> None:
         assert v_new == pytest.approx(beta * old + g, rel=DIGITS["rtol"], abs=1e-3 * (abs(old) + abs(g)))
         assert v_new == update[name][2]  # the same number in both blocks
 
-    # the chart: the model line at p_k, and the path so far on the loss surface
-    spec = chart_spec(at)
-    np.testing.assert_allclose(fitted_line(_as_one_frame(spec)), path[k], rtol=1e-4, atol=1e-5)
-    route = spec["data"][trace_index(spec, "path", "x2")]
+    # the charts: the model line at p_k, and the path so far on the loss surface
+    np.testing.assert_allclose(
+        fitted_line(_as_one_frame(keyed_chart_spec(at, "lab_data"))), path[k], rtol=1e-4, atol=1e-5
+    )
+    spec = keyed_chart_spec(at, "lab_surface")
+    route = spec["data"][trace_index(spec, "path")]
     np.testing.assert_allclose(np.c_[arr(route["x"]), arr(route["y"])], path[: k + 1], rtol=1e-4, atol=1e-5)
 
 
@@ -181,7 +191,9 @@ def test_defaults_and_every_button():
     at = _lab()
     assert not at.error and not at.warning
     assert [b.label for b in at.button][:4] == ["Step", "Step ×10", "Run to the end", "Reset"]
-    assert len(at.get("plotly_chart")) == 2  # the run, and the finite-difference error against delta
+    # the run's three panels (each a chart of its own, so that they stack on a phone), and the finite-difference
+    # error against delta
+    assert [c.key for c in at.get("plotly_chart")] == ["lab_data", "lab_surface", "lab_loss", "lab_delta_chart"]
     _check_step(at, 0, path, directions, x, y)
 
     _button(at, "Step").click().run()
@@ -199,7 +211,9 @@ def test_defaults_and_every_button():
     assert loss == pytest.approx(_loss(x, y, path[STEPS]), rel=DIGITS["rtol"])
     assert [s.value for s in at.success] == ["The run is over. Reset to start again, or change a setting."]
     assert all(_button(at, label).disabled for label in ("Step", "Step ×10", "Run to the end"))
-    np.testing.assert_allclose(fitted_line(_as_one_frame(chart_spec(at))), path[STEPS], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        fitted_line(_as_one_frame(keyed_chart_spec(at, "lab_data"))), path[STEPS], rtol=1e-4, atol=1e-5
+    )
 
     _button(at, "Reset").click().run()
     assert_no_exception(at)
@@ -252,7 +266,7 @@ def test_a_diverging_learning_rate_says_so_at_the_step_numpy_finds():
     )
     assert _step_shown(at)[0] == first
     assert all(_button(at, label).disabled for label in ("Step", "Step ×10", "Run to the end"))
-    assert len(at.get("plotly_chart")) == 1  # the blow-up is drawn; the gradient comparison waits for a reset
+    assert len(at.get("plotly_chart")) == 3  # the blow-up is drawn; the gradient comparison waits for a reset
 
 
 @pytest.mark.parametrize("method", ["optimizer", "autograd", "finite-difference", "analytic"])
@@ -353,19 +367,20 @@ def test_without_zero_grad_the_surface_panel_covers_the_path_shown():
     at = _lab(zero_grad="false", momentum=0)
     _button(at, "Run to the end").click().run()
     assert_no_exception(at)
-    spec = chart_spec(at)
-    route = spec["data"][trace_index(spec, "path", "x2")]
+    spec = keyed_chart_spec(at, "lab_surface")
+    route = spec["data"][trace_index(spec, "path")]
     drawn = np.c_[arr(route["x"]), arr(route["y"])]
     x, y = _data()
     path, _, _ = _np_gd(x, y, STEPS, beta=0.0, zero_grad=False)  # the whole path the page steps through
     np.testing.assert_allclose(drawn[-1], path[-1], rtol=1e-4, atol=1e-5)
     path = np.vstack([path, drawn])
     assert path[:, 0].max() > 6  # w swings out past 6 (the zeroed run's surface stopped at 2.5)
-    (x_lo, x_hi), (y_lo, y_hi) = spec["layout"]["xaxis2"]["range"], spec["layout"]["yaxis2"]["range"]
+    (x_lo, x_hi), (y_lo, y_hi) = spec["layout"]["xaxis"]["range"], spec["layout"]["yaxis"]["range"]
     assert x_lo <= path[:, 0].min() and path[:, 0].max() <= x_hi
     assert y_lo <= path[:, 1].min() and path[:, 1].max() <= y_hi
-    loss = arr(spec["data"][trace_index(spec, "loss", "x3")]["y"])
-    lo, hi = spec["layout"]["yaxis3"]["range"]  # log axis: the range is in powers of ten
+    losses = keyed_chart_spec(at, "lab_loss")
+    loss = arr(losses["data"][trace_index(losses, "loss")]["y"])
+    lo, hi = losses["layout"]["yaxis"]["range"]  # log axis: the range is in powers of ten
     assert lo <= np.log10(loss.min()) and np.log10(loss.max()) <= hi
 
 

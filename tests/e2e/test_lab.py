@@ -30,16 +30,17 @@ CHART = '[data-testid="stPlotlyChart"]'
 VIEWPORT = {"width": 1400, "height": 1700}
 UPDATE_LINE = re.compile(r"^(\w+) ← (\S+) − (\S+) × (\S+) = (\S+)$")
 
-# The lab's run figure (the one with a "path" trace): the path's points and the "model now" line, as drawn.
+# The lab's run, as drawn in its panels (a chart each): the path's points and the "model now" line; a list of one
+# once both are drawn, else empty.
 FIGURE_JS = """
-() => Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot'))
-    .map(gd => gd._fullData || [])
-    .filter(data => data.some(t => t.name === 'path'))
-    .map(data => {
-        const pick = name => data.find(t => t.name === name);
-        const path = pick('path'), model = pick('model now');
-        return {path: [Array.from(path.x), Array.from(path.y)], model: [Array.from(model.x), Array.from(model.y)]};
-    })
+() => {
+    const data = Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot'))
+        .flatMap(gd => gd._fullData || []);
+    const pick = name => data.find(t => t.name === name);
+    const path = pick('path'), model = pick('model now');
+    if (!path || !model) return [];
+    return [{path: [Array.from(path.x), Array.from(path.y)], model: [Array.from(model.x), Array.from(model.y)]}];
+}
 """
 
 
@@ -209,3 +210,19 @@ def test_a_link_opened_first_after_a_server_start_shows_no_page_not_found(page: 
         wait_idle(page)
         page.wait_for_timeout(1_000)  # the dialog, when it comes, comes with the first run
         expect(page.get_by_role("dialog").filter(has_text=PAGE_NOT_FOUND)).to_have_count(0, timeout=2_000)
+
+
+def test_on_a_phone_the_three_panels_stack_each_the_screens_width(page: Page, app_server: str) -> None:
+    """At 412 px the run's panels (the data, the loss surface, the loss per step) lie one under the other, each
+    nearly the page's width, and nothing scrolls sideways."""
+    page.set_viewport_size({"width": 412, "height": 2600})
+    _open_lab(page, app_server)
+    panels = [page.locator(f".st-key-lab_{name} {CHART}") for name in ("data", "surface", "loss")]
+    for panel in panels:
+        expect(panel.locator(".main-svg").first).to_be_visible()
+    boxes = [panel.bounding_box() for panel in panels]
+    for above, below in zip(boxes, boxes[1:], strict=False):
+        assert below["y"] >= above["y"] + above["height"] - 1, boxes  # stacked
+    assert all(b["width"] >= 340 for b in boxes), boxes
+    assert page.evaluate("() => document.scrollingElement.scrollWidth") <= 412  # nothing scrolls sideways
+    shot(page, "lab_phone")
