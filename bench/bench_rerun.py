@@ -12,10 +12,10 @@ data). Then compute.live.build in one call (about the sum of those, the check th
 new run's work: what a cache hit costs (the (run, payload) pair unpickled, as the run cache does), the run's result
 pickled and back 20 times (as it travels from the worker and in and out of the run cache; against the same with its
 data's tensors pickled by torch's own machinery, as before engine.Dataset pickled them as numpy arrays), and for
-comparison the Plotly figure the page used to send (charts.playground_figure, which the Step-by-step page still
-uses, and its JSON). Ratios to the training time and to compute.live.build travel across machines better than
-milliseconds; each figure is the best of a few repeats, interleaved, so that load on a shared machine hits all
-pieces alike.
+comparison the Plotly figure the page used to send (charts.playground_figure, whose panels the Step-by-step page
+draws one chart each, and its JSON). Ratios to the training time and to compute.live.build travel across machines
+better than milliseconds; each figure is the best of a few repeats, interleaved, so that load on a shared machine
+hits all pieces alike.
 
 Last, the payload's JSON size for the default page and for the largest settings the controls allow, against the
 issue's budget: at most 300 kB for the default page, at most 1 MB for any settings.

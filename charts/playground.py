@@ -62,14 +62,9 @@ def playground_figure(
     optimum: np.ndarray,
     fit_bias: bool = True,
     height: int = 760,
-    animate: bool = True,
-    last_step: int | None = None,
 ) -> dict:
     """The animated three-panel figure (Plotly JSON) for one run; frames sampled from the whole run (at most 150).
-
-    With animate=False: no frames and no controls, the figure shows the last step and the path up to it (the
-    step-by-step lab redraws it after every click); last_step fixes the loss axis to the whole run's length.
-    """
+    still_panel draws one of its panels alone, at the last step."""
     three_d = ds.d == 2
     fig = Grid(
         rows=2,
@@ -81,21 +76,18 @@ def playground_figure(
     )
     panels = _Panels(fig, ds, history, surface, optimum, fit_bias)
     steps = frame_steps(history.steps, history.diverged_at)
-    frames = [_build(name, panels, steps, last_step) for name in PANELS]
+    frames = [_build(name, panels, steps) for name in PANELS]
 
     def moving(i: int) -> list:
         return [t for frame in frames for t in frame(i)]
 
     layout = {
         "height": height,
-        "margin": {"l": 50, "r": 20, "t": 40, "b": 120 if animate else 40},
+        "margin": {"l": 50, "r": 20, "t": 40, "b": 120},
         "template": "plotly_white",
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.04, "x": 0.0, "font": {"size": 11}},
         "hovermode": "closest",
     }
-    if not animate:
-        _show_last(panels, moving(len(steps) - 1))
-        return fig.figure(**layout)
     names = [str(s) for s in steps]
     frames = [{"name": name, "data": moving(i), "traces": panels.moving} for i, name in enumerate(names)]
     labels = [
@@ -119,9 +111,10 @@ def still_panel(
     height: int = 360,
     last_step: int | None = None,
 ) -> dict:
-    """One panel of the still figure ("data", "surface" or "loss"), alone: at the last step, with the path up to it.
-    The step-by-step lab lays the three out in columns, which stack on a phone, where one figure's three panels
-    would share its width."""
+    """One panel of the three-panel figure ("data", "surface" or "loss"), alone and still: at the run's last step, with
+    the path up to it; last_step fixes the loss axis to the whole run's length. The step-by-step lab redraws the
+    three after every click, in columns that stack on a phone, where one figure's three panels would share its
+    width."""
     kind = "scene" if name == "data" and ds.d == 2 else "xy"
     fig = Grid(
         rows=1,
@@ -152,7 +145,7 @@ def _titles(ds: engine.Dataset, surface: engine.Surface) -> dict[str, str]:
     }
 
 
-def _build(name: str, panels: _Panels, steps: np.ndarray, last_step: int | None):
+def _build(name: str, panels: _Panels, steps: np.ndarray, last_step: int | None = None):
     """Draw one panel's static traces; returns its frame function (the moving traces at frame i)."""
     if name == "data":
         params = panels.h.params[steps]

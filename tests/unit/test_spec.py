@@ -93,25 +93,24 @@ def test_playground_json_passes_plotly_validation(case):
         for key in ("x", "y", "z"):
             if isinstance(ours.get(key), dict):
                 assert theirs[key]["bdata"] == ours[key]["bdata"]
-    still = charts.playground_figure(r.dataset, r.history, r.surface, r.optimum, r.fit_bias, animate=False)
-    go.Figure(still)
-    assert "frames" not in still and "sliders" not in still["layout"]
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_the_still_panels_alone_pass_plotly_validation_and_draw_the_last_step(case):
-    """charts.still_panel draws one panel of the still figure on axes of its own (the step-by-step lab's three
-    charts): plotly.py accepts each, and the three hold the still figure's traces, the moving ones at the last step."""
+    """charts.still_panel draws one panel of the three-panel figure on axes of its own, with no frames (the
+    step-by-step lab's three charts): plotly.py accepts each, the three hold the figure's traces, and the moving ones
+    show the last step."""
     r = runs.compute(controls.defaults() | CASES[case])
     h = r.history
-    still = charts.playground_figure(r.dataset, h, r.surface, r.optimum, r.fit_bias, animate=False)
+    whole = charts.playground_figure(r.dataset, h, r.surface, r.optimum, r.fit_bias)
     parts = [charts.still_panel(n, r.dataset, h, r.surface, r.optimum, r.fit_bias) for n in ("data", "surface", "loss")]
     for part in parts:
         go.Figure(part)
+        assert "frames" not in part and "sliders" not in part["layout"]
         assert {t.get("xaxis", "x") for t in part["data"] if "scene" not in t} <= {"x"}
         assert len(part["layout"]["annotations"]) == 1  # its title
     names = [t.get("name") for part in parts for t in part["data"]]
-    assert names == [t.get("name") for t in still["data"]]
+    assert names == [t.get("name") for t in whole["data"]]
     if r.dataset.d == 1 and not h.diverged:  # the model's line at the last step: w x + b, from the run's parameters
         model = next(t for t in parts[0]["data"] if t["name"] == "model now")
         xs = np.frombuffer(base64.b64decode(model["x"]["bdata"]), "<f4")
