@@ -6,8 +6,10 @@
 Starts the app, opens the page in Chromium, presses the sidebar slider's ArrowRight and ArrowLeft once each (the
 timed value is then cached), then records a CPU profile (Chrome DevTools Protocol, 0.2 ms sampling) from one more
 ArrowRight to --window ms after it. It prints the sampled time per script file (Streamlit's bundles by name, "" for
-the browser's own work: layout, style, paint, idle) and the functions with the most time inside them. Profiling slows
-the page down, so compare shares, not milliseconds with bench_latency.py. The server is stopped at the end.
+the browser's own work: layout, style, paint, idle) and the functions with the most time inside them. The playground's
+figure plays each new run by itself, so its playback (tick, drawPanels) is part of what a move costs the page here.
+Profiling slows the page down, so compare shares, not milliseconds with bench_latency.py. The server is stopped at the
+end.
 """
 
 from __future__ import annotations
