@@ -246,8 +246,8 @@ MORE = (  # the sidebar's folded sections: their label and controls
 def more_controls(label: str, keys: tuple[str, ...], values: dict, shown: set[str], into: DeltaGenerator) -> None:
     """A folded section of controls, whose widgets exist only while it is open: every widget on the page costs the
     browser time on every rerun, a folded one too (docs/performance.md). It opens by itself when one of its controls
-    comes off its default (a link's method, a one-click fix's batch), so a setting that shapes the run is never out
-    of sight; the learner may fold it again."""
+    comes off its default (a link's method, a one-click fix's batch, a tap's start), so a setting that shapes the run
+    comes into sight; the learner may fold it again."""
     fixed = current_lesson()
     visible = [k for k in keys if k in shown and k not in fixed.hidden]
     if not visible:
