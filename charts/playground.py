@@ -76,10 +76,10 @@ def playground_figure(
     )
     panels = _Panels(fig, ds, history, surface, optimum, fit_bias)
     steps = frame_steps(history.steps, history.diverged_at)
-    frames = [_build(name, panels, steps) for name in PANELS]
+    panel_frames = [_build(name, panels, steps) for name in PANELS]  # each panel's moving traces at frame i
 
     def moving(i: int) -> list:
-        return [t for frame in frames for t in frame(i)]
+        return [t for frame in panel_frames for t in frame(i)]
 
     layout = {
         "height": height,
