@@ -33,7 +33,6 @@ function loadPlotly() {
   return window.__liveFigurePlotly;
 }
 
-
 // Plotly renders a few HTML tags in titles and hover text; names come from learners' files: shown as typed.
 const esc = (text) => String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
