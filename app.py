@@ -1,8 +1,19 @@
-"""Entry point: `streamlit run app.py`. Process set-up, then the page router."""
+"""Entry point: `streamlit run app.py`. Process set-up, then the page router.
+
+`streamlit run` finds `app` below (st.App) and serves this same file as the app's script, with one more route beside
+Streamlit's: the live figure's data (components/live_route.py).
+"""
 
 import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+if __name__ not in ("__main__", "__mp_main__"):  # imported by `streamlit run` (or uvicorn) to serve the app
+    import streamlit as st
+
+    from components import live_route
+
+    app = st.App(__file__, routes=live_route.routes())
 
 # Streamlit runs this file as __main__. Imported under another name (as multiprocessing's spawn would import a
 # parent's main script in a child, as __mp_main__), it does nothing; the training workers (server/worker.py) are

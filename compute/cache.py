@@ -62,6 +62,6 @@ def run(values: dict) -> runs.RunResult:
 
 def live_figure(values: dict, controls: dict[str, str]) -> dict:
     """The live figure's payload for these control values (its run, its ladders of runs, its surface), with the
-    figure's controls as the teacher's link leaves them."""
+    figure's controls as the teacher's link leaves them (live.with_settings)."""
     data = custom.for_values(values)
-    return _run(_key(values), custom.fingerprint(data), data)[1] | {"controls": controls}
+    return live.with_settings(_run(_key(values), custom.fingerprint(data), data)[1], values, controls)

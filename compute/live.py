@@ -18,7 +18,8 @@ from compute import family, runs
 from settings import controls
 
 SLIDERS = ("lr", "momentum")  # the ladders; the epochs slider shows the first steps of their runs
-LABELS = {"lr": "Learning rate", "momentum": "Momentum", "epochs": "Epochs"}
+LABELS = {"lr": "Learning rate", "momentum": "Momentum", "epochs": "Epochs", "noise": "Noise level"}
+FETCHED = ("noise",)  # the figure's sliders whose new runs it fetches (components/live_route.py): new data
 
 
 def ladder(fam: charts.Family, setting: str, current: float) -> charts.Ladder:
@@ -47,10 +48,22 @@ def control_states(values: Mapping, shown: set[str], hidden: frozenset, locked: 
     """For the figure's controls: "hidden" (a teacher hid it, or this run has no such setting), "locked" (a teacher
     locked it) or "free"; "start" (a tap on the surface) is locked when any start field is hidden or locked."""
     out = {}
-    for key in (*SLIDERS, "epochs"):
+    for key in (*SLIDERS, "epochs", *FETCHED):
         out[key] = "hidden" if key not in shown or key in hidden else "locked" if key in locked else "free"
     out["start"] = "locked" if {"w0", "w2_0", "b0"} & (hidden | locked) else "free"
     return out
+
+
+def with_settings(payload: dict, values: Mapping, states: dict[str, str]) -> dict:
+    """A run's cached payload with what belongs to the page's settings, not to the run: the controls as a teacher's
+    link leaves them, the noise slider's values, and the query that asks the route for another noise level."""
+    noise = float(values["noise"])
+    return payload | {
+        "controls": states,
+        "own": payload["own"] | {"noise": noise},
+        "noise": controls.slider_values("noise", noise),
+        "query": controls.to_query(values),
+    }
 
 
 def summary(result: runs.RunResult) -> str:

@@ -133,7 +133,14 @@ def connected_sessions() -> int | None:
 
 
 def stop_process() -> None:
-    """SIGTERM to this process: Streamlit's own handler stops the server, which exits with status 0."""
+    """Stop the server as SIGTERM would, but so that the process exits with status 0 ("stopped itself"). app.py is an
+    st.App, served by uvicorn, whose SIGTERM handler (Server.handle_exit) shuts the server down and then raises the
+    signal again, ending the process with status 143 as a crash would: its server is told to exit directly instead.
+    Any other handler (Streamlit's own server) gets the signal."""
+    server = getattr(signal.getsignal(signal.SIGTERM), "__self__", None)
+    if server is not None and hasattr(server, "should_exit"):
+        server.should_exit = True  # uvicorn's main loop looks at it every 0.1 s
+        return
     os.kill(os.getpid(), signal.SIGTERM)
 
 

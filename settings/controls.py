@@ -379,6 +379,15 @@ def grid_options(key: str, value) -> tuple:
     return options if value in options else tuple(sorted((*options, value)))
 
 
+def slider_values(key: str, value: float) -> tuple[float, ...]:
+    """A float slider's values, lo to hi by its step (rounded as a person would type them), with the current value
+    added when a URL put it between two."""
+    c = BY_KEY[key]
+    count = int(round((c.hi - c.lo) / c.step))
+    values = tuple(round(c.lo + i * c.step, 10) for i in range(count + 1))
+    return values if value in values else tuple(sorted((*values, value)))
+
+
 def relevant(values: Mapping[str, object]) -> set[str]:
     """The controls that matter for these values (others are hidden, e.g. momentum for Adam)."""
     keys = {"dataset", "method", "lr", "epochs", "batch", "scaling", "w0", "device", "test_fraction", "weight_decay"}

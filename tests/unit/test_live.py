@@ -188,9 +188,14 @@ def test_controls_follow_the_lesson_and_the_run():
         "lr": "locked",
         "momentum": "free",
         "epochs": "free",
+        "noise": "free",
         "start": "free",
     }
     assert live.control_states(DEFAULTS, shown, frozenset({"epochs"}), frozenset())["epochs"] == "hidden"
+    assert live.control_states(DEFAULTS, shown, frozenset({"noise"}), frozenset())["noise"] == "hidden"
+    thermometer = DEFAULTS | {"dataset": "thermometer"}  # a real dataset has no noise level to move
+    states = live.control_states(thermometer, controls.relevant(thermometer), frozenset(), frozenset())
+    assert states["noise"] == "hidden"
     adam = DEFAULTS | {"optimizer": "adam"}
     assert live.control_states(adam, controls.relevant(adam), frozenset(), frozenset())["momentum"] == "hidden"
     assert live.control_states(DEFAULTS, shown, frozenset({"b0"}), frozenset())["start"] == "locked"

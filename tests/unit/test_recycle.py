@@ -212,3 +212,23 @@ def test_a_restart_that_cannot_exec_leaves_the_server_running(monkeypatch):
     thread.join(5)
     assert not thread.is_alive()
     assert escaped == []  # the error was logged in the thread; no traceback escaped it
+
+
+def test_under_uvicorn_the_server_is_told_to_exit_so_the_process_ends_with_status_0(monkeypatch):
+    # app.py is an st.App: uvicorn's SIGTERM handler would shut down and raise the signal again (status 143, a crash
+    # to deploy/start.sh); its server's should_exit shuts it down the same way and the process returns normally
+    import signal
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app=None))
+    killed = []
+    monkeypatch.setattr(recycle.os, "kill", lambda pid, sig: killed.append(sig))
+    previous = signal.signal(signal.SIGTERM, server.handle_exit)
+    try:
+        recycle.stop_process()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert server.should_exit and not killed and not server._captured_signals
+    recycle.stop_process()  # any other handler: the signal itself
+    assert killed == [signal.SIGTERM]
