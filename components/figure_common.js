@@ -210,6 +210,8 @@ class RunPlayer {
 
   wholeRun() {} // a figure that draws a run's whole path faintly says how
 
+  pageValue(key) { return this.data.own[key]; } // the page's value of a slider's setting (a figure may differ)
+
   // Streamlit's clean-up before a re-render (or the end): stop the clock, remember whether to go on playing.
   stop() { this.interrupted = this.playing; this.pause(); }
 
@@ -218,7 +220,7 @@ class RunPlayer {
     clearTimeout(this.settleTimer);
     this.settleTimer = setTimeout(() => {
       const value = this.sel[key];
-      if (value === this.data.own[key]) return;
+      if (value === this.pageValue(key)) return;
       this.pending = { key, value };
       this.setTrigger(key, value);
     }, SETTLE_MS);

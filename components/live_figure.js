@@ -2,15 +2,17 @@
 //
 // Three panels (the data with the model, the loss surface with the path and two arrows, the loss per step; drawn by
 // panel.js, the plane's data by Plotly.js in 3-D), a Play/Pause button, a step scrubber, a speed choice, and the
-// learning-rate, momentum and epochs sliders.
+// learning-rate, momentum, epochs and noise sliders.
 // The first two pick runs out of the two ladders shipped with the data, and fewer epochs are the first steps of the
 // same runs (full batch), so a move redraws at once; when a slider comes to rest its value goes back to Python (a
-// trigger), and the page catches up without this figure being rebuilt. More epochs than shipped: the page computes.
-// A tap on the loss surface sends the point back as the new start. Every number drawn was computed in Python.
+// trigger), and the page catches up without this figure being rebuilt. A noise level (new data) or more epochs than
+// shipped is a new run: the figure fetches its payload from the server's route (components/live_route.py) and plays it
+// as soon as it comes, without a rerun of the page, which catches up when the slider comes to rest. A tap on the
+// loss surface sends the point back as the new start. Every number drawn was computed in Python.
 
 const COLORS = { data: "#4C6A92", model: "#0F766E", optimum: "#1F2933", path: "#E4572E", now: "#C2185B",
   start: "#F2A541", grad: "#2E86AB", mom: "#8E44AD", loss: "#0F766E" };
-const SLIDERS = ["lr", "momentum", "epochs"];
+const SLIDERS = ["lr", "momentum", "epochs", "noise"];
 
 // The plane's 3-D scene is the one panel Plotly.js draws: the plotly Python package's own copy, served by Streamlit
 // (components/assets.py), loaded the first time a plane is shown.
@@ -81,14 +83,16 @@ class LiveFigure extends RunPlayer {
   frameCount() { return this.Fend; }
 
   // New data from Python: keep what is on screen when the page only caught up with this figure, else start over.
-  update(data, setTrigger) {
+  // (Data the figure fetched itself comes through here too, with fromPage false.)
+  update(data, setTrigger, fromPage = true) {
     this.setTrigger = setTrigger;
+    if (fromPage) this.pageOwn = { ...data.own };
     const fresh = !this.data || data.surface.a.bdata !== this.data.surface.a.bdata ||
       data.data.y.bdata !== this.data.data.y.bdata || data.frames.length !== this.data.frames.length ||
       data.own.lr !== this.data.own.lr || data.own.momentum !== this.data.own.momentum ||
       data.own.params.bdata !== this.data.own.params.bdata;
     // the page caught up with a slider of this figure; more epochs than were shipped is a new run, played anew
-    const caughtUp = this.pending && data.own[this.pending.key] === this.pending.value &&
+    const caughtUp = fromPage && this.pending && data.own[this.pending.key] === this.pending.value &&
       !(this.pending.key === "epochs" && this.pending.value > this.data.own.epochs);
     const shownStep = this.data ? this.data.frames[Math.min(this.k, this.data.frames.length - 1)] : 0;
     this.data = data;
@@ -96,27 +100,32 @@ class LiveFigure extends RunPlayer {
     this.own = runOf(unpackBlock(data.own), 0);
     this.ladders = {};
     for (const [key, ladder] of Object.entries(data.ladders)) this.ladders[key] = { ...ladder, ...unpackBlock(ladder) };
-    this.sel = { lr: data.own.lr, momentum: data.own.momentum, epochs: data.own.epochs };
+    this.sel = { lr: data.own.lr, momentum: data.own.momentum, epochs: data.own.epochs, noise: data.own.noise };
     this.configureSliders();
     const resume = this.interrupted;
     this.interrupted = false;
     if (caughtUp || (!fresh && this.plotted)) { // the page caught up with what is on screen: no replay
-      this.pending = null;
+      if (fromPage) this.pending = null;
       let k = 0; // the same step as before (new data may sample other steps)
       while (k + 1 < this.F && data.frames[k + 1] <= shownStep) k++;
       this.k = k;
       this.selectRun(false, resume);
       return;
     }
-    this.pending = null;
+    if (fromPage) this.pending = null;
     this.selectRun(true);
   }
 
-  // a slider's values: a ladder's, or the epochs the figure offers (none: no slider)
+  // a slider's values: a ladder's, the epochs the figure offers, or the noise levels where the figure may fetch
+  // their runs (none: no slider)
   choices(key) {
     if (key === "epochs") return this.data.epochs || [];
+    if (key === "noise") return this.data.fetch ? this.data.noise : [];
     return this.ladders[key] ? this.ladders[key].values : [];
   }
+
+  // what the page holds now (a figure's own move is not the page's until the page caught up)
+  pageValue(key) { return this.pageOwn[key]; }
 
   configureSliders() {
     const d = this.dom, data = this.data;
@@ -128,7 +137,7 @@ class LiveFigure extends RunPlayer {
       s.box.hidden = !values.length || state === "hidden";
       if (!values.length) continue;
       s.input.max = String(values.length - 1);
-      s.input.value = String(key === "epochs" ? values.indexOf(data.own.epochs) : this.ladders[key].current);
+      s.input.value = String(this.ladders[key] ? this.ladders[key].current : values.indexOf(data.own[key]));
       s.input.disabled = state === "locked";
       s.box.classList.toggle("lf-locked", state === "locked");
     }
@@ -139,9 +148,18 @@ class LiveFigure extends RunPlayer {
 
   // A slider moved: show that run at once, replaying it from its start.
   pick(key, index) {
+    if (key === "noise") {
+      this.sel.noise = this.choices("noise")[index];
+      const s = this.dom.sliders.noise;
+      s.output.textContent = fmt(this.sel.noise, 3);
+      s.input.setAttribute("aria-valuetext", fmt(this.sel.noise, 3));
+      this.fetchRun();
+      return;
+    }
     if (key === "epochs") {
       this.sel.epochs = this.choices("epochs")[index];
       this.selectRun(true);
+      this.fetchRun(); // more than shipped: the longer run
       return;
     }
     const ladder = this.ladders[key];
@@ -153,8 +171,45 @@ class LiveFigure extends RunPlayer {
     this.selectRun(true);
   }
 
+  // What the figure's selection needs from the server (the query for its run), or null when the data it holds has
+  // it: another noise level is new data, and more epochs than shipped a longer run.
+  wanted() {
+    const sel = this.sel, own = this.data.own;
+    if (!this.data.fetch || (sel.noise === own.noise && !(sel.epochs > own.epochs))) return null;
+    const picked = { lr: sel.lr, momentum: sel.momentum, epochs: sel.epochs, noise: sel.noise };
+    return new URLSearchParams({ ...this.data.query, ...picked }).toString();
+  }
+
+  // The run for the figure's selection, from the server's route: one request at a time, then the latest selection
+  // if the sliders moved on meanwhile; drawn only if it is still the one wanted.
+  fetchRun() {
+    const asked = this.wanted(), f = this.data.fetch;
+    if (this.fetching || !asked) return;
+    this.fetching = true;
+    fetch(new URL(`${f.url}?${asked}`, document.baseURI), { headers: f.token ? { [f.header]: f.token } : {} })
+      .then((r) => r.json().then((body) => {
+        if (!r.ok) throw new Error(body.error || `the server answered ${r.status}`);
+        return body;
+      }))
+      .then((body) => {
+        if (this.wanted() !== asked) return;
+        this.dom.note.hidden = true;
+        this.update({ ...body, controls: this.data.controls, fetch: f }, this.setTrigger, false);
+      })
+      .catch((err) => {
+        if (this.wanted() !== asked) return;
+        this.dom.note.hidden = false;
+        this.dom.note.textContent = `This run could not be fetched (${err.message}); the page computes it when ` +
+          "the slider comes to rest.";
+      })
+      .finally(() => {
+        this.fetching = false;
+        if (this.wanted() !== asked) this.fetchRun(); // the sliders moved on
+      });
+  }
+
   // The summary for the picked epochs: the run's own words for all of them; for fewer, the loss where they end
-  // (every number from the shipped run); for more, that the page is computing it.
+  // (every number from the shipped run); for more, that the server is computing it.
   epochsLabel(picked) {
     const epochs = this.sel.epochs, own = this.data.own.epochs;
     if (epochs === own || !this.choices("epochs").length) return picked.label;
@@ -201,7 +256,7 @@ class LiveFigure extends RunPlayer {
       const values = this.choices(key);
       if (!values.length) continue;
       const j = values.indexOf(this.sel[key]);
-      const words = key === "epochs" ? `${this.sel.epochs} epochs` : this.ladders[key].labels[j];
+      const words = key === "epochs" ? `${this.sel.epochs} epochs` : this.ladders[key] ? this.ladders[key].labels[j] : "";
       d.sliders[key].output.textContent = fmt(this.sel[key], 3);
       d.sliders[key].input.setAttribute("aria-valuetext", words || fmt(this.sel[key], 3));
     }

@@ -24,10 +24,11 @@ def live_figure(
     on_momentum: Callable[[], None],
     on_epochs: Callable[[], None],
     on_start: Callable[[], None],
+    on_noise: Callable[[], None] | None = None,
 ):
     """Mount the figure with its payload (charts.live.payload). The callbacks run when a slider of the figure comes
-    to rest (its value under "lr", "momentum" or "epochs" in st.session_state[key]) or the surface is tapped
-    ("start")."""
+    to rest (its value under "lr", "momentum", "epochs" or "noise" in st.session_state[key]) or the surface is
+    tapped ("start"). The noise slider shows only where the payload says where to fetch its runs ("fetch")."""
     return _mount(
         key=key,
         data=data,
@@ -35,4 +36,5 @@ def live_figure(
         on_momentum_change=on_momentum,
         on_epochs_change=on_epochs,
         on_start_change=on_start,
+        on_noise_change=on_noise,
     )

@@ -1,12 +1,13 @@
-"""The live figure on the playground: its payload, its controls as a teacher's link leaves them, and what its
-sliders and a tap on its surface change when they come to rest (the same controls as the sidebar's, through
-widgets.set_values, so locks hold and the URL follows)."""
+"""The live figure on the playground: its payload, its controls as a teacher's link leaves them, where its noise
+slider fetches new runs (components/live_route.py), and what its sliders and a tap on its surface change when they come
+to rest (the same controls as the sidebar's, through widgets.set_values, so locks hold and the URL follows)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 import components
+from components import live_route
 from compute import cache, live
 from settings.controls import BY_KEY
 from ui import widgets
@@ -36,11 +37,13 @@ def _tapped() -> None:
 def show(values: dict, shown: set[str], lesson) -> None:
     """Mount the figure for these control values (a ValueError from the engine propagates to the page)."""
     states = live.control_states(values, shown, lesson.hidden, lesson.locked)
+    fetch = {"url": live_route.PATH, "token": live_route.token(), "header": live_route.TOKEN_HEADER}
     components.live_figure(
-        cache.live_figure(values, states),
+        cache.live_figure(values, states) | {"fetch": fetch},
         key=KEY,
         on_lr=lambda: settled("lr"),
         on_momentum=lambda: settled("momentum"),
         on_epochs=lambda: settled("epochs"),
         on_start=_tapped,
+        on_noise=lambda: settled("noise"),
     )

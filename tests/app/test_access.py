@@ -1,6 +1,9 @@
 """The optional class password: without secrets the app is open; with one, nothing shows until it is entered."""
 
-from apptest_support import APP
+import hashlib
+import hmac
+
+from apptest_support import APP, figure
 from streamlit.testing.v1 import AppTest
 
 
@@ -20,3 +23,6 @@ def test_class_password_gate():
     at.text_input[0].input("tensors")
     at.button[0].click().run()
     assert not at.exception and at.get("bidi_component")
+    # the admitted page hands its figure the token the figure's route asks for (tests/unit/test_live_route.py)
+    token = figure(at)["fetch"]["token"]
+    assert token == hmac.new(b"tensors", b"live-figure-route", hashlib.sha256).hexdigest()

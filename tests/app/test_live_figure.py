@@ -64,9 +64,12 @@ def test_a_lesson_link_hides_and_locks_the_figures_controls_too():
         "lr": "locked",
         "momentum": "free",
         "epochs": "free",
+        "noise": "free",
         "start": "free",
     }
     assert figure(open_app(lock="epochs"))["controls"]["epochs"] == "locked"
+    assert figure(open_app(lock="noise"))["controls"]["noise"] == "locked"
+    assert figure(open_app(hide="noise"))["controls"]["noise"] == "hidden"
     assert figure(open_app(hide="lr,momentum"))["controls"]["lr"] == "hidden"
     assert figure(open_app(hide="momentum"))["controls"]["momentum"] == "hidden"
     assert figure(open_app(lock="w0"))["controls"]["start"] == "locked"

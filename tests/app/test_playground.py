@@ -60,7 +60,11 @@ def test_defaults():
     spec = _shows_a_chart(at)
     assert not at.error and not at.warning
     assert spec["frames"] == list(range(61))
-    assert spec["controls"] == {"lr": "free", "momentum": "free", "epochs": "free", "start": "free"}
+    assert spec["controls"] == {"lr": "free", "momentum": "free", "epochs": "free", "noise": "free", "start": "free"}
+    # the noise slider of the figure: every level of the sidebar's, and where to fetch a level's run
+    assert spec["noise"] == [round(0.1 * k, 1) for k in range(51)] and spec["own"]["noise"] == 0.5
+    assert spec["fetch"] == {"url": "api/live-figure", "token": None, "header": "X-Playground-Token"}
+    assert spec["query"] == to_query(defaults())
     assert spec["ladders"]["lr"]["values"][spec["ladders"]["lr"]["current"]] == 0.1
     assert spec["ladders"]["momentum"]["values"][spec["ladders"]["momentum"]["current"]] == 0.8
 

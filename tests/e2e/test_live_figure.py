@@ -77,7 +77,7 @@ def test_a_learning_rate_move_in_the_figure_redraws_at_once_and_the_page_catches
     shot(page, "live_after_moves")
 
 
-def test_fewer_epochs_in_the_figure_replay_at_once_and_more_go_to_the_page(page: Page, app_server: str) -> None:
+def test_fewer_epochs_in_the_figure_replay_at_once_and_more_are_fetched(page: Page, app_server: str) -> None:
     figure = open_figure(page, app_server)
     page.evaluate(f"() => {{ window.__figureNode = document.querySelector('{FIGURE}'); }}")
     epochs = figure_slider(figure, "Epochs")
@@ -95,14 +95,72 @@ def test_fewer_epochs_in_the_figure_replay_at_once_and_more_go_to_the_page(page:
     assert page.evaluate(f"() => window.__figureNode === document.querySelector('{FIGURE}')")
     expect(figure.locator(".lf-summary")).to_contain_text("converges")
     epochs.focus()
-    epochs.press("ArrowRight")
-    epochs.press("ArrowRight")  # 75: longer than shipped, so the page computes it and the figure plays it anew
-    expect(figure.locator(".lf-summary")).to_contain_text("computing the longer run", timeout=300)
+    # 75: longer than shipped, so the figure fetches that run from the server's route and plays it anew; the page
+    # catches up without a new figure
+    with page.expect_response(re.compile(r"/api/live-figure\?.*epochs=75")) as answered:
+        epochs.press("ArrowRight")
+        epochs.press("ArrowRight")
+    assert answered.value.ok
+    expect(figure.locator(".lf-readout")).to_contain_text(re.compile(r"Step \d+ of 75"))
     expect(page).to_have_url(re.compile(r"[?&]epochs=75(&|$)"))
     expect(figure.locator(".lf-readout")).to_contain_text("Step 75 of 75", timeout=20_000)
+    wait_idle(page)
+    assert page.evaluate(f"() => window.__figureNode === document.querySelector('{FIGURE}')")
+    expect(figure.locator(".lf-summary")).to_contain_text("converges")
     ticks = figure.locator(".lf-loss .pn-xtick").evaluate_all("els => els.map((e) => e.textContent)")
     assert max(float(v) for v in ticks if v) >= 70, ticks  # the loss axis spans the longer run
     shot(page, "live_epochs")
+
+
+def test_a_noise_move_in_the_figure_draws_new_data_with_no_rerun_and_the_page_catches_up(
+    page: Page, app_server: str
+) -> None:
+    figure = open_figure(page, app_server)
+    page.evaluate(f"""() => {{
+        window.__figureNode = document.querySelector('{FIGURE}');
+        const app = document.querySelector('[data-testid="stApp"]');
+        window.__reruns = 0;  // a script run starting shows as the state "running"
+        const ran = () => {{ if (app.getAttribute('data-test-script-state') === 'running') window.__reruns++; }};
+        new MutationObserver(ran)
+            .observe(app, {{attributes: true, attributeFilter: ['data-test-script-state']}});
+    }}""")
+    points = figure.locator(".lf-data .lf-points")
+    before = points.get_attribute("d")
+    noise = figure_slider(figure, "Noise level")
+    expect(noise).to_have_attribute("aria-valuetext", "0.5")
+    # dragged and still held: the slider has not come to rest, so the page has not been told; the figure fetched
+    # the new data's run from the server's route and plays it
+    noise.scroll_into_view_if_needed()
+    box = noise.bounding_box()
+    with page.expect_response(re.compile(r"/api/live-figure\?.*noise=")) as answered:
+        page.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] / 2, steps=4)
+    assert answered.value.ok
+    expect(points).not_to_have_attribute("d", before)
+    value = noise.get_attribute("aria-valuetext")
+    assert float(value) > 0.5
+    expect(figure.locator(".lf-readout")).to_contain_text(re.compile(r"Step [1-9]\d* of 60"))  # it plays
+    expect(figure.locator(".lf-summary")).to_contain_text("converges")
+    assert page.evaluate("() => window.__reruns") == 0
+    assert figure.locator(".lf-note").is_hidden()
+    # let go: the page catches up (URL, sidebar) without a new figure
+    page.mouse.up()
+    expect(page).to_have_url(re.compile(rf"[?&]noise={re.escape(value)}(&|$)"))
+    wait_idle(page)
+    sidebar = page.get_by_test_id("stSlider").filter(has=page.get_by_text("Noise level", exact=True))
+    expect(sidebar.get_by_test_id("stSliderThumbValue")).to_have_text(f"{float(value):.2f}")
+    assert page.evaluate(f"() => window.__figureNode === document.querySelector('{FIGURE}')")
+    assert points.get_attribute("d") != before
+    shot(page, "live_noise_fetched")
+
+
+def test_the_figures_route_answers_a_bad_query_with_a_sentence(page: Page, app_server: str) -> None:
+    answer = page.request.get(f"{app_server}/api/live-figure?noise=loud")
+    assert answer.status == 400 and answer.json() == {
+        "error": "Noise level: 'loud' is not a number; using the default 0.5."
+    }
+    assert page.request.get(f"{app_server}/api/live-figure?noise=0.3").json()["own"]["noise"] == 0.3
 
 
 def test_a_tap_on_the_surface_starts_the_run_there(page: Page, app_server: str) -> None:
@@ -147,6 +205,11 @@ def test_a_lesson_link_hides_and_locks_the_figures_sliders(page: Page, app_serve
     expect(figure.locator(".lf-slider[data-key=lr]")).to_be_hidden()
     expect(figure_slider(figure, "Momentum")).to_be_disabled()
     expect(figure_slider(figure, "Epochs")).to_be_disabled()
+    expect(figure_slider(figure, "Noise level")).to_be_enabled()
+    figure = open_figure(page, app_server, "?hide=noise")
+    expect(figure.locator(".lf-slider[data-key=noise]")).to_be_hidden()
+    figure = open_figure(page, app_server, "?lock=noise")
+    expect(figure_slider(figure, "Noise level")).to_be_disabled()
     shot(page, "live_lesson_link")
 
 
