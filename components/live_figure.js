@@ -153,6 +153,8 @@ class LiveFigure extends RunPlayer {
       const s = this.dom.sliders.noise;
       s.output.textContent = fmt(this.sel.noise, 3);
       s.input.setAttribute("aria-valuetext", fmt(this.sel.noise, 3));
+      const before = this.choices("noise").indexOf(this.data.own.noise);
+      this.noiseStep = index > before ? 1 : index < before ? -1 : 0; // which way the learner is going
       this.fetchRun();
       return;
     }
@@ -176,25 +178,49 @@ class LiveFigure extends RunPlayer {
   wanted() {
     const sel = this.sel, own = this.data.own;
     if (!this.data.fetch || (sel.noise === own.noise && !(sel.epochs > own.epochs))) return null;
-    const picked = { lr: sel.lr, momentum: sel.momentum, epochs: sel.epochs, noise: sel.noise };
+    return this.queryFor(sel.noise);
+  }
+
+  // the route's query for the run at the figure's selection and this noise level
+  queryFor(noise) {
+    const sel = this.sel, picked = { lr: sel.lr, momentum: sel.momentum, epochs: sel.epochs, noise };
     return new URLSearchParams({ ...this.data.query, ...picked }).toString();
   }
 
-  // The run for the figure's selection, from the server's route: one request at a time, then the latest selection
-  // if the sliders moved on meanwhile; drawn only if it is still the one wanted.
+  // The route's answer (the payload) for a query; an error says the server's sentence.
+  request(query) {
+    const f = this.data.fetch;
+    return fetch(new URL(`${f.url}?${query}`, document.baseURI), { headers: f.token ? { [f.header]: f.token } : {} })
+      .then((r) => r.json().then((body) => {
+        if (!r.ok) throw new Error(body.error || `the server answered ${r.status}`);
+        return body;
+      }));
+  }
+
+  // After the figure drew a noise level the learner moved to, the next level the same way is fetched in the
+  // background (one run: the server caches it too), so stepping through the levels (arrow keys, a slow drag) draws
+  // at once. Nothing is fetched ahead for a learner who has not moved the figure's noise slider.
+  fetchAhead() {
+    const levels = this.choices("noise"), next = levels[levels.indexOf(this.sel.noise) + (this.noiseStep || 0)];
+    if (!this.noiseStep || next === undefined) return;
+    const query = this.queryFor(next);
+    if (this.ahead && this.ahead.query === query) return;
+    this.ahead = { query, answer: this.request(query).catch(() => null) }; // a failure: asked again when wanted
+  }
+
+  // The run for the figure's selection, from the server's route (or fetched ahead): one request at a time, then the
+  // latest selection if the sliders moved on meanwhile; drawn only if it is still the one wanted.
   fetchRun() {
     const asked = this.wanted(), f = this.data.fetch;
     if (this.fetching || !asked) return;
     this.fetching = true;
-    fetch(new URL(`${f.url}?${asked}`, document.baseURI), { headers: f.token ? { [f.header]: f.token } : {} })
-      .then((r) => r.json().then((body) => {
-        if (!r.ok) throw new Error(body.error || `the server answered ${r.status}`);
-        return body;
-      }))
+    const ahead = this.ahead && this.ahead.query === asked ? this.ahead.answer : null;
+    (ahead ? ahead.then((body) => body || this.request(asked)) : this.request(asked))
       .then((body) => {
         if (this.wanted() !== asked) return;
         this.dom.note.hidden = true;
         this.update({ ...body, controls: this.data.controls, fetch: f }, this.setTrigger, false);
+        this.fetchAhead();
       })
       .catch((err) => {
         if (this.wanted() !== asked) return;

@@ -5,7 +5,9 @@ the start, it stacks on a phone, and a teacher's link hides or locks its sliders
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -19,6 +21,19 @@ VIEWPORT = {"width": 1400, "height": 1700}
 def _no_exceptions(page: Page) -> Iterator[None]:
     with guarded_page(page, VIEWPORT):
         yield
+
+
+def query_of_url(url: str) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def wait_until(page: Page, condition, what: Callable[[], object], timeout_s: float = 20.0) -> None:
+    """Polls `condition` (something the page did on its own, no element to wait for) until it holds; the page's
+    events (requests) are taken in meanwhile. On a timeout the message shows what() instead."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, what()
+        page.wait_for_timeout(50)
 
 
 def step_shown(figure: Locator) -> int:
@@ -153,6 +168,29 @@ def test_a_noise_move_in_the_figure_draws_new_data_with_no_rerun_and_the_page_ca
     assert page.evaluate(f"() => window.__figureNode === document.querySelector('{FIGURE}')")
     assert points.get_attribute("d") != before
     shot(page, "live_noise_fetched")
+
+
+def test_stepping_through_noise_levels_the_next_one_is_fetched_ahead(page: Page, app_server: str) -> None:
+    asked: list[str] = []  # the noise level of each request to the figure's route, in order
+    page.on("request", lambda r: asked.append(query_of_url(r.url)["noise"]) if "/api/live-figure" in r.url else None)
+    figure = open_figure(page, app_server, "?noise=1")
+    page.wait_for_timeout(500)
+    assert asked == []  # nothing is fetched for a learner who has not moved the figure's noise slider
+    points = figure.locator(".lf-data .lf-points")
+    noise = figure_slider(figure, "Noise level")
+    noise.focus()
+    noise.press("ArrowRight")  # 1.1: fetched, then 1.2 fetched ahead
+    expect(page).to_have_url(re.compile(r"[?&]noise=1\.1(&|$)"))
+    wait_idle(page)
+    wait_until(page, lambda: asked == ["1.1", "1.2"], lambda: asked)
+    before = points.get_attribute("d")
+    noise.press("ArrowRight")  # 1.2: already in the browser, drawn without asking again; 1.3 fetched ahead
+    expect(points).not_to_have_attribute("d", before)
+    expect(page).to_have_url(re.compile(r"[?&]noise=1\.2(&|$)"))
+    wait_until(page, lambda: asked == ["1.1", "1.2", "1.3"], lambda: asked)
+    noise.press("ArrowLeft")  # 1.1: the other way, its run asked for (the server has it cached), then 1.0 ahead
+    expect(page).to_have_url(re.compile(r"[?&]noise=1\.1(&|$)"))
+    wait_until(page, lambda: asked == ["1.1", "1.2", "1.3", "1.1", "1"], lambda: asked)
 
 
 def test_the_figures_route_answers_a_bad_query_with_a_sentence(page: Page, app_server: str) -> None:
