@@ -18,11 +18,17 @@ shows the result (requestAnimationFrame polling, so "shown" means painted at the
 - sidebar lr, new / cached: the sidebar's "Learning rate" select_slider one notch up to a value this server has
   not computed yet, then back down (st.cache_data has those), until the figure shows the page's new run (its
   summary says "Learning rate <new>:" and its whole path was redrawn).
-- noise, new / cached: the sidebar's "Noise level" slider one notch up (new data: a whole-page rerun, the run and
-  both ladders trained anew), then back down (cached), until the figure shows the new data: the data panel's
-  points (the data panel's drawn dots) and the surface's whole path both differ from before. Both signals come
-  from the figure's own drawing, not from text that could stay the same (a loss rounded alike), and the points
-  move for any change of the noise (y = 2x + 1 + noise * e, with the same seed's e).
+- noise, new / cached: the sidebar's "Noise level" slider one notch down from START_NOISE (new data: a whole-page
+  rerun, the run and both ladders trained anew), then back up (cached), until the figure shows the new data: the
+  data panel's points (the data panel's drawn dots) and the surface's whole path both differ from before. Both
+  signals come from the figure's own drawing, not from text that could stay the same (a loss rounded alike), and
+  the points move for any change of the noise (y = 2x + 1 + noise * e, with the same seed's e).
+- figure noise, new / cached / ahead: the live figure's own "Noise level" slider, with no rerun of the page: the
+  figure fetches the new run's payload from the server's route (components/live_route.py), until it shows the new
+  data as above; then, untimed for the ratio, the page catches up as for a figure move. "new": PageUp, five levels
+  up (the run and both ladders trained anew; the figure fetches ahead only the next single level); "cached":
+  PageDown, back (the server has those runs); "ahead": ArrowRight, one level up, after one untimed step up (each
+  next level was fetched ahead into the browser, as for a learner stepping through them).
 - trivial: the one slider, until the written value shows (and, second column, the app is idle): the baseline.
 Before every press (on either app) the figure's playback is paused (its Pause button), so that no animation runs
 during a timing; between the presses of a figure slider the script waits for the page to catch up.
@@ -61,6 +67,7 @@ from tests.e2e.helpers import APP_IDLE, CHROMIUM_ARGS, FIGURE, chromium_executab
 
 START_LR_INDEX = 12  # 0.001 on the ladder: the moves up stay below divergence, so every run does all its steps
 START_MOMENTUM = 0.8  # the default; the figure's momentum moves go down the ladder from there and back
+START_NOISE = 1.0  # the sidebar's noise moves go down from there (new data) and back, then the figure's up
 SETTLE_S = 0.4  # pause before each press (not timed): Plotly may still be painting after the app reports idle
 VIEWPORT = {"width": 1400, "height": 1000}
 FIGURE_DRAWN = f"{FIGURE} .lf-surface .pn-svg"
@@ -81,7 +88,7 @@ values = controls.defaults() | {{"seed": 1, "momentum": 0.8}}
 values["lr"] = st.select_slider(
     "Learning rate", controls.LR_GRID, value=controls.LR_GRID[{START_LR_INDEX}], format_func=lambda v: f"{{v:g}}"
 )
-values["noise"] = st.slider("Noise level", 0.0, 5.0, 0.5, 0.1)
+values["noise"] = st.slider("Noise level", 0.0, 5.0, {START_NOISE}, 0.1)
 components.live_figure(
     cache.live_figure(values, {{}}), key="fig", on_lr=None, on_momentum=None, on_epochs=None, on_start=None
 )
@@ -277,15 +284,33 @@ class FigureProbe(Probe):
 
         sample = self.timed(key, "figure", arg, idle=False)
         self.value = self.value.split(":")[0]  # "0.0015: converges, ..." -> "0.0015"
+        return self.caught_up(sample, self.setting)
+
+    def caught_up(self, sample: Sample, setting: str) -> Sample:
+        """Waits (untimed for the ratio) until the page caught up with the figure's move: the URL holds the value
+        and the app is idle; notes when, on the sample."""
         handle = self.page.wait_for_function(
             DONE_JS,
-            arg={"kind": "url", "mark": "caught", "idle": True, "param": self.setting, "value": float(self.value)},
+            arg={"kind": "url", "mark": "caught", "idle": True, "param": setting, "value": float(self.value)},
             polling="raf",
             timeout=self.timeout_ms,
         )
         done = handle.json_value()
         sample.caught_up = done["marks"]["caught:idle"] - done["key"]
         return sample
+
+
+class FigureNoiseProbe(FigureProbe):
+    """The live figure's own "Noise level" slider: shown when the figure drew the run it fetched from the server's
+    route for the new data (its points and path moved), with no rerun before (the "reran" column); then the page
+    catches up, untimed for the ratio."""
+
+    def __init__(self, page: Page, timeout_ms: float, quiet: Callable[[], None]):
+        super().__init__(page, "noise", timeout_ms, quiet)
+
+    def press(self, key: str) -> Sample:
+        sample = self.timed(key, "data", lambda: {"old": self.state()}, idle=False)
+        return self.caught_up(sample, "noise")
 
 
 class SidebarLrProbe(Probe):
@@ -353,8 +378,11 @@ CASES = {  # case -> (kind of target, what it is)
     "figure momentum": ("figure", "the figure's Momentum slider (browser only)"),
     "sidebar lr, new": ("server", "sidebar Learning rate, a run not computed yet"),
     "sidebar lr, cached": ("server", "sidebar Learning rate, back down (cached)"),
-    "noise, new": ("server", "sidebar Noise level up: new data, whole page"),
-    "noise, cached": ("server", "sidebar Noise level back down (cached)"),
+    "noise, new": ("server", "sidebar Noise level down: new data, whole page"),
+    "noise, cached": ("server", "sidebar Noise level back up (cached)"),
+    "figure noise, new": ("server", "the figure's Noise level 5 levels up: new data from the route, no rerun"),
+    "figure noise, cached": ("server", "the figure's Noise level 5 levels back down (cached on the server)"),
+    "figure noise, ahead": ("server", "the figure's Noise level a level up, that level fetched ahead"),
     "trivial": ("", "the trivial app's slider (baseline)"),
 }
 
@@ -380,7 +408,8 @@ def print_report(samples: dict[str, list[Sample]], loads: dict[str, float], brow
         ratio = p50(shown) / base
         verdict = f"{'ok' if ratio <= TARGETS[kind] else 'OVER'} {TARGETS[kind]:g}" if kind else ""
         caught = [s.caught_up for s in group]
-        reran = sum(s.reran for s in group) if kind == "figure" else "-"  # a server move reruns first, of course
+        # a sidebar move reruns first, of course; a figure move must not
+        reran = sum(s.reran for s in group) if name.startswith("figure") else "-"
         print(
             f"{name:<20}{len(group):>3}{col(p50(shown), 8)}{col(p95(shown), 7)}{col(ratio, 10, '.2f')}{verdict:>8} |"
             f"{col(p50(idle), 6)}{col(p95(idle), 7)}{col(p50(idle) / base_idle, 8, '.2f')} |"
@@ -411,7 +440,10 @@ def measure(args, playground: StreamlitServer, trivial: StreamlitServer) -> tupl
     samples: dict[str, list[Sample]] = {name: [] for name in CASES}
     loads: dict[str, float] = {}
     # seed=1: data that neither the server's warm-up (the default link) nor an earlier press has trained on.
-    link = f"{playground.url}/?lr={controls.LR_GRID[START_LR_INDEX]:g}&momentum={START_MOMENTUM:g}&seed=1"
+    link = (
+        f"{playground.url}/?lr={controls.LR_GRID[START_LR_INDEX]:g}&momentum={START_MOMENTUM:g}&seed=1"
+        f"&noise={START_NOISE:g}"
+    )
     with sync_playwright() as pw:
         executable = chromium_executable()
         launch = {"args": CHROMIUM_ARGS, **({"executable_path": executable} if executable else {})}
@@ -460,9 +492,18 @@ def measure(args, playground: StreamlitServer, trivial: StreamlitServer) -> tupl
                     for _ in range(args.n):
                         run(f"figure {setting}", probe, key)
             noise = NoiseProbe(play_page, timeout_ms, quiet)
-            for key, case in (("ArrowRight", "noise, new"), ("ArrowLeft", "noise, cached")):
+            for key, case in (("ArrowLeft", "noise, new"), ("ArrowRight", "noise, cached")):
                 for _ in range(args.n):
                     run(case, noise, key)
+            if "figure noise, new" in CASES:  # not --floor: its page has no route to fetch from
+                figure_noise = FigureNoiseProbe(play_page, timeout_ms, quiet)
+                # jumps of five levels up (never fetched ahead: the figure fetches the next single level), back down
+                for key, case in (("PageUp", "figure noise, new"), ("PageDown", "figure noise, cached")):
+                    for _ in range(args.n):
+                        run(case, figure_noise, key)
+                figure_noise.press("ArrowRight")  # untimed: the first step up, after which each next one is ahead
+                for _ in range(args.n):
+                    run("figure noise, ahead", figure_noise, "ArrowRight")
             return samples, loads, browser.version
         finally:
             browser.close()
@@ -514,8 +555,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     # the figure's momentum moves go down its ladder from START_MOMENTUM; the learning rate's go up from START_LR
-    most = min(family.MOMENTUM_GRID.index(START_MOMENTUM), len(controls.LR_GRID) - 1 - START_LR_INDEX)
-    if not 1 <= args.n <= most:
+    most = min(family.MOMENTUM_GRID.index(START_MOMENTUM), len(controls.LR_GRID) - 1 - START_LR_INDEX, 10)
+    if not 1 <= args.n <= most:  # and the noise moves, 0.1 a press down from START_NOISE
         parser.error(f"--n must be 1 to {most} (the momentum ladder's rungs below {START_MOMENTUM:g})")
 
     if args.floor:
