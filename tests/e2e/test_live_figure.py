@@ -193,6 +193,26 @@ def test_stepping_through_noise_levels_the_next_one_is_fetched_ahead(page: Page,
     wait_until(page, lambda: asked == ["1.1", "1.2", "1.3", "1.1", "1"], lambda: asked)
 
 
+def test_when_the_route_fails_the_figure_says_so_and_the_page_computes_the_run(page: Page, app_server: str) -> None:
+    figure = open_figure(page, app_server)
+    page.route(
+        re.compile(r"/api/live-figure\?"),
+        lambda route: route.fulfill(status=503, json={"error": "The server is restarting."}),
+    )
+    before = figure.locator(".lf-data .lf-points").get_attribute("d")
+    noise = figure_slider(figure, "Noise level")
+    noise.focus()
+    noise.press("ArrowRight")
+    expect(figure.locator(".lf-note")).to_have_text(
+        "This run could not be fetched (The server is restarting.); the page computes it when the slider comes to rest."
+    )
+    # the slider rests: the page computes the new data's run, and the figure plays it
+    expect(page).to_have_url(re.compile(r"[?&]noise=0\.6(&|$)"))
+    wait_idle(page)
+    expect(figure.locator(".lf-data .lf-points")).not_to_have_attribute("d", before)
+    expect(figure.locator(".lf-note")).to_be_hidden()
+
+
 def test_the_figures_route_answers_a_bad_query_with_a_sentence(page: Page, app_server: str) -> None:
     answer = page.request.get(f"{app_server}/api/live-figure?noise=loud")
     assert answer.status == 400 and answer.json() == {
