@@ -161,6 +161,7 @@ class LiveFigure extends RunPlayer {
     if (key === "epochs") {
       this.sel.epochs = this.choices("epochs")[index];
       this.selectRun(true);
+      this.noiseStep = 0; // the learner is on the epochs now: no noise level is fetched ahead
       this.fetchRun(); // more than shipped: the longer run
       return;
     }
