@@ -137,6 +137,12 @@ def what_am_i_looking_at(result: RunResult) -> str:
     """A first-year student's guide to the figure."""
     ds = result.dataset
     names = ", ".join(result.param_names)
+    noise = (  # the figure's noise slider: the datasets drawn with noise (components/live_route.py)
+        " Its **Noise level** slider draws new data: the figure fetches that run from the server without reloading "
+        "the page."
+        if ds.name in engine.SYNTHETIC
+        else ""
+    )
     surface = (
         "the **loss curve**: the mean squared error for every value of w. The dot slides down it, one step at a time."
         if result.surface.kind == "curve"
@@ -166,7 +172,7 @@ limit it climbs.
 **The figure plays each new run by itself**; pause it, replay it, or drag the step slider to any step. Every panel
 moves together. Its **Learning rate** and **Momentum** sliders change the run in your browser: every run along them
 was computed with the page (one batched PyTorch call each), so the path redraws at once, and when a slider comes to
-rest the rest of the page follows. **Tap the loss surface** to start from that point. The blue arrow is the
+rest the rest of the page follows.{noise} **Tap the loss surface** to start from that point. The blue arrow is the
 gradient's share of the next step (−lr·g), the purple one the momentum's (what the previous steps carry over).
 
 The model has {len(result.param_names)} parameter(s): {names}. Each step computes the gradient of the loss

@@ -220,6 +220,11 @@ def test_the_loss_panel_text_matches_what_the_runs_do():
     text = explain.what_am_i_looking_at(momentum_run)
     assert "best possible loss, not at zero" in text and "ripple" in text and "√10" in text
     assert "A learning rate that is too large makes it zig-zag" not in text
+    # the figure's noise slider is named where the data has a noise level (controls.relevant shows it) and only there
+    for dataset in ("line", "plane", "thermometer", "single-point"):
+        values = _values(dataset=dataset)
+        named = "**Noise level** slider" in explain.what_am_i_looking_at(runs.compute(values))
+        assert named == ("noise" in controls.relevant(values)), dataset
 
 
 # ----------------------------------------------------------------------------------------------------
