@@ -40,29 +40,45 @@ class BoundedCache:
         self.size = 0
         self._items: collections.OrderedDict[Hashable, bytes] = collections.OrderedDict()
         self._lock = threading.Lock()
+        self._computing: dict[Hashable, threading.Event] = {}  # keys a thread is computing now
 
     def __len__(self) -> int:
         return len(self._items)
 
     def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        """A copy of the cached value for `key`, or compute() (kept for next time, within the budget)."""
-        with self._lock:
-            blob = self._items.get(key)
-            if blob is not None:
-                self._items.move_to_end(key)
-        if blob is not None:
-            return pickle.loads(blob)
-        value = compute()  # outside the lock: other keys are served meanwhile (a key computed twice costs only time)
-        blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        if len(blob) <= self.budget:
+        """A copy of the cached value for `key`, or compute() (kept for next time, within the budget). A key that
+        another thread is computing now is waited for, not computed twice: a sidebar's move asks for the same new
+        run twice at once, the page's rerun and the live figure's route (components/live_route.py)."""
+        while True:
             with self._lock:
-                old = self._items.pop(key, None)
-                self.size -= len(old) if old is not None else 0
-                self._items[key] = blob
-                self.size += len(blob)
-                while self.size > self.budget:
-                    _, dropped = self._items.popitem(last=False)
-                    self.size -= len(dropped)
+                blob = self._items.get(key)
+                if blob is not None:
+                    self._items.move_to_end(key)
+                else:
+                    busy = self._computing.get(key)
+                    if busy is None:  # this thread computes it
+                        mine = self._computing[key] = threading.Event()
+            if blob is not None:
+                return pickle.loads(blob)
+            if busy is None:
+                break
+            busy.wait()  # then it is in, or that computation failed or was too big to keep: look again
+        try:
+            value = compute()  # outside the lock: other keys are served meanwhile
+            blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            if len(blob) <= self.budget:
+                with self._lock:
+                    old = self._items.pop(key, None)
+                    self.size -= len(old) if old is not None else 0
+                    self._items[key] = blob
+                    self.size += len(blob)
+                    while self.size > self.budget:
+                        _, dropped = self._items.popitem(last=False)
+                        self.size -= len(dropped)
+        finally:
+            with self._lock:
+                self._computing.pop(key, None)
+            mine.set()
         return pickle.loads(blob)  # a copy, as a cache hit would give: the caller owns it
 
     def clear(self) -> None:

@@ -2,6 +2,8 @@
 out copies; the runs' cache is one, with its budget from the environment."""
 
 import pickle
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -43,6 +45,59 @@ def test_hits_are_copies_and_a_value_over_the_budget_is_not_kept():
     assert c.get("k", lambda: None) == [1, 2, 3]
     big = c.get("big", lambda: _blob(50_000))
     assert len(big) == 50_000 and len(c) == 1 and c.size <= c.budget
+
+
+def test_a_key_being_computed_is_waited_for_not_computed_twice():
+    c = BoundedCache(budget=10_000)
+    started, release, calls, got = threading.Event(), threading.Event(), [], []
+
+    def slow():
+        calls.append("slow")
+        started.set()
+        release.wait(5)
+        return [1, 2]
+
+    first = threading.Thread(target=lambda: got.append(c.get("k", slow)))
+    first.start()
+    started.wait(5)
+    second = threading.Thread(target=lambda: got.append(c.get("k", lambda: calls.append("again") or [9])))
+    second.start()
+    time.sleep(0.05)  # the second caller is waiting, not computing
+    assert calls == ["slow"] and second.is_alive()
+    assert c.get("other", lambda: [3]) == [3]  # another key is served meanwhile
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert calls == ["slow"] and got == [[1, 2], [1, 2]] and got[0] is not got[1]
+
+
+def test_a_failed_computation_leaves_the_key_to_the_next_caller():
+    c = BoundedCache(budget=10_000)
+    started, release = threading.Event(), threading.Event()
+    errors = []
+
+    def fails():
+        started.set()
+        release.wait(5)
+        raise ValueError("refused")
+
+    def first():
+        try:
+            c.get("k", fails)
+        except ValueError as exc:
+            errors.append(str(exc))
+
+    t = threading.Thread(target=first)
+    t.start()
+    started.wait(5)
+    waiter = []
+    w = threading.Thread(target=lambda: waiter.append(c.get("k", lambda: "computed by the waiter")))
+    w.start()
+    release.set()
+    t.join(5)
+    w.join(5)
+    assert errors == ["refused"] and waiter == ["computed by the waiter"]
+    assert c.get("k", lambda: "not again") == "computed by the waiter"
 
 
 @pytest.mark.parametrize("raw, ok", [("64", 64_000_000), ("0.5", None), ("lots", None), (" 300 ", 300_000_000)])
