@@ -7,8 +7,10 @@
 // same runs (full batch), so a move redraws at once; when a slider comes to rest its value goes back to Python (a
 // trigger), and the page catches up without this figure being rebuilt. A noise level (new data) or more epochs than
 // shipped is a new run: the figure fetches its payload from the server's route (components/live_route.py) and plays it
-// as soon as it comes, without a rerun of the page, which catches up when the slider comes to rest. A tap on the
-// loss surface sends the point back as the new start. Every number drawn was computed in Python.
+// as soon as it comes, without a rerun of the page, which catches up when the slider comes to rest. The sidebar's
+// sliders of the same four settings move the figure the same way, as soon as the learner moves them (followSidebar),
+// while the page reruns. A tap on the loss surface sends the point back as the new start. Every number drawn was
+// computed in Python.
 
 const COLORS = { data: "#4C6A92", model: "#0F766E", optimum: "#1F2933", path: "#E4572E", now: "#C2185B",
   start: "#F2A541", grad: "#2E86AB", mom: "#8E44AD", loss: "#0F766E" };
@@ -74,10 +76,39 @@ function unpackBlock(b) {
   return { params: unpack(b.params), loss: unpack(b.loss), grad: unpack(b.grad), mom: unpack(b.mom) };
 }
 
+// The sidebar's sliders of the same settings (Streamlit's own, widgets.py: each in an element whose class is
+// "st-key-ctl_<setting>") move the figure as soon as the learner moves them, before the page's rerun comes back: a
+// rerun of the whole page costs the browser far more than the figure's drawing (docs/performance.md). What a slider
+// shows is read from its range input's accessible value text (aria-valuetext: "0.1", "0.80", "60") when it changes
+// on the slider the learner holds (it has the focus, from the keyboard or a drag); a slider whose markup is not that
+// is simply not followed, and the page's rerun brings its run as before.
+const SIDEBAR_KEY = "st-key-ctl_";
+
+function followSidebar(figure) {
+  const observer = new MutationObserver((records) => {
+    if (!figure.dom.root.isConnected) { observer.disconnect(); return; }
+    const moved = new Map();
+    for (const r of records) {
+      const box = r.target.closest && r.target.closest(`[class*="${SIDEBAR_KEY}"]`);
+      const cls = box && [...box.classList].find((c) => c.startsWith(SIDEBAR_KEY));
+      const key = cls && cls.slice(SIDEBAR_KEY.length);
+      if (!SLIDERS.includes(key) || r.target.type !== "range" || r.target !== document.activeElement) continue;
+      const text = r.target.getAttribute("aria-valuetext");
+      if (text === r.oldValue) continue; // a rerun drawing the slider again
+      const value = Number(text);
+      if (Number.isFinite(value)) moved.set(key, value); // the last of each
+    }
+    for (const [key, value] of moved) figure.follow(key, value);
+  });
+  observer.observe(document.body, { subtree: true, attributes: true, attributeOldValue: true,
+    attributeFilter: ["aria-valuetext"] });
+}
+
 class LiveFigure extends RunPlayer {
   constructor(parent) {
     super(buildDom(parent));
     this.dom.arrows.addEventListener("change", () => this.show(this.k));
+    followSidebar(this);
   }
 
   frameCount() { return this.Fend; }
@@ -91,9 +122,9 @@ class LiveFigure extends RunPlayer {
       data.data.y.bdata !== this.data.data.y.bdata || data.frames.length !== this.data.frames.length ||
       data.own.lr !== this.data.own.lr || data.own.momentum !== this.data.own.momentum ||
       data.own.params.bdata !== this.data.own.params.bdata;
-    // the page caught up with a slider of this figure; more epochs than were shipped is a new run, played anew
-    const caughtUp = fromPage && this.pending && data.own[this.pending.key] === this.pending.value &&
-      !(this.pending.key === "epochs" && this.pending.value > this.data.own.epochs);
+    // the page caught up with a slider of this figure (or the sidebar's) whose run the figure shows already; one it
+    // did not hold yet (more epochs than were shipped, new data still on its way) is played anew
+    const caughtUp = fromPage && this.pending && data.own[this.pending.key] === this.pending.value && this.held();
     const shownStep = this.data ? this.data.frames[Math.min(this.k, this.data.frames.length - 1)] : 0;
     this.data = data;
     this.F = data.frames.length;
@@ -174,12 +205,40 @@ class LiveFigure extends RunPlayer {
     this.selectRun(true);
   }
 
-  // What the figure's selection needs from the server (the query for its run), or null when the data it holds has
-  // it: another noise level is new data, and more epochs than shipped a longer run.
-  wanted() {
+  // The sidebar's slider of `key` shows `value` (the learner moved it, or the page's rerun moved it there): the figure
+  // shows that run at once, as if its own slider had moved, and expects the page to catch up with it (the sidebar's
+  // slider tells the page itself). A value the figure's data does not hold is fetched from the route.
+  follow(key, value) {
+    if (!this.data || !this.plotted || value === this.sel[key]) return;
+    const values = this.choices(key), j = values.findIndex((v) => Math.abs(v - value) <= 1e-9 * Math.max(1, Math.abs(v)));
+    const picked = j >= 0 ? values[j] : value;
+    if (picked === this.sel[key]) return;
+    this.pending = { key, value: picked };
+    if (j >= 0) {
+      this.dom.sliders[key].input.value = String(j);
+      this.pick(key, j);
+      return;
+    }
+    if (!["lr", "momentum"].includes(key) || !this.data.fetch) return; // the page's rerun brings it
+    this.sel[key] = picked;
+    this.sel[key === "lr" ? "momentum" : "lr"] = this.data.own[key === "lr" ? "momentum" : "lr"];
+    this.dom.summary.textContent = `${this.data.labels[key]} ${fmt(picked, 3)}: computing this run…`;
+    this.fetchRun();
+  }
+
+  // Whether the data the figure holds has the run its selection asks for: the page's own, one of a ladder's (the
+  // two ladders cross at the page's run), or the first steps of one of those. Not: another noise level (new data),
+  // more epochs than shipped, or a learning rate or momentum off the ladders (a sidebar's move: followSidebar).
+  held() {
     const sel = this.sel, own = this.data.own;
-    if (!this.data.fetch || (sel.noise === own.noise && !(sel.epochs > own.epochs))) return null;
-    return this.queryFor(sel.noise);
+    if (sel.noise !== own.noise || sel.epochs > own.epochs) return false;
+    const off = ["lr", "momentum"].filter((key) => sel[key] !== own[key]);
+    return !off.length || (off.length === 1 && this.choices(off[0]).includes(sel[off[0]]));
+  }
+
+  // What the figure's selection needs from the server (the query for its run), or null when the data it holds has it.
+  wanted() {
+    return !this.data.fetch || this.held() ? null : this.queryFor(this.sel.noise);
   }
 
   // the route's query for the run at the figure's selection and this noise level
@@ -247,14 +306,15 @@ class LiveFigure extends RunPlayer {
     return `${lead}: loss ${fmt(this.run.loss[end])} after ${steps} step${steps === 1 ? "" : "s"}`;
   }
 
-  // The run for the selected (lr, momentum): the page's own, or one of a ladder.
+  // The run for the selected (lr, momentum): the page's own, or one of a ladder; the page's own meanwhile when the
+  // selection is a run the figure is fetching (held() is false).
   currentRun() {
     const { lr, momentum } = this.sel, own = this.data.own;
-    if (lr === own.lr && momentum === own.momentum) return { run: this.own, label: own.label, lr, momentum };
-    const key = lr !== own.lr ? "lr" : "momentum";
-    const ladder = this.ladders[key];
-    const j = ladder.values.indexOf(key === "lr" ? lr : momentum);
-    const name = this.data.labels[key];
+    const key = lr !== own.lr ? "lr" : momentum !== own.momentum ? "momentum" : null;
+    const j = key && this.ladders[key] ? this.ladders[key].values.indexOf(this.sel[key]) : -1;
+    const other = key === "lr" ? "momentum" : "lr";
+    if (j < 0 || this.sel[other] !== own[other]) return { run: this.own, label: own.label, lr: own.lr, momentum: own.momentum };
+    const ladder = this.ladders[key], name = this.data.labels[key];
     return { run: runOf(ladder, j), label: `${name} ${ladder.labels[j]}`, lr, momentum };
   }
 

@@ -193,6 +193,81 @@ def test_stepping_through_noise_levels_the_next_one_is_fetched_ahead(page: Page,
     wait_until(page, lambda: asked == ["1.1", "1.2", "1.3", "1.1", "1"], lambda: asked)
 
 
+def sidebar_slider(page: Page, setting: str) -> Locator:
+    """The sidebar's own slider of a setting (Streamlit's, keyed ctl_<setting>): its range input."""
+    return page.locator(f"[data-testid=stSidebar] .st-key-ctl_{setting} input[type=range]")
+
+
+def watch_summary(page: Page) -> None:
+    """Records, when the figure's summary next changes, the page's URL query then (the page writes a move's value
+    there when its rerun comes back)."""
+    page.evaluate(f"""() => {{
+        const summary = document.querySelector('{FIGURE} .lf-summary'), old = summary.textContent;
+        window.__urlWhenDrawn = null;
+        const seen = new MutationObserver(() => {{
+            if (summary.textContent === old) return;
+            window.__urlWhenDrawn = location.search;
+            seen.disconnect();
+        }});
+        seen.observe(summary, {{childList: true, characterData: true, subtree: true}});
+    }}""")
+
+
+def test_a_sidebar_slider_moves_the_figure_before_the_pages_rerun_comes_back(page: Page, app_server: str) -> None:
+    asked: list[dict[str, str]] = []
+    page.on("request", lambda r: asked.append(query_of_url(r.url)) if "/api/live-figure" in r.url else None)
+    figure = open_figure(page, app_server)
+    page.evaluate(f"() => {{ window.__figureNode = document.querySelector('{FIGURE}'); }}")
+    lr = sidebar_slider(page, "lr")
+    watch_summary(page)
+    lr.focus()
+    lr.press("ArrowRight")  # 0.15: a run of the figure's learning-rate ladder
+    expect(figure.locator(".lf-summary")).to_contain_text("Learning rate 0.15: converges")
+    expect(figure.locator(".lf-slider[data-key=lr] output")).to_have_text("0.15")
+    assert "lr=0.1&" in page.evaluate("() => window.__urlWhenDrawn") + "&"  # drawn before the page knew
+    expect(page).to_have_url(re.compile(r"[?&]lr=0\.15(&|$)"))
+    wait_idle(page)
+    assert page.evaluate(f"() => window.__figureNode === document.querySelector('{FIGURE}')")
+    assert asked == []  # the ladder had it
+    # a momentum off the figure's ladder (0.81): the figure asks the route for that run while the page reruns
+    mom = sidebar_slider(page, "momentum")
+    with page.expect_response(re.compile(r"/api/live-figure\?.*momentum=0\.81")) as answered:
+        mom.focus()
+        mom.press("ArrowRight")
+    assert answered.value.ok and asked[-1]["lr"] == "0.15"
+    expect(figure.locator(".lf-slider[data-key=momentum] output")).to_have_text("0.81")
+    expect(page).to_have_url(re.compile(r"[?&]momentum=0\.81(&|$)"))
+    wait_idle(page)
+    assert page.evaluate(f"() => window.__figureNode === document.querySelector('{FIGURE}')")
+    expect(figure.locator(".lf-summary")).to_contain_text("Learning rate 0.15: converges")
+    # fewer epochs: the first steps of the run the figure holds, at once
+    watch_summary(page)
+    epochs = sidebar_slider(page, "epochs")
+    epochs.focus()
+    epochs.press("ArrowLeft")
+    expect(figure.locator(".lf-summary")).to_contain_text(re.compile(r"50 epochs: loss [\d.]+ after 50 steps"))
+    assert "epochs=60" in page.evaluate("() => window.__urlWhenDrawn")
+    expect(page).to_have_url(re.compile(r"[?&]epochs=50(&|$)"))
+    wait_idle(page)
+
+
+def test_a_sidebar_noise_move_draws_the_new_data_from_the_route(page: Page, app_server: str) -> None:
+    figure = open_figure(page, app_server, "?noise=1")
+    points = figure.locator(".lf-data .lf-points")
+    before = points.get_attribute("d")
+    noise = sidebar_slider(page, "noise")
+    with page.expect_response(re.compile(r"/api/live-figure\?.*noise=0\.9")) as answered:
+        noise.focus()
+        noise.press("ArrowLeft")
+    assert answered.value.ok
+    expect(points).not_to_have_attribute("d", before)
+    expect(figure.locator(".lf-slider[data-key=noise] output")).to_have_text("0.9")
+    expect(page).to_have_url(re.compile(r"[?&]noise=0\.9(&|$)"))
+    wait_idle(page)
+    expect(figure.locator(".lf-readout")).to_contain_text("Step 60 of 60", timeout=20_000)  # it played
+    assert figure.locator(".lf-note").is_hidden()
+
+
 def test_when_the_route_fails_the_figure_says_so_and_the_page_computes_the_run(page: Page, app_server: str) -> None:
     figure = open_figure(page, app_server)
     page.route(
