@@ -15,6 +15,7 @@
 const COLORS = { data: "#4C6A92", model: "#0F766E", optimum: "#1F2933", path: "#E4572E", now: "#C2185B",
   start: "#F2A541", grad: "#2E86AB", mom: "#8E44AD", loss: "#0F766E" };
 const SLIDERS = ["lr", "momentum", "epochs", "noise"];
+const KEPT = 6; // runs kept in the browser to go back to (keep), each ~0.2-0.7 MB of JSON
 
 // The plane's 3-D scene is the one panel Plotly.js draws: the plotly Python package's own copy, served by Streamlit
 // (components/assets.py), loaded the first time a plane is shown.
@@ -108,6 +109,7 @@ class LiveFigure extends RunPlayer {
   constructor(parent) {
     super(buildDom(parent));
     this.dom.arrows.addEventListener("change", () => this.show(this.k));
+    this.kept = new Map();
     followSidebar(this);
   }
 
@@ -127,6 +129,7 @@ class LiveFigure extends RunPlayer {
     const caughtUp = fromPage && this.pending && data.own[this.pending.key] === this.pending.value && this.held();
     const shownStep = this.data ? this.data.frames[Math.min(this.k, this.data.frames.length - 1)] : 0;
     this.data = data;
+    this.keep(data);
     this.F = data.frames.length;
     this.own = runOf(unpackBlock(data.own), 0);
     this.ladders = {};
@@ -247,6 +250,17 @@ class LiveFigure extends RunPlayer {
     return new URLSearchParams({ ...this.data.query, ...picked }).toString();
   }
 
+  // The last KEPT runs the figure held (the page's or fetched), by their query: a learner going back to a noise level
+  // (or a learning rate off the ladders) they just left gets it at once, with no request.
+  keep(data) {
+    if (!data.query || !data.fetch) return;
+    const own = data.own, picked = { lr: own.lr, momentum: own.momentum, epochs: own.epochs, noise: own.noise };
+    const query = new URLSearchParams({ ...data.query, ...picked }).toString();
+    this.kept.delete(query);
+    this.kept.set(query, data);
+    while (this.kept.size > KEPT) this.kept.delete(this.kept.keys().next().value);
+  }
+
   // The route's answer (the payload) for a query; an error says the server's sentence.
   request(query) {
     const f = this.data.fetch;
@@ -264,7 +278,7 @@ class LiveFigure extends RunPlayer {
     const levels = this.choices("noise"), next = levels[levels.indexOf(this.sel.noise) + (this.noiseStep || 0)];
     if (!this.noiseStep || next === undefined) return;
     const query = this.queryFor(next);
-    if (this.ahead && this.ahead.query === query) return;
+    if ((this.ahead && this.ahead.query === query) || this.kept.has(query)) return;
     this.ahead = { query, answer: this.request(query).catch(() => null) }; // a failure: asked again when wanted
   }
 
@@ -274,7 +288,8 @@ class LiveFigure extends RunPlayer {
     const asked = this.wanted(), f = this.data.fetch;
     if (this.fetching || !asked) return;
     this.fetching = true;
-    const ahead = this.ahead && this.ahead.query === asked ? this.ahead.answer : null;
+    const ahead = this.kept.has(asked) ? Promise.resolve(this.kept.get(asked))
+      : this.ahead && this.ahead.query === asked ? this.ahead.answer : null;
     (ahead ? ahead.then((body) => body || this.request(asked)) : this.request(asked))
       .then((body) => {
         if (this.wanted() !== asked) return;
