@@ -16,13 +16,16 @@ shows the result (requestAnimationFrame polling, so "shown" means painted at the
   catches up: the slider comes to rest, the figure sends the value to Python, the fragment reruns; "caught up" is
   the key press -> the URL holding the new value and the app idle.
 - sidebar lr, new / cached: the sidebar's "Learning rate" select_slider one notch up to a value this server has
-  not computed yet, then back down (st.cache_data has those), until the figure shows the page's new run (its
-  summary says "Learning rate <new>:" and its whole path was redrawn).
-- noise, new / cached: the sidebar's "Noise level" slider one notch down from START_NOISE (new data: a whole-page
-  rerun, the run and both ladders trained anew), then back up (cached), until the figure shows the new data: the
-  data panel's points (the data panel's drawn dots) and the surface's whole path both differ from before. Both
-  signals come from the figure's own drawing, not from text that could stay the same (a loss rounded alike), and
-  the points move for any change of the noise (y = 2x + 1 + noise * e, with the same seed's e).
+  not computed yet, then back down (cached), until the figure shows the run at the new value (its summary says
+  "Learning rate <new>:" and its whole path was redrawn): the figure follows the sidebar's slider at once, from its
+  ladder, while the page reruns (followSidebar in components/live_figure.js); "new" then only means that the page's
+  rerun trains the run meanwhile, on the same two cores. Then, untimed for the ratio, the page catches up.
+- noise, new / cached: the sidebar's "Noise level" slider one notch down from START_NOISE (new data: the run and
+  both ladders trained anew, for the figure's fetch from the route and for the page's whole rerun, once), then back
+  up (kept in the browser, or cached on the server), until the figure shows the new data: the data panel's points
+  (the data panel's drawn dots) and the surface's whole path both differ from before. Both signals come from the
+  figure's own drawing, not from text that could stay the same (a loss rounded alike), and the points move for any
+  change of the noise (y = 2x + 1 + noise * e, with the same seed's e). Then the page catches up, untimed.
 - figure noise, new / cached / ahead: the live figure's own "Noise level" slider, with no rerun of the page: the
   figure fetches the new run's payload from the server's route (components/live_route.py), until it shows the new
   data as above; then, untimed for the ratio, the page catches up as for a figure move. "new": PageUp, five levels
@@ -268,6 +271,19 @@ class Probe:
             raise RuntimeError(f"{key} did not move the slider (still {before})")
         return Sample(wall, handle.json_value(), "shown")
 
+    def caught_up(self, sample: Sample, setting: str) -> Sample:
+        """Waits (untimed for the ratio) until the page caught up with the move: the URL holds the value and the
+        app is idle; notes when, on the sample."""
+        handle = self.page.wait_for_function(
+            DONE_JS,
+            arg={"kind": "url", "mark": "caught", "idle": True, "param": setting, "value": float(self.value)},
+            polling="raf",
+            timeout=self.timeout_ms,
+        )
+        done = handle.json_value()
+        sample.caught_up = done["marks"]["caught:idle"] - done["key"]
+        return sample
+
 
 class FigureProbe(Probe):
     """One of the live figure's own sliders ("lr" or "momentum"): shown when the figure switched to the picked run;
@@ -286,19 +302,6 @@ class FigureProbe(Probe):
         self.value = self.value.split(":")[0]  # "0.0015: converges, ..." -> "0.0015"
         return self.caught_up(sample, self.setting)
 
-    def caught_up(self, sample: Sample, setting: str) -> Sample:
-        """Waits (untimed for the ratio) until the page caught up with the figure's move: the URL holds the value
-        and the app is idle; notes when, on the sample."""
-        handle = self.page.wait_for_function(
-            DONE_JS,
-            arg={"kind": "url", "mark": "caught", "idle": True, "param": setting, "value": float(self.value)},
-            polling="raf",
-            timeout=self.timeout_ms,
-        )
-        done = handle.json_value()
-        sample.caught_up = done["marks"]["caught:idle"] - done["key"]
-        return sample
-
 
 class FigureNoiseProbe(FigureProbe):
     """The live figure's own "Noise level" slider: shown when the figure drew the run it fetched from the server's
@@ -314,26 +317,33 @@ class FigureNoiseProbe(FigureProbe):
 
 
 class SidebarLrProbe(Probe):
-    """The sidebar's learning-rate select_slider: shown when the figure holds the page's new run."""
+    """The sidebar's learning-rate select_slider: shown when the figure shows the run at the new learning rate
+    (from its ladder, before the page's rerun comes back); then, untimed for the ratio, the page catches up."""
 
-    def __init__(self, page: Page, index: int, timeout_ms: float, quiet: Callable[[], None]):
+    def __init__(self, page: Page, index: int, timeout_ms: float, quiet: Callable[[], None], floor: bool = False):
         super().__init__(page, slider_thumb(page, "Learning rate"), timeout_ms, quiet)
-        self.index = index
+        self.index, self.floor = index, floor
 
     def press(self, key: str) -> Sample:
         self.index += 1 if key == "ArrowRight" else -1
         prefix = f"Learning rate {controls.LR_GRID[self.index]:g}:"
-        return self.timed(key, "run", lambda: {"prefix": prefix, "old": self.state()}, idle=True)
+        # the floor page's sliders are not the playground's (no key, no URL): its figure waits for the rerun
+        sample = self.timed(key, "run", lambda: {"prefix": prefix, "old": self.state()}, idle=self.floor)
+        return sample if self.floor else self.caught_up(sample, "lr")
 
 
 class NoiseProbe(Probe):
-    """The sidebar's "Noise level" slider: shown when the figure drew the new data (points and path moved)."""
+    """The sidebar's "Noise level" slider: shown when the figure drew the new data (points and path moved: the run
+    fetched from the route, or the page's rerun, whichever came first); then, untimed for the ratio, the page
+    catches up."""
 
-    def __init__(self, page: Page, timeout_ms: float, quiet: Callable[[], None]):
+    def __init__(self, page: Page, timeout_ms: float, quiet: Callable[[], None], floor: bool = False):
         super().__init__(page, slider_thumb(page, "Noise level"), timeout_ms, quiet)
+        self.floor = floor
 
     def press(self, key: str) -> Sample:
-        return self.timed(key, "data", lambda: {"old": self.state()}, idle=True)
+        sample = self.timed(key, "data", lambda: {"old": self.state()}, idle=self.floor)
+        return sample if self.floor else self.caught_up(sample, "noise")
 
 
 class TrivialProbe(Probe):
@@ -376,10 +386,10 @@ def col(value: float, width: int, spec: str = ".0f") -> str:
 CASES = {  # case -> (kind of target, what it is)
     "figure lr": ("figure", "the figure's Learning rate slider (browser only)"),
     "figure momentum": ("figure", "the figure's Momentum slider (browser only)"),
-    "sidebar lr, new": ("server", "sidebar Learning rate, a run not computed yet"),
+    "sidebar lr, new": ("server", "sidebar Learning rate up: the figure follows, the page trains the run"),
     "sidebar lr, cached": ("server", "sidebar Learning rate, back down (cached)"),
-    "noise, new": ("server", "sidebar Noise level down: new data, whole page"),
-    "noise, cached": ("server", "sidebar Noise level back up (cached)"),
+    "noise, new": ("server", "sidebar Noise level down: new data, from the route (and the page's rerun)"),
+    "noise, cached": ("server", "sidebar Noise level back up (kept in the browser or cached)"),
     "figure noise, new": ("server", "the figure's Noise level 5 levels up: new data from the route, no rerun"),
     "figure noise, cached": ("server", "the figure's Noise level 5 levels back down (cached on the server)"),
     "figure noise, ahead": ("server", "the figure's Noise level a level up, that level fetched ahead"),
@@ -480,7 +490,8 @@ def measure(args, playground: StreamlitServer, trivial: StreamlitServer) -> tupl
                     flush=True,
                 )
 
-            sidebar_lr = SidebarLrProbe(play_page, START_LR_INDEX, timeout_ms, quiet)
+            floor = "figure noise, new" not in CASES  # --floor
+            sidebar_lr = SidebarLrProbe(play_page, START_LR_INDEX, timeout_ms, quiet, floor)
             for key, case in (("ArrowRight", "sidebar lr, new"), ("ArrowLeft", "sidebar lr, cached")):
                 for _ in range(args.n):
                     run(case, sidebar_lr, key)
@@ -491,7 +502,7 @@ def measure(args, playground: StreamlitServer, trivial: StreamlitServer) -> tupl
                 for key in keys:
                     for _ in range(args.n):
                         run(f"figure {setting}", probe, key)
-            noise = NoiseProbe(play_page, timeout_ms, quiet)
+            noise = NoiseProbe(play_page, timeout_ms, quiet, floor)
             for key, case in (("ArrowLeft", "noise, new"), ("ArrowRight", "noise, cached")):
                 for _ in range(args.n):
                     run(case, noise, key)
@@ -562,6 +573,8 @@ def main() -> None:
     if args.floor:
         for name in set(CASES) - set(FLOOR_CASES):
             del CASES[name]
+        for name in set(FLOOR_CASES) - {"trivial"}:  # its sliders are not the playground's: the figure waits
+            CASES[name] = ("server", f"{name}: the floor page's rerun")
     samples, loads, version = with_servers(args, measure, "bench_latency_", FLOOR_APP if args.floor else None)
     print_report(samples, loads, version)
     if not args.no_sizes:
