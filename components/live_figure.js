@@ -81,9 +81,11 @@ function unpackBlock(b) {
 // "st-key-ctl_<setting>") move the figure as soon as the learner moves them, before the page's rerun comes back: a
 // rerun of the whole page costs the browser far more than the figure's drawing (docs/performance.md). What a slider
 // shows is read from its range input's accessible value text (aria-valuetext: "0.1", "0.80", "60") when it changes
-// on the slider the learner holds (it has the focus, from the keyboard or a drag); a slider whose markup is not that
-// is simply not followed, and the page's rerun brings its run as before.
+// on the slider the learner holds (it has the focus, from the keyboard or a drag); the dataset's and the method's
+// select boxes, from the label their input shows once an option is picked. A control whose markup is not that is
+// simply not followed, and the page's rerun brings its run as before.
 const SIDEBAR_KEY = "st-key-ctl_";
+const CHOICES = ["dataset", "method"]; // select boxes: their shown label, mapped by the payload's "choices"
 
 function followSidebar(figure) {
   const observer = new MutationObserver((records) => {
@@ -93,16 +95,20 @@ function followSidebar(figure) {
       const box = r.target.closest && r.target.closest(`[class*="${SIDEBAR_KEY}"]`);
       const cls = box && [...box.classList].find((c) => c.startsWith(SIDEBAR_KEY));
       const key = cls && cls.slice(SIDEBAR_KEY.length);
-      if (!SLIDERS.includes(key) || r.target.type !== "range" || r.target !== document.activeElement) continue;
-      const text = r.target.getAttribute("aria-valuetext");
-      if (text === r.oldValue) continue; // a rerun drawing the slider again
-      const value = Number(text);
-      if (Number.isFinite(value)) moved.set(key, value); // the last of each
+      if (r.target !== document.activeElement || r.target.getAttribute(r.attributeName) === r.oldValue) continue;
+      const text = r.target.getAttribute(r.attributeName); // a rerun drawing the slider again is no change
+      if (SLIDERS.includes(key) && r.target.type === "range" && r.attributeName === "aria-valuetext") {
+        const value = Number(text);
+        if (Number.isFinite(value)) moved.set(key, value); // the last of each
+      } else if (CHOICES.includes(key) && r.target.getAttribute("role") === "combobox" && r.attributeName === "value") {
+        const value = ((figure.data && figure.data.choices) || {})[key]?.[text]; // typing to filter is no choice
+        if (value !== undefined) moved.set(key, value);
+      }
     }
     for (const [key, value] of moved) figure.follow(key, value);
   });
   observer.observe(document.body, { subtree: true, attributes: true, attributeOldValue: true,
-    attributeFilter: ["aria-valuetext"] });
+    attributeFilter: ["aria-valuetext", "value"] });
 }
 
 class LiveFigure extends RunPlayer {
@@ -110,6 +116,7 @@ class LiveFigure extends RunPlayer {
     super(buildDom(parent));
     this.dom.arrows.addEventListener("change", () => this.show(this.k));
     this.kept = new Map();
+    this.extra = {}; // the sidebar's dataset or method, picked and not yet in the data (follow)
     followSidebar(this);
   }
 
@@ -126,10 +133,14 @@ class LiveFigure extends RunPlayer {
       data.own.params.bdata !== this.data.own.params.bdata;
     // the page caught up with a slider of this figure (or the sidebar's) whose run the figure shows already; one it
     // did not hold yet (more epochs than were shipped, new data still on its way) is played anew
-    const caughtUp = fromPage && this.pending && data.own[this.pending.key] === this.pending.value && this.held();
+    const has = (d, key) => (key in d.own ? d.own[key] : d.query[key]);
+    const caughtUp = fromPage && this.pending && has(data, this.pending.key) === this.pending.value && this.held();
     const shownStep = this.data ? this.data.frames[Math.min(this.k, this.data.frames.length - 1)] : 0;
     this.data = data;
     this.keep(data);
+    for (const key of Object.keys(this.extra)) { // in the data now, or the page says otherwise
+      if (data.query[key] === this.extra[key] || (fromPage && !(this.pending && this.pending.key === key))) delete this.extra[key];
+    }
     this.F = data.frames.length;
     this.own = runOf(unpackBlock(data.own), 0);
     this.ladders = {};
@@ -212,7 +223,17 @@ class LiveFigure extends RunPlayer {
   // shows that run at once, as if its own slider had moved, and expects the page to catch up with it (the sidebar's
   // slider tells the page itself). A value the figure's data does not hold is fetched from the route.
   follow(key, value) {
-    if (!this.data || !this.plotted || value === this.sel[key]) return;
+    if (!this.data || !this.plotted) return;
+    if (CHOICES.includes(key)) { // another dataset or method: a run to fetch
+      if (value === (this.extra[key] ?? this.data.query[key])) return;
+      this.extra[key] = value;
+      this.pending = { key, value };
+      const [label] = Object.entries(this.data.choices[key]).find(([, v]) => v === value);
+      this.dom.summary.textContent = `${label}: computing this run…`;
+      this.fetchRun();
+      return;
+    }
+    if (value === this.sel[key]) return;
     const values = this.choices(key), j = values.findIndex((v) => Math.abs(v - value) <= 1e-9 * Math.max(1, Math.abs(v)));
     const picked = j >= 0 ? values[j] : value;
     if (picked === this.sel[key]) return;
@@ -235,6 +256,7 @@ class LiveFigure extends RunPlayer {
   held() {
     const sel = this.sel, own = this.data.own;
     if (sel.noise !== own.noise || sel.epochs > own.epochs) return false;
+    if (Object.entries(this.extra).some(([key, value]) => this.data.query[key] !== value)) return false;
     const off = ["lr", "momentum"].filter((key) => sel[key] !== own[key]);
     return !off.length || (off.length === 1 && this.choices(off[0]).includes(sel[off[0]]));
   }
@@ -247,7 +269,7 @@ class LiveFigure extends RunPlayer {
   // the route's query for the run at the figure's selection and this noise level
   queryFor(noise) {
     const sel = this.sel, picked = { lr: sel.lr, momentum: sel.momentum, epochs: sel.epochs, noise };
-    return new URLSearchParams({ ...this.data.query, ...picked }).toString();
+    return new URLSearchParams({ ...this.data.query, ...this.extra, ...picked }).toString();
   }
 
   // The last KEPT runs the figure held (the page's or fetched), by their query: a learner going back to a noise level

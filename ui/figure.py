@@ -1,6 +1,7 @@
 """The live figure on the playground: its payload, its controls as a teacher's link leaves them, where its noise
-slider fetches new runs (components/live_route.py), and what its sliders and a tap on its surface change when they come
-to rest (the same controls as the sidebar's, through widgets.set_values, so locks hold and the URL follows)."""
+slider fetches new runs (components/live_route.py), the sidebar's choices it follows, and what its sliders and a tap on
+its surface change when they come to rest (the same controls as the sidebar's, through widgets.set_values, so locks
+hold and the URL follows)."""
 
 from __future__ import annotations
 
@@ -34,12 +35,23 @@ def _tapped() -> None:
     widgets.set_values(**live.start_values(cache.run(values), point))
 
 
+FOLLOWED = ("dataset", "method")  # the sidebar's select boxes the figure follows as soon as one is picked
+
+
+def choices() -> dict[str, dict[str, str]]:
+    """For the figure to follow the sidebar's select boxes: each option's label, as the box shows it, to the option;
+    not a learner's own data (it stays in their session: the figure's route does not compute it)."""
+    return {
+        key: {str(BY_KEY[key].labels.get(o, o)): o for o in BY_KEY[key].options if o != "custom"} for key in FOLLOWED
+    }
+
+
 def show(values: dict, shown: set[str], lesson) -> None:
     """Mount the figure for these control values (a ValueError from the engine propagates to the page)."""
     states = live.control_states(values, shown, lesson.hidden, lesson.locked)
     fetch = {"url": live_route.PATH, "token": live_route.token(), "header": live_route.TOKEN_HEADER}
     components.live_figure(
-        cache.live_figure(values, states) | {"fetch": fetch},
+        cache.live_figure(values, states) | {"fetch": fetch, "choices": choices()},
         key=KEY,
         on_lr=lambda: settled("lr"),
         on_momentum=lambda: settled("momentum"),

@@ -5,7 +5,7 @@ import numpy as np
 from apptest_support import arr, assert_no_exception, figure, figure_run, open_app
 
 import engine
-from settings.controls import LR_GRID
+from settings.controls import BY_KEY, LR_GRID
 
 
 def _current(fig, setting):
@@ -82,3 +82,13 @@ def test_the_challenge_reads_the_run_on_screen():
     loss = figure_run(fig)["loss"]
     step = int((loss < 0.35).argmax())
     assert at.success and f"at step {step} " in at.success[0].value
+
+
+def test_the_figure_maps_the_sidebars_dataset_and_method_labels_to_their_options():
+    at = open_app(method="autograd")  # off its default: the folded section with the method is open
+    choices = figure(at)["choices"]
+    # what the sidebar's select boxes show, each to the option it stands for (the figure follows a pick by its label)
+    for key in ("dataset", "method"):
+        shown = dict(zip(at.selectbox(key=f"ctl_{key}").options, BY_KEY[key].options, strict=True))
+        assert choices[key] == {label: option for label, option in shown.items() if option != "custom"}, key
+    assert "custom" in BY_KEY["dataset"].options  # a learner's own data is not fetched: the page's rerun brings it

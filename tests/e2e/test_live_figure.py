@@ -274,6 +274,24 @@ def test_a_sidebar_noise_move_draws_the_new_data_from_the_route(page: Page, app_
     assert figure.locator(".lf-note").is_hidden()
 
 
+def test_a_dataset_picked_in_the_sidebar_is_fetched_by_the_figure(page: Page, app_server: str) -> None:
+    figure = open_figure(page, app_server)
+    page.evaluate(f"() => {{ window.__figureNode = document.querySelector('{FIGURE}'); }}")
+    points = figure.locator(".lf-data .lf-points")
+    before = points.get_attribute("d")
+    page.locator("[data-testid=stSidebar] .st-key-ctl_dataset input[role=combobox]").click()
+    with page.expect_response(re.compile(r"/api/live-figure\?dataset=lab&")) as answered:
+        page.get_by_role("option", name=re.compile(r"^Lab: y = 3x \+ 2")).click()
+    assert answered.value.ok
+    expect(points).not_to_have_attribute("d", before)
+    expect(page).to_have_url(re.compile(r"[?&]dataset=lab(&|$)"))
+    wait_idle(page)
+    assert page.evaluate(f"() => window.__figureNode === document.querySelector('{FIGURE}')")
+    assert len(points.get_attribute("d").split("M")) - 1 == 10  # the lab's ten points
+    assert figure.locator(".lf-note").is_hidden()
+    expect(figure.locator(".lf-summary")).not_to_contain_text("computing")
+
+
 def test_when_the_route_fails_the_figure_says_so_and_the_page_computes_the_run(page: Page, app_server: str) -> None:
     figure = open_figure(page, app_server)
     page.route(
