@@ -227,6 +227,41 @@ class RunPlayer {
   }
 }
 
+// ------------------------------------------------------------------------------------------ following the sidebar
+// The sidebar's controls of the same settings as a figure's sliders (Streamlit's own, ui/widgets.py: each in an
+// element whose class is "st-key-ctl_<setting>") move the figure as soon as the learner moves them, before the page's
+// rerun comes back: a rerun of the whole page costs the browser far more than the figure's drawing
+// (docs/performance.md). What a slider shows is read from its range input's accessible value text (aria-valuetext:
+// "0.1", "0.80", "60") when it changes on the slider the learner holds (it has the focus, from the keyboard or a
+// drag); a select box's, from the label its input shows once an option is picked (the payload's "choices" map labels
+// to options). A control whose markup is not that is simply not followed, and the page's rerun brings its run as
+// before. The figure's follow(key, value) does the rest.
+const SIDEBAR_KEY = "st-key-ctl_";
+
+function followSidebar(figure, sliders, choices = []) {
+  const observer = new MutationObserver((records) => {
+    if (!figure.dom.root.isConnected) { observer.disconnect(); return; }
+    const moved = new Map();
+    for (const r of records) {
+      const box = r.target.closest && r.target.closest(`[class*="${SIDEBAR_KEY}"]`);
+      const cls = box && [...box.classList].find((c) => c.startsWith(SIDEBAR_KEY));
+      const key = cls && cls.slice(SIDEBAR_KEY.length);
+      const text = r.target.getAttribute(r.attributeName);
+      if (r.target !== document.activeElement || text === r.oldValue) continue; // a rerun drawing it again
+      if (sliders.includes(key) && r.target.type === "range" && r.attributeName === "aria-valuetext") {
+        const value = Number(text);
+        if (Number.isFinite(value)) moved.set(key, value); // the last of each
+      } else if (choices.includes(key) && r.target.getAttribute("role") === "combobox" && r.attributeName === "value") {
+        const value = ((figure.data && figure.data.choices) || {})[key]?.[text]; // typing to filter is no choice
+        if (value !== undefined) moved.set(key, value);
+      }
+    }
+    for (const [key, value] of moved) figure.follow(key, value);
+  });
+  observer.observe(document.body, { subtree: true, attributes: true, attributeOldValue: true,
+    attributeFilter: ["aria-valuetext", "value"] });
+}
+
 // ------------------------------------------------------------------------------------------------------ panels
 // A loss surface of a payload (charts.live.surface_payload): its axes' values, z as rows along b and the slice words
 // (" (slice at b = 0.8)"); or, for a one-parameter model, the curve.

@@ -6,6 +6,7 @@
 // the panels (figure_common.js's Overlay). Its Degree and Weight decay sliders pick runs out of two families shipped
 // with the data (each trained in one batched engine call), so a move redraws at once and the run replays; when a
 // slider comes to rest its value goes back to Python (a trigger) and the page catches up without a replay. The
+// sidebar's Degree and Weight decay sliders move it the same way as soon as they move (followSidebar). The
 // browser computes nothing but the curve's y = F·w + b from the features F that Python evaluated on the curve's grid.
 
 const FP_COLORS = { train: "#4C6A92", test: "#E4572E", model: "#0F766E", optimum: "#1F2933", loss: "#0F766E",
@@ -53,7 +54,10 @@ function fpBlock(b) {
 }
 
 class FitPlayer extends RunPlayer {
-  constructor(parent) { super(fpDom(parent)); }
+  constructor(parent) {
+    super(fpDom(parent));
+    followSidebar(this, FP_SLIDERS);
+  }
 
   frameCount() { return this.F; }
 
@@ -107,6 +111,17 @@ class FitPlayer extends RunPlayer {
     this.sel[other] = this.data.own[other];
     if (this.ladders[other]) this.dom.sliders[other].input.value = String(this.ladders[other].current);
     this.selectRun(true);
+  }
+
+  // The sidebar's slider of `key` shows `value` (followSidebar): that run at once, if a family holds it (the page's
+  // rerun, which the sidebar's slider started, catches up with it without a replay); else the rerun brings it.
+  follow(key, value) {
+    const ladder = this.data && this.plotted && this.ladders[key];
+    const j = ladder ? ladder.values.findIndex((v) => Math.abs(v - value) <= 1e-9 * Math.max(1, Math.abs(v))) : -1;
+    if (j < 0 || ladder.values[j] === this.sel[key]) return;
+    this.pending = { key, value: ladder.values[j] };
+    this.dom.sliders[key].input.value = String(j);
+    this.pick(key, j);
   }
 
   currentRun() {

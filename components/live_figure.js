@@ -77,39 +77,7 @@ function unpackBlock(b) {
   return { params: unpack(b.params), loss: unpack(b.loss), grad: unpack(b.grad), mom: unpack(b.mom) };
 }
 
-// The sidebar's sliders of the same settings (Streamlit's own, widgets.py: each in an element whose class is
-// "st-key-ctl_<setting>") move the figure as soon as the learner moves them, before the page's rerun comes back: a
-// rerun of the whole page costs the browser far more than the figure's drawing (docs/performance.md). What a slider
-// shows is read from its range input's accessible value text (aria-valuetext: "0.1", "0.80", "60") when it changes
-// on the slider the learner holds (it has the focus, from the keyboard or a drag); the dataset's and the method's
-// select boxes, from the label their input shows once an option is picked. A control whose markup is not that is
-// simply not followed, and the page's rerun brings its run as before.
-const SIDEBAR_KEY = "st-key-ctl_";
-const CHOICES = ["dataset", "method"]; // select boxes: their shown label, mapped by the payload's "choices"
-
-function followSidebar(figure) {
-  const observer = new MutationObserver((records) => {
-    if (!figure.dom.root.isConnected) { observer.disconnect(); return; }
-    const moved = new Map();
-    for (const r of records) {
-      const box = r.target.closest && r.target.closest(`[class*="${SIDEBAR_KEY}"]`);
-      const cls = box && [...box.classList].find((c) => c.startsWith(SIDEBAR_KEY));
-      const key = cls && cls.slice(SIDEBAR_KEY.length);
-      if (r.target !== document.activeElement || r.target.getAttribute(r.attributeName) === r.oldValue) continue;
-      const text = r.target.getAttribute(r.attributeName); // a rerun drawing the slider again is no change
-      if (SLIDERS.includes(key) && r.target.type === "range" && r.attributeName === "aria-valuetext") {
-        const value = Number(text);
-        if (Number.isFinite(value)) moved.set(key, value); // the last of each
-      } else if (CHOICES.includes(key) && r.target.getAttribute("role") === "combobox" && r.attributeName === "value") {
-        const value = ((figure.data && figure.data.choices) || {})[key]?.[text]; // typing to filter is no choice
-        if (value !== undefined) moved.set(key, value);
-      }
-    }
-    for (const [key, value] of moved) figure.follow(key, value);
-  });
-  observer.observe(document.body, { subtree: true, attributes: true, attributeOldValue: true,
-    attributeFilter: ["aria-valuetext", "value"] });
-}
+const CHOICES = ["dataset", "method"]; // the sidebar's select boxes it follows (followSidebar)
 
 class LiveFigure extends RunPlayer {
   constructor(parent) {
@@ -117,7 +85,7 @@ class LiveFigure extends RunPlayer {
     this.dom.arrows.addEventListener("change", () => this.show(this.k));
     this.kept = new Map();
     this.extra = {}; // the sidebar's dataset or method, picked and not yet in the data (follow)
-    followSidebar(this);
+    followSidebar(this, SLIDERS, CHOICES);
   }
 
   frameCount() { return this.Fend; }

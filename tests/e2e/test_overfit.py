@@ -1,7 +1,8 @@
 """The "Overfitting & regularization" page in a real browser: it opens at /overfitting with its fit player, its five
 charts and no exception box, at degrees 1, 3 and 9, heavy noise, strong decay, L1 and on a phone's width; the fit
 plays by itself and comes to rest; the player's Degree and Weight decay sliders redraw in the browser and the page
-catches up; a teacher's lock holds in the player; a sidebar move reruns the page; a hostile link is corrected.
+catches up, and so does a move of the sidebar's degree slider; a teacher's lock holds in the player; a hostile link
+is corrected.
 
 Screenshots go to test-artifacts/screenshots/overfit_*.png for a person to look at.
 """
@@ -176,14 +177,36 @@ def test_heavy_noise_strong_decay_and_l1(page: Page, app_server: str) -> None:
     shot(page, "overfit_l1_chatter")
 
 
-def test_a_sidebar_move_reruns_the_page(page: Page, app_server: str) -> None:
+def test_a_sidebar_degree_move_redraws_the_player_at_once_and_the_page_reruns(page: Page, app_server: str) -> None:
     open_overfit(page, app_server, "?test_fraction=0.25&degree=3")
+    player = page.locator(PLAYER)
+    page.evaluate(f"""() => {{
+        window.__playerNode = document.querySelector('{PLAYER}');
+        const summary = document.querySelector('{PLAYER} .lf-summary'), old = summary.textContent;
+        const seen = new MutationObserver(() => {{  // the URL when the player first drew another run
+            if (summary.textContent === old) return;
+            window.__urlWhenDrawn = location.search;
+            seen.disconnect();
+        }});
+        seen.observe(summary, {{childList: true, characterData: true, subtree: true}});
+    }}""")
     degree = page.get_by_test_id("stSlider").filter(has=page.get_by_text("Polynomial degree", exact=True))
     degree.get_by_role("slider").press("ArrowRight")
+    # the player follows the sidebar's slider from its degree family, before the page's rerun comes back
+    expect(player.locator(".lf-summary")).to_contain_text("Degree 4, weight decay 0:")
+    assert "degree=3" in page.evaluate("() => window.__urlWhenDrawn")
+    expect(player.locator(".lf-slider[data-key=degree] output")).to_have_text("4")
     expect(degree.get_by_test_id("stSliderThumbValue")).to_have_text("4")
     expect(page).to_have_url(re.compile(r"degree=4"))
     wait_idle(page)
+    assert page.evaluate(f"() => window.__playerNode === document.querySelector('{PLAYER}')")
     expect(page.locator(CHART)).to_have_count(1)
+    # a setting the families do not cover (the learning rate) is the page's rerun, as before
+    lr = page.get_by_test_id("stSlider").filter(has=page.get_by_text("Learning rate", exact=True))
+    lr.get_by_role("slider").press("ArrowLeft")
+    expect(page).to_have_url(re.compile(r"[?&]lr=0\.07(&|$)"))
+    wait_idle(page)
+    expect(player.locator(".lf-summary")).to_contain_text("Degree 4, weight decay 0:")
 
 
 def test_raw_powers_diverge_and_one_click_fixes_it(page: Page, app_server: str) -> None:
