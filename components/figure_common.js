@@ -234,8 +234,9 @@ class RunPlayer {
 // (docs/performance.md). What a slider shows is read from its range input's accessible value text (aria-valuetext:
 // "0.1", "0.80", "60") when it changes on the slider the learner holds (it has the focus, from the keyboard or a
 // drag); a select box's, from the label its input shows once an option is picked (the payload's "choices" map labels
-// to options). A control whose markup is not that is simply not followed, and the page's rerun brings its run as
-// before. The figure's follow(key, value) does the rest.
+// to options), and the option under the keys or the pointer before that (its aria-activedescendant), which a figure
+// may fetch ahead (aheadChoice). A control whose markup is not that is simply not followed, and the page's rerun
+// brings its run as before. The figure's follow(key, value) does the rest.
 const SIDEBAR_KEY = "st-key-ctl_";
 
 function followSidebar(figure, sliders, choices = []) {
@@ -251,15 +252,19 @@ function followSidebar(figure, sliders, choices = []) {
       if (sliders.includes(key) && r.target.type === "range" && r.attributeName === "aria-valuetext") {
         const value = Number(text);
         if (Number.isFinite(value)) moved.set(key, value); // the last of each
-      } else if (choices.includes(key) && r.target.getAttribute("role") === "combobox" && r.attributeName === "value") {
-        const value = ((figure.data && figure.data.choices) || {})[key]?.[text]; // typing to filter is no choice
-        if (value !== undefined) moved.set(key, value);
+      } else if (choices.includes(key) && r.target.getAttribute("role") === "combobox") {
+        const labels = (figure.data && figure.data.choices && figure.data.choices[key]) || {};
+        if (r.attributeName === "value" && labels[text] !== undefined) moved.set(key, labels[text]); // typing: none
+        if (r.attributeName === "aria-activedescendant" && text) { // an option under the keys or the pointer
+          const option = document.getElementById(text), value = option && labels[option.textContent.trim()];
+          if (value !== undefined && figure.aheadChoice) figure.aheadChoice(key, value);
+        }
       }
     }
     for (const [key, value] of moved) figure.follow(key, value);
   });
   observer.observe(document.body, { subtree: true, attributes: true, attributeOldValue: true,
-    attributeFilter: ["aria-valuetext", "value"] });
+    attributeFilter: ["aria-valuetext", "value", "aria-activedescendant"] });
 }
 
 // ------------------------------------------------------------------------------------------------------ panels

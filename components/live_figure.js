@@ -16,6 +16,7 @@ const COLORS = { data: "#4C6A92", model: "#0F766E", optimum: "#1F2933", path: "#
   start: "#F2A541", grad: "#2E86AB", mom: "#8E44AD", loss: "#0F766E" };
 const SLIDERS = ["lr", "momentum", "epochs", "noise"];
 const KEPT = 6; // runs kept in the browser to go back to (keep), each ~0.2-0.7 MB of JSON
+const AHEAD_MS = 120; // an option of the sidebar's dataset or method box the learner rests on this long is fetched
 
 // The plane's 3-D scene is the one panel Plotly.js draws: the plotly Python package's own copy, served by Streamlit
 // (components/assets.py), loaded the first time a plane is shown.
@@ -105,6 +106,8 @@ class LiveFigure extends RunPlayer {
     const caughtUp = fromPage && this.pending && has(data, this.pending.key) === this.pending.value && this.held();
     const shownStep = this.data ? this.data.frames[Math.min(this.k, this.data.frames.length - 1)] : 0;
     this.data = data;
+    const own = data.own, picked = { lr: own.lr, momentum: own.momentum, epochs: own.epochs, noise: own.noise };
+    this.dom.root.dataset.query = new URLSearchParams({ ...data.query, ...picked }).toString(); // the run it holds
     this.keep(data);
     for (const key of Object.keys(this.extra)) { // in the data now, or the page says otherwise
       if (data.query[key] === this.extra[key] || (fromPage && !(this.pending && this.pending.key === key))) delete this.extra[key];
@@ -244,8 +247,7 @@ class LiveFigure extends RunPlayer {
   // (or a learning rate off the ladders) they just left gets it at once, with no request.
   keep(data) {
     if (!data.query || !data.fetch) return;
-    const own = data.own, picked = { lr: own.lr, momentum: own.momentum, epochs: own.epochs, noise: own.noise };
-    const query = new URLSearchParams({ ...data.query, ...picked }).toString();
+    const query = this.dom.root.dataset.query;
     this.kept.delete(query);
     this.kept.set(query, data);
     while (this.kept.size > KEPT) this.kept.delete(this.kept.keys().next().value);
@@ -270,6 +272,20 @@ class LiveFigure extends RunPlayer {
     const query = this.queryFor(next);
     if ((this.ahead && this.ahead.query === query) || this.kept.has(query)) return;
     this.ahead = { query, answer: this.request(query).catch(() => null) }; // a failure: asked again when wanted
+  }
+
+  // The option of the sidebar's dataset or method box the learner is on (the keys or the pointer), before they pick
+  // it: once it has stayed there AHEAD_MS (a pointer passing over options asks for none), its run is fetched ahead,
+  // so that the pick draws at once.
+  aheadChoice(key, value) {
+    clearTimeout(this.aheadTimer);
+    if (!this.data || !this.data.fetch || value === (this.extra[key] ?? this.data.query[key])) return;
+    this.aheadTimer = setTimeout(() => {
+      const sel = this.sel, picked = { lr: sel.lr, momentum: sel.momentum, epochs: sel.epochs, noise: sel.noise };
+      const query = new URLSearchParams({ ...this.data.query, ...this.extra, [key]: value, ...picked }).toString();
+      if ((this.ahead && this.ahead.query === query) || this.kept.has(query)) return;
+      this.ahead = { query, answer: this.request(query).catch(() => null) };
+    }, AHEAD_MS);
   }
 
   // The run for the figure's selection, from the server's route (or fetched ahead): one request at a time, then the

@@ -274,7 +274,9 @@ def test_a_sidebar_noise_move_draws_the_new_data_from_the_route(page: Page, app_
     assert figure.locator(".lf-note").is_hidden()
 
 
-def test_a_dataset_picked_in_the_sidebar_is_fetched_by_the_figure(page: Page, app_server: str) -> None:
+def test_a_dataset_picked_in_the_sidebar_is_fetched_by_the_figure_and_ahead_from_the_keyboard(
+    page: Page, app_server: str
+) -> None:
     figure = open_figure(page, app_server)
     page.evaluate(f"() => {{ window.__figureNode = document.querySelector('{FIGURE}'); }}")
     points = figure.locator(".lf-data .lf-points")
@@ -290,6 +292,23 @@ def test_a_dataset_picked_in_the_sidebar_is_fetched_by_the_figure(page: Page, ap
     assert len(points.get_attribute("d").split("M")) - 1 == 10  # the lab's ten points
     assert figure.locator(".lf-note").is_hidden()
     expect(figure.locator(".lf-summary")).not_to_contain_text("computing")
+    # from the keyboard: the option the learner rests on is fetched ahead, and the pick draws it with no request
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(query_of_url(r.url)["dataset"]) if "/api/live-figure" in r.url else None)
+    box = page.locator("[data-testid=stSidebar] .st-key-ctl_dataset input[role=combobox]")
+    box.click()
+    box.fill("A batch")
+    box.press("ArrowDown")
+    wait_until(page, lambda: asked == ["four-points"], lambda: asked)
+    before = points.get_attribute("d")
+    box.press("Enter")
+    expect(points).not_to_have_attribute("d", before)
+    assert len(points.get_attribute("d").split("M")) - 1 == 4
+    expect(figure.locator(".lf-panels")).to_have_attribute("aria-label", re.compile("converges"))
+    expect(page).to_have_url(re.compile(r"[?&]dataset=four-points(&|$)"))
+    wait_idle(page)
+    assert asked == ["four-points"]
+    assert "dataset=four-points" in figure.get_attribute("data-query")
 
 
 def test_when_the_route_fails_the_figure_says_so_and_the_page_computes_the_run(page: Page, app_server: str) -> None:
