@@ -160,8 +160,18 @@ PAGE_JS = """
             const p = points(r), path = wholePath(r);
             return p !== '' && p !== b.old.points && path !== '' && path !== b.old.path;
         },
-        // the page caught up with a figure move: its URL holds the value
-        url: (b) => parseFloat(new URLSearchParams(location.search).get(b.param)) === b.value,
+        // the figure holds the run of a sidebar pick (the method's: the same numbers up to rounding, so nothing to
+        // see move) and drew it: its data-query names the pick, its summary is the run's own
+        fetched: (b) => {
+            const r = root();
+            return !!r && new URLSearchParams(r.dataset.query || '').get(b.param) === b.value
+                && !r.querySelector('.lf-summary').textContent.includes('computing this run');
+        },
+        // the page caught up with a move: its URL holds the value
+        url: (b) => {
+            const value = new URLSearchParams(location.search).get(b.param);
+            return typeof b.value === 'string' ? value === b.value : parseFloat(value) === b.value;
+        },
         // the trivial app wrote the new value
         text: (b) => Array.from(document.querySelectorAll('[data-testid="stMarkdownContainer"]'))
             .some((e) => e.innerText.trim() === b.text),
@@ -254,29 +264,34 @@ class Probe:
     def state(self) -> dict:
         return self.page.evaluate("() => window.__benchProbe.state()")
 
+    def shows(self) -> str | None:
+        """What the control shows (a slider's value text)."""
+        return self.thumb.get_attribute("aria-valuetext")
+
     def timed(self, key: str, kind: str, arg: Callable[[], dict], idle: bool) -> Sample:
         """Press `key`, wait until `kind` holds (and with idle, the app is idle again); arg() is read just before
         the press, after the pause, so that what it records as "before" is what the page shows then."""
         time.sleep(SETTLE_S)
         self.quiet()
         arg = {"kind": kind, "mark": "shown", "idle": idle, **arg()}
-        before = self.thumb.get_attribute("aria-valuetext")
+        before = self.shows()
         self.page.evaluate(RESET_JS)
         t0 = time.perf_counter()
         self.thumb.press(key)
         handle = self.page.wait_for_function(DONE_JS, arg=arg, polling="raf", timeout=self.timeout_ms)
         wall = time.perf_counter() - t0
-        self.value = self.thumb.get_attribute("aria-valuetext")
+        self.value = self.shows()
         if self.value == before:
             raise RuntimeError(f"{key} did not move the slider (still {before})")
         return Sample(wall, handle.json_value(), "shown")
 
-    def caught_up(self, sample: Sample, setting: str) -> Sample:
-        """Waits (untimed for the ratio) until the page caught up with the move: the URL holds the value and the
-        app is idle; notes when, on the sample."""
+    def caught_up(self, sample: Sample, setting: str, value: str | None = None) -> Sample:
+        """Waits (untimed for the ratio) until the page caught up with the move: the URL holds the value (a
+        number: the control's, shown; or this text) and the app is idle; notes when, on the sample."""
+        value = float(self.value) if value is None else value
         handle = self.page.wait_for_function(
             DONE_JS,
-            arg={"kind": "url", "mark": "caught", "idle": True, "param": setting, "value": float(self.value)},
+            arg={"kind": "url", "mark": "caught", "idle": True, "param": setting, "value": value},
             polling="raf",
             timeout=self.timeout_ms,
         )
@@ -346,6 +361,36 @@ class NoiseProbe(Probe):
         return sample if self.floor else self.caught_up(sample, "noise")
 
 
+class ChoiceProbe(Probe):
+    """A sidebar select box (the dataset's or the method's): untimed, the box opened and an option's first words typed
+    to leave it alone in the list, then ArrowDown to it (the figure fetches the run of the option the learner is on,
+    ahead); timed, Enter. Shown when the figure drew the picked run (the dataset's: its points and path moved; the
+    method's, the same numbers up to rounding: the figure's data-query names it); then, untimed for the ratio, the
+    page catches up."""
+
+    def __init__(self, page: Page, key: str, timeout_ms: float, quiet: Callable[[], None]):
+        thumb = page.locator(f"[data-testid=stSidebar] .st-key-ctl_{key} input[role=combobox]")
+        super().__init__(page, thumb, timeout_ms, quiet)
+        self.key = key
+
+    def shows(self) -> str | None:
+        return self.thumb.input_value()
+
+    def pick(self, option: str) -> Sample:
+        label = controls.BY_KEY[self.key].labels[option]
+        self.thumb.click()
+        self.thumb.fill(label[:12])
+        self.page.get_by_role("option", name=label, exact=True).wait_for(timeout=self.timeout_ms)
+        self.thumb.press("ArrowDown")
+        kind = "data" if self.key == "dataset" else "fetched"
+        sample = self.timed(
+            "Enter", kind, lambda: {"old": self.state(), "param": self.key, "value": option}, idle=False
+        )
+        if self.value != label:
+            raise RuntimeError(f"Enter picked {self.value!r}, not {label!r}")
+        return self.caught_up(sample, self.key, option)
+
+
 class TrivialProbe(Probe):
     """The one slider of the trivial app; shown when the written text shows the new value."""
 
@@ -393,8 +438,14 @@ CASES = {  # case -> (kind of target, what it is)
     "figure noise, new": ("server", "the figure's Noise level 5 levels up: new data from the route, no rerun"),
     "figure noise, cached": ("server", "the figure's Noise level 5 levels back down (cached on the server)"),
     "figure noise, ahead": ("server", "the figure's Noise level a level up, that level fetched ahead"),
+    "dataset, new": ("server", "sidebar Dataset picked: a run not computed yet, from the route (and the rerun)"),
+    "dataset, back": ("server", "sidebar Dataset picked back (kept in the browser)"),
+    "method, new": ("server", "sidebar gradient method picked: a run not computed yet, from the route"),
+    "method, back": ("server", "sidebar gradient method picked back (kept in the browser)"),
     "trivial": ("", "the trivial app's slider (baseline)"),
 }
+DATASETS = ("lab", "four-points", "thermometer", "wave", "single-point")  # picked in turn from "line" (2-D panels)
+METHODS = ("autograd", "finite-difference", "analytic")  # picked in turn from "optimizer"
 
 
 def print_report(samples: dict[str, list[Sample]], loads: dict[str, float], browser_version: str) -> None:
@@ -479,7 +530,7 @@ def measure(args, playground: StreamlitServer, trivial: StreamlitServer) -> tupl
             triv = TrivialProbe(triv_page, timeout_ms, quiet)
 
             def run(case: str, probe, key: str) -> None:
-                sample = probe.press(key)
+                sample = probe.pick(key) if isinstance(probe, ChoiceProbe) else probe.press(key)
                 samples[case].append(sample)
                 trivial_sample = triv.press()
                 samples["trivial"].append(trivial_sample)
@@ -515,6 +566,19 @@ def measure(args, playground: StreamlitServer, trivial: StreamlitServer) -> tupl
                 figure_noise.press("ArrowRight")  # untimed: the first step up, after which each next one is ahead
                 for _ in range(args.n):
                     run("figure noise, ahead", figure_noise, "ArrowRight")
+                dataset = ChoiceProbe(play_page, "dataset", timeout_ms, quiet)
+                picks = DATASETS[: min(args.n, len(DATASETS))]
+                for case, options in (("dataset, new", picks), ("dataset, back", (*picks[-2::-1], "line"))):
+                    for option in options:
+                        run(case, dataset, option)
+                play_page.get_by_text("Method, batch, start, device", exact=True).click()  # its folded section
+                play_page.locator(".st-key-ctl_method input[role=combobox]").wait_for(timeout=timeout_ms)
+                play_page.locator(APP_IDLE).wait_for(state="attached", timeout=timeout_ms)
+                method = ChoiceProbe(play_page, "method", timeout_ms, quiet)
+                picks = METHODS[: min(args.n, len(METHODS))]
+                for case, options in (("method, new", picks), ("method, back", (*picks[-2::-1], "optimizer"))):
+                    for option in options:
+                        run(case, method, option)
             return samples, loads, browser.version
         finally:
             browser.close()
