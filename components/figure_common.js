@@ -265,36 +265,6 @@ function followSidebar(figure, sliders, choices = []) {
   });
   observer.observe(document.body, { subtree: true, attributes: true, attributeOldValue: true,
     attributeFilter: ["aria-valuetext", "value", "aria-activedescendant"] });
-  if (!choices.length) return;
-  // A pick in a select box: Enter on the option the keys are on, or a click on an option of its list, seen as it
-  // happens (the capture phase, before the box itself handles it: its label shows a frame or two later).
-  const picked = (box, option) => {
-    const cls = box && [...box.classList].find((c) => c.startsWith(SIDEBAR_KEY)), key = cls && cls.slice(SIDEBAR_KEY.length);
-    const labels = (figure.data && figure.data.choices && figure.data.choices[key]) || {};
-    const value = option && choices.includes(key) ? labels[option.textContent.trim()] : undefined;
-    if (value !== undefined) figure.follow(key, value);
-  };
-  const combobox = () => {
-    const input = document.activeElement;
-    return input && input.getAttribute("role") === "combobox" ? input : null;
-  };
-  const onKey = (e) => {
-    if (!figure.dom.root.isConnected) { document.removeEventListener("keydown", onKey, true); return; }
-    const input = combobox(), active = input && input.getAttribute("aria-activedescendant");
-    if (e.key === "Enter" && active && input.getAttribute("aria-expanded") === "true") {
-      picked(input.closest(`[class*="${SIDEBAR_KEY}"]`), document.getElementById(active));
-    }
-  };
-  const onClick = (e) => {
-    if (!figure.dom.root.isConnected) { document.removeEventListener("click", onClick, true); return; }
-    const input = combobox(), option = e.target.closest && e.target.closest('[role="option"]');
-    const list = option && option.closest('[role="listbox"]');
-    if (input && list && list.id === input.getAttribute("aria-controls")) {
-      picked(input.closest(`[class*="${SIDEBAR_KEY}"]`), option);
-    }
-  };
-  document.addEventListener("keydown", onKey, true);
-  document.addEventListener("click", onClick, true);
 }
 
 // ------------------------------------------------------------------------------------------------------ panels
