@@ -10,9 +10,13 @@ Chromium; the time from the keydown to the first animation frame that shows the 
   sliders, until the player shows the picked run: its summary is that run's sentence (the slider's own run, which
   the payload names) and the model's curve was redrawn. No rerun may come first ("reran" stays 0); then, untimed
   for the ratio, the page catches up (the URL holds the value, the app idle).
-- degree, new / cached: the sidebar's "Polynomial degree" one notch up (a whole-page rerun: the run, the
-  weight-decay family, the figures anew; the degree sweep is cached), then back down (cached), until the player
-  shows the page's new run (its summary starts "Degree <new>, weight decay") and its curve was redrawn.
+- degree, new / cached: the sidebar's "Polynomial degree" one notch up (the page reruns: the run, the weight-decay
+  family, the figures anew; the degree sweep is cached), then back down (cached), until the player shows the run at
+  the new degree (its summary starts "Degree <new>, weight decay") and its curve was redrawn: the player follows the
+  sidebar's slider from its degree family (followSidebar, components/figure_common.js), before the rerun comes
+  back. Then, untimed for the ratio, the page catches up.
+- noise, new / cached: the sidebar's "Noise level" one notch down from 0.5 (new data, which no family holds: a
+  whole-page rerun), then back up, until the player drew the new training points.
 - trivial: the one slider (the baseline).
 Before every press the player's playback is paused. It prints medians, p95 and ratios to the trivial app's median
 against the issue's targets: a move in the player <= 1.0x, a move that needs the server <= 2.0x.
@@ -53,6 +57,13 @@ PLAYER_JS = """
         const s = r.querySelector('.lf-summary').textContent, c = curve(r);
         return s !== b.old.summary && s.startsWith(b.prefix) && c !== '' && c !== b.old.curve; };
     p.own = p.player;
+    // the player drew new data: its training points moved
+    p.points = (b) => { const r = root(); if (!r) return false;
+        const d = r.querySelector('.fp-train-points'), now = d ? d.getAttribute('d') || '' : '';
+        return now !== '' && now !== b.old.points; };
+    const state = p.state;
+    p.state = () => { const s = state(), r = root(), d = r && r.querySelector('.fp-train-points');
+        return s && {...s, points: d ? d.getAttribute('d') || '' : ''}; };
 }
 """
 QUIET_JS = f"""
@@ -98,19 +109,36 @@ class PlayerProbe(bl.Probe):
 
 
 class SidebarDegreeProbe(bl.Probe):
+    """The sidebar's "Polynomial degree": shown when the player shows the run at the new degree (it follows the
+    sidebar's slider from its degree family, before the page's rerun comes back); then the page catches up, untimed."""
+
     def __init__(self, page: Page, timeout_ms: float, quiet):
         super().__init__(page, bl.slider_thumb(page, "Polynomial degree"), timeout_ms, quiet)
 
     def press(self, key: str) -> bl.Sample:
         degree = int(self.thumb.get_attribute("aria-valuetext")) + (1 if key == "ArrowRight" else -1)
-        return self.timed(key, "own", lambda: {"prefix": f"Degree {degree}, weight decay", "old": self.state()}, True)
+        arg = {"prefix": f"Degree {degree}, weight decay", "old": self.state()}
+        return self.caught_up(self.timed(key, "own", lambda: arg, idle=False), "degree")
+
+
+class SidebarNoiseProbe(bl.Probe):
+    """The sidebar's "Noise level" (new data, which no family holds: a whole-page rerun): shown when the player drew
+    the new points; the app idle after."""
+
+    def __init__(self, page: Page, timeout_ms: float, quiet):
+        super().__init__(page, bl.slider_thumb(page, "Noise level"), timeout_ms, quiet)
+
+    def press(self, key: str) -> bl.Sample:
+        return self.timed(key, "points", lambda: {"old": self.state()}, idle=True)
 
 
 CASES = {
     "player degree": ("figure", "the player's Degree slider (browser only)"),
     "player weight decay": ("figure", "the player's Weight decay slider (browser only)"),
-    "degree, new": ("server", "sidebar Polynomial degree up: a whole-page rerun"),
+    "degree, new": ("server", "sidebar Polynomial degree up: the player follows; the page reruns"),
     "degree, cached": ("server", "sidebar Polynomial degree back down (cached)"),
+    "noise, new": ("server", "sidebar Noise level down: new data, a whole-page rerun"),
+    "noise, cached": ("server", "sidebar Noise level back up (cached)"),
     "trivial": ("", "the trivial app's slider (baseline)"),
 }
 
@@ -156,6 +184,10 @@ def measure(args, page_server: StreamlitServer, trivial: StreamlitServer):
             for key, case in (("ArrowRight", "degree, new"), ("ArrowLeft", "degree, cached")):
                 for _ in range(args.n):
                     run(case, sidebar, key)
+            noise = SidebarNoiseProbe(main, timeout_ms, quiet)
+            for key, case in (("ArrowLeft", "noise, new"), ("ArrowRight", "noise, cached")):
+                for _ in range(args.n):
+                    run(case, noise, key)
             for setting, name in (("degree", "Degree"), ("weight_decay", "Weight decay")):
                 probe = PlayerProbe(main, setting, name, timeout_ms, quiet)
                 for key in ("ArrowRight", "ArrowLeft"):
