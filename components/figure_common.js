@@ -5,6 +5,7 @@
 
 const SPEEDS = [["0.25", "¼×"], ["0.5", "½×"], ["1", "1×"], ["2", "2×"], ["4", "4×"]];
 const SETTLE_MS = 350; // a slider at rest this long sends its value to the page
+const PENDING_MS = 3000; // a followed sidebar value the page's reruns have not brought back by then is given up
 
 // {dtype: "f4", bdata, shape: "K,F,p"} (charts.common.packed) -> {a: Float32Array, shape: [K, F, p]}
 function unpack(spec) {
@@ -211,6 +212,16 @@ class RunPlayer {
   wholeRun() {} // a figure that draws a run's whole path faintly says how
 
   pageValue(key) { return this.data.own[key]; } // the page's value of a slider's setting (a figure may differ)
+
+  // Whether the page's data comes from a rerun the learner has already moved past: a sidebar control the figure
+  // follows (follow() notes when, in `pending`) reruns the page at each step of a quick move, and the figure keeps
+  // showing the latest value until the rerun for it comes back, rather than going back through the steps. Not once
+  // PENDING_MS have passed, in case that value never comes back as it was sent. `value`: the data's value of the
+  // pending setting.
+  outrun(value) {
+    const p = this.pending;
+    return !!(p && p.at && this.data && value !== p.value && performance.now() - p.at < PENDING_MS);
+  }
 
   // Streamlit's clean-up before a re-render (or the end): stop the clock, remember whether to go on playing.
   stop() { this.interrupted = this.playing; this.pause(); }

@@ -64,6 +64,7 @@ class FitPlayer extends RunPlayer {
   // New data from Python: keep what is on screen when the page only caught up with this figure, else start over.
   update(data, setTrigger) {
     this.setTrigger = setTrigger;
+    if (this.pending && this.outrun(data.own[this.pending.key])) return; // an older rerun
     const same = this.data && data.own.params.bdata === this.data.own.params.bdata && data.y.bdata === this.data.y.bdata;
     const caughtUp = this.pending && data.own[this.pending.key] === this.pending.value;
     this.data = data;
@@ -119,7 +120,7 @@ class FitPlayer extends RunPlayer {
     const ladder = this.data && this.plotted && this.ladders[key];
     const j = ladder ? ladder.values.findIndex((v) => Math.abs(v - value) <= 1e-9 * Math.max(1, Math.abs(v))) : -1;
     if (j < 0 || ladder.values[j] === this.sel[key]) return;
-    this.pending = { key, value: ladder.values[j] };
+    this.pending = { key, value: ladder.values[j], at: performance.now() };
     this.dom.sliders[key].input.value = String(j);
     this.pick(key, j);
   }

@@ -96,13 +96,14 @@ class LiveFigure extends RunPlayer {
   update(data, setTrigger, fromPage = true) {
     this.setTrigger = setTrigger;
     if (fromPage) this.pageOwn = { ...data.own };
+    const has = (d, key) => (key in d.own ? d.own[key] : d.query[key]);
+    if (fromPage && this.pending && this.outrun(has(data, this.pending.key))) return; // an older rerun
     const fresh = !this.data || data.surface.a.bdata !== this.data.surface.a.bdata ||
       data.data.y.bdata !== this.data.data.y.bdata || data.frames.length !== this.data.frames.length ||
       data.own.lr !== this.data.own.lr || data.own.momentum !== this.data.own.momentum ||
       data.own.params.bdata !== this.data.own.params.bdata;
     // the page caught up with a slider of this figure (or the sidebar's) whose run the figure shows already; one it
     // did not hold yet (more epochs than were shipped, new data still on its way) is played anew
-    const has = (d, key) => (key in d.own ? d.own[key] : d.query[key]);
     const caughtUp = fromPage && this.pending && has(data, this.pending.key) === this.pending.value && this.held();
     const shownStep = this.data ? this.data.frames[Math.min(this.k, this.data.frames.length - 1)] : 0;
     this.data = data;
@@ -198,7 +199,7 @@ class LiveFigure extends RunPlayer {
     if (CHOICES.includes(key)) { // another dataset or method: a run to fetch
       if (value === (this.extra[key] ?? this.data.query[key])) return;
       this.extra[key] = value;
-      this.pending = { key, value };
+      this.pending = { key, value, at: performance.now() };
       const [label] = Object.entries(this.data.choices[key]).find(([, v]) => v === value);
       this.dom.summary.textContent = `${label}: computing this run…`;
       this.fetchRun();
@@ -208,7 +209,7 @@ class LiveFigure extends RunPlayer {
     const values = this.choices(key), j = values.findIndex((v) => Math.abs(v - value) <= 1e-9 * Math.max(1, Math.abs(v)));
     const picked = j >= 0 ? values[j] : value;
     if (picked === this.sel[key]) return;
-    this.pending = { key, value: picked };
+    this.pending = { key, value: picked, at: performance.now() };
     if (j >= 0) {
       this.dom.sliders[key].input.value = String(j);
       this.pick(key, j);

@@ -246,6 +246,23 @@ def test_a_sidebar_slider_moves_the_figure_before_the_pages_rerun_comes_back(pag
     wait_idle(page)
     assert page.evaluate(f"() => window.__figureNode === document.querySelector('{FIGURE}')")
     expect(figure.locator(".lf-summary")).to_contain_text("Learning rate 0.15: converges")
+    # four quick presses: the page reruns for each, but the figure never goes back to a value the learner has left
+    page.evaluate(f"""() => {{
+        const summary = document.querySelector('{FIGURE} .lf-summary');
+        window.__rates = [];
+        new MutationObserver(() => {{
+            const m = /^Learning rate ([\\d.e-]+):/.exec(summary.textContent);
+            if (m) window.__rates.push(Number(m[1]));
+        }}).observe(summary, {{childList: true, characterData: true, subtree: true}});
+    }}""")
+    lr.focus()
+    for _ in range(4):
+        lr.press("ArrowRight")
+    expect(page).to_have_url(re.compile(r"[?&]lr=0\.7(&|$)"))
+    wait_idle(page)
+    rates = page.evaluate("() => window.__rates")
+    assert rates[-1] == 0.7 and rates == sorted(rates), rates
+    expect(figure.locator(".lf-summary")).to_contain_text("Learning rate 0.7:")
     # fewer epochs: the first steps of the run the figure holds, at once
     watch_summary(page)
     epochs = sidebar_slider(page, "epochs")

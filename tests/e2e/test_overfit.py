@@ -201,12 +201,27 @@ def test_a_sidebar_degree_move_redraws_the_player_at_once_and_the_page_reruns(pa
     wait_idle(page)
     assert page.evaluate(f"() => window.__playerNode === document.querySelector('{PLAYER}')")
     expect(page.locator(CHART)).to_have_count(1)
+    # three quick presses: the page reruns for each, but the player never goes back to a degree the learner left
+    page.evaluate(f"""() => {{
+        const summary = document.querySelector('{PLAYER} .lf-summary');
+        window.__degrees = [];
+        new MutationObserver(() => {{
+            const m = /^Degree (\\d+),/.exec(summary.textContent);
+            if (m) window.__degrees.push(Number(m[1]));
+        }}).observe(summary, {{childList: true, characterData: true, subtree: true}});
+    }}""")
+    for _ in range(3):
+        degree.get_by_role("slider").press("ArrowRight")
+    expect(page).to_have_url(re.compile(r"degree=7"))
+    wait_idle(page)
+    degrees = page.evaluate("() => window.__degrees")
+    assert degrees[-1] == 7 and degrees == sorted(degrees), degrees
     # a setting the families do not cover (the learning rate) is the page's rerun, as before
     lr = page.get_by_test_id("stSlider").filter(has=page.get_by_text("Learning rate", exact=True))
     lr.get_by_role("slider").press("ArrowLeft")
     expect(page).to_have_url(re.compile(r"[?&]lr=0\.07(&|$)"))
     wait_idle(page)
-    expect(player.locator(".lf-summary")).to_contain_text("Degree 4, weight decay 0:")
+    expect(player.locator(".lf-summary")).to_contain_text("Degree 7, weight decay 0:")
 
 
 def test_raw_powers_diverge_and_one_click_fixes_it(page: Page, app_server: str) -> None:
