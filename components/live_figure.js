@@ -209,13 +209,16 @@ class LiveFigure extends RunPlayer {
     const values = this.choices(key), j = values.findIndex((v) => Math.abs(v - value) <= 1e-9 * Math.max(1, Math.abs(v)));
     const picked = j >= 0 ? values[j] : value;
     if (picked === this.sel[key]) return;
+    // the page's rerun brings it: a setting this figure has no slider for here, or a learner's own data (the route
+    // does not compute it)
+    const fetched = ["lr", "momentum"].includes(key) && this.data.fetch && this.data.query.dataset !== "custom";
+    if (j < 0 && !fetched) return;
     this.pending = { key, value: picked, at: performance.now() };
     if (j >= 0) {
       this.dom.sliders[key].input.value = String(j);
       this.pick(key, j);
       return;
     }
-    if (!["lr", "momentum"].includes(key) || !this.data.fetch) return; // the page's rerun brings it
     this.sel[key] = picked;
     this.sel[key === "lr" ? "momentum" : "lr"] = this.data.own[key === "lr" ? "momentum" : "lr"];
     this.dom.summary.textContent = `${this.data.labels[key]} ${fmt(picked, 3)}: computing this run…`;
@@ -301,7 +304,8 @@ class LiveFigure extends RunPlayer {
       .then((body) => {
         if (this.wanted() !== asked) return;
         this.dom.note.hidden = true;
-        this.update({ ...body, controls: this.data.controls, fetch: f }, this.setTrigger, false);
+        // what belongs to the page (a teacher's link, the route, the sidebar's labels) stays the page's
+        this.update({ ...body, controls: this.data.controls, fetch: f, choices: this.data.choices }, this.setTrigger, false);
         this.fetchAhead();
       })
       .catch((err) => {
