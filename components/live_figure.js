@@ -74,6 +74,9 @@ function runOf(block, j) {
   return { params, loss, grad, mom };
 }
 
+// the four settings of the figure's sliders, of a run (data.own) or of the selection
+const settingsOf = (o) => ({ lr: o.lr, momentum: o.momentum, epochs: o.epochs, noise: o.noise });
+
 function unpackBlock(b) {
   return { params: unpack(b.params), loss: unpack(b.loss), grad: unpack(b.grad), mom: unpack(b.mom) };
 }
@@ -107,8 +110,7 @@ class LiveFigure extends RunPlayer {
     const caughtUp = fromPage && this.pending && has(data, this.pending.key) === this.pending.value && this.held();
     const shownStep = this.data ? this.data.frames[Math.min(this.k, this.data.frames.length - 1)] : 0;
     this.data = data;
-    const own = data.own, picked = { lr: own.lr, momentum: own.momentum, epochs: own.epochs, noise: own.noise };
-    this.dom.root.dataset.query = new URLSearchParams({ ...data.query, ...picked }).toString(); // the run it holds
+    this.dom.root.dataset.query = this.runQuery(settingsOf(data.own)); // the run it holds
     this.keep(data);
     for (const key of Object.keys(this.extra)) { // in the data now, or the page says otherwise
       if (data.query[key] === this.extra[key] || (fromPage && !(this.pending && this.pending.key === key))) delete this.extra[key];
@@ -243,8 +245,12 @@ class LiveFigure extends RunPlayer {
 
   // the route's query for the run at the figure's selection and this noise level
   queryFor(noise) {
-    const sel = this.sel, picked = { lr: sel.lr, momentum: sel.momentum, epochs: sel.epochs, noise };
-    return new URLSearchParams({ ...this.data.query, ...this.extra, ...picked }).toString();
+    return this.runQuery({ ...this.extra, ...settingsOf(this.sel), noise });
+  }
+
+  // the route's query for a run: the page's, with these settings changed
+  runQuery(changes) {
+    return new URLSearchParams({ ...this.data.query, ...changes }).toString();
   }
 
   // The last KEPT runs the figure held (the page's or fetched), by their query: a learner going back to a noise level
@@ -285,8 +291,7 @@ class LiveFigure extends RunPlayer {
     clearTimeout(this.aheadTimer);
     if (!this.data || !this.data.fetch || value === (this.extra[key] ?? this.data.query[key])) return;
     this.aheadTimer = setTimeout(() => {
-      const sel = this.sel, picked = { lr: sel.lr, momentum: sel.momentum, epochs: sel.epochs, noise: sel.noise };
-      const query = new URLSearchParams({ ...this.data.query, ...this.extra, [key]: value, ...picked }).toString();
+      const query = this.runQuery({ ...this.extra, [key]: value, ...settingsOf(this.sel) });
       if ((this.ahead && this.ahead.query === query) || this.kept.has(query)) return;
       this.ahead = { query, answer: this.request(query).catch(() => null) };
     }, AHEAD_MS);
