@@ -250,6 +250,9 @@ class RunPlayer {
 // brings its run as before. The figure's follow(key, value) does the rest.
 const SIDEBAR_KEY = "st-key-ctl_";
 
+// the index of a value the sidebar shows among a slider's values (what it shows was rounded to text), or -1
+const indexNear = (values, value) => values.findIndex((v) => Math.abs(v - value) <= 1e-9 * Math.max(1, Math.abs(v)));
+
 function followSidebar(figure, sliders, choices = []) {
   const observer = new MutationObserver((records) => {
     if (!figure.dom.root.isConnected) { observer.disconnect(); return; }

@@ -118,7 +118,7 @@ class FitPlayer extends RunPlayer {
   // rerun, which the sidebar's slider started, catches up with it without a replay); else the rerun brings it.
   follow(key, value) {
     const ladder = this.data && this.plotted && this.ladders[key];
-    const j = ladder ? ladder.values.findIndex((v) => Math.abs(v - value) <= 1e-9 * Math.max(1, Math.abs(v))) : -1;
+    const j = ladder ? indexNear(ladder.values, value) : -1;
     if (j < 0 || ladder.values[j] === this.sel[key]) return;
     this.pending = { key, value: ladder.values[j], at: performance.now() };
     this.dom.sliders[key].input.value = String(j);

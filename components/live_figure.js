@@ -208,7 +208,7 @@ class LiveFigure extends RunPlayer {
       return;
     }
     if (value === this.sel[key]) return;
-    const values = this.choices(key), j = values.findIndex((v) => Math.abs(v - value) <= 1e-9 * Math.max(1, Math.abs(v)));
+    const values = this.choices(key), j = indexNear(values, value);
     const picked = j >= 0 ? values[j] : value;
     if (picked === this.sel[key]) return;
     // the page's rerun brings it: a setting this figure has no slider for here, or a learner's own data (the route
