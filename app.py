@@ -26,7 +26,7 @@ if __name__ == "__main__":
 
     import components
     import engine
-    from compute import cache
+    from compute import cache, overfit
     from server import access, compat, nodelay, recycle, worker
     from settings import controls
     from ui import tabular  # noqa: F401  (tabular: pandas loads at start, not in a page)
@@ -42,6 +42,7 @@ if __name__ == "__main__":
         engine.warm_up()
         components.ensure_plotly_js()  # the live figure's Plotly.js, from the plotly package, under static/
         cache.run(controls.defaults())  # also fills the cache for the landing page
+        overfit.cached_player(controls.defaults(), {})  # the worker loads the Overfitting page's module (~0.4 s)
         worker.wait_ready(workers_ready)
         # Everything alive now (torch, plotly, pandas, Streamlit: about 370,000 objects) stays for the life of the
         # process. Frozen, Python's automatic full collections (which run now and then inside some student's

@@ -4,11 +4,15 @@ conditioning against the degree, the two-weight picture and the eigen-direction 
 
 Pure functions first (testable without Streamlit), then their caches: each result is keyed by the few control values
 it depends on, so a degree move reuses both sweeps; figures are cached apart, as JSON specs (compute/explore_cache.py's
-pattern, in one memory-bounded cache). Torch work takes cache.TRAIN_LOCK.
+pattern, in one memory-bounded cache). Torch work runs in a worker process (server/worker.py), as the playground's
+does: in the server's own threads, beside another student's script running Python, a run waited for the GIL at every
+torch operation (a new noise level's runs took 28 ms alone, 50-78 ms beside the page's own rerun); where workers are
+off or fail, in the server's thread under cache.TRAIN_LOCK.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -19,6 +23,7 @@ import engine
 from charts.common import frame_steps
 from compute.cache import TRAIN_LOCK, _key, _values
 from engine.split import split_rows
+from server import worker
 from server.bounded_cache import BoundedCache, budget_from_env
 from settings import controls
 
@@ -230,9 +235,7 @@ def player(values: Mapping) -> dict:
     result, degrees, decays = cached_fit(values), cached_degrees(values), cached_decay_family(values)
     cfg, degree = result.config, result.degree
     x, y = result.base.x.double().numpy()[:, 0], result.base.y.double().numpy()
-    grid = np.linspace(x.min(), x.max(), CURVE_POINTS) if x.max() > x.min() else x[0] + np.linspace(-1, 1, 3)
-    with TRAIN_LOCK:  # the features on the curve's grid: every degree's columns are the first of degree 9's
-        top = engine.polynomial(result.base, engine.MAX_DEGREE, standardize=values["powers"] == "standardized")
+    grid, features = cached_curve(values)
     ladder = list(decays.weight_decays)
     families = {
         "degree": _family_runs(
@@ -253,13 +256,23 @@ def player(values: Mapping) -> dict:
         y,
         result.test_rows,
         grid,
-        top.polynomial.features(grid),
+        features,
         frame_steps(cfg.epochs, max_frames=FRAMES),
         _own_runs(result),
         families,
         {"degree": "Degree", "weight_decay": "Weight decay"},
         {"degree": degree, "weight_decay": cfg.weight_decay},
     )
+
+
+def curve(values: Mapping) -> tuple[np.ndarray, np.ndarray]:
+    """The fit player's curve: a grid across the points' x and the features there, degree 9's (every degree's
+    columns are the first of degree 9's), as the engine makes them from these points."""
+    base = setup(values | {"degree": 1})[0]
+    x = base.x.double().numpy()[:, 0]
+    grid = np.linspace(x.min(), x.max(), CURVE_POINTS) if x.max() > x.min() else x[0] + np.linspace(-1, 1, 3)
+    top = engine.polynomial(base, engine.MAX_DEGREE, standardize=values["powers"] == "standardized")
+    return grid, top.polynomial.features(grid)
 
 
 @dataclass(frozen=True, eq=False)
@@ -354,12 +367,20 @@ def _subset(values: Mapping, keys: frozenset) -> str:
     return _key({k: values[k] for k in keys})
 
 
-def _cached(kind: str, key: str, compute):
-    def locked():
-        with TRAIN_LOCK:
-            return compute(_values(key))
+def _compute(compute, key: str, lock=None):
+    """compute(values) for a cache key: in a worker process (no lock), or in the server's thread under the lock."""
+    with lock if lock is not None else contextlib.nullcontext():
+        return compute(_values(key))
 
-    return CACHE.get((kind, key), locked)
+
+def _cached(kind: str, key: str, compute):
+    """compute (a function of this module: a worker finds it by name) for a cache key, computed once."""
+
+    def computed():
+        long = int(_values(key).get("epochs", 0)) > worker.LONG_STEPS  # full batch: a step per epoch
+        return worker.run(_compute, compute, key, lock=TRAIN_LOCK, long=long)
+
+    return CACHE.get((kind, key), computed)
 
 
 def cached_fit(values: Mapping) -> Fit:
@@ -379,6 +400,10 @@ def cached_decay_family(values: Mapping) -> engine.FitSweep:
     off_grid = float(values["weight_decay"]) not in controls.DECAY_GRID
     keys = DECAY_KEYS | ({"weight_decay"} if off_grid else set())
     return _cached("decay family", _subset(values, keys), decay_family)
+
+
+def cached_curve(values: Mapping) -> tuple[np.ndarray, np.ndarray]:
+    return _cached("curve", _subset(values, DATA_KEYS | {"powers"}), curve)
 
 
 def cached_player(values: Mapping, states: Mapping[str, str]) -> dict:

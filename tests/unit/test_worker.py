@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compute import family, runs
+from compute import family, overfit, runs
 from server import worker
 from settings import controls
 
@@ -72,6 +72,26 @@ def test_a_family_from_the_worker_equals_the_family_in_this_process():
     here = family.build(values, "lr")
     np.testing.assert_array_equal(there.sweep.params, here.sweep.params)
     assert there.labels == here.labels
+
+
+def test_the_overfitting_pages_torch_work_comes_from_the_worker_with_the_same_numbers(monkeypatch):
+    values = controls.defaults() | {"test_fraction": 0.25, "degree": 5, "weight_decay": 0.01, "seed": 4}
+    lock = CountingLock()
+    monkeypatch.setattr(overfit, "TRAIN_LOCK", lock)
+    monkeypatch.setattr(overfit, "CACHE", type(overfit.CACHE)(10**8))  # nothing cached by another test
+    result, degrees, curve = overfit.cached_fit(values), overfit.cached_degrees(values), overfit.cached_curve(values)
+    assert lock.entered == 0 and worker.pids()  # computed in the worker's process, not under this one's lock
+    here = overfit.fit(values)
+    np.testing.assert_array_equal(result.history.params, here.history.params)
+    np.testing.assert_array_equal(result.history.test_loss, here.history.test_loss)
+    np.testing.assert_array_equal(result.optimum, here.optimum)
+    np.testing.assert_array_equal(degrees.params, overfit.degree_sweep(values).params)
+    for there_, here_ in zip(curve, overfit.curve(values), strict=True):
+        np.testing.assert_array_equal(there_, here_)
+    monkeypatch.setenv(worker.ENV, "0")  # workers off: the same, in this thread under the lock
+    again = overfit.cached_fit(values | {"seed": 5})
+    assert lock.entered == 1
+    np.testing.assert_array_equal(again.history.params, overfit.fit(values | {"seed": 5}).history.params)
 
 
 def test_the_engine_s_refusal_reaches_the_caller_as_the_same_error():
