@@ -49,9 +49,8 @@ def choices() -> dict[str, dict[str, str]]:
 def show(values: dict, shown: set[str], lesson) -> None:
     """Mount the figure for these control values (a ValueError from the engine propagates to the page)."""
     states = live.control_states(values, shown, lesson.hidden, lesson.locked)
-    fetch = {"url": live_route.PATH, "token": live_route.token(), "header": live_route.TOKEN_HEADER}
     components.live_figure(
-        cache.live_figure(values, states) | {"fetch": fetch, "choices": choices()},
+        cache.live_figure(values, states) | {"fetch": live_route.fetch(), "choices": choices()},
         key=KEY,
         on_lr=lambda: settled("lr"),
         on_momentum=lambda: settled("momentum"),

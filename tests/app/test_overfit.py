@@ -55,6 +55,19 @@ def test_the_page_plays_the_engines_run_and_draws_its_five_charts():
     assert player["ladders"]["degree"]["values"] == list(range(1, 10))
 
 
+def test_the_player_can_fetch_the_runs_the_sidebars_other_sliders_ask_for():
+    at = open_page(PAGE, test_fraction="0.25", noise="0.7")
+    assert_no_exception(at)
+    player = figure(at)
+    assert player["fetch"]["url"] == "api/fit-player" and player["fetch"]["token"] is None
+    assert player["query"]["noise"] == "0.7" and player["query"]["test_fraction"] == "0.25"
+    # each setting the player fetches for is one of the sidebar's sliders, named as the sidebar names it
+    sliders = {s.label for s in at.sidebar.slider} | {s.label for s in at.sidebar.select_slider}
+    assert set(player["fetched"].values()) <= sliders
+    assert set(player["fetched"]) == {"lr", "epochs", "l1", "test_fraction", "n", "noise"}
+    assert not {"degree", "weight_decay"} & set(player["fetched"])  # those come from the player's families
+
+
 def test_a_teachers_lock_locks_the_players_slider():
     at = open_page(PAGE, test_fraction="0.25", lock="degree", hide="weight_decay")
     assert_no_exception(at)

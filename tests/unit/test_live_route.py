@@ -1,5 +1,6 @@
-"""The live figure's route (components/live_route.py): what it answers is the page's own payload for the same control
-values, a bad query gets a sentence and a 400, a class password is asked for, and `streamlit run app.py` serves it."""
+"""The figures' routes (components/live_route.py): what each answers is the page's own payload for the same control
+values (the playground's live figure, the Overfitting page's fit player), a bad query gets a sentence and a 400, a
+class password is asked for, and `streamlit run app.py` serves them."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from streamlit.web.server.app_discovery import discover_asgi_app
 
 import engine
 from components import live_route
-from compute import cache
+from compute import cache, overfit
 from server import access
 from settings import controls
 
@@ -22,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULTS = controls.defaults()
 
 
-def get(query: dict, headers: dict | None = None) -> tuple[int, dict]:
-    """The endpoint called as Starlette calls it, with a GET request for this query."""
+def get(query: dict, headers: dict | None = None, endpoint=live_route.endpoint) -> tuple[int, dict]:
+    """An endpoint called as Starlette calls it, with a GET request for this query."""
     scope = {
         "type": "http",
         "method": "GET",
@@ -31,7 +32,7 @@ def get(query: dict, headers: dict | None = None) -> tuple[int, dict]:
         "query_string": urlencode(query).encode(),
         "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
     }
-    response = live_route.endpoint(Request(scope))
+    response = endpoint(Request(scope))
     return response.status_code, json.loads(response.body)
 
 
@@ -77,6 +78,44 @@ def test_a_bad_query_gets_a_sentence_and_400(query, words):
     assert status == 400 and words.lower() in body["error"].lower()
 
 
+@pytest.mark.parametrize(
+    "changes", [{"noise": 1.3}, {"lr": 0.03, "test_fraction": 0.4}, {"l1": 0.1, "n": 12, "weight_decay": 0.03}]
+)
+def test_the_fit_players_route_answers_the_overfitting_pages_payload_and_its_run_is_engine_trains(changes):
+    values = DEFAULTS | {"test_fraction": 0.25, "degree": 4} | changes
+    status, body = get(controls.to_query(values), endpoint=live_route.fit_endpoint)
+    assert status == 200
+    page = overfit.cached_player(values, {}) | {"query": controls.to_query(values)}
+    assert body == json.loads(json.dumps(page))  # the page's, byte for byte in JSON
+    # its run against a loop written the tutorials' way: torch.optim.SGD on the polynomial features, the weights
+    # in a group with the decay and the bias in one without, L1 added to the loss; trained on the rows not held out
+    import torch
+
+    base = engine.make_dataset("wave", n=values["n"], noise=values["noise"], seed=0)
+    train, _ = engine.split(engine.polynomial(base, 4), values["test_fraction"], 0)
+    model = torch.nn.Linear(4, 1)
+    torch.nn.init.zeros_(model.weight), torch.nn.init.zeros_(model.bias)
+    opt = torch.optim.SGD(
+        [{"params": [model.weight], "weight_decay": values["weight_decay"]}, {"params": [model.bias]}],
+        lr=values["lr"],
+    )
+    for _ in range(values["epochs"]):
+        opt.zero_grad()
+        loss = torch.mean((model(train.x).ravel() - train.y.ravel()) ** 2) + values["l1"] * model.weight.abs().sum()
+        loss.backward()
+        opt.step()
+    end = unpack(body["own"]["params"])[0][-1]
+    np.testing.assert_allclose(end[:4], model.weight.detach().numpy().ravel(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(end[4], model.bias.item(), rtol=1e-4, atol=1e-6)
+
+
+def test_the_fit_players_route_refuses_a_bad_query_in_a_sentence():
+    status, body = get({"noise": "abc"}, endpoint=live_route.fit_endpoint)
+    assert status == 400 and "Noise level: 'abc' is not a number" in body["error"]
+    # the playground's own data does not concern the Overfitting page: its run is computed
+    assert get({"dataset": "custom"}, endpoint=live_route.fit_endpoint)[0] == 200
+
+
 def test_a_class_password_is_asked_for_as_the_pages_token(monkeypatch):
     assert live_route.token() is None  # no password: no token needed
     assert get({})[0] == 200
@@ -90,9 +129,17 @@ def test_a_class_password_is_asked_for_as_the_pages_token(monkeypatch):
     assert get({}, {live_route.TOKEN_HEADER: token})[0] == 403  # a new password: a new token
 
 
-def test_the_route_sits_under_the_servers_base_path():
+def test_the_routes_sit_under_the_servers_base_path(monkeypatch):
     assert live_route.url_path("") == "/api/live-figure"
     assert live_route.url_path("/class-7b/") == "/class-7b/api/live-figure"
+    assert live_route.url_path("/class-7b/", live_route.FIT_PATH) == "/class-7b/api/fit-player"
+    from streamlit import config
+
+    monkeypatch.setattr(config, "get_option", lambda name: "class-7b" if name == "server.baseUrlPath" else None)
+    assert [(r.path, r.endpoint) for r in live_route.routes()] == [
+        ("/class-7b/api/live-figure", live_route.endpoint),
+        ("/class-7b/api/fit-player", live_route.fit_endpoint),
+    ]
 
 
 def test_streamlit_run_app_py_serves_it_as_an_st_app():
