@@ -15,8 +15,12 @@ Chromium; the time from the keydown to the first animation frame that shows the 
   the new degree (its summary starts "Degree <new>, weight decay") and its curve was redrawn: the player follows the
   sidebar's slider from its degree family (followSidebar, components/figure_common.js), before the rerun comes
   back. Then, untimed for the ratio, the page catches up.
-- noise, new / cached: the sidebar's "Noise level" one notch down from 0.5 (new data, which no family holds: a
-  whole-page rerun), then back up, until the player drew the new training points.
+- noise, new / cached: the sidebar's "Noise level" one notch down from 0.5 (new data, which no family holds: the
+  player fetches its run from the server's route, components/live_route.py, while the page reruns), then back up
+  (the player kept that run: no request), until the player drew the new training points. Then, untimed for the
+  ratio, the page catches up.
+- learning rate, new / cached: the sidebar's "Learning rate" one rung down from 0.1, then back up, the same way,
+  until the player shows the new run (its summary is the run's sentence, its curve redrawn).
 - trivial: the one slider (the baseline).
 Before every press the player's playback is paused. It prints medians, p95 and ratios to the trivial app's median
 against the issue's targets: a move in the player <= 1.0x, a move that needs the server <= 2.0x.
@@ -122,14 +126,26 @@ class SidebarDegreeProbe(bl.Probe):
 
 
 class SidebarNoiseProbe(bl.Probe):
-    """The sidebar's "Noise level" (new data, which no family holds: a whole-page rerun): shown when the player drew
-    the new points; the app idle after."""
+    """The sidebar's "Noise level" (new data, which no family holds: the player fetches its run): shown when the
+    player drew the new points; then the page catches up, untimed."""
 
     def __init__(self, page: Page, timeout_ms: float, quiet):
         super().__init__(page, bl.slider_thumb(page, "Noise level"), timeout_ms, quiet)
 
     def press(self, key: str) -> bl.Sample:
-        return self.timed(key, "points", lambda: {"old": self.state()}, idle=True)
+        return self.caught_up(self.timed(key, "points", lambda: {"old": self.state()}, idle=False), "noise")
+
+
+class SidebarLrProbe(bl.Probe):
+    """The sidebar's "Learning rate" (a run no family holds: the player fetches it): shown when the player shows
+    the new run's sentence and curve; then the page catches up, untimed."""
+
+    def __init__(self, page: Page, timeout_ms: float, quiet):
+        super().__init__(page, bl.slider_thumb(page, "Learning rate"), timeout_ms, quiet)
+
+    def press(self, key: str) -> bl.Sample:
+        arg = lambda: {"prefix": "Degree ", "old": self.state()}  # noqa: E731  (read after the pause)
+        return self.caught_up(self.timed(key, "player", arg, idle=False), "lr")
 
 
 CASES = {
@@ -137,8 +153,10 @@ CASES = {
     "player weight decay": ("figure", "the player's Weight decay slider (browser only)"),
     "degree, new": ("server", "sidebar Polynomial degree up: the player follows; the page reruns"),
     "degree, cached": ("server", "sidebar Polynomial degree back down (cached)"),
-    "noise, new": ("server", "sidebar Noise level down: new data, a whole-page rerun"),
-    "noise, cached": ("server", "sidebar Noise level back up (cached)"),
+    "noise, new": ("server", "sidebar Noise level down: new data, fetched; the page reruns"),
+    "noise, cached": ("server", "sidebar Noise level back up (kept in the browser)"),
+    "learning rate, new": ("server", "sidebar Learning rate down: fetched; the page reruns"),
+    "learning rate, cached": ("server", "sidebar Learning rate back up (kept in the browser)"),
     "trivial": ("", "the trivial app's slider (baseline)"),
 }
 
@@ -188,6 +206,10 @@ def measure(args, page_server: StreamlitServer, trivial: StreamlitServer):
             for key, case in (("ArrowLeft", "noise, new"), ("ArrowRight", "noise, cached")):
                 for _ in range(args.n):
                     run(case, noise, key)
+            lr = SidebarLrProbe(main, timeout_ms, quiet)
+            for key, case in (("ArrowLeft", "learning rate, new"), ("ArrowRight", "learning rate, cached")):
+                for _ in range(args.n):
+                    run(case, lr, key)
             for setting, name in (("degree", "Degree"), ("weight_decay", "Weight decay")):
                 probe = PlayerProbe(main, setting, name, timeout_ms, quiet)
                 for key in ("ArrowRight", "ArrowLeft"):

@@ -238,6 +238,59 @@ class RunPlayer {
   }
 }
 
+// ------------------------------------------------------------------------------------------- runs from a route
+// Runs a figure fetches from its route (components/live_route.py) with a query (the page's, with some settings
+// changed): one request at a time, then the figure's latest wish if it moved on meanwhile; the last `size` runs it
+// held, to go back to with no request; and one run asked for ahead. The figure has data.fetch (the route's url, the
+// class token and its header), wanted() (the query of the run it needs, or null), fetched(body) and unfetched(err).
+class RouteRuns {
+  constructor(figure, size) {
+    this.figure = figure;
+    this.size = size;
+    this.kept = new Map();
+    this.ahead = null;
+    this.fetching = false;
+  }
+
+  keep(query, data) {
+    this.kept.delete(query);
+    this.kept.set(query, data);
+    while (this.kept.size > this.size) this.kept.delete(this.kept.keys().next().value);
+  }
+
+  // the route's answer (the payload) for a query; an error says the server's sentence
+  request(query) {
+    const f = this.figure.data.fetch;
+    return fetch(new URL(`${f.url}?${query}`, document.baseURI), { headers: f.token ? { [f.header]: f.token } : {} })
+      .then((r) => r.json().then((body) => {
+        if (!r.ok) throw new Error(body.error || `the server answered ${r.status}`);
+        return body;
+      }));
+  }
+
+  // ask for a run before it is wanted (a failure: asked again when it is)
+  prefetch(query) {
+    if ((this.ahead && this.ahead.query === query) || this.kept.has(query)) return;
+    this.ahead = { query, answer: this.request(query).catch(() => null) };
+  }
+
+  // the run the figure wants, kept, fetched ahead or asked for now; handed to it only if it still wants it
+  run() {
+    const figure = this.figure, asked = figure.wanted();
+    if (this.fetching || !asked) return;
+    this.fetching = true;
+    const ahead = this.kept.has(asked) ? Promise.resolve(this.kept.get(asked))
+      : this.ahead && this.ahead.query === asked ? this.ahead.answer : null;
+    (ahead ? ahead.then((body) => body || this.request(asked)) : this.request(asked))
+      .then((body) => { if (figure.wanted() === asked) figure.fetched(body); })
+      .catch((err) => { if (figure.wanted() === asked) figure.unfetched(err); })
+      .finally(() => {
+        this.fetching = false;
+        if (figure.wanted() !== asked) this.run(); // the learner moved on
+      });
+  }
+}
+
 // ------------------------------------------------------------------------------------------ following the sidebar
 // The sidebar's controls of the same settings as a figure's sliders (Streamlit's own, ui/widgets.py: each in an
 // element whose class is "st-key-ctl_<setting>") move the figure as soon as the learner moves them, before the page's
@@ -246,14 +299,16 @@ class RunPlayer {
 // "0.1", "0.80", "60") when it changes on the slider the learner holds (it has the focus, from the keyboard or a
 // drag); a select box's, from the label its input shows once an option is picked (the payload's "choices" map labels
 // to options), and the option under the keys or the pointer before that (its aria-activedescendant), which a figure
-// may fetch ahead (aheadChoice). A control whose markup is not that is simply not followed, and the page's rerun
-// brings its run as before. The figure's follow(key, value) does the rest.
+// may fetch ahead (aheadChoice). `sliders`: the settings followed, or a function that says whether a setting is. A
+// control whose markup is not that is simply not followed, and the page's rerun brings its run as before. The
+// figure's follow(key, value) does the rest.
 const SIDEBAR_KEY = "st-key-ctl_";
 
 // the index of a value the sidebar shows among a slider's values (what it shows was rounded to text), or -1
 const indexNear = (values, value) => values.findIndex((v) => Math.abs(v - value) <= 1e-9 * Math.max(1, Math.abs(v)));
 
 function followSidebar(figure, sliders, choices = []) {
+  const follows = typeof sliders === "function" ? sliders : (key) => sliders.includes(key);
   const observer = new MutationObserver((records) => {
     if (!figure.dom.root.isConnected) { observer.disconnect(); return; }
     const moved = new Map();
@@ -263,7 +318,7 @@ function followSidebar(figure, sliders, choices = []) {
       const key = cls && cls.slice(SIDEBAR_KEY.length);
       const text = r.target.getAttribute(r.attributeName);
       if (r.target !== document.activeElement || text === r.oldValue) continue; // a rerun drawing it again
-      if (sliders.includes(key) && r.target.type === "range" && r.attributeName === "aria-valuetext") {
+      if (follows(key) && r.target.type === "range" && r.attributeName === "aria-valuetext") {
         const value = Number(text);
         if (Number.isFinite(value)) moved.set(key, value); // the last of each
       } else if (choices.includes(key) && r.target.getAttribute("role") === "combobox") {

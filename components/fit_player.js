@@ -6,12 +6,16 @@
 // the panels (figure_common.js's Overlay). Its Degree and Weight decay sliders pick runs out of two families shipped
 // with the data (each trained in one batched engine call), so a move redraws at once and the run replays; when a
 // slider comes to rest its value goes back to Python (a trigger) and the page catches up without a replay. The
-// sidebar's Degree and Weight decay sliders move it the same way as soon as they move (followSidebar). The
-// browser computes nothing but the curve's y = F·w + b from the features F that Python evaluated on the curve's grid.
+// sidebar's Degree and Weight decay sliders move it the same way as soon as they move (followSidebar); its other
+// sliders the payload names under "fetched" (noise, learning rate, test fraction, ...) need a new run, which the player
+// fetches from the server's route (components/live_route.py) and plays as soon as it comes, while the page reruns.
+// The browser computes nothing but the curve's y = F·w + b from the features F that Python evaluated on the curve's
+// grid.
 
 const FP_COLORS = { train: "#4C6A92", test: "#E4572E", model: "#0F766E", optimum: "#1F2933", loss: "#0F766E",
   testLoss: "#E4572E", stop: "#6B7280", now: "#C2185B" };
 const FP_SLIDERS = ["degree", "weight_decay"];
+const FP_KEPT = 6; // runs kept in the browser to go back to, each ~0.1-0.3 MB of JSON
 
 function fpDom(parent) {
   const { sliders, row } = sliderBoxes(FP_SLIDERS);
@@ -56,18 +60,29 @@ function fpBlock(b) {
 class FitPlayer extends RunPlayer {
   constructor(parent) {
     super(fpDom(parent));
-    followSidebar(this, FP_SLIDERS);
+    this.runs = new RouteRuns(this, FP_KEPT);
+    this.extra = {}; // the sidebar's values the player fetches a run for, not yet in its data (follow)
+    followSidebar(this, (key) => FP_SLIDERS.includes(key) || !!(this.data && this.data.fetched && key in this.data.fetched));
   }
 
   frameCount() { return this.F; }
 
   // New data from Python: keep what is on screen when the page only caught up with this figure, else start over.
-  update(data, setTrigger) {
+  // (A run the player fetched itself comes through here too, with fromPage false.)
+  update(data, setTrigger, fromPage = true) {
     this.setTrigger = setTrigger;
-    if (this.pending && this.outrun(data.own[this.pending.key])) return; // an older rerun
+    const has = (d, key) => (key in d.own ? d.own[key] : Number(d.query[key]));
+    if (fromPage && this.pending && this.outrun(has(data, this.pending.key))) return; // an older rerun
     const same = this.data && data.own.params.bdata === this.data.own.params.bdata && data.y.bdata === this.data.y.bdata;
-    const caughtUp = this.pending && data.own[this.pending.key] === this.pending.value;
+    // the page caught up with a run on screen (not one the player was still fetching)
+    const caughtUp = fromPage && this.pending && has(data, this.pending.key) === this.pending.value &&
+      !(this.data && this.wanted());
     this.data = data;
+    if (data.query) this.dom.root.dataset.query = new URLSearchParams(data.query).toString(); // the run it holds
+    if (data.query && data.fetch) this.runs.keep(this.dom.root.dataset.query, data);
+    for (const key of Object.keys(this.extra)) { // in the data now, or the page says otherwise
+      if (has(data, key) === this.extra[key] || (fromPage && !(this.pending && this.pending.key === key))) delete this.extra[key];
+    }
     this.F = data.frames.length;
     const g = unpack(data.features);
     this.G = g.shape[0];
@@ -84,7 +99,7 @@ class FitPlayer extends RunPlayer {
       this.dom.root.querySelector(`.${cls}`).parentElement.hidden = !data.held_out.length;
     }
     const keep = caughtUp || (same && this.plotted);
-    this.pending = null;
+    if (fromPage) this.pending = null;
     this.selectRun(!keep);
   }
 
@@ -117,12 +132,41 @@ class FitPlayer extends RunPlayer {
   // The sidebar's slider of `key` shows `value` (followSidebar): that run at once, if a family holds it (the page's
   // rerun, which the sidebar's slider started, catches up with it without a replay); else the rerun brings it.
   follow(key, value) {
-    const ladder = this.data && this.plotted && this.ladders[key];
+    if (!this.data || !this.plotted) return;
+    if (!FP_SLIDERS.includes(key)) { // a new run, from the route
+      if (!this.data.fetch || value === (this.extra[key] ?? Number(this.data.query[key]))) return;
+      this.extra[key] = value;
+      this.pending = { key, value, at: performance.now() };
+      this.dom.summary.textContent = `${this.data.fetched[key]} ${fmt(value, 3)}: computing this run…`;
+      this.runs.run();
+      return;
+    }
+    const ladder = this.ladders[key];
     const j = ladder ? indexNear(ladder.values, value) : -1;
     if (j < 0 || ladder.values[j] === this.sel[key]) return;
     this.pending = { key, value: ladder.values[j], at: performance.now() };
     this.dom.sliders[key].input.value = String(j);
     this.pick(key, j);
+  }
+
+  // The query of the run the sidebar's values ask for, when the player's data does not hold it (else null): the
+  // page's, with those values and the degree and weight decay on screen.
+  wanted() {
+    const d = this.data, extra = Object.entries(this.extra);
+    if (!d.fetch || !extra.some(([key, value]) => Number(d.query[key]) !== value)) return null;
+    const changes = { degree: this.sel.degree, weight_decay: this.sel.weight_decay };
+    for (const [key, value] of extra) changes[key] = String(value);
+    return new URLSearchParams({ ...d.query, ...changes }).toString();
+  }
+
+  fetched(body) {
+    const d = this.data; // what belongs to the page (a teacher's link, the route, the names) stays the page's
+    this.update({ ...body, controls: d.controls, fetch: d.fetch, fetched: d.fetched }, this.setTrigger, false);
+  }
+
+  unfetched(err) {
+    this.dom.summary.textContent = `This run could not be fetched (${err.message}); the page computes it when the ` +
+      "slider comes to rest.";
   }
 
   currentRun() {

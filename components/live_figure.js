@@ -87,7 +87,7 @@ class LiveFigure extends RunPlayer {
   constructor(parent) {
     super(buildDom(parent));
     this.dom.arrows.addEventListener("change", () => this.show(this.k));
-    this.kept = new Map();
+    this.runs = new RouteRuns(this, KEPT);
     this.extra = {}; // the sidebar's dataset or method, picked and not yet in the data (follow)
     followSidebar(this, SLIDERS, CHOICES);
   }
@@ -256,21 +256,7 @@ class LiveFigure extends RunPlayer {
   // The last KEPT runs the figure held (the page's or fetched), by their query: a learner going back to a noise level
   // (or a learning rate off the ladders) they just left gets it at once, with no request.
   keep(data) {
-    if (!data.query || !data.fetch) return;
-    const query = this.dom.root.dataset.query;
-    this.kept.delete(query);
-    this.kept.set(query, data);
-    while (this.kept.size > KEPT) this.kept.delete(this.kept.keys().next().value);
-  }
-
-  // The route's answer (the payload) for a query; an error says the server's sentence.
-  request(query) {
-    const f = this.data.fetch;
-    return fetch(new URL(`${f.url}?${query}`, document.baseURI), { headers: f.token ? { [f.header]: f.token } : {} })
-      .then((r) => r.json().then((body) => {
-        if (!r.ok) throw new Error(body.error || `the server answered ${r.status}`);
-        return body;
-      }));
+    if (data.query && data.fetch) this.runs.keep(this.dom.root.dataset.query, data);
   }
 
   // After the figure drew a noise level the learner moved to, the next level the same way is fetched in the
@@ -279,9 +265,7 @@ class LiveFigure extends RunPlayer {
   fetchAhead() {
     const levels = this.choices("noise"), next = levels[levels.indexOf(this.sel.noise) + (this.noiseStep || 0)];
     if (!this.noiseStep || next === undefined) return;
-    const query = this.queryFor(next);
-    if ((this.ahead && this.ahead.query === query) || this.kept.has(query)) return;
-    this.ahead = { query, answer: this.request(query).catch(() => null) }; // a failure: asked again when wanted
+    this.runs.prefetch(this.queryFor(next));
   }
 
   // The option of the sidebar's dataset or method box the learner is on (the keys or the pointer), before they pick
@@ -291,38 +275,25 @@ class LiveFigure extends RunPlayer {
     clearTimeout(this.aheadTimer);
     if (!this.data || !this.data.fetch || value === (this.extra[key] ?? this.data.query[key])) return;
     this.aheadTimer = setTimeout(() => {
-      const query = this.runQuery({ ...this.extra, [key]: value, ...settingsOf(this.sel) });
-      if ((this.ahead && this.ahead.query === query) || this.kept.has(query)) return;
-      this.ahead = { query, answer: this.request(query).catch(() => null) };
+      this.runs.prefetch(this.runQuery({ ...this.extra, [key]: value, ...settingsOf(this.sel) }));
     }, AHEAD_MS);
   }
 
-  // The run for the figure's selection, from the server's route (or fetched ahead): one request at a time, then the
-  // latest selection if the sliders moved on meanwhile; drawn only if it is still the one wanted.
-  fetchRun() {
-    const asked = this.wanted(), f = this.data.fetch;
-    if (this.fetching || !asked) return;
-    this.fetching = true;
-    const ahead = this.kept.has(asked) ? Promise.resolve(this.kept.get(asked))
-      : this.ahead && this.ahead.query === asked ? this.ahead.answer : null;
-    (ahead ? ahead.then((body) => body || this.request(asked)) : this.request(asked))
-      .then((body) => {
-        if (this.wanted() !== asked) return;
-        this.dom.note.hidden = true;
-        // what belongs to the page (a teacher's link, the route, the sidebar's labels) stays the page's
-        this.update({ ...body, controls: this.data.controls, fetch: f, choices: this.data.choices }, this.setTrigger, false);
-        this.fetchAhead();
-      })
-      .catch((err) => {
-        if (this.wanted() !== asked) return;
-        this.dom.note.hidden = false;
-        this.dom.note.textContent = `This run could not be fetched (${err.message}); the page computes it when ` +
-          "the slider comes to rest.";
-      })
-      .finally(() => {
-        this.fetching = false;
-        if (this.wanted() !== asked) this.fetchRun(); // the sliders moved on
-      });
+  // The run for the figure's selection, from the server's route (RouteRuns: kept, fetched ahead or asked for now).
+  fetchRun() { this.runs.run(); }
+
+  fetched(body) {
+    const d = this.data;
+    this.dom.note.hidden = true;
+    // what belongs to the page (a teacher's link, the route, the sidebar's labels) stays the page's
+    this.update({ ...body, controls: d.controls, fetch: d.fetch, choices: d.choices }, this.setTrigger, false);
+    this.fetchAhead();
+  }
+
+  unfetched(err) {
+    this.dom.note.hidden = false;
+    this.dom.note.textContent = `This run could not be fetched (${err.message}); the page computes it when ` +
+      "the slider comes to rest.";
   }
 
   // The summary for the picked epochs: the run's own words for all of them; for fewer, the loss where they end

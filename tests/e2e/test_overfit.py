@@ -1,8 +1,9 @@
 """The "Overfitting & regularization" page in a real browser: it opens at /overfitting with its fit player, its five
 charts and no exception box, at degrees 1, 3 and 9, heavy noise, strong decay, L1 and on a phone's width; the fit
 plays by itself and comes to rest; the player's Degree and Weight decay sliders redraw in the browser and the page
-catches up, and so does a move of the sidebar's degree slider; a teacher's lock holds in the player; a hostile link
-is corrected.
+catches up, and so does a move of the sidebar's degree slider; a move of the sidebar's noise or learning rate is drawn
+from the player's route before the page's rerun, and going back asks nothing; a teacher's lock holds in the player; a
+hostile link is corrected.
 
 Screenshots go to test-artifacts/screenshots/overfit_*.png for a person to look at.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -216,12 +218,61 @@ def test_a_sidebar_degree_move_redraws_the_player_at_once_and_the_page_reruns(pa
     wait_idle(page)
     degrees = page.evaluate("() => window.__degrees")
     assert degrees[-1] == 7 and degrees == sorted(degrees), degrees
-    # a setting the families do not cover (the learning rate) is the page's rerun, as before
+    # a setting the families do not cover (the learning rate): the player fetches that run, at the degree on screen
     lr = page.get_by_test_id("stSlider").filter(has=page.get_by_text("Learning rate", exact=True))
-    lr.get_by_role("slider").press("ArrowLeft")
+    with page.expect_response(re.compile(r"/api/fit-player\?.*lr=0\.07")) as answered:
+        lr.get_by_role("slider").press("ArrowLeft")
+    assert answered.value.ok and "degree=7" in answered.value.url
     expect(page).to_have_url(re.compile(r"[?&]lr=0\.07(&|$)"))
     wait_idle(page)
     expect(player.locator(".lf-summary")).to_contain_text("Degree 7, weight decay 0:")
+    assert "lr=0.07" in player.get_attribute("data-query")
+
+
+def test_a_sidebar_noise_move_is_drawn_from_the_players_route_and_going_back_asks_nothing(
+    page: Page, app_server: str
+) -> None:
+    open_overfit(page, app_server, "?test_fraction=0.25&degree=3&noise=1")
+    player = page.locator(PLAYER)
+    points = player.locator(".fp-train-points")
+    before = points.get_attribute("d")
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/fit-player" in r.url else None)
+    noise = page.get_by_test_id("stSlider").filter(has=page.get_by_text("Noise level", exact=True))
+    with page.expect_response(re.compile(r"/api/fit-player\?.*noise=0\.9")) as answered:
+        noise.get_by_role("slider").press("ArrowLeft")
+    assert answered.value.ok
+    expect(points).not_to_have_attribute("d", before)
+    expect(page).to_have_url(re.compile(r"[?&]noise=0\.9(&|$)"))
+    wait_idle(page)
+    assert [parse_qs(urlsplit(u).query)["noise"] for u in asked] == [["0.9"]]
+    assert "noise=0.9" in player.get_attribute("data-query")
+    # the fetched run is the page's: the rerun that caught up drew nothing new, and the readouts are its numbers
+    expect(player.locator(".lf-summary")).to_contain_text("Degree 3, weight decay 0: training loss")
+    train = page.get_by_test_id("stMetric").filter(has_text="Training loss").get_by_test_id("stMetricValue")
+    summary = player.locator(".lf-summary").text_content()
+    assert f"training loss {train.text_content()}," in summary
+    # back to 1: the player kept that run, so it is drawn at once, before the page's rerun, with no request
+    page.evaluate(
+        f"""(before) => {{
+        const root = document.querySelector('{PLAYER}');
+        const seen = new MutationObserver(() => {{  // the URL when the player first drew those points again
+            const dots = root.querySelector('.fp-train-points');
+            if (!dots || dots.getAttribute('d') !== before) return;
+            window.__urlWhenDrawn = location.search;
+            seen.disconnect();
+        }});
+        seen.observe(root, {{attributes: true, childList: true, subtree: true}});
+    }}""",
+        before,
+    )
+    noise.get_by_role("slider").press("ArrowRight")
+    expect(points).to_have_attribute("d", before)
+    assert "noise=0.9" in page.evaluate("() => window.__urlWhenDrawn")
+    expect(page).to_have_url(re.compile(r"[?&]noise=1(&|$)"))
+    wait_idle(page)
+    assert len(asked) == 1, asked
+    shot(page, "overfit_sidebar_noise_back")
 
 
 def test_raw_powers_diverge_and_one_click_fixes_it(page: Page, app_server: str) -> None:
