@@ -1,7 +1,7 @@
 """Entry point: `streamlit run app.py`. Process set-up, then the page router.
 
-`streamlit run` finds `app` below (st.App) and serves this same file as the app's script, with one more route beside
-Streamlit's: the live figure's data (components/live_route.py).
+`streamlit run` finds `app` below (st.App) and serves this same file as the app's script, with two more routes beside
+Streamlit's: the figures' data (components/live_route.py).
 """
 
 import os

@@ -4,6 +4,7 @@
     python bench/bench_worker.py --repeats 3 --busy 0.4
     python bench/bench_worker.py --round-trip  # a call's round trip: server/worker.py's pipe against a process pool
     python bench/bench_worker.py --first-long  # a process's first long run, while the worker of long runs starts
+    python bench/bench_worker.py --overfit     # the Overfitting page's fit player, new values each time
 
 PyTorch lets go of the GIL around every operation and takes it back after; while another thread of the same process
 runs Python (in a server: another student's script), each take-back waits up to the switch interval (5 ms). This
@@ -24,6 +25,11 @@ hand-over waits for the GIL.
 With --first-long it times the first runs of more than 1,000 updates of a fresh process (the short-run worker
 started and warm, as after the app's warm-up), against the same run in this process (the baseline): the worker of
 long runs starts with the first of them, and until it is up they run here rather than wait for it.
+
+With --overfit it times the Overfitting page's work for its fit player on values no cache holds (a new seed each
+time: its run, its degree sweep, its weight-decay family, the curve's features, the payload;
+compute/overfit.cached_player at test fraction 0.25, degree 3), with the workers off (PLAYGROUND_WORKERS=0: the
+server's thread) and on, alone and beside the busy thread.
 """
 
 from __future__ import annotations
@@ -132,13 +138,47 @@ def first_long(count: int = 3, pause: float = 4.0) -> None:
     worker.shutdown()
 
 
+def overfit_player(repeats: int, busy: float) -> None:
+    from compute import overfit
+
+    seeds = iter(range(1_000, 100_000))
+    values = controls.defaults() | {"test_fraction": 0.25, "degree": 3}
+
+    def player(workers: str):
+        def call() -> None:
+            os.environ[worker.ENV] = workers
+            overfit.cached_player(values | {"seed": next(seeds)}, {})
+
+        return call
+
+    here, there = player("0"), player("1")
+    worker.wait_ready(worker.start())
+    for _ in range(3):
+        here()
+        there()
+    rows = [("alone, in this process", median_time(here, repeats))]
+    rows.append(("alone, in the worker", median_time(there, repeats)))
+    with Busy(busy):
+        rows.append((f"in this process, beside Python {busy:.0%} of the time", median_time(here, repeats)))
+        rows.append((f"in the worker, beside Python {busy:.0%} of the time", median_time(there, repeats)))
+    worker.shutdown()
+    base = rows[0][1]
+    print(f"the Overfitting page's fit player on new values, median of {repeats}")
+    for name, t in rows:
+        print(f"  {name:<48} {t * 1e3:9.1f} ms  {t / base:7.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--busy", type=float, default=1.0, help="share of the time the other thread runs Python")
     parser.add_argument("--round-trip", action="store_true", help="time a call's round trip, not a run")
     parser.add_argument("--first-long", action="store_true", help="a fresh process's first long runs")
+    parser.add_argument("--overfit", action="store_true", help="the Overfitting page's fit player, new values")
     args = parser.parse_args()
+    if args.overfit:
+        overfit_player(args.repeats, args.busy)
+        return
     if args.first_long:
         first_long()
         return
