@@ -62,6 +62,7 @@ class FitPlayer extends RunPlayer {
     super(fpDom(parent));
     this.runs = new RouteRuns(this, FP_KEPT);
     this.extra = {}; // the sidebar's values the player fetches a run for, not yet in its data (follow)
+    this.stepping = null; // {key, dir}: the sidebar's slider the learner last stepped, and which way (fetchAhead)
     followSidebar(this, (key) => FP_SLIDERS.includes(key) || !!(this.data && this.data.fetched && key in this.data.fetched));
   }
 
@@ -101,6 +102,7 @@ class FitPlayer extends RunPlayer {
     const keep = caughtUp || (same && this.plotted);
     if (fromPage) this.pending = null;
     this.selectRun(!keep);
+    if (this.stepping && has(data, this.stepping.key) === this.stepping.value) this.fetchAhead();
   }
 
   configureSliders() {
@@ -135,12 +137,15 @@ class FitPlayer extends RunPlayer {
     if (!this.data || !this.plotted) return;
     if (!FP_SLIDERS.includes(key)) { // a new run, from the route
       if (!this.data.fetch || value === (this.extra[key] ?? Number(this.data.query[key]))) return;
+      const before = this.extra[key] ?? Number(this.data.query[key]);
+      this.stepping = { key, value, dir: Math.sign(value - before) };
       this.extra[key] = value;
       this.pending = { key, value, at: performance.now() };
       this.dom.summary.textContent = `${this.data.fetched[key]} ${fmt(value, 3)}: computing this run…`;
       this.runs.run();
       return;
     }
+    this.stepping = null;
     const ladder = this.ladders[key];
     const j = ladder ? indexNear(ladder.values, value) : -1;
     if (j < 0 || ladder.values[j] === this.sel[key]) return;
@@ -161,7 +166,19 @@ class FitPlayer extends RunPlayer {
 
   fetched(body) {
     const d = this.data; // what belongs to the page (a teacher's link, the route, the names) stays the page's
-    this.update({ ...body, controls: d.controls, fetch: d.fetch, fetched: d.fetched }, this.setTrigger, false);
+    this.update({ ...body, controls: d.controls, fetch: d.fetch, fetched: d.fetched, steps: d.steps }, this.setTrigger,
+      false);
+  }
+
+  // Once the player holds the run the learner stepped to on a sidebar slider (fetched, or the page's), the next
+  // value the same way is fetched in the background (one run: the server caches it too), so stepping on (the arrow
+  // keys) draws at once.
+  fetchAhead() {
+    const s = this.stepping, d = this.data, values = s && d.steps && d.steps[s.key];
+    this.stepping = null; // one run ahead per step
+    if (!values || !s.dir) return;
+    const j = indexNear(values, s.value), next = j < 0 ? undefined : values[j + s.dir];
+    if (next !== undefined) this.runs.prefetch(new URLSearchParams({ ...d.query, [s.key]: String(next) }).toString());
   }
 
   unfetched(err) {

@@ -16,6 +16,12 @@ SLIDERS = ("degree", "weight_decay")
 FETCHED = ("lr", "epochs", "l1", "test_fraction", "n", "noise")
 
 
+def _steps(key: str, value) -> tuple:
+    """The values the sidebar's slider of `key` steps through (for the player to fetch the next one ahead)."""
+    control = controls.BY_KEY[key]
+    return controls.grid_options(key, value) if control.kind == "grid" else controls.slider_values(key, value)
+
+
 def show(values: dict, lesson) -> None:
     """Mount the player for these control values (a ValueError from the engine propagates to the page)."""
     states = {k: "hidden" if k in lesson.hidden else "locked" if k in lesson.locked else "free" for k in SLIDERS}
@@ -23,6 +29,7 @@ def show(values: dict, lesson) -> None:
         "query": controls.to_query(values),
         "fetch": live_route.fetch(live_route.FIT_PATH),
         "fetched": {k: controls.BY_KEY[k].label for k in FETCHED},
+        "steps": {k: _steps(k, values[k]) for k in FETCHED if k != "n"},  # n: one point more is not worth a fetch
     }
     components.fit_player(
         overfit.cached_player(values, states) | asks,

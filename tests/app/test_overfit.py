@@ -11,6 +11,7 @@ import pytest
 from apptest_support import arr, assert_no_exception, chart_keys, figure, metrics, open_app, open_page
 
 import engine
+from settings.controls import LR_GRID
 
 PAGE = "views/overfit.py"
 TABS = {  # the closer looks' tabs, and the chart each draws
@@ -66,6 +67,11 @@ def test_the_player_can_fetch_the_runs_the_sidebars_other_sliders_ask_for():
     assert set(player["fetched"].values()) <= sliders
     assert set(player["fetched"]) == {"lr", "epochs", "l1", "test_fraction", "n", "noise"}
     assert not {"degree", "weight_decay"} & set(player["fetched"])  # those come from the player's families
+    # the values each of those sliders steps through, for the next one to be fetched ahead (not the points: by one)
+    slider = {s.label: s for s in [*at.sidebar.slider, *at.sidebar.select_slider]}
+    assert player["steps"]["lr"] == [float(o) for o in slider["Learning rate"].options] == list(LR_GRID)
+    assert player["steps"]["noise"][6:9] == [0.6, 0.7, 0.8] and player["steps"]["noise"][-1] == 5.0
+    assert set(player["steps"]) == set(player["fetched"]) - {"n"}
 
 
 def test_a_teachers_lock_locks_the_players_slider():

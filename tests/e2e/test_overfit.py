@@ -229,49 +229,71 @@ def test_a_sidebar_degree_move_redraws_the_player_at_once_and_the_page_reruns(pa
     assert "lr=0.07" in player.get_attribute("data-query")
 
 
-def test_a_sidebar_noise_move_is_drawn_from_the_players_route_and_going_back_asks_nothing(
-    page: Page, app_server: str
-) -> None:
-    open_overfit(page, app_server, "?test_fraction=0.25&degree=3&noise=1")
-    player = page.locator(PLAYER)
-    points = player.locator(".fp-train-points")
-    before = points.get_attribute("d")
-    asked = []
-    page.on("request", lambda r: asked.append(r.url) if "/api/fit-player" in r.url else None)
-    noise = page.get_by_test_id("stSlider").filter(has=page.get_by_text("Noise level", exact=True))
-    with page.expect_response(re.compile(r"/api/fit-player\?.*noise=0\.9")) as answered:
-        noise.get_by_role("slider").press("ArrowLeft")
-    assert answered.value.ok
-    expect(points).not_to_have_attribute("d", before)
-    expect(page).to_have_url(re.compile(r"[?&]noise=0\.9(&|$)"))
-    wait_idle(page)
-    assert [parse_qs(urlsplit(u).query)["noise"] for u in asked] == [["0.9"]]
-    assert "noise=0.9" in player.get_attribute("data-query")
-    # the fetched run is the page's: the rerun that caught up drew nothing new, and the readouts are its numbers
-    expect(player.locator(".lf-summary")).to_contain_text("Degree 3, weight decay 0: training loss")
-    train = page.get_by_test_id("stMetric").filter(has_text="Training loss").get_by_test_id("stMetricValue")
-    summary = player.locator(".lf-summary").text_content()
-    assert f"training loss {train.text_content()}," in summary
-    # back to 1: the player kept that run, so it is drawn at once, before the page's rerun, with no request
+def noted_when_drawn(page: Page, points: str, drawn: bool) -> None:
+    """Notes the URL (window.__urlWhenDrawn) when the player's training points first are (drawn) or stop being
+    (not drawn) the points `points`."""
     page.evaluate(
-        f"""(before) => {{
+        f"""([points, drawn]) => {{
         const root = document.querySelector('{PLAYER}');
-        const seen = new MutationObserver(() => {{  // the URL when the player first drew those points again
+        window.__urlWhenDrawn = null;
+        const seen = new MutationObserver(() => {{
             const dots = root.querySelector('.fp-train-points');
-            if (!dots || dots.getAttribute('d') !== before) return;
+            if (!dots || (dots.getAttribute('d') === points) !== drawn) return;
             window.__urlWhenDrawn = location.search;
             seen.disconnect();
         }});
         seen.observe(root, {{attributes: true, childList: true, subtree: true}});
     }}""",
-        before,
+        [points, drawn],
     )
-    noise.get_by_role("slider").press("ArrowRight")
-    expect(points).to_have_attribute("d", before)
+
+
+def test_a_sidebar_noise_move_is_fetched_by_the_player_the_next_step_ahead_and_going_back_asks_nothing(
+    page: Page, app_server: str
+) -> None:
+    open_overfit(page, app_server, "?test_fraction=0.25&degree=3&noise=1")
+    player = page.locator(PLAYER)
+    points = player.locator(".fp-train-points")
+    at_one = points.get_attribute("d")
+    asked: list[str] = []
+    page.on(
+        "request",
+        lambda r: asked.append(parse_qs(urlsplit(r.url).query)["noise"][0]) if "/api/fit-player" in r.url else None,
+    )
+    slider = page.get_by_test_id("stSlider").filter(has=page.get_by_text("Noise level", exact=True))
+    noise = slider.get_by_role("slider")
+    with page.expect_response(re.compile(r"/api/fit-player\?.*noise=0\.9")) as answered:
+        noise.press("ArrowLeft")
+    assert answered.value.ok
+    expect(points).not_to_have_attribute("d", at_one)
+    expect(page).to_have_url(re.compile(r"[?&]noise=0\.9(&|$)"))
+    wait_idle(page)
+    assert "noise=0.9" in player.get_attribute("data-query")
+    # the fetched run is the page's: the readouts are its numbers
+    expect(player.locator(".lf-summary")).to_contain_text("Degree 3, weight decay 0: training loss")
+    train = page.get_by_test_id("stMetric").filter(has_text="Training loss").get_by_test_id("stMetricValue")
+    assert f"training loss {train.text_content()}," in player.locator(".lf-summary").text_content()
+    # the learner is stepping down: the next level was asked for ahead, so the next step is drawn at once, before
+    # the page's rerun comes back, and asks nothing
+    page.wait_for_timeout(500)
+    assert asked == ["0.9", "0.8"], asked
+    at_nine = points.get_attribute("d")
+    noted_when_drawn(page, at_nine, drawn=False)
+    noise.press("ArrowLeft")
+    expect(points).not_to_have_attribute("d", at_nine)
     assert "noise=0.9" in page.evaluate("() => window.__urlWhenDrawn")
+    expect(page).to_have_url(re.compile(r"[?&]noise=0\.8(&|$)"))
+    wait_idle(page)
+    assert asked[:3] == ["0.9", "0.8", "0.7"], asked  # and the one after, ahead
+    # back up to 1: the player kept those runs, so each is drawn at once, with no request for them
+    noted_when_drawn(page, at_one, drawn=True)
+    noise.press("ArrowRight")
+    expect(points).to_have_attribute("d", at_nine)
+    noise.press("ArrowRight")
+    expect(points).to_have_attribute("d", at_one)
     expect(page).to_have_url(re.compile(r"[?&]noise=1(&|$)"))
     wait_idle(page)
-    assert len(asked) == 1, asked
+    assert asked.count("0.9") == 1 and "1" not in asked, asked
     shot(page, "overfit_sidebar_noise_back")
 
 
