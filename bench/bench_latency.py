@@ -20,12 +20,14 @@ shows the result (requestAnimationFrame polling, so "shown" means painted at the
   "Learning rate <new>:" and its whole path was redrawn): the figure follows the sidebar's slider at once, from its
   ladder, while the page reruns (followSidebar in components/live_figure.js); "new" then only means that the page's
   rerun trains the run meanwhile, on the same two cores. Then, untimed for the ratio, the page catches up.
-- noise, new / cached: the sidebar's "Noise level" slider one notch down from START_NOISE (new data: the run and
-  both ladders trained anew, for the figure's fetch from the route and for the page's whole rerun, once), then back
-  up (kept in the browser, or cached on the server), until the figure shows the new data: the data panel's points
-  (the data panel's drawn dots) and the surface's whole path both differ from before. Both signals come from the
-  figure's own drawing, not from text that could stay the same (a loss rounded alike), and the points move for any
-  change of the noise (y = 2x + 1 + noise * e, with the same seed's e). Then the page catches up, untimed.
+- noise, new / stepping on / cached: the sidebar's "Noise level" slider one notch down from START_NOISE (new data:
+  the run and both ladders trained anew, for the figure's fetch from the route and for the page's whole rerun, once),
+  each "new" press on a page loaded anew (untimed) with a seed no press trained on, so that nothing was fetched ahead;
+  then, "stepping on", one notch further down, n times (after each step the figure fetched the next level ahead, as
+  for a learner stepping with the arrow keys); then back up (kept in the browser), until the figure shows the new
+  data: the data panel's points (its drawn dots) and the surface's whole path both differ from before. Both signals
+  come from the figure's own drawing, not from text that could stay the same (a loss rounded alike), and the points
+  move for any change of the noise (y = 2x + 1 + noise * e, with the same seed's e). Then the page catches up, untimed.
 - figure noise, new / cached / ahead: the live figure's own "Noise level" slider, with no rerun of the page: the
   figure fetches the new run's payload from the server's route (components/live_route.py), until it shows the new
   data as above; then, untimed for the ratio, the page catches up as for a figure move. "new": PageUp, five levels
@@ -96,7 +98,7 @@ components.live_figure(
     cache.live_figure(values, {{}}), key="fig", on_lr=None, on_momentum=None, on_epochs=None, on_start=None
 )
 """
-FLOOR_CASES = ("sidebar lr, new", "sidebar lr, cached", "noise, new", "noise, cached", "trivial")
+FLOOR_CASES = ("sidebar lr, new", "sidebar lr, cached", "noise, new", "noise, stepping on", "noise, cached", "trivial")
 
 # In the page, once: when a key went down (the event's own timeStamp, on performance.now()'s clock), the script
 # state's changes, and what the probes read off the live figure.
@@ -433,7 +435,8 @@ CASES = {  # case -> (kind of target, what it is)
     "figure momentum": ("figure", "the figure's Momentum slider (browser only)"),
     "sidebar lr, new": ("server", "sidebar Learning rate up: the figure follows, the page trains the run"),
     "sidebar lr, cached": ("server", "sidebar Learning rate, back down (cached)"),
-    "noise, new": ("server", "sidebar Noise level down: new data, from the route (and the page's rerun)"),
+    "noise, new": ("server", "sidebar Noise level down, a first step: new data, from the route (and the rerun)"),
+    "noise, stepping on": ("server", "sidebar Noise level down again: the level fetched ahead after the step before"),
     "noise, cached": ("server", "sidebar Noise level back up (kept in the browser or cached)"),
     "figure noise, new": ("server", "the figure's Noise level 5 levels up: new data from the route, no rerun"),
     "figure noise, cached": ("server", "the figure's Noise level 5 levels back down (cached on the server)"),
@@ -554,7 +557,11 @@ def measure(args, playground: StreamlitServer, trivial: StreamlitServer) -> tupl
                     for _ in range(args.n):
                         run(f"figure {setting}", probe, key)
             noise = NoiseProbe(play_page, timeout_ms, quiet, floor)
-            for key, case in (("ArrowLeft", "noise, new"), ("ArrowRight", "noise, cached")):
+            for k in range(args.n):  # each on data no press trained on, so nothing was fetched ahead
+                open_app(play_page, link.replace("seed=1", f"seed={11 + k}"), playground_ready(timeout_ms), timeout_ms)
+                play_page.evaluate(PAGE_JS, {"figure": FIGURE, "idle": APP_IDLE})
+                run("noise, new", noise, "ArrowLeft")
+            for key, case in (("ArrowLeft", "noise, stepping on"), ("ArrowRight", "noise, cached")):
                 for _ in range(args.n):
                     run(case, noise, key)
             if "figure noise, new" in CASES:  # not --floor: its page has no route to fetch from

@@ -15,11 +15,13 @@ Chromium; the time from the keydown to the first animation frame that shows the 
   the new degree (its summary starts "Degree <new>, weight decay") and its curve was redrawn: the player follows the
   sidebar's slider from its degree family (followSidebar, components/figure_common.js), before the rerun comes
   back. Then, untimed for the ratio, the page catches up.
-- noise, new / cached: the sidebar's "Noise level" one notch down from 0.5 (new data, which no family holds: the
-  player fetches its run from the server's route, components/live_route.py, while the page reruns), then back up
-  (the player kept that run: no request), until the player drew the new training points. Then, untimed for the
-  ratio, the page catches up.
-- learning rate, new / cached: the sidebar's "Learning rate" one rung down from 0.1, then back up, the same way,
+- noise, new / stepping on / back: the sidebar's "Noise level" one notch down from 0.5 (new data, which no family
+  holds: the player fetches its run from the server's route, components/live_route.py, while the page reruns), each
+  "new" press on the page loaded anew (untimed) with a seed no press trained on, so that nothing was fetched ahead;
+  then one notch further down, n times (after each step the player fetched the next one ahead, as for a learner
+  stepping with the arrow keys); then back up (the player kept those runs: no request), until the player drew the
+  new training points. Then, untimed for the ratio, the page catches up.
+- learning rate, new / stepping on / back: the sidebar's "Learning rate" one rung down from 0.1, the same way,
   until the player shows the new run (its summary is the run's sentence, its curve redrawn).
 - trivial: the one slider (the baseline).
 Before every press the player's playback is paused. It prints medians, p95 and ratios to the trivial app's median
@@ -153,10 +155,12 @@ CASES = {
     "player weight decay": ("figure", "the player's Weight decay slider (browser only)"),
     "degree, new": ("server", "sidebar Polynomial degree up: the player follows; the page reruns"),
     "degree, cached": ("server", "sidebar Polynomial degree back down (cached)"),
-    "noise, new": ("server", "sidebar Noise level down: new data, fetched; the page reruns"),
-    "noise, cached": ("server", "sidebar Noise level back up (kept in the browser)"),
-    "learning rate, new": ("server", "sidebar Learning rate down: fetched; the page reruns"),
-    "learning rate, cached": ("server", "sidebar Learning rate back up (kept in the browser)"),
+    "noise, new": ("server", "sidebar Noise level down, a first step: new data, fetched; the page reruns"),
+    "noise, stepping on": ("server", "sidebar Noise level down again (fetched ahead after the step before)"),
+    "noise, back": ("server", "sidebar Noise level back up (kept in the browser)"),
+    "lr, new": ("server", "sidebar Learning rate down, a first step: fetched; the page reruns"),
+    "lr, stepping on": ("server", "sidebar Learning rate down again (fetched ahead after the step before)"),
+    "lr, back": ("server", "sidebar Learning rate back up (kept in the browser)"),
     "trivial": ("", "the trivial app's slider (baseline)"),
 }
 
@@ -202,14 +206,21 @@ def measure(args, page_server: StreamlitServer, trivial: StreamlitServer):
             for key, case in (("ArrowRight", "degree, new"), ("ArrowLeft", "degree, cached")):
                 for _ in range(args.n):
                     run(case, sidebar, key)
-            noise = SidebarNoiseProbe(main, timeout_ms, quiet)
-            for key, case in (("ArrowLeft", "noise, new"), ("ArrowRight", "noise, cached")):
-                for _ in range(args.n):
-                    run(case, noise, key)
-            lr = SidebarLrProbe(main, timeout_ms, quiet)
-            for key, case in (("ArrowLeft", "learning rate, new"), ("ArrowRight", "learning rate, cached")):
-                for _ in range(args.n):
-                    run(case, lr, key)
+            seeds = iter(range(11, 1_000))
+            for name, probe in (
+                ("noise", SidebarNoiseProbe(main, timeout_ms, quiet)),
+                ("lr", SidebarLrProbe(main, timeout_ms, quiet)),
+            ):
+                for _ in range(args.n):  # each on data no press trained on, so nothing was fetched ahead
+                    bl.open_app(
+                        main, page_server.url + START.replace("seed=1", f"seed={next(seeds)}"), ready, timeout_ms
+                    )
+                    main.evaluate(bl.PAGE_JS, {"figure": PLAYER, "idle": bl.APP_IDLE})
+                    main.evaluate(PLAYER_JS, {"player": PLAYER})
+                    run(f"{name}, new", probe, "ArrowLeft")
+                for key, case in (("ArrowLeft", f"{name}, stepping on"), ("ArrowRight", f"{name}, back")):
+                    for _ in range(args.n):
+                        run(case, probe, key)
             for setting, name in (("degree", "Degree"), ("weight_decay", "Weight decay")):
                 probe = PlayerProbe(main, setting, name, timeout_ms, quiet)
                 for key in ("ArrowRight", "ArrowLeft"):
