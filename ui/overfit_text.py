@@ -59,11 +59,16 @@ def divergence(result: overfit.Fit) -> str | None:
         return None
     limit = stab.max_stable_lr
     if engine.lr_regime(cfg.lr, limit) == engine.DIVERGES:
-        return (
+        why = (
             f"The run diverged at step {h.diverged_at}: the learning rate {cfg.lr:g} is above this loss's stability "
-            f"limit 2/λmax = {limit:.3g}, so every step overshoots further. Raw powers of x have wildly different "
-            "sizes, which makes λmax huge; standardizing them, or a smaller rate, fixes it."
+            f"limit 2/λmax = {limit:.3g}, so every step overshoots further."
         )
+        if result.degree > 1 and not result.data.polynomial.standardize:  # the cause only where the powers are raw
+            return (
+                why + " Raw powers of x have wildly different sizes, which makes λmax huge; standardizing them, "
+                "or a smaller rate, fixes it."
+            )
+        return why + " A rate below the limit fixes it."
     return f"The run diverged at step {h.diverged_at}. Try a learning rate ten times smaller."
 
 

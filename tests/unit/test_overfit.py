@@ -302,6 +302,14 @@ def test_a_diverging_raw_run_is_explained_and_the_fix_is_stable():
     assert f"{limit:.3g}" in text and 0.1 > limit
     safe = overfit_text.safe_lr(result, controls.LR_GRID)
     assert safe <= 0.9 * limit and not overfit.fit(values | {"lr": safe}).history.diverged
+    assert "Raw powers of x" in text
+
+
+def test_a_standardized_run_that_diverges_does_not_blame_raw_powers():
+    result = overfit.fit(BASE | {"degree": 5, "lr": 1.0})  # standardized powers, a rate above the limit
+    assert result.history.diverged and result.data.polynomial.standardize
+    text = overfit_text.divergence(result)
+    assert "Raw powers" not in text and "A rate below the limit fixes it." in text
 
 
 # ----------------------------------------------------------------------------------------------------------------
