@@ -90,6 +90,22 @@ def median_time(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
+def compare(title: str, here, there, names: tuple[str, str], repeats: int, busy: float) -> None:
+    """Time here() and there() (each called three times first) alone and beside the busy thread; print the medians
+    and their ratios to here() alone."""
+    for _ in range(3):
+        here()
+        there()
+    rows = [(f"{names[0]}, alone", median_time(here, repeats)), (f"{names[1]}, alone", median_time(there, repeats))]
+    with Busy(busy):
+        rows.append((f"{names[0]}, beside Python {busy:.0%} of the time", median_time(here, repeats)))
+        rows.append((f"{names[1]}, beside Python {busy:.0%} of the time", median_time(there, repeats)))
+    base = rows[0][1]
+    print(f"{title}, median of {repeats}")
+    for name, t in rows:
+        print(f"  {name:<56} {t * 1e3:9.2f} ms  {t / base:7.2f}x")
+
+
 ANSWER_BYTES = 35_000  # a pickled RunResult of the default run
 
 
@@ -102,20 +118,10 @@ def round_trip(repeats: int, busy: float) -> None:
     def by_pipe() -> None:
         worker.run(bytes, ANSWER_BYTES)
 
-    for _ in range(3):
-        by_pool()
-        by_pipe()
-    rows = [("a process pool, alone", median_time(by_pool, repeats))]
-    rows.append(("server/worker.py's pipe, alone", median_time(by_pipe, repeats)))
-    with Busy(busy):
-        rows.append((f"a process pool, beside Python {busy:.0%} of the time", median_time(by_pool, repeats)))
-        rows.append((f"server/worker.py's pipe, beside Python {busy:.0%} of the time", median_time(by_pipe, repeats)))
+    names = ("a process pool", "server/worker.py's pipe")
+    compare(f"a call that answers {ANSWER_BYTES:,} bytes", by_pool, by_pipe, names, repeats, busy)
     pool.shutdown()
     worker.shutdown()
-    base = rows[0][1]
-    print(f"a call that answers {ANSWER_BYTES:,} bytes, median of {repeats}")
-    for name, t in rows:
-        print(f"  {name:<52} {t * 1e3:9.2f} ms  {t / base:7.2f}x")
 
 
 def first_long(count: int = 3, pause: float = 4.0) -> None:
@@ -151,21 +157,10 @@ def overfit_player(repeats: int, busy: float) -> None:
 
         return call
 
-    here, there = player("0"), player("1")
     worker.wait_ready(worker.start())
-    for _ in range(3):
-        here()
-        there()
-    rows = [("alone, in this process", median_time(here, repeats))]
-    rows.append(("alone, in the worker", median_time(there, repeats)))
-    with Busy(busy):
-        rows.append((f"in this process, beside Python {busy:.0%} of the time", median_time(here, repeats)))
-        rows.append((f"in the worker, beside Python {busy:.0%} of the time", median_time(there, repeats)))
+    title = "the Overfitting page's fit player on new values"
+    compare(title, player("0"), player("1"), ("in this process", "in the worker"), repeats, busy)
     worker.shutdown()
-    base = rows[0][1]
-    print(f"the Overfitting page's fit player on new values, median of {repeats}")
-    for name, t in rows:
-        print(f"  {name:<48} {t * 1e3:9.1f} ms  {t / base:7.2f}x")
 
 
 def main() -> None:
@@ -193,19 +188,9 @@ def main() -> None:
     def there() -> None:
         worker.run(runs.compute, values, None)
 
-    for _ in range(3):
-        here()
-        there()
-    rows = [("alone, in this process", median_time(here, args.repeats))]
-    with Busy(args.busy):
-        rows.append((f"in this process, beside Python {args.busy:.0%} of the time", median_time(here, args.repeats)))
-        rows.append((f"in the worker, beside Python {args.busy:.0%} of the time", median_time(there, args.repeats)))
-    rows.append(("in the worker, alone", median_time(there, args.repeats)))
+    title = "the playground's default run (60 steps)"
+    compare(title, here, there, ("in this process", "in the worker"), args.repeats, args.busy)
     worker.shutdown()
-    base = rows[0][1]
-    print(f"the playground's default run (60 steps), median of {args.repeats}")
-    for name, t in rows:
-        print(f"  {name:<48} {t * 1e3:9.1f} ms  {t / base:7.2f}x")
 
 
 if __name__ == "__main__":
