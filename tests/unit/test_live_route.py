@@ -123,6 +123,8 @@ def test_a_class_password_is_asked_for_as_the_pages_token(monkeypatch):
     token = live_route.token()
     assert token and "maple" not in token
     assert get({}) == (403, {"error": "Enter the class password on the page first."})
+    assert get({}, endpoint=live_route.fit_endpoint) == (403, {"error": "Enter the class password on the page first."})
+    assert get({}, {live_route.TOKEN_HEADER: token}, endpoint=live_route.fit_endpoint)[0] == 200
     assert get({}, {live_route.TOKEN_HEADER: "x" * len(token)})[0] == 403
     assert get({}, {live_route.TOKEN_HEADER: token})[0] == 200
     monkeypatch.setattr(access, "class_password", lambda: "oak")
