@@ -299,7 +299,8 @@ class RouteRuns {
 // "0.1", "0.80", "60") when it changes on the slider the learner holds (it has the focus, from the keyboard or a
 // drag); a select box's, from the label its input shows once an option is picked (the payload's "choices" map labels
 // to options), and the option under the keys or the pointer before that (its aria-activedescendant), which a figure
-// may fetch ahead (aheadChoice). `sliders`: the settings followed, or a function that says whether a setting is. A
+// may fetch ahead (aheadChoice); a radio button's, from the label of the option that becomes selected (its
+// data-selected) while its input has the focus (a click or the arrow keys). `sliders`: the settings followed, or a function that says whether a setting is. A
 // control whose markup is not that is simply not followed, and the page's rerun brings its run as before. The
 // figure's follow(key, value) does the rest.
 const SIDEBAR_KEY = "st-key-ctl_";
@@ -308,7 +309,8 @@ const SIDEBAR_KEY = "st-key-ctl_";
 const indexNear = (values, value) => values.findIndex((v) => Math.abs(v - value) <= 1e-9 * Math.max(1, Math.abs(v)));
 
 function followSidebar(figure, sliders, choices = []) {
-  const follows = typeof sliders === "function" ? sliders : (key) => sliders.includes(key);
+  const among = (keys) => (typeof keys === "function" ? keys : (key) => keys.includes(key));
+  const [slider, choice] = [among(sliders), among(choices)];
   const observer = new MutationObserver((records) => {
     if (!figure.dom.root.isConnected) { observer.disconnect(); return; }
     const moved = new Map();
@@ -317,12 +319,18 @@ function followSidebar(figure, sliders, choices = []) {
       const cls = box && [...box.classList].find((c) => c.startsWith(SIDEBAR_KEY));
       const key = cls && cls.slice(SIDEBAR_KEY.length);
       const text = r.target.getAttribute(r.attributeName);
+      const labels = (figure.data && figure.data.choices && figure.data.choices[key]) || {};
+      if (r.attributeName === "data-selected") { // a radio button's option (react-aria): picked, holding the focus
+        const picked = text === "true" && r.target.matches("label") && r.target.contains(document.activeElement);
+        const value = labels[r.target.textContent.trim()];
+        if (picked && choice(key) && value !== undefined) moved.set(key, value);
+        continue;
+      }
       if (r.target !== document.activeElement || text === r.oldValue) continue; // a rerun drawing it again
-      if (follows(key) && r.target.type === "range" && r.attributeName === "aria-valuetext") {
+      if (slider(key) && r.target.type === "range" && r.attributeName === "aria-valuetext") {
         const value = Number(text);
         if (Number.isFinite(value)) moved.set(key, value); // the last of each
-      } else if (choices.includes(key) && r.target.getAttribute("role") === "combobox") {
-        const labels = (figure.data && figure.data.choices && figure.data.choices[key]) || {};
+      } else if (choice(key) && r.target.getAttribute("role") === "combobox") {
         if (r.attributeName === "value" && labels[text] !== undefined) moved.set(key, labels[text]); // typing: none
         if (r.attributeName === "aria-activedescendant" && text) { // an option under the keys or the pointer
           const option = document.getElementById(text), value = option && labels[option.textContent.trim()];
@@ -333,7 +341,7 @@ function followSidebar(figure, sliders, choices = []) {
     for (const [key, value] of moved) figure.follow(key, value);
   });
   observer.observe(document.body, { subtree: true, attributes: true, attributeOldValue: true,
-    attributeFilter: ["aria-valuetext", "value", "aria-activedescendant"] });
+    attributeFilter: ["aria-valuetext", "value", "aria-activedescendant", "data-selected"] });
 }
 
 // ------------------------------------------------------------------------------------------------------ panels

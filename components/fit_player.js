@@ -52,6 +52,13 @@ function fpRun(block, j, degree) {
   return run;
 }
 
+// a setting's value in a payload: the run's own (degree, weight decay), else its query's (a number, or an option of
+// a setting the sidebar picks among)
+function fpValue(d, key) {
+  if (key in d.own) return d.own[key];
+  return d.choices && key in d.choices ? d.query[key] : Number(d.query[key]);
+}
+
 function fpBlock(b) {
   return { ...b, params: unpack(b.params), loss: unpack(b.loss), test: b.test ? unpack(b.test) : null,
     optimum: unpack(b.optimum) };
@@ -63,7 +70,9 @@ class FitPlayer extends RunPlayer {
     this.runs = new RouteRuns(this, FP_KEPT);
     this.extra = {}; // the sidebar's values the player fetches a run for, not yet in its data (follow)
     this.stepping = null; // {key, dir}: the sidebar's slider the learner last stepped, and which way (fetchAhead)
-    followSidebar(this, (key) => FP_SLIDERS.includes(key) || !!(this.data && this.data.fetched && key in this.data.fetched));
+    const among = (part, key) => !!(this.data && this.data[part] && key in this.data[part]);
+    followSidebar(this, (key) => FP_SLIDERS.includes(key) || (among("fetched", key) && !among("choices", key)),
+      (key) => among("choices", key));
   }
 
   frameCount() { return this.F; }
@@ -72,17 +81,16 @@ class FitPlayer extends RunPlayer {
   // (A run the player fetched itself comes through here too, with fromPage false.)
   update(data, setTrigger, fromPage = true) {
     this.setTrigger = setTrigger;
-    const has = (d, key) => (key in d.own ? d.own[key] : Number(d.query[key]));
-    if (fromPage && this.pending && this.outrun(has(data, this.pending.key))) return; // an older rerun
+    if (fromPage && this.pending && this.outrun(fpValue(data, this.pending.key))) return; // an older rerun
     const same = this.data && data.own.params.bdata === this.data.own.params.bdata && data.y.bdata === this.data.y.bdata;
     // the page caught up with a run on screen (not one the player was still fetching)
-    const caughtUp = fromPage && this.pending && has(data, this.pending.key) === this.pending.value &&
+    const caughtUp = fromPage && this.pending && fpValue(data, this.pending.key) === this.pending.value &&
       !(this.data && this.wanted());
     this.data = data;
     if (data.query) this.dom.root.dataset.query = new URLSearchParams(data.query).toString(); // the run it holds
     if (data.query && data.fetch) this.runs.keep(this.dom.root.dataset.query, data);
     for (const key of Object.keys(this.extra)) { // in the data now, or the page says otherwise
-      if (has(data, key) === this.extra[key] || (fromPage && !(this.pending && this.pending.key === key))) delete this.extra[key];
+      if (fpValue(data, key) === this.extra[key] || (fromPage && !(this.pending && this.pending.key === key))) delete this.extra[key];
     }
     this.F = data.frames.length;
     const g = unpack(data.features);
@@ -102,7 +110,7 @@ class FitPlayer extends RunPlayer {
     const keep = caughtUp || (same && this.plotted);
     if (fromPage) this.pending = null;
     this.selectRun(!keep);
-    if (this.stepping && has(data, this.stepping.key) === this.stepping.value) this.fetchAhead();
+    if (this.stepping && fpValue(data, this.stepping.key) === this.stepping.value) this.fetchAhead();
   }
 
   configureSliders() {
@@ -136,12 +144,14 @@ class FitPlayer extends RunPlayer {
   follow(key, value) {
     if (!this.data || !this.plotted) return;
     if (!FP_SLIDERS.includes(key)) { // a new run, from the route
-      if (!this.data.fetch || value === (this.extra[key] ?? Number(this.data.query[key]))) return;
-      const before = this.extra[key] ?? Number(this.data.query[key]);
-      this.stepping = { key, value, dir: Math.sign(value - before) };
+      const before = this.extra[key] ?? fpValue(this.data, key);
+      if (!this.data.fetch || value === before) return;
+      this.stepping = typeof value === "number" ? { key, value, dir: Math.sign(value - before) } : null;
       this.extra[key] = value;
       this.pending = { key, value, at: performance.now() };
-      this.dom.summary.textContent = `${this.data.fetched[key]} ${fmt(value, 3)}: computing this run…`;
+      const choices = this.data.choices && this.data.choices[key];
+      const shown = choices ? Object.keys(choices).find((label) => choices[label] === value) : fmt(value, 3);
+      this.dom.summary.textContent = `${this.data.fetched[key]}: ${shown}, computing this run…`;
       this.runs.run();
       return;
     }
@@ -158,7 +168,7 @@ class FitPlayer extends RunPlayer {
   // page's, with those values and the degree and weight decay on screen.
   wanted() {
     const d = this.data, extra = Object.entries(this.extra);
-    if (!d.fetch || !extra.some(([key, value]) => Number(d.query[key]) !== value)) return null;
+    if (!d.fetch || !extra.some(([key, value]) => fpValue(d, key) !== value)) return null;
     const changes = { degree: this.sel.degree, weight_decay: this.sel.weight_decay };
     for (const [key, value] of extra) changes[key] = String(value);
     return new URLSearchParams({ ...d.query, ...changes }).toString();
@@ -166,8 +176,8 @@ class FitPlayer extends RunPlayer {
 
   fetched(body) {
     const d = this.data; // what belongs to the page (a teacher's link, the route, the names) stays the page's
-    this.update({ ...body, controls: d.controls, fetch: d.fetch, fetched: d.fetched, steps: d.steps }, this.setTrigger,
-      false);
+    const page = { controls: d.controls, fetch: d.fetch, fetched: d.fetched, steps: d.steps, choices: d.choices };
+    this.update({ ...body, ...page }, this.setTrigger, false);
   }
 
   // Once the player holds the run the learner stepped to on a sidebar slider (fetched, or the page's), the next

@@ -38,12 +38,11 @@ def _tapped() -> None:
 FOLLOWED = ("dataset", "method")  # the sidebar's select boxes the figure follows as soon as one is picked
 
 
-def choices() -> dict[str, dict[str, str]]:
-    """For the figure to follow the sidebar's select boxes: each option's label, as the box shows it, to the option;
-    not a learner's own data (it stays in their session: the figure's route does not compute it)."""
-    return {
-        key: {str(BY_KEY[key].labels.get(o, o)): o for o in BY_KEY[key].options if o != "custom"} for key in FOLLOWED
-    }
+def choices(keys=FOLLOWED) -> dict[str, dict[str, str]]:
+    """For a figure to follow the sidebar's select boxes (or radio buttons) of these settings: each option's label,
+    as the sidebar shows it, to the option; not a learner's own data (it stays in their session: the figures' routes
+    do not compute it)."""
+    return {key: {str(BY_KEY[key].labels.get(o, o)): o for o in BY_KEY[key].options if o != "custom"} for key in keys}
 
 
 def show(values: dict, shown: set[str], lesson) -> None:

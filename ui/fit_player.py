@@ -12,8 +12,10 @@ from ui import figure
 
 KEY = "fit_player"
 SLIDERS = ("degree", "weight_decay")
-# the sidebar's other sliders: the player fetches the run each asks for from its route, while the page reruns
+# the sidebar's other sliders, and its radio buttons: the player fetches the run each asks for from its route, while
+# the page reruns
 FETCHED = ("lr", "epochs", "l1", "test_fraction", "n", "noise")
+CHOICES = ("powers", "shape")
 
 
 def _steps(key: str, value) -> tuple:
@@ -28,7 +30,8 @@ def show(values: dict, lesson) -> None:
     asks = {
         "query": controls.to_query(values),
         "fetch": live_route.fetch(live_route.FIT_PATH),
-        "fetched": {k: controls.BY_KEY[k].label for k in FETCHED},
+        "fetched": {k: controls.BY_KEY[k].label for k in FETCHED + CHOICES},
+        "choices": figure.choices(CHOICES),
         "steps": {k: _steps(k, values[k]) for k in FETCHED if k != "n"},  # n: one point more is not worth a fetch
     }
     components.fit_player(

@@ -11,7 +11,7 @@ import pytest
 from apptest_support import arr, assert_no_exception, chart_keys, figure, metrics, open_app, open_page
 
 import engine
-from settings.controls import LR_GRID
+from settings.controls import BY_KEY, LR_GRID
 
 PAGE = "views/overfit.py"
 TABS = {  # the closer looks' tabs, and the chart each draws
@@ -62,16 +62,22 @@ def test_the_player_can_fetch_the_runs_the_sidebars_other_sliders_ask_for():
     player = figure(at)
     assert player["fetch"]["url"] == "api/fit-player" and player["fetch"]["token"] is None
     assert player["query"]["noise"] == "0.7" and player["query"]["test_fraction"] == "0.25"
-    # each setting the player fetches for is one of the sidebar's sliders, named as the sidebar names it
+    # each setting the player fetches for is one of the sidebar's sliders or radio buttons, named as the sidebar
+    # names it; a radio button's options by the labels it shows
     sliders = {s.label for s in at.sidebar.slider} | {s.label for s in at.sidebar.select_slider}
-    assert set(player["fetched"].values()) <= sliders
-    assert set(player["fetched"]) == {"lr", "epochs", "l1", "test_fraction", "n", "noise"}
+    radios = {r.label: r for r in at.sidebar.radio}
+    assert set(player["fetched"].values()) <= sliders | set(radios)
+    assert set(player["fetched"]) == {"lr", "epochs", "l1", "test_fraction", "n", "noise", "powers", "shape"}
+    assert set(player["choices"]) == {"powers", "shape"}
+    for key, labels in player["choices"].items():
+        assert list(labels) == list(radios[player["fetched"][key]].options)  # as the radio shows them
+        assert list(labels.values()) == list(BY_KEY[key].options)
     assert not {"degree", "weight_decay"} & set(player["fetched"])  # those come from the player's families
     # the values each of those sliders steps through, for the next one to be fetched ahead (not the points: by one)
     slider = {s.label: s for s in [*at.sidebar.slider, *at.sidebar.select_slider]}
     assert player["steps"]["lr"] == [float(o) for o in slider["Learning rate"].options] == list(LR_GRID)
     assert player["steps"]["noise"][6:9] == [0.6, 0.7, 0.8] and player["steps"]["noise"][-1] == 5.0
-    assert set(player["steps"]) == set(player["fetched"]) - {"n"}
+    assert set(player["steps"]) == set(player["fetched"]) - {"n", "powers", "shape"}
 
 
 def test_a_teachers_lock_locks_the_players_slider():

@@ -297,6 +297,46 @@ def test_a_sidebar_noise_move_is_fetched_by_the_player_the_next_step_ahead_and_g
     shot(page, "overfit_sidebar_noise_back")
 
 
+def test_a_sidebar_radio_pick_is_fetched_by_the_player_and_picking_back_asks_nothing(
+    page: Page, app_server: str
+) -> None:
+    open_overfit(page, app_server, "?test_fraction=0.25&degree=3&seed=3")
+    player = page.locator(PLAYER)
+    summary = player.locator(".lf-summary")
+    standardized = summary.text_content()
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/fit-player" in r.url else None)
+    powers = page.get_by_role("radiogroup", name="Powers of x")
+    with page.expect_response(re.compile(r"/api/fit-player\?.*powers=raw")) as answered:
+        powers.get_by_text("raw", exact=True).click()
+    assert answered.value.ok
+    expect(summary).not_to_have_text(standardized)
+    expect(page).to_have_url(re.compile(r"[?&]powers=raw(&|$)"))
+    wait_idle(page)
+    assert "powers=raw" in player.get_attribute("data-query")
+    raw = summary.text_content()
+    # back: the player kept that run, so it is drawn at once, before the page's rerun, with no request
+    page.evaluate(
+        f"""(before) => {{
+        const summary = document.querySelector('{PLAYER} .lf-summary');
+        window.__urlWhenDrawn = null;
+        const seen = new MutationObserver(() => {{
+            if (summary.textContent === before) return;
+            window.__urlWhenDrawn = location.search;
+            seen.disconnect();
+        }});
+        seen.observe(summary, {{childList: true, characterData: true, subtree: true}});
+    }}""",
+        raw,
+    )
+    powers.get_by_text("standardized", exact=True).click()
+    expect(summary).to_have_text(standardized)
+    assert "powers=raw" in page.evaluate("() => window.__urlWhenDrawn")
+    expect(page).to_have_url(re.compile(r"[?&]powers=standardized(&|$)"))
+    wait_idle(page)
+    assert len(asked) == 1, asked
+
+
 def test_raw_powers_diverge_and_one_click_fixes_it(page: Page, app_server: str) -> None:
     open_overfit(page, app_server, "?test_fraction=0.25&degree=6&powers=raw&shape=line")
     expect(page.get_by_text(re.compile(r"^The run diverged at step \d+"))).to_be_visible()
