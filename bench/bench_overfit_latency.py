@@ -23,6 +23,9 @@ Chromium; the time from the keydown to the first animation frame that shows the 
   new training points. Then, untimed for the ratio, the page catches up.
 - learning rate, new / stepping on / back: the sidebar's "Learning rate" one rung down from 0.1, the same way,
   until the player shows the new run (its summary is the run's sentence, its curve redrawn).
+- powers, new / back: the sidebar's "Powers of x" radio buttons, ArrowRight from "standardized" to "raw" on the page
+  loaded anew (untimed) with a seed no press trained on (fetched from the route), then ArrowLeft back (kept in the
+  browser), until the player shows the run (as for the learning rate).
 - trivial: the one slider (the baseline).
 Before every press the player's playback is paused. It prints medians, p95 and ratios to the trivial app's median
 against the issue's targets: a move in the player <= 1.0x, a move that needs the server <= 2.0x.
@@ -138,6 +141,23 @@ class SidebarNoiseProbe(bl.Probe):
         return self.caught_up(self.timed(key, "points", lambda: {"old": self.state()}, idle=False), "noise")
 
 
+class SidebarRadioProbe(bl.Probe):
+    """The sidebar's "Powers of x" radio buttons (a run no family holds: the player fetches it): shown when the player
+    shows the new run's sentence and curve; then the page catches up, untimed."""
+
+    def __init__(self, page: Page, timeout_ms: float, quiet):
+        self.group = page.locator("[data-testid=stSidebar] .st-key-ctl_powers")
+        super().__init__(page, self.group.locator("input[type=radio][tabindex='0']"), timeout_ms, quiet)
+
+    def shows(self) -> str | None:
+        return self.group.locator("label[data-selected=true]").text_content().strip()
+
+    def press(self, key: str) -> bl.Sample:
+        arg = lambda: {"prefix": "Degree ", "old": self.state()}  # noqa: E731  (read after the pause)
+        sample = self.timed(key, "player", arg, idle=False)
+        return self.caught_up(sample, "powers", self.value)
+
+
 class SidebarLrProbe(bl.Probe):
     """The sidebar's "Learning rate" (a run no family holds: the player fetches it): shown when the player shows
     the new run's sentence and curve; then the page catches up, untimed."""
@@ -161,6 +181,8 @@ CASES = {
     "lr, new": ("server", "sidebar Learning rate down, a first step: fetched; the page reruns"),
     "lr, stepping on": ("server", "sidebar Learning rate down again (fetched ahead after the step before)"),
     "lr, back": ("server", "sidebar Learning rate back up (kept in the browser)"),
+    "powers, new": ("server", "sidebar Powers of x, a pick: fetched; the page reruns"),
+    "powers, back": ("server", "sidebar Powers of x, picked back (kept in the browser)"),
     "trivial": ("", "the trivial app's slider (baseline)"),
 }
 
@@ -207,20 +229,27 @@ def measure(args, page_server: StreamlitServer, trivial: StreamlitServer):
                 for _ in range(args.n):
                     run(case, sidebar, key)
             seeds = iter(range(11, 1_000))
+
+            def fresh() -> None:  # the page loaded anew (untimed), on data no press trained on
+                bl.open_app(main, page_server.url + START.replace("seed=1", f"seed={next(seeds)}"), ready, timeout_ms)
+                main.evaluate(bl.PAGE_JS, {"figure": PLAYER, "idle": bl.APP_IDLE})
+                main.evaluate(PLAYER_JS, {"player": PLAYER})
+
             for name, probe in (
                 ("noise", SidebarNoiseProbe(main, timeout_ms, quiet)),
                 ("lr", SidebarLrProbe(main, timeout_ms, quiet)),
             ):
-                for _ in range(args.n):  # each on data no press trained on, so nothing was fetched ahead
-                    bl.open_app(
-                        main, page_server.url + START.replace("seed=1", f"seed={next(seeds)}"), ready, timeout_ms
-                    )
-                    main.evaluate(bl.PAGE_JS, {"figure": PLAYER, "idle": bl.APP_IDLE})
-                    main.evaluate(PLAYER_JS, {"player": PLAYER})
+                for _ in range(args.n):  # each on a fresh page, so nothing was fetched ahead
+                    fresh()
                     run(f"{name}, new", probe, "ArrowLeft")
                 for key, case in (("ArrowLeft", f"{name}, stepping on"), ("ArrowRight", f"{name}, back")):
                     for _ in range(args.n):
                         run(case, probe, key)
+            radio = SidebarRadioProbe(main, timeout_ms, quiet)
+            for _ in range(args.n):  # each pick on a fresh page; then back
+                fresh()
+                run("powers, new", radio, "ArrowRight")
+                run("powers, back", radio, "ArrowLeft")
             for setting, name in (("degree", "Degree"), ("weight_decay", "Weight decay")):
                 probe = PlayerProbe(main, setting, name, timeout_ms, quiet)
                 for key in ("ArrowRight", "ArrowLeft"):
