@@ -191,9 +191,8 @@ class FitPlayer extends RunPlayer {
     if (next !== undefined) this.runs.prefetch(new URLSearchParams({ ...d.query, [s.key]: String(next) }).toString());
   }
 
-  unfetched(err) {
-    this.dom.summary.textContent = `This run could not be fetched (${err.message}); the page computes it when the ` +
-      "slider comes to rest.";
+  unfetched(err) { // only the sidebar's moves are fetched, and each reruns the page at once
+    this.dom.summary.textContent = `This run could not be fetched (${err.message}); the page computes it as it reruns.`;
   }
 
   currentRun() {

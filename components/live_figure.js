@@ -292,8 +292,10 @@ class LiveFigure extends RunPlayer {
 
   unfetched(err) {
     this.dom.note.hidden = false;
-    this.dom.note.textContent = `This run could not be fetched (${err.message}); the page computes it when ` +
-      "the slider comes to rest.";
+    // a sidebar control's move (followed: pending, with its time) reruns the page at once; the figure's own slider
+    // only once it rests
+    const when = this.pending && this.pending.at ? "as it reruns" : "when the slider comes to rest";
+    this.dom.note.textContent = `This run could not be fetched (${err.message}); the page computes it ${when}.`;
   }
 
   // The summary for the picked epochs: the run's own words for all of them; for fewer, the loss where they end

@@ -337,6 +337,36 @@ def test_a_sidebar_radio_pick_is_fetched_by_the_player_and_picking_back_asks_not
     assert len(asked) == 1, asked
 
 
+def test_when_the_route_fails_the_player_says_so_and_the_pages_rerun_brings_the_run(
+    page: Page, app_server: str
+) -> None:
+    open_overfit(page, app_server, "?test_fraction=0.25&degree=3")
+    player = page.locator(PLAYER)
+    page.route(
+        re.compile(r"/api/fit-player\?"),
+        lambda route: route.fulfill(status=503, json={"error": "The server is restarting."}),
+    )
+    points = player.locator(".fp-train-points")
+    before = points.get_attribute("d")
+    page.evaluate(
+        f"""() => {{
+        const summary = document.querySelector('{PLAYER} .lf-summary');
+        window.__said = [];
+        new MutationObserver(() => window.__said.push(summary.textContent))
+            .observe(summary, {{childList: true, characterData: true, subtree: true}});
+    }}"""
+    )
+    noise = page.get_by_test_id("stSlider").filter(has=page.get_by_text("Noise level", exact=True))
+    noise.get_by_role("slider").press("ArrowLeft")
+    # the page's rerun brings the new data's run, and the player plays it
+    expect(points).not_to_have_attribute("d", before)
+    expect(page).to_have_url(re.compile(r"[?&]noise=0\.4(&|$)"))
+    wait_idle(page)
+    said = page.evaluate("() => window.__said")
+    assert "This run could not be fetched (The server is restarting.); the page computes it as it reruns." in said
+    expect(player.locator(".lf-summary")).to_contain_text("Degree 3, weight decay 0: training loss")
+
+
 def test_raw_powers_diverge_and_one_click_fixes_it(page: Page, app_server: str) -> None:
     open_overfit(page, app_server, "?test_fraction=0.25&degree=6&powers=raw&shape=line")
     expect(page.get_by_text(re.compile(r"^The run diverged at step \d+"))).to_be_visible()
