@@ -300,9 +300,9 @@ class RouteRuns {
 // drag); a select box's, from the label its input shows once an option is picked (the payload's "choices" map labels
 // to options), and the option under the keys or the pointer before that (its aria-activedescendant), which a figure
 // may fetch ahead (aheadChoice); a radio button's, from the label of the option that becomes selected (its
-// data-selected) while its input has the focus (a click or the arrow keys). `sliders`: the settings followed, or a function that says whether a setting is. A
-// control whose markup is not that is simply not followed, and the page's rerun brings its run as before. The
-// figure's follow(key, value) does the rest.
+// data-selected) while its input has the focus (a click or the arrow keys). `sliders` and `choices`: the settings
+// followed, or a function that says whether a setting is. A control whose markup is not that is simply not followed,
+// and the page's rerun brings its run as before. The figure's follow(key, value) does the rest.
 const SIDEBAR_KEY = "st-key-ctl_";
 
 // the index of a value the sidebar shows among a slider's values (what it shows was rounded to text), or -1

@@ -69,7 +69,7 @@ class FitPlayer extends RunPlayer {
     super(fpDom(parent));
     this.runs = new RouteRuns(this, FP_KEPT);
     this.extra = {}; // the sidebar's values the player fetches a run for, not yet in its data (follow)
-    this.stepping = null; // {key, dir}: the sidebar's slider the learner last stepped, and which way (fetchAhead)
+    this.stepping = null; // {key, value, dir}: the sidebar's slider the learner last stepped, to where and which way
     const among = (part, key) => !!(this.data && this.data[part] && key in this.data[part]);
     followSidebar(this, (key) => FP_SLIDERS.includes(key) || (among("fetched", key) && !among("choices", key)),
       (key) => among("choices", key));

@@ -5,9 +5,10 @@ conditioning against the degree, the two-weight picture and the eigen-direction 
 Pure functions first (testable without Streamlit), then their caches: each result is keyed by the few control values
 it depends on, so a degree move reuses both sweeps; figures are cached apart, as JSON specs (compute/explore_cache.py's
 pattern, in one memory-bounded cache). Torch work runs in a worker process (server/worker.py), as the playground's
-does: in the server's own threads, beside another student's script running Python, a run waited for the GIL at every
-torch operation (a new noise level's runs took 28 ms alone, 50-78 ms beside the page's own rerun); where workers are
-off or fail, in the server's thread under cache.TRAIN_LOCK.
+does: in the server's own threads, beside another student's script running Python, it waited for the GIL at every
+torch operation (the fit player's work on new values: ~27 ms alone, 14 s beside a thread running Python all the time,
+127 ms from the worker; `python bench/bench_worker.py --overfit`); where workers are off or fail, in the server's
+thread under cache.TRAIN_LOCK.
 """
 
 from __future__ import annotations
