@@ -3,14 +3,18 @@
     python bench/rerun_timeline.py                      # the playground's "Noise level", cached (the 2nd press)
     python bench/rerun_timeline.py --label "Learning rate" --key ArrowLeft
     python bench/rerun_timeline.py --new                # a value the server has not computed yet
+    python bench/rerun_timeline.py --new --rested       # the same, pressed after resting on the slider
 
 Starts the app with Streamlit's AppSession patched to log, for every message it queues for the browser, the time
-and what it is (a delta's element type), and the time each rerun request arrives. In Chromium it presses the
-sidebar slider's key (the first press only warms the cache unless --new), and records in the page the keydown and
-the time each WebSocket message reached the page's main thread. It prints both lists against the keydown, and when
-the live figure drew the result (its data panel's points or its surface's path changed). A message the server
-queued long before the browser's main thread took it means the browser was busy with the messages before it. The
-server is stopped at the end.
+and what it is (a delta's element type), and the time each rerun request arrives, and with the figures' route
+(components/live_route.py) logging when it was asked and when it answered. In Chromium it presses the sidebar
+slider's key (the first press only warms the cache unless --new; with --rested the slider has the focus 1.5 s
+first, so the figure fetched its neighbours ahead), and records in the page the keydown (its own timeStamp), the time
+each WebSocket message reached the page's main thread, the main thread's long tasks (over 50 ms) and each request to
+the route (sent, first byte, last byte, from Resource Timing). It prints these against the keydown, and when the live
+figure drew the result (its data panel's points or its surface's path changed). A message the server queued long
+before the browser's main thread took it means the browser was busy with the messages before it. The server's and
+the browser's clocks may differ by a few ms. The server is stopped at the end.
 """
 
 from __future__ import annotations
@@ -36,6 +40,10 @@ window.WebSocket = function (...args) {
 };
 window.WebSocket.prototype = Native.prototype;
 Object.assign(window.WebSocket, Native);
+window.__long = [];
+new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) window.__long.push([e.startTime, e.duration]);
+}).observe({type: 'longtask', buffered: true});
 """
 ARM_JS = """(figure) => {
     window.__msgs.length = 0; window.__key = null; window.__drawn = null;
@@ -45,13 +53,15 @@ ARM_JS = """(figure) => {
         return (d ? d.getAttribute('d') : '') + '|' + (path ? path.getAttribute('points') : '');
     };
     const before = drawn();
-    document.addEventListener('keydown', () => { window.__key = performance.now(); }, {once: true, capture: true});
+    document.addEventListener('keydown', (e) => { window.__key = e.timeStamp; }, {once: true, capture: true});
     const poll = () => { if (window.__key !== null && drawn() !== before) window.__drawn = performance.now();
                          else requestAnimationFrame(poll); };
     requestAnimationFrame(poll);
 }"""
 PAUSE_JS = "() => { const b = document.querySelector('.lf-play'); if (b && /Pause/.test(b.textContent)) b.click(); }"
-SEEN_JS = "() => ({origin: performance.timeOrigin, key: window.__key, drawn: window.__drawn, msgs: window.__msgs})"
+SEEN_JS = """() => ({origin: performance.timeOrigin, key: window.__key, drawn: window.__drawn, msgs: window.__msgs,
+    long: window.__long, routes: performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/'))
+        .map((e) => [e.startTime, e.responseStart, e.responseEnd, e.name.split('?')[0]])})"""
 
 
 def serve(log: str, argv: list[str]) -> None:
@@ -77,6 +87,18 @@ def serve(log: str, argv: list[str]) -> None:
         return handle(self, msg)
 
     app_session.AppSession._enqueue_forward_msg = logged_enqueue
+    from components import live_route
+
+    answer = live_route.answer
+
+    def logged_answer(query, sent_token, payload=live_route.live_figure):
+        out.write(f"{time.time() * 1000:.1f}\troute {payload.__name__} asked\n")
+        try:
+            return answer(query, sent_token, payload)
+        finally:
+            out.write(f"{time.time() * 1000:.1f}\troute {payload.__name__} answered\n")
+
+    live_route.answer = logged_answer
     app_session.AppSession.handle_backmsg = logged_handle
     sys.argv = ["streamlit", *argv]
     cli.main()
@@ -90,6 +112,9 @@ def main() -> None:
     parser.add_argument("--label", default="Noise level", help="the sidebar slider's label (default: Noise level)")
     parser.add_argument("--key", default="ArrowRight", help="the key pressed (default ArrowRight)")
     parser.add_argument("--new", action="store_true", help="time the first press (a value not computed yet)")
+    parser.add_argument(
+        "--rested", action="store_true", help="the slider has the focus 1.5 s before the press (its neighbours fetched)"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="rerun_timeline_"))
     log = work / "queued.log"
@@ -107,6 +132,8 @@ def main() -> None:
                 thumb.press(key)
                 page.wait_for_timeout(1500)
                 page.locator(APP_IDLE).wait_for(state="attached")
+        if args.rested:
+            thumb.focus()
         page.wait_for_timeout(1500)
         page.evaluate(PAUSE_JS)
         page.wait_for_timeout(400)
@@ -125,6 +152,14 @@ def main() -> None:
     print("browser (a message reached the page's main thread):")
     for at, size in seen["msgs"]:
         print(f"  {at - seen['key']:7.1f}  {size} B")
+    print("browser (the main thread's long tasks, start and length):")
+    for at, length in seen["long"]:
+        if at >= seen["key"] - 50:
+            print(f"  {at - seen['key']:7.1f}  {length:.0f} ms")
+    print("browser (a route's request: sent, first byte, last byte):")
+    for sent, first, last, name in seen["routes"]:
+        if sent >= seen["key"] - 50:
+            print(f"  {sent - seen['key']:7.1f}  {first - seen['key']:7.1f}  {last - seen['key']:7.1f}  {name}")
     print(f"the figure drew the result at {seen['drawn'] - seen['key']:.1f} ms")
 
 
