@@ -243,12 +243,14 @@ class RunPlayer {
 // changed): one request at a time, then the figure's latest wish if it moved on meanwhile; the last `size` runs it
 // held, to go back to with no request; and one run asked for ahead. The figure has data.fetch (the route's url, the
 // class token and its header), wanted() (the query of the run it needs, or null), fetched(body) and unfetched(err).
+const AHEAD = 3; // runs asked ahead at most (a slider's two neighbours, the next step)
+
 class RouteRuns {
   constructor(figure, size) {
     this.figure = figure;
     this.size = size;
     this.kept = new Map();
-    this.ahead = null;
+    this.ahead = new Map(); // query -> the answer's promise (null: it failed), the last AHEAD asked
     this.fetching = false;
   }
 
@@ -270,8 +272,9 @@ class RouteRuns {
 
   // ask for a run before it is wanted (a failure: asked again when it is)
   prefetch(query) {
-    if ((this.ahead && this.ahead.query === query) || this.kept.has(query)) return;
-    this.ahead = { query, answer: this.request(query).catch(() => null) };
+    if (this.ahead.has(query) || this.kept.has(query)) return;
+    this.ahead.set(query, this.request(query).catch(() => null));
+    while (this.ahead.size > AHEAD) this.ahead.delete(this.ahead.keys().next().value);
   }
 
   // the run the figure wants, kept, fetched ahead or asked for now; handed to it only if it still wants it
@@ -279,8 +282,7 @@ class RouteRuns {
     const figure = this.figure, asked = figure.wanted();
     if (this.fetching || !asked) return;
     this.fetching = true;
-    const ahead = this.kept.has(asked) ? Promise.resolve(this.kept.get(asked))
-      : this.ahead && this.ahead.query === asked ? this.ahead.answer : null;
+    const ahead = this.kept.has(asked) ? Promise.resolve(this.kept.get(asked)) : this.ahead.get(asked);
     (ahead ? ahead.then((body) => body || this.request(asked)) : this.request(asked))
       .then((body) => { if (figure.wanted() === asked) figure.fetched(body); })
       .catch((err) => { if (figure.wanted() === asked) figure.unfetched(err); })
@@ -303,23 +305,58 @@ class RouteRuns {
 // data-selected) while its input has the focus (a click or the arrow keys). `sliders` and `choices`: the settings
 // followed, or a function that says whether a setting is. A control whose markup is not that is simply not followed,
 // and the page's rerun brings its run as before. The figure's follow(key, value) does the rest.
+//
+// Two moves are read from the learner's own key or pointer, before the control's React update shows them (which
+// waits behind the rerun's start on a busy page, docs/performance.md): an arrow key on a slider whose values the figure
+// knows (its sliderValues(key)), and a select box's option picked with Enter or the pointer. The control's own update
+// then finds the figure there already. A slider the learner rests on (the focus, SLIDER_AHEAD_MS) has the runs of
+// its two neighbouring values fetched ahead (the figure's prefetchAt), so that a first step draws at once.
 const SIDEBAR_KEY = "st-key-ctl_";
+const SLIDER_AHEAD_MS = 250; // a pass of the Tab key over the sliders asks for nothing
+const STEP_KEYS = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1 };
 
 // the index of a value the sidebar shows among a slider's values (what it shows was rounded to text), or -1
 const indexNear = (values, value) => values.findIndex((v) => Math.abs(v - value) <= 1e-9 * Math.max(1, Math.abs(v)));
 
+// the setting of a sidebar control's element (its box's "st-key-ctl_<setting>" class), or undefined
+function sidebarKey(el) {
+  const box = el && el.closest && el.closest(`[class*="${SIDEBAR_KEY}"]`);
+  const cls = box && [...box.classList].find((c) => c.startsWith(SIDEBAR_KEY));
+  return cls && cls.slice(SIDEBAR_KEY.length);
+}
+
+// The value a sidebar slider's range input goes to one step `dir` (+1, -1) on, among `values` (the figure's), or
+// undefined where that is not certain. A select_slider's input holds the option's index (min 0, step 1); a slider's,
+// the value it shows, which moves by its step on its step's grid (off the grid, where a link put it, it snaps to it:
+// not guessed).
+function nextSliderValue(input, values, dir) {
+  const [min, max, step, at] = [input.min, input.max, input.step, input.value].map(Number);
+  const j = indexNear(values, Number(input.getAttribute("aria-valuetext")));
+  if (j < 0 || ![min, max, step, at].every(Number.isFinite) || !(step > 0)) return undefined;
+  if (min === 0 && step === 1 && max === values.length - 1 && at === j) return values[j + dir];
+  if (indexNear([at], values[j]) < 0) return undefined; // neither an index nor the value shown: not this slider
+  const k = (at - min) / step, next = min + (Math.round(k) + dir) * step;
+  if (Math.abs(k - Math.round(k)) > 1e-6 || next < min - 1e-9 * step || next > max + 1e-9 * step) return undefined;
+  const i = indexNear(values, next);
+  return i < 0 ? undefined : values[i];
+}
+
 function followSidebar(figure, sliders, choices = []) {
   const among = (keys) => (typeof keys === "function" ? keys : (key) => keys.includes(key));
   const [slider, choice] = [among(sliders), among(choices)];
+  const labelsOf = (key) => (figure.data && figure.data.choices && figure.data.choices[key]) || {};
+  const stop = new AbortController(), on = { capture: true, signal: stop.signal };
+  const gone = () => {
+    if (figure.dom.root.isConnected) return false;
+    observer.disconnect();
+    stop.abort();
+    return true;
+  };
   const observer = new MutationObserver((records) => {
-    if (!figure.dom.root.isConnected) { observer.disconnect(); return; }
+    if (gone()) return;
     const moved = new Map();
     for (const r of records) {
-      const box = r.target.closest && r.target.closest(`[class*="${SIDEBAR_KEY}"]`);
-      const cls = box && [...box.classList].find((c) => c.startsWith(SIDEBAR_KEY));
-      const key = cls && cls.slice(SIDEBAR_KEY.length);
-      const text = r.target.getAttribute(r.attributeName);
-      const labels = (figure.data && figure.data.choices && figure.data.choices[key]) || {};
+      const key = sidebarKey(r.target), text = r.target.getAttribute(r.attributeName), labels = labelsOf(key);
       if (r.attributeName === "data-selected") { // a radio button's option (react-aria): picked, holding the focus
         const picked = text === "true" && r.target.matches("label") && r.target.contains(document.activeElement);
         const value = labels[r.target.textContent.trim()];
@@ -342,6 +379,43 @@ function followSidebar(figure, sliders, choices = []) {
   });
   observer.observe(document.body, { subtree: true, attributes: true, attributeOldValue: true,
     attributeFilter: ["aria-valuetext", "value", "aria-activedescendant", "data-selected"] });
+
+  // an option of a followed select box picked (Enter on the one under the keys, or the pointer let go on one)
+  const pick = (box, option) => {
+    const key = sidebarKey(box), value = option && labelsOf(key)[option.textContent.trim()];
+    if (choice(key) && value !== undefined) figure.follow(key, value);
+  };
+  document.addEventListener("keydown", (e) => {
+    if (gone() || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    const t = e.target, key = sidebarKey(t);
+    if (!key) return;
+    if (t.type === "range" && slider(key) && STEP_KEYS[e.key] && figure.sliderValues) {
+      const values = figure.sliderValues(key), value = values ? nextSliderValue(t, values, STEP_KEYS[e.key]) : undefined;
+      if (value !== undefined) figure.follow(key, value);
+    } else if (e.key === "Enter" && t.getAttribute("role") === "combobox" && t.getAttribute("aria-expanded") === "true") {
+      const id = t.getAttribute("aria-activedescendant");
+      pick(t, id && document.getElementById(id));
+    }
+  }, on);
+  document.addEventListener("pointerup", (e) => {
+    if (gone()) return;
+    const option = e.target.closest && e.target.closest('[role="option"]');
+    const list = option && option.closest('[role="listbox"]');
+    if (list && list.id) pick(document.querySelector(`[role="combobox"][aria-controls="${CSS.escape(list.id)}"]`), option);
+  }, on);
+  let resting = null;
+  document.addEventListener("focusin", (e) => {
+    clearTimeout(resting);
+    const t = e.target, key = sidebarKey(t);
+    if (gone() || !key || t.type !== "range" || !slider(key) || !figure.sliderValues || !figure.prefetchAt) return;
+    resting = setTimeout(() => {
+      const values = document.activeElement === t && figure.data && figure.sliderValues(key);
+      for (const dir of [1, -1]) {
+        const value = values ? nextSliderValue(t, values, dir) : undefined;
+        if (value !== undefined) figure.prefetchAt(key, value);
+      }
+    }, SLIDER_AHEAD_MS);
+  }, on);
 }
 
 // ------------------------------------------------------------------------------------------------------ panels

@@ -169,10 +169,21 @@ class FitPlayer extends RunPlayer {
   wanted() {
     const d = this.data, extra = Object.entries(this.extra);
     if (!d.fetch || !extra.some(([key, value]) => fpValue(d, key) !== value)) return null;
-    const changes = { degree: this.sel.degree, weight_decay: this.sel.weight_decay };
-    for (const [key, value] of extra) changes[key] = String(value);
-    return new URLSearchParams({ ...d.query, ...changes }).toString();
+    return this.queryWith(this.extra);
   }
+
+  // the route's query for the page's run with these sidebar values and the degree and weight decay on screen
+  queryWith(values) {
+    const changes = { degree: this.sel.degree, weight_decay: this.sel.weight_decay };
+    for (const [key, value] of Object.entries(values)) changes[key] = String(value);
+    return new URLSearchParams({ ...this.data.query, ...changes }).toString();
+  }
+
+  // The values of a sidebar slider whose runs are fetched (followSidebar reads a step from its key), and the run at
+  // one of them fetched ahead (the learner rests on that slider).
+  sliderValues(key) { return (this.data.fetch && this.data.steps && this.data.steps[key]) || null; }
+
+  prefetchAt(key, value) { this.runs.prefetch(this.queryWith({ ...this.extra, [key]: value })); }
 
   fetched(body) {
     const d = this.data; // what belongs to the page (a teacher's link, the route, the names) stays the page's
@@ -188,7 +199,7 @@ class FitPlayer extends RunPlayer {
     this.stepping = null; // one run ahead per step
     if (!values || !s.dir) return;
     const j = indexNear(values, s.value), next = j < 0 ? undefined : values[j + s.dir];
-    if (next !== undefined) this.runs.prefetch(new URLSearchParams({ ...d.query, [s.key]: String(next) }).toString());
+    if (next !== undefined) this.prefetchAt(s.key, next);
   }
 
   unfetched(err) { // only the sidebar's moves are fetched, and each reruns the page at once

@@ -238,6 +238,14 @@ class LiveFigure extends RunPlayer {
     return !off.length || (off.length === 1 && this.choices(off[0]).includes(sel[off[0]]));
   }
 
+  // The values of a sidebar slider the figure knows (followSidebar reads a step from its key): the noise levels.
+  sliderValues(key) { return key === "noise" ? this.choices("noise") : null; }
+
+  // The run at a sidebar slider's value, fetched ahead (followSidebar: the learner rests on that slider).
+  prefetchAt(key, value) {
+    if (key === "noise" && this.data.fetch && this.data.query.dataset !== "custom") this.runs.prefetch(this.queryFor(value));
+  }
+
   // What the figure's selection needs from the server (the query for its run), or null when the data it holds has it.
   wanted() {
     return !this.data.fetch || this.held() ? null : this.queryFor(this.sel.noise);

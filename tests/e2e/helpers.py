@@ -64,6 +64,15 @@ def wait_idle(page: Page, timeout: float = DEFAULT_TIMEOUT_MS) -> None:
     page.locator(APP_IDLE).wait_for(state="attached", timeout=timeout)
 
 
+def wait_until(page: Page, condition, what, timeout_s: float = 20.0) -> None:
+    """Polls `condition` (something the page did on its own, no element to wait for) until it holds; the page's
+    events (requests) are taken in meanwhile. On a timeout the message shows what() instead."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, what()
+        page.wait_for_timeout(50)
+
+
 def shot(page: Page, name: str) -> Path:
     """Save a full-page screenshot as test-artifacts/screenshots/NAME.png and return its path."""
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):

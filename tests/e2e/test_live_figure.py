@@ -5,14 +5,13 @@ the start, it stacks on a phone, and a teacher's link hides or locks its sliders
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from .helpers import FIGURE, guarded_page, open_figure, query_of, shot, wait_idle
+from .helpers import FIGURE, guarded_page, open_figure, query_of, shot, wait_idle, wait_until
 
 VIEWPORT = {"width": 1400, "height": 1700}
 
@@ -25,15 +24,6 @@ def _no_exceptions(page: Page) -> Iterator[None]:
 
 def query_of_url(url: str) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
-
-
-def wait_until(page: Page, condition, what: Callable[[], object], timeout_s: float = 20.0) -> None:
-    """Polls `condition` (something the page did on its own, no element to wait for) until it holds; the page's
-    events (requests) are taken in meanwhile. On a timeout the message shows what() instead."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, what()
-        page.wait_for_timeout(50)
 
 
 def step_shown(figure: Locator) -> int:
@@ -291,6 +281,56 @@ def test_a_sidebar_noise_move_draws_the_new_data_from_the_route(page: Page, app_
     assert figure.locator(".lf-note").is_hidden()
 
 
+def note_when_drawn(page: Page, script: str) -> None:
+    """Records, when the figure next takes a run (its data-query changes), what `script` (an expression) reads then:
+    a control's state before or after its own update."""
+    page.evaluate(f"""() => {{
+        const root = document.querySelector('{FIGURE}');
+        window.__whenDrawn = null;
+        const seen = new MutationObserver(() => {{ window.__whenDrawn = {script}; seen.disconnect(); }});
+        seen.observe(root, {{attributes: true, attributeFilter: ['data-query']}});
+    }}""")
+
+
+def test_resting_on_the_sidebars_noise_slider_fetches_its_neighbours_and_the_key_draws_one_at_once(
+    page: Page, app_server: str
+) -> None:
+    """A learner on the sidebar's noise slider (its focus, a quarter of a second) has both neighbouring levels fetched
+    ahead; the arrow key then draws the new data from the key itself, with no request: before the slider's own
+    update shows the new value."""
+    asked: list[str] = []
+    done: list[str] = []
+    figure = open_figure(page, app_server, "?noise=1")
+    page.on("request", lambda r: asked.append(query_of_url(r.url)["noise"]) if "/api/live-figure" in r.url else None)
+    page.on(
+        "requestfinished", lambda r: done.append(query_of_url(r.url)["noise"]) if "/api/live-figure" in r.url else None
+    )
+    points = figure.locator(".lf-data .lf-points")
+    before = points.get_attribute("d")
+    noise = sidebar_slider(page, "noise")
+    noise.focus()
+    wait_until(page, lambda: sorted(done) == ["0.9", "1.1"], lambda: (asked, done))
+    assert points.get_attribute("d") == before  # fetched, not drawn
+    noise_input = "document.querySelector('.st-key-ctl_noise input[type=range]')"
+    note_when_drawn(page, f"{noise_input}.getAttribute('aria-valuetext')")
+    noise.press("ArrowLeft")
+    expect(points).not_to_have_attribute("d", before)
+    assert page.evaluate("() => window.__whenDrawn") == "1.00"  # the slider did not show 0.90 yet
+    assert "noise=0.9" in figure.get_attribute("data-query")
+    expect(page).to_have_url(re.compile(r"[?&]noise=0\.9(&|$)"))
+    wait_idle(page)
+    assert asked.count("0.9") == 1, asked  # the one ahead
+    expect(figure.locator(".lf-slider[data-key=noise] output")).to_have_text("0.9")
+    # a learner passing over the slider with the Tab key asks for nothing
+    page.get_by_role("slider", name="Learning rate").first.focus()
+    page.wait_for_timeout(500)
+    count = len(asked)
+    noise.focus()
+    page.keyboard.press("Shift+Tab")
+    page.wait_for_timeout(500)
+    assert len(asked) == count, asked
+
+
 def test_a_dataset_picked_in_the_sidebar_is_fetched_by_the_figure_and_ahead_from_the_keyboard(
     page: Page, app_server: str
 ) -> None:
@@ -311,15 +351,23 @@ def test_a_dataset_picked_in_the_sidebar_is_fetched_by_the_figure_and_ahead_from
     expect(figure.locator(".lf-summary")).not_to_contain_text("computing")
     # from the keyboard: the option the learner rests on is fetched ahead, and the pick draws it with no request
     asked: list[str] = []
+    done: list[str] = []
     page.on("request", lambda r: asked.append(query_of_url(r.url)["dataset"]) if "/api/live-figure" in r.url else None)
+    page.on(
+        "requestfinished",
+        lambda r: done.append(query_of_url(r.url)["dataset"]) if "/api/live-figure" in r.url else None,
+    )
     box = page.locator("[data-testid=stSidebar] .st-key-ctl_dataset input[role=combobox]")
     box.click()
     box.fill("A batch")
     box.press("ArrowDown")
-    wait_until(page, lambda: asked == ["four-points"], lambda: asked)
+    wait_until(page, lambda: done == ["four-points"], lambda: (asked, done))
     before = points.get_attribute("d")
+    box_input = "document.querySelector('[data-testid=stSidebar] .st-key-ctl_dataset input')"
+    note_when_drawn(page, f"{box_input}.getAttribute('aria-expanded')")
     box.press("Enter")
     expect(points).not_to_have_attribute("d", before)
+    assert page.evaluate("() => window.__whenDrawn") == "true"  # drawn from the key, before the list closed
     assert len(points.get_attribute("d").split("M")) - 1 == 4
     expect(figure.locator(".lf-panels")).to_have_attribute("aria-label", re.compile("converges"))
     expect(page).to_have_url(re.compile(r"[?&]dataset=four-points(&|$)"))

@@ -17,10 +17,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from .helpers import guarded_page, open_root_once, shot, wait_idle
+from .helpers import guarded_page, open_root_once, shot, wait_idle, wait_until
 
 CHART = '[data-testid="stPlotlyChart"]'
 PLAYER = '[data-testid="stBidiComponentRegular"] .fp-root'
+FIT_ROUTE = "/api/fit-player"
 VIEWPORT = {"width": 1400, "height": 4200}  # tall enough for the whole page in one screenshot
 TITLE = "Overfitting & regularization"
 TAB_WORDS = {  # the closer looks' tabs, and words their chart draws
@@ -295,6 +296,52 @@ def test_a_sidebar_noise_move_is_fetched_by_the_player_the_next_step_ahead_and_g
     wait_idle(page)
     assert asked.count("0.9") == 1 and "1" not in asked, asked
     shot(page, "overfit_sidebar_noise_back")
+
+
+def test_resting_on_a_sidebar_slider_fetches_its_neighbours_and_the_key_draws_one_at_once(
+    page: Page, app_server: str
+) -> None:
+    """The learning rate (a slider the player fetches runs for): resting on it fetches the runs at both neighbouring
+    values; the arrow key then draws one from the key itself, before the slider shows the new value, with no
+    request."""
+    open_overfit(page, app_server, "?test_fraction=0.25&degree=3")
+    player = page.locator(PLAYER)
+    lr_slider = (
+        page.get_by_test_id("stSidebar")
+        .get_by_test_id("stSlider")
+        .filter(has=page.get_by_text("Learning rate", exact=True))
+    )
+    lr = lr_slider.get_by_role("slider")
+    shown = lr.get_attribute("aria-valuetext")
+    asked: list[str] = []
+    done: list[str] = []
+    page.on("request", lambda r: asked.append(parse_qs(urlsplit(r.url).query)["lr"][0]) if FIT_ROUTE in r.url else None)
+    page.on(
+        "requestfinished",
+        lambda r: done.append(parse_qs(urlsplit(r.url).query)["lr"][0]) if FIT_ROUTE in r.url else None,
+    )
+    lr.focus()
+    wait_until(page, lambda: len(done) == 2, lambda: (asked, done))
+    down, up = sorted(done, key=float)
+    assert float(down) < float(shown) < float(up), (shown, done)
+    page.evaluate(
+        f"""() => {{
+        const root = document.querySelector('{PLAYER}');
+        const input = document.querySelector('.st-key-ctl_lr input[type=range]');
+        window.__shownWhenDrawn = null;
+        const seen = new MutationObserver(() => {{
+            window.__shownWhenDrawn = input.getAttribute('aria-valuetext');
+            seen.disconnect();
+        }});
+        seen.observe(root, {{attributes: true, attributeFilter: ['data-query']}});
+    }}"""
+    )
+    lr.press("ArrowRight")
+    expect(player).to_have_attribute("data-query", re.compile(rf"(^|&)lr={re.escape(up)}(&|$)"))
+    assert page.evaluate("() => window.__shownWhenDrawn") == shown  # drawn before the slider showed the step
+    wait_idle(page)
+    assert asked.count(up) == 1, asked
+    expect(page).to_have_url(re.compile(rf"[?&]lr={re.escape(up)}(&|$)"))
 
 
 def test_a_sidebar_radio_pick_is_fetched_by_the_player_and_picking_back_asks_nothing(
