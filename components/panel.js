@@ -109,10 +109,14 @@ class Panel {
       this.svg.addEventListener("pointermove", (ev) => this.hover(ev));
       this.svg.addEventListener("pointerleave", () => { if (this.hint) this.hint.textContent = ""; });
     }
-    // a new width (a phone turned, a window resized) draws the panel again, and the marks over it follow
-    this.width = 0;
+    // a new width (a phone turned, a window resized) draws the panel again, and the marks over it follow. The size
+    // is read here, after the browser's layout: read in draw(), it would force a layout of the whole page first
+    // (2-4 ms a panel on a Streamlit page, three panels for new data).
+    this.size = null; // [width, height] as the last layout left them
+    this.drawn = [0, 0]; // the size it was drawn at
     new ResizeObserver(() => {
-      if (this.spec && this.el.clientWidth !== this.width) requestAnimationFrame(() => this.draw(this.spec));
+      this.size = [this.el.clientWidth, this.el.clientHeight];
+      if (this.spec && this.size[0] !== this.drawn[0]) requestAnimationFrame(() => this.draw(this.spec));
     }).observe(el);
   }
 
@@ -140,8 +144,8 @@ class Panel {
   // hline: {y, text}}
   draw(spec) {
     this.spec = spec;
-    const W = this.el.clientWidth, H = this.el.clientHeight;
-    this.width = W;
+    const [W, H] = this.size || [this.el.clientWidth, this.el.clientHeight];
+    this.drawn = [W, H];
     const bar = spec.heat && spec.heat.title; // a colour bar (with its title) only when the surface has a title
     const m = { ...PN_MARGIN, r: PN_MARGIN.r + (bar ? PN_COLORBAR : 0) };
     const b = { l: m.l, t: m.t, w: Math.max(W - m.l - m.r, 10), h: Math.max(H - m.t - m.b, 10), width: W, height: H,
