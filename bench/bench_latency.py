@@ -22,11 +22,14 @@ shows the result (requestAnimationFrame polling, so "shown" means painted at the
   rerun trains the run meanwhile, on the same two cores. Then, untimed for the ratio, the page catches up.
 - noise, new / stepping on / cached: the sidebar's "Noise level" slider one notch down from START_NOISE (new data:
   the run and both ladders trained anew, for the figure's fetch from the route and for the page's whole rerun, once),
-  each "new" press on a page loaded anew (untimed) with a seed no press trained on, so that nothing was fetched ahead;
+  each "new" press on a page loaded anew (untimed) with a seed no press trained on, so that nothing was fetched ahead
+  (Playwright focuses the slider and presses at once); "new, rested": the same on other seeds, pressed RESTED_S after
+  the slider took the focus, as a learner does (the figure fetches its two neighbouring levels ahead after 250 ms);
   then, "stepping on", one notch further down, n times (after each step the figure fetched the next level ahead, as
   for a learner stepping with the arrow keys); then back up (kept in the browser), until the figure shows the new
-  data: the data panel's points (its drawn dots) and the surface's whole path both differ from before. Both signals
-  come from the figure's own drawing, not from text that could stay the same (a loss rounded alike), and the points
+  data: the data panel's points (its drawn dots) differ from before, and the surface's whole path is drawn (the
+  figure draws both panels in one go; a short path may not move by the 0.1 px its points are rounded to). The signal
+  comes from the figure's own drawing, not from text that could stay the same (a loss rounded alike), and the points
   move for any change of the noise (y = 2x + 1 + noise * e, with the same seed's e). Then the page catches up, untimed.
 - figure noise, new / cached / ahead: the live figure's own "Noise level" slider, with no rerun of the page: the
   figure fetches the new run's payload from the server's route (components/live_route.py), until it shows the new
@@ -73,6 +76,7 @@ from tests.e2e.helpers import APP_IDLE, CHROMIUM_ARGS, FIGURE, chromium_executab
 START_LR_INDEX = 12  # 0.001 on the ladder: the moves up stay below divergence, so every run does all its steps
 START_MOMENTUM = 0.8  # the default; the figure's momentum moves go down the ladder from there and back
 START_NOISE = 1.0  # the sidebar's noise moves go down from there (new data) and back, then the figure's up
+RESTED_S = 1.0  # "noise, new, rested": the slider has the focus this long before the press (untimed)
 SETTLE_S = 0.4  # pause before each press (not timed): Plotly may still be painting after the app reports idle
 VIEWPORT = {"width": 1400, "height": 1000}
 FIGURE_DRAWN = f"{FIGURE} .lf-surface .pn-svg"
@@ -155,12 +159,13 @@ PAGE_JS = """
             return r.querySelector('.lf-summary').textContent.startsWith(b.prefix) && path !== ''
                 && path !== b.old.path;
         },
-        // the figure drew new data: its points moved and so did the path
+        // the figure drew new data: its points moved (the surface and its path are drawn in the same task; a short
+        // path may not move by the 0.1 px it is rounded to)
         data: (b) => {
             const r = root();
             if (!r) return false;
-            const p = points(r), path = wholePath(r);
-            return p !== '' && p !== b.old.points && path !== '' && path !== b.old.path;
+            const p = points(r);
+            return p !== '' && p !== b.old.points && wholePath(r) !== '';
         },
         // the figure holds the run of a sidebar pick (the method's: the same numbers up to rounding, so nothing to
         // see move) and drew it: its data-query names the pick, its summary is the run's own
@@ -322,7 +327,7 @@ class FigureProbe(Probe):
 
 class FigureNoiseProbe(FigureProbe):
     """The live figure's own "Noise level" slider: shown when the figure drew the run it fetched from the server's
-    route for the new data (its points and path moved), with no rerun before (the "reran" column); then the page
+    route for the new data (its points moved), with no rerun before (the "reran" column); then the page
     catches up, untimed for the ratio."""
 
     def __init__(self, page: Page, timeout_ms: float, quiet: Callable[[], None]):
@@ -350,7 +355,7 @@ class SidebarLrProbe(Probe):
 
 
 class NoiseProbe(Probe):
-    """The sidebar's "Noise level" slider: shown when the figure drew the new data (points and path moved: the run
+    """The sidebar's "Noise level" slider: shown when the figure drew the new data (its points moved: the run
     fetched from the route, or the page's rerun, whichever came first); then, untimed for the ratio, the page
     catches up."""
 
@@ -436,6 +441,7 @@ CASES = {  # case -> (kind of target, what it is)
     "sidebar lr, new": ("server", "sidebar Learning rate up: the figure follows, the page trains the run"),
     "sidebar lr, cached": ("server", "sidebar Learning rate, back down (cached)"),
     "noise, new": ("server", "sidebar Noise level down, a first step: new data, from the route (and the rerun)"),
+    "noise, new, rested": ("server", "the same, pressed after resting on the slider (its neighbours fetched ahead)"),
     "noise, stepping on": ("server", "sidebar Noise level down again: the level fetched ahead after the step before"),
     "noise, cached": ("server", "sidebar Noise level back up (kept in the browser or cached)"),
     "figure noise, new": ("server", "the figure's Noise level 5 levels up: new data from the route, no rerun"),
@@ -561,6 +567,12 @@ def measure(args, playground: StreamlitServer, trivial: StreamlitServer) -> tupl
                 open_app(play_page, link.replace("seed=1", f"seed={11 + k}"), playground_ready(timeout_ms), timeout_ms)
                 play_page.evaluate(PAGE_JS, {"figure": FIGURE, "idle": APP_IDLE})
                 run("noise, new", noise, "ArrowLeft")
+            for k in range(args.n):  # the same, pressed RESTED_S after the slider took the focus, as a learner would
+                open_app(play_page, link.replace("seed=1", f"seed={31 + k}"), playground_ready(timeout_ms), timeout_ms)
+                play_page.evaluate(PAGE_JS, {"figure": FIGURE, "idle": APP_IDLE})
+                noise.thumb.focus()
+                time.sleep(RESTED_S)
+                run("noise, new, rested", noise, "ArrowLeft")
             for key, case in (("ArrowLeft", "noise, stepping on"), ("ArrowRight", "noise, cached")):
                 for _ in range(args.n):
                     run(case, noise, key)

@@ -17,7 +17,9 @@ Chromium; the time from the keydown to the first animation frame that shows the 
   back. Then, untimed for the ratio, the page catches up.
 - noise, new / stepping on / back: the sidebar's "Noise level" one notch down from 0.5 (new data, which no family
   holds: the player fetches its run from the server's route, components/live_route.py, while the page reruns), each
-  "new" press on the page loaded anew (untimed) with a seed no press trained on, so that nothing was fetched ahead;
+  "new" press on the page loaded anew (untimed) with a seed no press trained on, so that nothing was fetched ahead
+  (Playwright focuses the slider and presses at once); "new, rested": the same, pressed bench_latency.RESTED_S after
+  the slider took the focus (the player fetches the runs at its two neighbouring values ahead after 250 ms);
   then one notch further down, n times (after each step the player fetched the next one ahead, as for a learner
   stepping with the arrow keys); then back up (the player kept those runs: no request), until the player drew the
   new training points. Then, untimed for the ratio, the page catches up.
@@ -36,6 +38,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -176,9 +179,11 @@ CASES = {
     "degree, new": ("server", "sidebar Polynomial degree up: the player follows; the page reruns"),
     "degree, cached": ("server", "sidebar Polynomial degree back down (cached)"),
     "noise, new": ("server", "sidebar Noise level down, a first step: new data, fetched; the page reruns"),
+    "noise, new, rested": ("server", "the same, pressed after resting on the slider (its neighbours fetched ahead)"),
     "noise, stepping on": ("server", "sidebar Noise level down again (fetched ahead after the step before)"),
     "noise, back": ("server", "sidebar Noise level back up (kept in the browser)"),
     "lr, new": ("server", "sidebar Learning rate down, a first step: fetched; the page reruns"),
+    "lr, new, rested": ("server", "the same, pressed after resting on the slider (its neighbours fetched ahead)"),
     "lr, stepping on": ("server", "sidebar Learning rate down again (fetched ahead after the step before)"),
     "lr, back": ("server", "sidebar Learning rate back up (kept in the browser)"),
     "powers, new": ("server", "sidebar Powers of x, a pick: fetched; the page reruns"),
@@ -242,6 +247,11 @@ def measure(args, page_server: StreamlitServer, trivial: StreamlitServer):
                 for _ in range(args.n):  # each on a fresh page, so nothing was fetched ahead
                     fresh()
                     run(f"{name}, new", probe, "ArrowLeft")
+                for _ in range(args.n):  # the same, pressed once the slider has held the focus a while
+                    fresh()
+                    probe.thumb.focus()
+                    time.sleep(bl.RESTED_S)
+                    run(f"{name}, new, rested", probe, "ArrowLeft")
                 for key, case in (("ArrowLeft", f"{name}, stepping on"), ("ArrowRight", f"{name}, back")):
                     for _ in range(args.n):
                         run(case, probe, key)
