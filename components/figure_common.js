@@ -310,9 +310,10 @@ class RouteRuns {
 // waits behind the rerun's start on a busy page, docs/performance.md): an arrow key on a slider whose values the figure
 // knows (its sliderValues(key)), and a select box's option picked with Enter or the pointer. The control's own update
 // then finds the figure there already. A slider the learner rests on (the focus, SLIDER_AHEAD_MS) has the runs of
-// its two neighbouring values fetched ahead (the figure's prefetchAt), so that a first step draws at once.
+// its two neighbouring values fetched ahead (the figure's prefetchAt), a radio group its other options', so that a
+// first step or pick draws at once.
 const SIDEBAR_KEY = "st-key-ctl_";
-const SLIDER_AHEAD_MS = 250; // a pass of the Tab key over the sliders asks for nothing
+const SLIDER_AHEAD_MS = 250; // a pass of the Tab key over the controls asks for nothing
 const STEP_KEYS = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1 };
 
 // the index of a value the sidebar shows among a slider's values (what it shows was rounded to text), or -1
@@ -403,17 +404,28 @@ function followSidebar(figure, sliders, choices = []) {
     const list = option && option.closest('[role="listbox"]');
     if (list && list.id) pick(document.querySelector(`[role="combobox"][aria-controls="${CSS.escape(list.id)}"]`), option);
   }, on);
+  // the values a control the learner rests on may move to next: a slider's two neighbours, a radio group's other
+  // options (a few: powers, the points' curve)
+  const nextValues = (t, key) => {
+    if (t.type === "range" && slider(key) && figure.sliderValues) {
+      const values = figure.sliderValues(key);
+      return values ? [1, -1].map((dir) => nextSliderValue(t, values, dir)).filter((v) => v !== undefined) : [];
+    }
+    if (t.type === "radio" && choice(key)) {
+      const labels = labelsOf(key), picked = document.querySelector(`.${SIDEBAR_KEY}${key} label[data-selected="true"]`);
+      const now = picked && labels[picked.textContent.trim()];
+      return now === undefined ? [] : Object.values(labels).filter((v) => v !== now);
+    }
+    return [];
+  };
   let resting = null;
   document.addEventListener("focusin", (e) => {
     clearTimeout(resting);
     const t = e.target, key = sidebarKey(t);
-    if (gone() || !key || t.type !== "range" || !slider(key) || !figure.sliderValues || !figure.prefetchAt) return;
+    if (gone() || !key || !figure.prefetchAt) return;
     resting = setTimeout(() => {
-      const values = document.activeElement === t && figure.data && figure.sliderValues(key);
-      for (const dir of [1, -1]) {
-        const value = values ? nextSliderValue(t, values, dir) : undefined;
-        if (value !== undefined) figure.prefetchAt(key, value);
-      }
+      if (document.activeElement !== t || !figure.data) return;
+      for (const value of nextValues(t, key)) figure.prefetchAt(key, value);
     }, SLIDER_AHEAD_MS);
   }, on);
 }

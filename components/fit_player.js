@@ -183,7 +183,7 @@ class FitPlayer extends RunPlayer {
   // one of them fetched ahead (the learner rests on that slider).
   sliderValues(key) { return (this.data.fetch && this.data.steps && this.data.steps[key]) || null; }
 
-  prefetchAt(key, value) { this.runs.prefetch(this.queryWith({ ...this.extra, [key]: value })); }
+  prefetchAt(key, value) { if (this.data.fetch) this.runs.prefetch(this.queryWith({ ...this.extra, [key]: value })); }
 
   fetched(body) {
     const d = this.data; // what belongs to the page (a teacher's link, the route, the names) stays the page's

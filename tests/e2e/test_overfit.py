@@ -384,6 +384,41 @@ def test_a_sidebar_radio_pick_is_fetched_by_the_player_and_picking_back_asks_not
     assert len(asked) == 1, asked
 
 
+def test_resting_on_a_sidebar_radio_group_fetches_its_other_option_and_a_pick_draws_at_once(
+    page: Page, app_server: str
+) -> None:
+    """The learner on the Powers of x radio buttons (their focus, a quarter of a second): the other option's run is
+    fetched ahead, and the pick draws it before the page's rerun knows of it, with no request."""
+    open_overfit(page, app_server, "?test_fraction=0.25&degree=3&seed=4")
+    player = page.locator(PLAYER)
+    asked: list[str] = []
+    done: list[str] = []
+    page.on(
+        "request", lambda r: asked.append(parse_qs(urlsplit(r.url).query)["powers"][0]) if FIT_ROUTE in r.url else None
+    )
+    page.on(
+        "requestfinished",
+        lambda r: done.append(parse_qs(urlsplit(r.url).query)["powers"][0]) if FIT_ROUTE in r.url else None,
+    )
+    radio = page.locator("[data-testid=stSidebar] .st-key-ctl_powers input[type=radio][tabindex='0']")
+    radio.focus()
+    wait_until(page, lambda: done == ["raw"], lambda: (asked, done))
+    page.evaluate(
+        f"""() => {{
+        const root = document.querySelector('{PLAYER}');
+        window.__urlWhenDrawn = null;
+        const seen = new MutationObserver(() => {{ window.__urlWhenDrawn = location.search; seen.disconnect(); }});
+        seen.observe(root, {{attributes: true, attributeFilter: ['data-query']}});
+    }}"""
+    )
+    radio.press("ArrowRight")  # standardized -> raw
+    expect(player).to_have_attribute("data-query", re.compile(r"(^|&)powers=raw(&|$)"))
+    assert "powers=raw" not in page.evaluate("() => window.__urlWhenDrawn")  # drawn before the page's rerun
+    expect(page).to_have_url(re.compile(r"[?&]powers=raw(&|$)"))
+    wait_idle(page)
+    assert asked == ["raw"], asked
+
+
 def test_when_the_route_fails_the_player_says_so_and_the_pages_rerun_brings_the_run(
     page: Page, app_server: str
 ) -> None:
