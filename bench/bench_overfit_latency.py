@@ -27,7 +27,8 @@ Chromium; the time from the keydown to the first animation frame that shows the 
   until the player shows the new run (its summary is the run's sentence, its curve redrawn).
 - powers, new / back: the sidebar's "Powers of x" radio buttons, ArrowRight from "standardized" to "raw" on the page
   loaded anew (untimed) with a seed no press trained on (fetched from the route), then ArrowLeft back (kept in the
-  browser), until the player shows the run (as for the learning rate).
+  browser), until the player shows the run (as for the learning rate); "new, rested": the pick on a page loaded anew,
+  bench_latency.RESTED_S after the buttons took the focus (the player fetches the other option's run ahead).
 - trivial: the one slider (the baseline).
 Before every press the player's playback is paused. It prints medians, p95 and ratios to the trivial app's median
 against the issue's targets: a move in the player <= 1.0x, a move that needs the server <= 2.0x.
@@ -187,6 +188,7 @@ CASES = {
     "lr, stepping on": ("server", "sidebar Learning rate down again (fetched ahead after the step before)"),
     "lr, back": ("server", "sidebar Learning rate back up (kept in the browser)"),
     "powers, new": ("server", "sidebar Powers of x, a pick: fetched; the page reruns"),
+    "powers, new, rested": ("server", "the same, picked after resting on the buttons (the other fetched ahead)"),
     "powers, back": ("server", "sidebar Powers of x, picked back (kept in the browser)"),
     "trivial": ("", "the trivial app's slider (baseline)"),
 }
@@ -260,6 +262,11 @@ def measure(args, page_server: StreamlitServer, trivial: StreamlitServer):
                 fresh()
                 run("powers, new", radio, "ArrowRight")
                 run("powers, back", radio, "ArrowLeft")
+            for _ in range(args.n):  # the same, picked once the buttons have held the focus a while
+                fresh()
+                radio.thumb.focus()
+                time.sleep(bl.RESTED_S)
+                run("powers, new, rested", radio, "ArrowRight")
             for setting, name in (("degree", "Degree"), ("weight_decay", "Weight decay")):
                 probe = PlayerProbe(main, setting, name, timeout_ms, quiet)
                 for key in ("ArrowRight", "ArrowLeft"):
