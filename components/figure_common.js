@@ -241,8 +241,9 @@ class RunPlayer {
 // ------------------------------------------------------------------------------------------- runs from a route
 // Runs a figure fetches from its route (components/live_route.py) with a query (the page's, with some settings
 // changed): one request at a time, then the figure's latest wish if it moved on meanwhile; the last `size` runs it
-// held, to go back to with no request; and one run asked for ahead. The figure has data.fetch (the route's url, the
-// class token and its header), wanted() (the query of the run it needs, or null), fetched(body) and unfetched(err).
+// held, to go back to with no request; and up to AHEAD runs asked for ahead. The figure has data.fetch (the route's
+// url, the class token and its header), wanted() (the query of the run it needs, or null), fetched(body) and
+// unfetched(err).
 const AHEAD = 3; // runs asked ahead at most (a slider's two neighbours, the next step)
 
 class RouteRuns {

@@ -109,14 +109,14 @@ class Panel {
       this.svg.addEventListener("pointermove", (ev) => this.hover(ev));
       this.svg.addEventListener("pointerleave", () => { if (this.hint) this.hint.textContent = ""; });
     }
-    // a new width (a phone turned, a window resized) draws the panel again, and the marks over it follow. The size
-    // is read here, after the browser's layout: read in draw(), it would force a layout of the whole page first
-    // (2-4 ms a panel on a Streamlit page, three panels for new data).
+    // a new size (a phone turned, a window resized; CSS sets the height, so drawing never changes it) draws the panel
+    // again, and the marks over it follow. The size is read here, after the browser's layout: read in draw(), it
+    // would force a layout of the whole page first (2-4 ms a panel on a Streamlit page, three panels for new data).
     this.size = null; // [width, height] as the last layout left them
     this.drawn = [0, 0]; // the size it was drawn at
     new ResizeObserver(() => {
-      this.size = [this.el.clientWidth, this.el.clientHeight];
-      if (this.spec && this.size[0] !== this.drawn[0]) requestAnimationFrame(() => this.draw(this.spec));
+      const [W, H] = (this.size = [this.el.clientWidth, this.el.clientHeight]);
+      if (this.spec && (W !== this.drawn[0] || H !== this.drawn[1])) requestAnimationFrame(() => this.draw(this.spec));
     }).observe(el);
   }
 
