@@ -73,6 +73,17 @@ def wait_until(page: Page, condition, what, timeout_s: float = 20.0) -> None:
         page.wait_for_timeout(50)
 
 
+def note_when_drawn(page: Page, root: str, script: str) -> None:
+    """Records in window.__whenDrawn, when the figure at `root` next takes a run (its data-query changes), what
+    `script` (an expression) reads then: a control's state, or the URL, before or after the control's own update."""
+    page.evaluate(f"""() => {{
+        const root = document.querySelector('{root}');
+        window.__whenDrawn = null;
+        const seen = new MutationObserver(() => {{ window.__whenDrawn = {script}; seen.disconnect(); }});
+        seen.observe(root, {{attributes: true, attributeFilter: ['data-query']}});
+    }}""")
+
+
 def shot(page: Page, name: str) -> Path:
     """Save a full-page screenshot as test-artifacts/screenshots/NAME.png and return its path."""
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):

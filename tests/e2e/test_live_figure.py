@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from .helpers import FIGURE, guarded_page, open_figure, query_of, shot, wait_idle, wait_until
+from .helpers import FIGURE, guarded_page, note_when_drawn, open_figure, query_of, shot, wait_idle, wait_until
 
 VIEWPORT = {"width": 1400, "height": 1700}
 
@@ -281,17 +281,6 @@ def test_a_sidebar_noise_move_draws_the_new_data_from_the_route(page: Page, app_
     assert figure.locator(".lf-note").is_hidden()
 
 
-def note_when_drawn(page: Page, script: str) -> None:
-    """Records, when the figure next takes a run (its data-query changes), what `script` (an expression) reads then:
-    a control's state before or after its own update."""
-    page.evaluate(f"""() => {{
-        const root = document.querySelector('{FIGURE}');
-        window.__whenDrawn = null;
-        const seen = new MutationObserver(() => {{ window.__whenDrawn = {script}; seen.disconnect(); }});
-        seen.observe(root, {{attributes: true, attributeFilter: ['data-query']}});
-    }}""")
-
-
 def test_resting_on_the_sidebars_noise_slider_fetches_its_neighbours_and_the_key_draws_one_at_once(
     page: Page, app_server: str
 ) -> None:
@@ -312,7 +301,7 @@ def test_resting_on_the_sidebars_noise_slider_fetches_its_neighbours_and_the_key
     wait_until(page, lambda: sorted(done) == ["0.9", "1.1"], lambda: (asked, done))
     assert points.get_attribute("d") == before  # fetched, not drawn
     noise_input = "document.querySelector('.st-key-ctl_noise input[type=range]')"
-    note_when_drawn(page, f"{noise_input}.getAttribute('aria-valuetext')")
+    note_when_drawn(page, FIGURE, f"{noise_input}.getAttribute('aria-valuetext')")
     noise.press("ArrowLeft")
     expect(points).not_to_have_attribute("d", before)
     assert page.evaluate("() => window.__whenDrawn") == "1.00"  # the slider did not show 0.90 yet
@@ -364,7 +353,7 @@ def test_a_dataset_picked_in_the_sidebar_is_fetched_by_the_figure_and_ahead_from
     wait_until(page, lambda: done == ["four-points"], lambda: (asked, done))
     before = points.get_attribute("d")
     box_input = "document.querySelector('[data-testid=stSidebar] .st-key-ctl_dataset input')"
-    note_when_drawn(page, f"{box_input}.getAttribute('aria-expanded')")
+    note_when_drawn(page, FIGURE, f"{box_input}.getAttribute('aria-expanded')")
     box.press("Enter")
     expect(points).not_to_have_attribute("d", before)
     assert page.evaluate("() => window.__whenDrawn") == "true"  # drawn from the key, before the list closed

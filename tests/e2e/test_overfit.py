@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from .helpers import guarded_page, open_root_once, shot, wait_idle, wait_until
+from .helpers import guarded_page, note_when_drawn, open_root_once, shot, wait_idle, wait_until
 
 CHART = '[data-testid="stPlotlyChart"]'
 PLAYER = '[data-testid="stBidiComponentRegular"] .fp-root'
@@ -324,21 +324,11 @@ def test_resting_on_a_sidebar_slider_fetches_its_neighbours_and_the_key_draws_on
     wait_until(page, lambda: len(done) == 2, lambda: (asked, done))
     down, up = sorted(done, key=float)
     assert float(down) < float(shown) < float(up), (shown, done)
-    page.evaluate(
-        f"""() => {{
-        const root = document.querySelector('{PLAYER}');
-        const input = document.querySelector('.st-key-ctl_lr input[type=range]');
-        window.__shownWhenDrawn = null;
-        const seen = new MutationObserver(() => {{
-            window.__shownWhenDrawn = input.getAttribute('aria-valuetext');
-            seen.disconnect();
-        }});
-        seen.observe(root, {{attributes: true, attributeFilter: ['data-query']}});
-    }}"""
-    )
+    lr_input = "document.querySelector('.st-key-ctl_lr input[type=range]')"
+    note_when_drawn(page, PLAYER, f"{lr_input}.getAttribute('aria-valuetext')")
     lr.press("ArrowRight")
     expect(player).to_have_attribute("data-query", re.compile(rf"(^|&)lr={re.escape(up)}(&|$)"))
-    assert page.evaluate("() => window.__shownWhenDrawn") == shown  # drawn before the slider showed the step
+    assert page.evaluate("() => window.__whenDrawn") == shown  # drawn before the slider showed the step
     wait_idle(page)
     assert asked.count(up) == 1, asked
     expect(page).to_have_url(re.compile(rf"[?&]lr={re.escape(up)}(&|$)"))
@@ -403,17 +393,10 @@ def test_resting_on_a_sidebar_radio_group_fetches_its_other_option_and_a_pick_dr
     radio = page.locator("[data-testid=stSidebar] .st-key-ctl_powers input[type=radio][tabindex='0']")
     radio.focus()
     wait_until(page, lambda: done == ["raw"], lambda: (asked, done))
-    page.evaluate(
-        f"""() => {{
-        const root = document.querySelector('{PLAYER}');
-        window.__urlWhenDrawn = null;
-        const seen = new MutationObserver(() => {{ window.__urlWhenDrawn = location.search; seen.disconnect(); }});
-        seen.observe(root, {{attributes: true, attributeFilter: ['data-query']}});
-    }}"""
-    )
+    note_when_drawn(page, PLAYER, "location.search")
     radio.press("ArrowRight")  # standardized -> raw
     expect(player).to_have_attribute("data-query", re.compile(r"(^|&)powers=raw(&|$)"))
-    assert "powers=raw" not in page.evaluate("() => window.__urlWhenDrawn")  # drawn before the page's rerun
+    assert "powers=raw" not in page.evaluate("() => window.__whenDrawn")  # drawn before the page's rerun
     expect(page).to_have_url(re.compile(r"[?&]powers=raw(&|$)"))
     wait_idle(page)
     assert asked == ["raw"], asked
