@@ -73,6 +73,21 @@ def wait_until(page: Page, condition, what, timeout_s: float = 20.0) -> None:
         page.wait_for_timeout(50)
 
 
+def watch_summary(page: Page, root: str) -> None:
+    """Records in window.__urlWhenDrawn, when the summary of the figure at `root` next changes, the page's URL query
+    then (the page writes a move's value there when its rerun comes back)."""
+    page.evaluate(f"""() => {{
+        const summary = document.querySelector('{root} .lf-summary'), old = summary.textContent;
+        window.__urlWhenDrawn = null;
+        const seen = new MutationObserver(() => {{
+            if (summary.textContent === old) return;
+            window.__urlWhenDrawn = location.search;
+            seen.disconnect();
+        }});
+        seen.observe(summary, {{childList: true, characterData: true, subtree: true}});
+    }}""")
+
+
 def note_when_drawn(page: Page, root: str, script: str) -> None:
     """Records in window.__whenDrawn, when the figure at `root` next takes a run (its data-query changes), what
     `script` (an expression) reads then: a control's state, or the URL, before or after the control's own update."""

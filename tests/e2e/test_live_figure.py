@@ -11,7 +11,17 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from .helpers import FIGURE, guarded_page, note_when_drawn, open_figure, query_of, shot, wait_idle, wait_until
+from .helpers import (
+    FIGURE,
+    guarded_page,
+    note_when_drawn,
+    open_figure,
+    query_of,
+    shot,
+    wait_idle,
+    wait_until,
+    watch_summary,
+)
 
 VIEWPORT = {"width": 1400, "height": 1700}
 
@@ -194,28 +204,13 @@ def sidebar_slider(page: Page, setting: str) -> Locator:
     return page.locator(f"[data-testid=stSidebar] .st-key-ctl_{setting} input[type=range]")
 
 
-def watch_summary(page: Page) -> None:
-    """Records, when the figure's summary next changes, the page's URL query then (the page writes a move's value
-    there when its rerun comes back)."""
-    page.evaluate(f"""() => {{
-        const summary = document.querySelector('{FIGURE} .lf-summary'), old = summary.textContent;
-        window.__urlWhenDrawn = null;
-        const seen = new MutationObserver(() => {{
-            if (summary.textContent === old) return;
-            window.__urlWhenDrawn = location.search;
-            seen.disconnect();
-        }});
-        seen.observe(summary, {{childList: true, characterData: true, subtree: true}});
-    }}""")
-
-
 def test_a_sidebar_slider_moves_the_figure_before_the_pages_rerun_comes_back(page: Page, app_server: str) -> None:
     asked: list[dict[str, str]] = []
     page.on("request", lambda r: asked.append(query_of_url(r.url)) if "/api/live-figure" in r.url else None)
     figure = open_figure(page, app_server)
     page.evaluate(f"() => {{ window.__figureNode = document.querySelector('{FIGURE}'); }}")
     lr = sidebar_slider(page, "lr")
-    watch_summary(page)
+    watch_summary(page, FIGURE)
     lr.focus()
     lr.press("ArrowRight")  # 0.15: a run of the figure's learning-rate ladder
     expect(figure.locator(".lf-summary")).to_contain_text("Learning rate 0.15: converges")
@@ -254,7 +249,7 @@ def test_a_sidebar_slider_moves_the_figure_before_the_pages_rerun_comes_back(pag
     assert rates[-1] == 0.7 and rates == sorted(rates), rates
     expect(figure.locator(".lf-summary")).to_contain_text("Learning rate 0.7:")
     # fewer epochs: the first steps of the run the figure holds, at once
-    watch_summary(page)
+    watch_summary(page, FIGURE)
     epochs = sidebar_slider(page, "epochs")
     epochs.focus()
     epochs.press("ArrowLeft")

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from .helpers import guarded_page, note_when_drawn, open_root_once, shot, wait_idle, wait_until
+from .helpers import guarded_page, note_when_drawn, open_root_once, shot, wait_idle, wait_until, watch_summary
 
 CHART = '[data-testid="stPlotlyChart"]'
 PLAYER = '[data-testid="stBidiComponentRegular"] .fp-root'
@@ -183,16 +183,8 @@ def test_heavy_noise_strong_decay_and_l1(page: Page, app_server: str) -> None:
 def test_a_sidebar_degree_move_redraws_the_player_at_once_and_the_page_reruns(page: Page, app_server: str) -> None:
     open_overfit(page, app_server, "?test_fraction=0.25&degree=3")
     player = page.locator(PLAYER)
-    page.evaluate(f"""() => {{
-        window.__playerNode = document.querySelector('{PLAYER}');
-        const summary = document.querySelector('{PLAYER} .lf-summary'), old = summary.textContent;
-        const seen = new MutationObserver(() => {{  // the URL when the player first drew another run
-            if (summary.textContent === old) return;
-            window.__urlWhenDrawn = location.search;
-            seen.disconnect();
-        }});
-        seen.observe(summary, {{childList: true, characterData: true, subtree: true}});
-    }}""")
+    page.evaluate(f"() => {{ window.__playerNode = document.querySelector('{PLAYER}'); }}")
+    watch_summary(page, PLAYER)  # the URL when the player first drew another run
     degree = page.get_by_test_id("stSlider").filter(has=page.get_by_text("Polynomial degree", exact=True))
     degree.get_by_role("slider").press("ArrowRight")
     # the player follows the sidebar's slider from its degree family, before the page's rerun comes back
@@ -351,21 +343,8 @@ def test_a_sidebar_radio_pick_is_fetched_by_the_player_and_picking_back_asks_not
     expect(page).to_have_url(re.compile(r"[?&]powers=raw(&|$)"))
     wait_idle(page)
     assert "powers=raw" in player.get_attribute("data-query")
-    raw = summary.text_content()
     # back: the player kept that run, so it is drawn at once, before the page's rerun, with no request
-    page.evaluate(
-        f"""(before) => {{
-        const summary = document.querySelector('{PLAYER} .lf-summary');
-        window.__urlWhenDrawn = null;
-        const seen = new MutationObserver(() => {{
-            if (summary.textContent === before) return;
-            window.__urlWhenDrawn = location.search;
-            seen.disconnect();
-        }});
-        seen.observe(summary, {{childList: true, characterData: true, subtree: true}});
-    }}""",
-        raw,
-    )
+    watch_summary(page, PLAYER)
     powers.get_by_text("standardized", exact=True).click()
     expect(summary).to_have_text(standardized)
     assert "powers=raw" in page.evaluate("() => window.__urlWhenDrawn")
