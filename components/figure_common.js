@@ -310,11 +310,11 @@ class RouteRuns {
 // Two moves are read from the learner's own key or pointer, before the control's React update shows them (which
 // waits behind the rerun's start on a busy page, docs/performance.md): an arrow key on a slider whose values the figure
 // knows (its sliderValues(key)), and a select box's option picked with Enter or the pointer. The control's own update
-// then finds the figure there already. A slider the learner rests on (the focus, SLIDER_AHEAD_MS) has the runs of
-// its two neighbouring values fetched ahead (the figure's prefetchAt), a radio group its other options', so that a
-// first step or pick draws at once.
+// then finds the figure there already. A slider the learner is about to move (the focus or the mouse resting on it,
+// SLIDER_AHEAD_MS, or a press on it: onIntent) has the runs of its two neighbouring values fetched ahead (the
+// figure's prefetchAt), a radio group its other options', so that a first step or pick draws at once.
 const SIDEBAR_KEY = "st-key-ctl_";
-const SLIDER_AHEAD_MS = 250; // a pass of the Tab key over the controls asks for nothing
+const SLIDER_AHEAD_MS = 250; // a pass of the Tab key or the mouse over the controls asks for nothing
 const STEP_KEYS = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1 };
 
 // the index of a value the sidebar shows among a slider's values (what it shows was rounded to text), or -1
@@ -419,15 +419,45 @@ function followSidebar(figure, sliders, choices = []) {
     }
     return [];
   };
-  let resting = null;
-  document.addEventListener("focusin", (e) => {
-    clearTimeout(resting);
-    const t = e.target, key = sidebarKey(t);
-    if (gone() || !key || !figure.prefetchAt) return;
-    resting = setTimeout(() => {
-      if (document.activeElement !== t || !figure.data) return;
-      for (const value of nextValues(t, key)) figure.prefetchAt(key, value);
-    }, SLIDER_AHEAD_MS);
+  const control = (el) => { // a followed slider's or radio group's input, from any element of its box
+    const key = sidebarKey(el), box = key && el.closest(`.${SIDEBAR_KEY}${key}`);
+    return box && (slider(key) || choice(key)) ? box.querySelector('input[type="range"], input[type="radio"]') : null;
+  };
+  onIntent(document, control, (input) => {
+    if (gone() || !figure.data || !figure.prefetchAt) return;
+    const key = sidebarKey(input);
+    for (const value of nextValues(input, key)) figure.prefetchAt(key, value);
+  }, stop.signal);
+}
+
+// The learner shows that they are about to move a control: the keyboard's focus rests on it SLIDER_AHEAD_MS, the mouse
+// rests over it as long, or a pointer presses on it (a touch or a click: a drag's first step comes next). Then
+// `then(control)`, so that a figure fetches the runs that control may move to before it moves. `find(el)`: the
+// control an element belongs to, or null; listened to on `target` (the document, or a figure's own sliders).
+function onIntent(target, find, then, signal) {
+  const on = { capture: true, signal };
+  let focusTimer = null, hoverTimer = null, over = null;
+  target.addEventListener("focusin", (e) => {
+    clearTimeout(focusTimer);
+    const c = find(e.target), t = e.target;
+    if (c) focusTimer = setTimeout(() => { if (document.activeElement === t) then(c); }, SLIDER_AHEAD_MS);
+  }, on);
+  target.addEventListener("pointerover", (e) => {
+    const c = e.pointerType === "mouse" ? find(e.target) : null;
+    if (c === over) return;
+    over = c;
+    clearTimeout(hoverTimer);
+    if (c) hoverTimer = setTimeout(() => { if (over === c) then(c); }, SLIDER_AHEAD_MS);
+  }, on);
+  target.addEventListener("pointerout", (e) => {
+    if (!e.relatedTarget || !target.contains(e.relatedTarget) || find(e.relatedTarget) !== over) {
+      over = null;
+      clearTimeout(hoverTimer);
+    }
+  }, on);
+  target.addEventListener("pointerdown", (e) => {
+    const c = find(e.target);
+    if (c) then(c);
   }, on);
 }
 

@@ -90,6 +90,17 @@ class LiveFigure extends RunPlayer {
     this.runs = new RouteRuns(this, KEPT);
     this.extra = {}; // the sidebar's dataset or method, picked and not yet in the data (follow)
     followSidebar(this, SLIDERS, CHOICES);
+    // the figure's own noise slider, about to move: the levels next to the one on screen are fetched ahead
+    const noise = this.dom.sliders.noise.input;
+    onIntent(this.dom.root, (el) => (el.closest && el.closest('.lf-slider[data-key="noise"]') ? noise : null),
+      () => this.noiseAhead());
+  }
+
+  // the noise levels either side of the one on screen, fetched ahead
+  noiseAhead() {
+    if (!this.data) return;
+    const levels = this.choices("noise"), i = levels.indexOf(this.sel.noise);
+    for (const level of [levels[i - 1], levels[i + 1]]) if (i >= 0 && level !== undefined) this.prefetchAt("noise", level);
   }
 
   frameCount() { return this.Fend; }

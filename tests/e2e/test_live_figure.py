@@ -315,6 +315,34 @@ def test_resting_on_the_sidebars_noise_slider_fetches_its_neighbours_and_the_key
     assert len(asked) == count, asked
 
 
+def test_the_mouse_resting_on_a_noise_slider_or_a_touch_on_it_fetches_its_neighbours(
+    page: Page, app_server: str
+) -> None:
+    """A learner about to move a noise slider (the sidebar's or the figure's own) with the mouse or a finger has both
+    neighbouring levels fetched before it moves: the mouse resting over it, or a press on it (a touch has no hover;
+    a drag's first step follows the press)."""
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(query_of_url(r.url)["noise"]) if "/api/live-figure" in r.url else None)
+    page.mouse.move(1, 1)
+    figure = open_figure(page, app_server, "?noise=1")
+    points = figure.locator(".lf-data .lf-points")
+    before = points.get_attribute("d")
+    page.wait_for_timeout(500)
+    assert asked == []  # nothing is fetched for a learner who has not come near the slider
+    page.locator("[data-testid=stSidebar] .st-key-ctl_noise [data-testid=stSlider]").hover()
+    wait_until(page, lambda: sorted(asked) == ["0.9", "1.1"], lambda: asked)
+    page.wait_for_timeout(300)
+    assert points.get_attribute("d") == before  # fetched, not drawn
+
+    page.mouse.move(1, 1)
+    asked.clear()
+    figure = open_figure(page, app_server, "?noise=0.5")
+    own = figure.locator(".lf-slider[data-key=noise] input")
+    own.dispatch_event("pointerdown", {"pointerType": "touch", "isPrimary": True})
+    wait_until(page, lambda: sorted(asked) == ["0.4", "0.6"], lambda: asked)
+    expect(figure.locator(".lf-slider[data-key=noise] output")).to_have_text("0.5")  # fetched, not moved
+
+
 def test_a_dataset_picked_in_the_sidebar_is_fetched_by_the_figure_and_ahead_from_the_keyboard(
     page: Page, app_server: str
 ) -> None:
