@@ -10,10 +10,16 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 if __name__ not in ("__main__", "__mp_main__"):  # imported by `streamlit run` (or uvicorn) to serve the app
     import streamlit as st
+    from starlette.middleware import Middleware
 
     from components import live_route
+    from server.route_first import RouteFirst
 
-    app = st.App(__file__, routes=live_route.routes())
+    app = st.App(
+        __file__,
+        routes=live_route.routes(),
+        middleware=[Middleware(RouteFirst, paths=(live_route.PATH, live_route.FIT_PATH))],
+    )
 
 # Streamlit runs this file as __main__. Imported under another name (as multiprocessing's spawn would import a
 # parent's main script in a child, as __mp_main__), it does nothing; the training workers (server/worker.py) are

@@ -262,9 +262,10 @@ class RouteRuns {
   }
 
   // the route's answer (the payload) for a query; an error says the server's sentence
-  request(query) {
-    const f = this.figure.data.fetch;
-    return fetch(new URL(`${f.url}?${query}`, document.baseURI), { headers: f.token ? { [f.header]: f.token } : {} })
+  request(query, now = false) {
+    const f = this.figure.data.fetch, headers = f.token ? { [f.header]: f.token } : {};
+    if (now) headers["X-Playground-Now"] = "1";
+    return fetch(new URL(`${f.url}?${query}`, document.baseURI), { headers })
       .then((r) => r.json().then((body) => {
         if (!r.ok) throw new Error(body.error || `the server answered ${r.status}`);
         return body;
@@ -284,7 +285,7 @@ class RouteRuns {
     if (this.fetching || !asked) return;
     this.fetching = true;
     const ahead = this.kept.has(asked) ? Promise.resolve(this.kept.get(asked)) : this.ahead.get(asked);
-    (ahead ? ahead.then((body) => body || this.request(asked)) : this.request(asked))
+    (ahead ? ahead.then((body) => body || this.request(asked, true)) : this.request(asked, true))
       .then((body) => { if (figure.wanted() === asked) figure.fetched(body); })
       .catch((err) => { if (figure.wanted() === asked) figure.unfetched(err); })
       .finally(() => {

@@ -315,6 +315,22 @@ def test_resting_on_the_sidebars_noise_slider_fetches_its_neighbours_and_the_key
     assert len(asked) == count, asked
 
 
+def test_a_first_step_on_new_data_is_drawn_before_the_pages_rerun_starts(page: Page, app_server: str) -> None:
+    """A sidebar noise step nobody fetched ahead: the figure asks the route for the run and the slider asks the
+    page to rerun, at once; the server holds the browser's rerun until the figure's answer has left and been drawn
+    (server/route_first.py), so the browser is not busy with the rerun when the answer comes."""
+    figure = open_figure(page, app_server, "?noise=1&seed=5")
+    note_when_drawn(page, FIGURE, "document.querySelector('[data-testid=stApp]').dataset.testScriptState")
+    with page.expect_response(re.compile(r"/api/live-figure\?.*noise=0\.9")) as answered:
+        sidebar_slider(page, "noise").press("ArrowLeft")  # focused and pressed at once: nothing fetched ahead
+    assert answered.value.ok
+    assert answered.value.request.headers.get("x-playground-now") == "1"
+    expect(figure).to_have_attribute("data-query", re.compile(r"(^|&)noise=0\.9(&|$)"))
+    assert page.evaluate("() => window.__whenDrawn") == "notRunning"
+    expect(page).to_have_url(re.compile(r"[?&]noise=0\.9(&|$)"))  # then the page reruns and catches up
+    wait_idle(page)
+
+
 def test_the_mouse_resting_on_a_noise_slider_or_a_touch_on_it_fetches_its_neighbours(
     page: Page, app_server: str
 ) -> None:
