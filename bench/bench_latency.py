@@ -26,6 +26,8 @@ page just before the press, ARM_JS, so that it sees every frame even while a rer
   each "new" press on a page loaded anew (untimed) with a seed no press trained on, so that nothing was fetched ahead
   (Playwright focuses the slider and presses at once); "new, rested": the same on other seeds, pressed RESTED_S after
   the slider took the focus, as a learner does (the figure fetches its two neighbouring levels ahead after 250 ms);
+  "new, mouse": the same, with the mouse resting over the slider RESTED_S before the key (focused and pressed at once),
+  as for a learner who reaches for the slider with the mouse (the figure fetches ahead after 250 ms over it);
   then, "stepping on", one notch further down, n times (after each step the figure fetched the next level ahead, as
   for a learner stepping with the arrow keys); then back up (kept in the browser), until the figure shows the new
   data: the data panel's points (its drawn dots) differ from before, and the surface's whole path is drawn (the
@@ -77,7 +79,7 @@ from tests.e2e.helpers import APP_IDLE, CHROMIUM_ARGS, FIGURE, chromium_executab
 START_LR_INDEX = 12  # 0.001 on the ladder: the moves up stay below divergence, so every run does all its steps
 START_MOMENTUM = 0.8  # the default; the figure's momentum moves go down the ladder from there and back
 START_NOISE = 1.0  # the sidebar's noise moves go down from there (new data) and back, then the figure's up
-RESTED_S = 1.0  # "noise, new, rested": the slider has the focus this long before the press (untimed)
+RESTED_S = 1.0  # "noise, new, rested" / "mouse": the focus, or the mouse, on the slider this long first (untimed)
 SETTLE_S = 0.4  # pause before each press (not timed): Plotly may still be painting after the app reports idle
 VIEWPORT = {"width": 1400, "height": 1000}
 FIGURE_DRAWN = f"{FIGURE} .lf-surface .pn-svg"
@@ -460,6 +462,7 @@ CASES = {  # case -> (kind of target, what it is)
     "sidebar lr, cached": ("server", "sidebar Learning rate, back down (cached)"),
     "noise, new": ("server", "sidebar Noise level down, a first step: new data, from the route (and the rerun)"),
     "noise, new, rested": ("server", "the same, pressed after resting on the slider (its neighbours fetched ahead)"),
+    "noise, new, mouse": ("server", "the same, the mouse over the slider first (its neighbours fetched ahead)"),
     "noise, stepping on": ("server", "sidebar Noise level down again: the level fetched ahead after the step before"),
     "noise, cached": ("server", "sidebar Noise level back up (kept in the browser or cached)"),
     "figure noise, new": ("server", "the figure's Noise level 5 levels up: new data from the route, no rerun"),
@@ -581,16 +584,27 @@ def measure(args, playground: StreamlitServer, trivial: StreamlitServer) -> tupl
                     for _ in range(args.n):
                         run(f"figure {setting}", probe, key)
             noise = NoiseProbe(play_page, timeout_ms, quiet, floor)
-            for k in range(args.n):  # each on data no press trained on, so nothing was fetched ahead
-                open_app(play_page, link.replace("seed=1", f"seed={11 + k}"), playground_ready(timeout_ms), timeout_ms)
-                play_page.evaluate(PAGE_JS, {"figure": FIGURE, "idle": APP_IDLE})
-                run("noise, new", noise, "ArrowLeft")
-            for k in range(args.n):  # the same, pressed RESTED_S after the slider took the focus, as a learner would
-                open_app(play_page, link.replace("seed=1", f"seed={31 + k}"), playground_ready(timeout_ms), timeout_ms)
-                play_page.evaluate(PAGE_JS, {"figure": FIGURE, "idle": APP_IDLE})
-                noise.thumb.focus()
-                time.sleep(RESTED_S)
-                run("noise, new, rested", noise, "ArrowLeft")
+            # a first step on new data, each on a page loaded anew with a seed no press trained on: pressed at once
+            # (Playwright focuses the slider and presses in one go), after its focus rested, after the mouse rested
+            # over it (Streamlit's track lies over its range input)
+            firsts = {
+                "noise, new": (11, None),
+                "noise, new, rested": (31, noise.thumb.focus),
+                "noise, new, mouse": (51, lambda: noise.thumb.hover(force=True)),
+            }
+            for case, (seed, before) in firsts.items():
+                if case not in CASES:  # --floor: its figure does not follow its sliders, so fetches nothing ahead
+                    continue
+                for k in range(args.n):
+                    open_app(
+                        play_page, link.replace("seed=1", f"seed={seed + k}"), playground_ready(timeout_ms), timeout_ms
+                    )
+                    play_page.evaluate(PAGE_JS, {"figure": FIGURE, "idle": APP_IDLE})
+                    if before:
+                        before()
+                        time.sleep(RESTED_S)
+                    run(case, noise, "ArrowLeft")
+                    play_page.mouse.move(0, 0)
             for key, case in (("ArrowLeft", "noise, stepping on"), ("ArrowRight", "noise, cached")):
                 for _ in range(args.n):
                     run(case, noise, key)

@@ -1,11 +1,12 @@
 """The Streamlit releases this app was tested with, and what it relies on that a new release may change.
 
-Four behaviours of Streamlit 1.67 are load-bearing on a classroom server, and none is public API:
+Five behaviours of Streamlit 1.67 are load-bearing on a classroom server, and none is public API:
 - the hidden `runner.postScriptGC` option (.streamlit/config.toml turns it off: the post-run gc.collect(2) held
   the GIL ~165 ms after every rerun);
 - connections that keep Nagle's algorithm on (server/nodelay.py turns it off, finding the sockets through gc);
 - `Runtime.instance().stats_mgr`, which server/recycle.py reads to see that no student is connected;
-- st.plotly_chart taking a figure's JSON from its to_dict() (charts/spec.py's Prebuilt skips plotly.py's checks).
+- st.plotly_chart taking a figure's JSON from its to_dict() (charts/spec.py's Prebuilt skips plotly.py's checks);
+- the name of its XSRF cookie, by which server/route_first.py knows a browser's route requests and WebSocket.
 A release outside `TESTED_STREAMLIT` fails tests/unit/test_compat.py, so an upgrade is checked before a class
 meets it; at run time the server logs a warning, and server/nodelay.py and server/recycle.py leave Streamlit's internals
 alone (`tested()`): a page must never break over them.
@@ -35,8 +36,8 @@ def untested_streamlit(version: str | None = None) -> str | None:
         return None
     return (
         f"Streamlit {version} is not one this app was tested with ({', '.join(TESTED_STREAMLIT)}): check the hidden "
-        "runner.postScriptGC option, the Nagle workaround (server/nodelay.py) and the session count server/recycle.py "
-        "reads before a class uses it"
+        "runner.postScriptGC option, the Nagle workaround (server/nodelay.py), the session count server/recycle.py "
+        "reads and the XSRF cookie server/route_first.py reads before a class uses it"
     )
 
 

@@ -15,8 +15,7 @@ import asyncio
 import time
 from http.cookies import SimpleCookie
 
-from streamlit.web.server.starlette.starlette_server_config import XSRF_COOKIE_NAME
-
+XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit 1.67's (server/compat.py); another name: nothing waits
 HOLD_S = 0.15  # the longest a browser's WebSocket message waits for its route answer (a long run is not awaited)
 DRAW_S = 0.04  # after the answer left: the browser's time to read and draw it
 NOW_HEADER = "x-playground-now"  # a figure's request for the run it draws now (not one fetched ahead)
@@ -26,7 +25,7 @@ def _browser(scope) -> str | None:
     """The browser a request or WebSocket comes from: its XSRF cookie's value, or None."""
     for name, value in scope.get("headers", ()):
         if name == b"cookie":
-            morsel = SimpleCookie(value.decode("latin-1")).get(XSRF_COOKIE_NAME)
+            morsel = SimpleCookie(value.decode("latin-1")).get(XSRF_COOKIE)
             return morsel.value if morsel else None
     return None
 

@@ -75,3 +75,11 @@ def test_st_plotly_chart_takes_a_prebuilt_figure_s_json_as_it_is():
 
     shown = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert shown["data"][0]["name"] == "probe" and shown["layout"]["title"]["text"] == "prebuilt"
+
+
+def test_the_xsrf_cookie_route_first_knows_a_browser_by_is_streamlits():
+    from streamlit.web.server.starlette.starlette_server_config import XSRF_COOKIE_NAME
+
+    from server import route_first
+
+    assert route_first.XSRF_COOKIE == XSRF_COOKIE_NAME

@@ -7,16 +7,15 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from streamlit.web.server.starlette.starlette_server_config import XSRF_COOKIE_NAME
 
 from server import route_first
-from server.route_first import NOW_HEADER, RouteFirst
+from server.route_first import NOW_HEADER, XSRF_COOKIE, RouteFirst
 
 ROUTE = "api/live-figure"
 
 
 def headers(browser: str | None, now: bool) -> list[tuple[bytes, bytes]]:
-    h = [(b"cookie", f"theme=light; {XSRF_COOKIE_NAME}={browser}".encode())] if browser else []
+    h = [(b"cookie", f"theme=light; {XSRF_COOKIE}={browser}".encode())] if browser else []
     return h + ([(NOW_HEADER.encode(), b"1")] if now else [])
 
 
