@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from http.cookies import SimpleCookie
+
+from starlette.requests import cookie_parser
 
 XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit 1.67's (server/compat.py); another name: nothing waits
 HOLD_S = 0.15  # the longest a browser's WebSocket message waits for its route answer (a long run is not awaited)
@@ -23,11 +24,8 @@ NOW_HEADER = "x-playground-now"  # a figure's request for the run it draws now (
 
 def _browser(scope) -> str | None:
     """The browser a request or WebSocket comes from: its XSRF cookie's value, or None."""
-    for name, value in scope.get("headers", ()):
-        if name == b"cookie":
-            morsel = SimpleCookie(value.decode("latin-1")).get(XSRF_COOKIE)
-            return morsel.value if morsel else None
-    return None
+    cookies = "; ".join(value.decode("latin-1") for name, value in scope.get("headers", ()) if name == b"cookie")
+    return cookie_parser(cookies).get(XSRF_COOKIE) or None  # leniently, as Starlette reads Streamlit's own
 
 
 class RouteFirst:
@@ -39,13 +37,15 @@ class RouteFirst:
         self.answering: dict[str, list[asyncio.Event]] = {}  # browser -> its answers on their way (the event loop's)
 
     async def __call__(self, scope, receive, send):
-        browser = _browser(scope) if scope["type"] in ("http", "websocket") else None
-        if browser is None:
-            return await self.app(scope, receive, send)
-        if scope["type"] == "http" and scope["path"].endswith(self.paths) and self._now(scope):
-            return await self._answer(browser, scope, receive, send)
-        if scope["type"] == "websocket":
-            return await self.app(scope, self._waiting(browser, receive), send)
+        kind = scope["type"]
+        if kind == "http" and scope["path"].endswith(self.paths) and self._now(scope):
+            browser = _browser(scope)
+            if browser:
+                return await self._answer(browser, scope, receive, send)
+        elif kind == "websocket":
+            browser = _browser(scope)
+            if browser:
+                return await self.app(scope, self._waiting(browser, receive), send)
         return await self.app(scope, receive, send)
 
     @staticmethod

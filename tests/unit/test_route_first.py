@@ -15,7 +15,8 @@ ROUTE = "api/live-figure"
 
 
 def headers(browser: str | None, now: bool) -> list[tuple[bytes, bytes]]:
-    h = [(b"cookie", f"theme=light; {XSRF_COOKIE}={browser}".encode())] if browser else []
+    cookie = f'theme="light; {XSRF_COOKIE}={browser}'  # a stray quote before it, as a hostile page might set
+    h = [(b"cookie", cookie.encode())] if browser is not None else []
     return h + ([(NOW_HEADER.encode(), b"1")] if now else [])
 
 
@@ -86,8 +87,9 @@ def test_the_fit_players_route_holds_it_too():
         {"socket_browser": "b"},  # another browser (another student)
         {"now": False},  # a run fetched ahead: nothing waits for it
         {"route_browser": None, "socket_browser": None},  # no XSRF cookie: no way to tell browsers apart
+        {"route_browser": "", "socket_browser": ""},  # an empty one
     ],
-    ids=["another browser", "fetched ahead", "no cookie"],
+    ids=["another browser", "fetched ahead", "no cookie", "an empty cookie"],
 )
 def test_nothing_else_waits(kind):
     seen = times(0.2, **kind)
