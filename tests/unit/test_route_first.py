@@ -5,6 +5,7 @@ HOLD_S. Driven through ASGI with a fake route and a fake Streamlit WebSocket, on
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 
 import pytest
 
@@ -63,7 +64,8 @@ def times(route_s: float, *, route_browser="a", socket_browser="a", now=True, fa
             pass
         return seen
 
-    return asyncio.run(scenario())
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # a loop of its own (the e2e tests leave one running here)
+        return pool.submit(asyncio.run, scenario()).result(timeout=60)
 
 
 @pytest.fixture(autouse=True)
