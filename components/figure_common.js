@@ -425,7 +425,7 @@ function followSidebar(figure, sliders, choices = []) {
     return box && (slider(key) || choice(key)) ? box.querySelector('input[type="range"], input[type="radio"]') : null;
   };
   onIntent(document, control, (input) => {
-    if (gone() || !figure.data || !figure.prefetchAt) return;
+    if (gone() || !figure.data || !figure.prefetchAt || input.disabled) return; // locked by a teacher's link: no move
     const key = sidebarKey(input);
     for (const value of nextValues(input, key)) figure.prefetchAt(key, value);
   }, stop.signal);

@@ -98,7 +98,8 @@ class LiveFigure extends RunPlayer {
 
   // the noise levels either side of the one on screen, fetched ahead
   noiseAhead() {
-    if (!this.data) return;
+    const s = this.dom.sliders.noise;
+    if (!this.data || s.input.disabled || s.box.hidden) return; // locked or hidden: it cannot move
     const levels = this.choices("noise"), i = levels.indexOf(this.sel.noise);
     for (const level of [levels[i - 1], levels[i + 1]]) if (i >= 0 && level !== undefined) this.prefetchAt("noise", level);
   }

@@ -480,6 +480,15 @@ def test_a_lesson_link_hides_and_locks_the_figures_sliders(page: Page, app_serve
     figure = open_figure(page, app_server, "?lock=noise")
     expect(figure_slider(figure, "Noise level")).to_be_disabled()
     shot(page, "live_lesson_link")
+    # a locked slider cannot move: the mouse resting on it fetches nothing ahead, the figure's or the sidebar's
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/live-figure" in r.url else None)
+    figure.locator(".lf-slider[data-key=noise]").hover()
+    page.wait_for_timeout(500)
+    expect(sidebar_slider(page, "noise")).to_be_disabled()
+    page.locator("[data-testid=stSidebar] .st-key-ctl_noise [data-testid=stSlider]").hover()
+    page.wait_for_timeout(500)
+    assert asked == []
 
 
 def test_diverging_plane_and_single_point_draw(page: Page, app_server: str) -> None:
