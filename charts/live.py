@@ -26,10 +26,9 @@ SURFACE_POINTS = 48  # grid points a side of the loss surface shipped to the bro
 
 @dataclass(frozen=True)
 class Family:
-    """Runs along one setting (ui/family.build): gd_sweep's runs, the surface around them, per-run words."""
+    """Runs along one setting (compute/family.build): gd_sweep's runs and per-run words."""
 
     sweep: engine.Sweep  # with params
-    surface: engine.Surface
     setting: str  # "learning rate" or "momentum"
     values: np.ndarray
     labels: list[str]  # per run, what the slider says when it is picked

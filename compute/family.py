@@ -76,13 +76,8 @@ def build(values: Mapping, setting: str, custom: engine.Dataset | None = None, l
     with lock or contextlib.nullcontext():
         sweep = engine.gd_sweep(ds, lrs, momenta, cfg.epochs, cfg.fit_bias, cfg.init, nesterov, keep_params=True)
     stab = engine.stability(ds, cfg.fit_bias)
-    # the panel is around the paths of the runs that came down: one on its way up when it ends (just above the
-    # stability limit, not yet counted as diverged) leaves through the edge, as a diverged one does, rather than
-    # stretching the panel until every other path is a speck in the middle (plain SGD at lr 1 on the default data)
-    calm = sweep.params[:, sweep.came_down].reshape(-1, sweep.params.shape[-1])
-    surface = engine.loss_surface(ds, cfg.fit_bias, path=calm if len(calm) else sweep.params[:1, 0])
     labels = [_label(sweep, k, setting, stab, nesterov) for k in range(len(grid))]
-    return charts.Family(sweep, surface, SETTINGS[setting], np.array(grid), labels, grid.index(current))
+    return charts.Family(sweep, SETTINGS[setting], np.array(grid), labels, grid.index(current))
 
 
 def _label(sweep: engine.Sweep, k: int, setting: str, stab: engine.Stability, nesterov: bool) -> str:

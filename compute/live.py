@@ -30,10 +30,12 @@ def ladder(fam: charts.Family, setting: str, current: float) -> charts.Ladder:
 
 
 def surface_for(result: runs.RunResult, families: list[charts.Family]) -> engine.Surface:
-    """One loss panel for the runs of the learning-rate ladder (the first family): around the paths that come down
-    (a run on its way up leaves through the edge instead of shrinking every other path to a speck). That ladder is
-    the same for every learning rate, so a learning-rate move keeps the panel, which the browser then need not draw
-    again; a momentum of the other ladder whose path swings wider leaves through the edge too."""
+    """One loss panel for the runs of the learning-rate ladder (the first family): around the paths that come down.
+    A run on its way up when it ends (just above the stability limit, not yet counted as diverged) leaves through the
+    edge, as a diverged one does, rather than stretching the panel until every other path is a speck in the middle
+    (plain SGD at lr 1 on the default data). That ladder is the same for every learning rate, so a learning-rate move
+    keeps the panel, which the browser then need not draw again; a momentum of the other ladder whose path swings
+    wider leaves through the edge too."""
     if not families:  # no ladder: the run's own panel, as its divergence message describes it
         return result.surface
     h = result.history

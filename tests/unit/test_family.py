@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from charts.common import log_ticks
-from compute import family, runs
+from compute import family, live, runs
 from settings import controls
 
 DEFAULTS = controls.defaults()
@@ -72,13 +72,13 @@ def test_one_epoch_reads_as_one_step():
 
 def test_the_panel_is_around_the_runs_that_come_down_not_one_on_its_way_up():
     """Plain SGD on the default data: lr 1 is just above the stability limit (0.949) and grows for 60 steps
-    without counting as diverged. The family's loss panel (which the main figure shares) is the box around the
-    paths of the rates below the limit and the optimum, with loss_surface's 15 % margin on each side; that run
-    leaves through its edge and the main figure draws it on a panel of its own. (It stretched the panel to 10x.)"""
+    without counting as diverged. The live figure's loss panel, around the learning-rate family, is the box around
+    the paths of the rates below the limit and the optimum, with loss_surface's 15 % margin on each side; that run
+    leaves through its edge. (It stretched the panel to 10x.)"""
     values = DEFAULTS | {"momentum": 0.0}
-    fam = family.build(values, "lr")
-    sw, s = fam.sweep, fam.surface
-    limit = runs.compute(values).lr_limit
+    fam, result = family.build(values, "lr"), runs.compute(values)
+    sw, s = fam.sweep, live.surface_for(result, [fam])
+    limit = result.lr_limit
     up = (sw.lrs > limit) & ~sw.diverged
     assert up.any() and (sw.loss[-1, up] > 100 * sw.loss[0, up]).all()  # the case: growing, not called diverged
     cols = list(s.columns)
