@@ -474,6 +474,12 @@ CASES = {  # case -> (kind of target, what it is)
     "method, back": ("server", "sidebar gradient method picked back (kept in the browser)"),
     "trivial": ("", "the trivial app's slider (baseline)"),
 }
+TOGETHER = (
+    "figure noise, new",
+    "figure noise, cached",
+    "figure noise, ahead",
+    *(f"{c}, {w}" for c in ("dataset", "method") for w in ("new", "back")),
+)
 DATASETS = ("lab", "four-points", "thermometer", "wave", "single-point")  # picked in turn from "line" (2-D panels)
 METHODS = ("autograd", "finite-difference", "analytic")  # picked in turn from "optimizer"
 
@@ -571,10 +577,10 @@ def measure(args, playground: StreamlitServer, trivial: StreamlitServer) -> tupl
                     flush=True,
                 )
 
-            floor = "figure noise, new" not in CASES  # --floor
+            floor = args.floor
             sidebar_lr = SidebarLrProbe(play_page, START_LR_INDEX, timeout_ms, quiet, floor)
             for key, case in (("ArrowRight", "sidebar lr, new"), ("ArrowLeft", "sidebar lr, cached")):
-                for _ in range(args.n):
+                for _ in range(args.n if case in CASES else 0):  # --case: only the cases named
                     run(case, sidebar_lr, key)
             for setting, keys in (("lr", ("ArrowRight", "ArrowLeft")), ("momentum", ("ArrowLeft", "ArrowRight"))):
                 if f"figure {setting}" not in CASES:  # --floor
@@ -606,9 +612,9 @@ def measure(args, playground: StreamlitServer, trivial: StreamlitServer) -> tupl
                     run(case, noise, "ArrowLeft")
                     play_page.mouse.move(0, 0)
             for key, case in (("ArrowLeft", "noise, stepping on"), ("ArrowRight", "noise, cached")):
-                for _ in range(args.n):
+                for _ in range(args.n if case in CASES else 0):
                     run(case, noise, key)
-            if "figure noise, new" in CASES:  # not --floor: its page has no route to fetch from
+            if "figure noise, new" in CASES:  # not --floor (its page has no route to fetch from), nor --case
                 figure_noise = FigureNoiseProbe(play_page, timeout_ms, quiet)
                 # jumps of five levels up (never fetched ahead: the figure fetches the next single level), back down
                 for key, case in (("PageUp", "figure noise, new"), ("PageDown", "figure noise, cached")):
@@ -679,6 +685,13 @@ def main() -> None:
         action="store_true",
         help="time the sidebar and noise moves on a page that has only those two sliders and the live figure",
     )
+    parser.add_argument(
+        "--case",
+        action="append",
+        choices=[name for name in CASES if name != "trivial"],
+        help="time only this case (and the trivial app's); may be given more than once; the figure's noise, the "
+        "dataset and the method cases come together (one sequence of presses)",
+    )
     args = parser.parse_args()
     # the figure's momentum moves go down its ladder from START_MOMENTUM; the learning rate's go up from START_LR
     most = min(family.MOMENTUM_GRID.index(START_MOMENTUM), len(controls.LR_GRID) - 1 - START_LR_INDEX, 10)
@@ -690,6 +703,10 @@ def main() -> None:
             del CASES[name]
         for name in set(FLOOR_CASES) - {"trivial"}:  # its sliders are not the playground's: the figure waits
             CASES[name] = ("server", f"{name}: the floor page's rerun")
+    if args.case:
+        wanted = {*args.case, "trivial"} | (set(TOGETHER) if set(TOGETHER) & set(args.case) else set())
+        for name in set(CASES) - wanted:
+            del CASES[name]
     samples, loads, version = with_servers(args, measure, "bench_latency_", FLOOR_APP if args.floor else None)
     print_report(samples, loads, version)
     if not args.no_sizes:
