@@ -7,7 +7,8 @@
 
 Starts the app with Streamlit's AppSession patched to log, for every message it queues for the browser, the time
 and what it is (a delta's element type), and the time each rerun request arrives, and with the figures' route
-(components/live_route.py) logging when it was asked and when it answered. In Chromium it presses the sidebar
+(components/live_route.py) logging when a request arrived, when the route was asked and answered, and when each part
+of its answer left (in bytes, after gzip). In Chromium it presses the sidebar
 slider's key (the first press only warms the cache unless --new; with --rested the slider has the focus 1.5 s
 first, so the figure fetched its neighbours ahead), and records in the page the keydown (its own timeStamp), the time
 each WebSocket message reached the page's main thread, the main thread's long tasks (over 50 ms) and each request to
@@ -99,6 +100,25 @@ def serve(log: str, argv: list[str]) -> None:
             out.write(f"{time.time() * 1000:.1f}\troute {payload.__name__} answered\n")
 
     live_route.answer = logged_answer
+    from server import route_first
+
+    call = route_first.RouteFirst.__call__
+
+    async def logged_call(self, scope, receive, send):  # a route request as it arrives, and its answer as it leaves
+        if scope["type"] != "http" or not scope["path"].endswith(self.paths):
+            return await call(self, scope, receive, send)
+        name = scope["path"].rsplit("/", 1)[-1]
+        out.write(f"{time.time() * 1000:.1f}\troute {name} request arrived\n")
+
+        async def logged_send(message):
+            if message["type"] == "http.response.body":
+                last = "last" if not message.get("more_body") else "a"
+                out.write(f"{time.time() * 1000:.1f}\troute {name} sent its {last} part ({len(message['body'])} B)\n")
+            return await send(message)
+
+        return await call(self, scope, receive, logged_send)
+
+    route_first.RouteFirst.__call__ = logged_call
     app_session.AppSession.handle_backmsg = logged_handle
     sys.argv = ["streamlit", *argv]
     cli.main()
