@@ -158,7 +158,7 @@ class RunPlayer {
     this.playing = false;
     this.timer = null;
     this.pending = null; // {key, value} sent to the page, not yet reflected in its data
-    this.settleTimer = null;
+    this.settleTimers = {}; // a slider's own: two sliders that come to rest together both tell the page
     const d = dom;
     d.play.addEventListener("click", () => (this.playing ? this.pause() : this.play(this.k >= this.last)));
     d.step.addEventListener("input", () => { this.pause(); this.show(Number(d.step.value)); });
@@ -226,10 +226,19 @@ class RunPlayer {
   // Streamlit's clean-up before a re-render (or the end): stop the clock, remember whether to go on playing.
   stop() { this.interrupted = this.playing; this.pause(); }
 
+  // The whole of a run whose first part it drew (RouteRuns.request): its ladders' steps too (ladderOf unpacks a
+  // ladder). The picture stays; a ladder's run that the learner picked meanwhile, shown as the page's own until now,
+  // plays.
+  completed(body) {
+    this.data = { ...this.data, ladders: body.ladders, partial: false };
+    for (const [key, ladder] of Object.entries(body.ladders)) this.ladders[key] = this.ladderOf(ladder);
+    if (this.currentRun().run !== this.own) this.selectRun(true);
+  }
+
   // The slider came to rest: tell the page (a trigger), once, after SETTLE_MS.
   settle(key) {
-    clearTimeout(this.settleTimer);
-    this.settleTimer = setTimeout(() => {
+    clearTimeout(this.settleTimers[key]);
+    this.settleTimers[key] = setTimeout(() => {
       const value = this.sel[key];
       if (value === this.pageValue(key)) return;
       this.pending = { key, value };
@@ -242,8 +251,8 @@ class RunPlayer {
 // Runs a figure fetches from its route (components/live_route.py) with a query (the page's, with some settings
 // changed): one request at a time, then the figure's latest wish if it moved on meanwhile; the last `size` runs it
 // held, to go back to with no request; and up to AHEAD runs asked for ahead. The figure has data.fetch (the route's
-// url, the class token and its header), wanted() (the query of the run it needs, or null), fetched(body) and
-// unfetched(err).
+// url, the class token and its header), wanted() (the query of the run it needs, or null), fetched(body),
+// completed(body) (the whole of a body it had in part, RunPlayer's) and unfetched(err).
 const AHEAD = 3; // runs asked ahead at most (a slider's two neighbours, the next step)
 
 class RouteRuns {
@@ -252,24 +261,32 @@ class RouteRuns {
     this.size = size;
     this.kept = new Map();
     this.ahead = new Map(); // query -> the answer's promise (null: it failed), the last AHEAD asked
+    this.wholes = new WeakMap(); // the first part of an answer in two -> the promise of the whole (null: it failed)
     this.fetching = false;
   }
 
   keep(query, data) {
+    if (data.partial) return; // kept once whole (RouteRuns.whole)
     this.kept.delete(query);
     this.kept.set(query, data);
     while (this.kept.size > this.size) this.kept.delete(this.kept.keys().next().value);
   }
 
-  // the route's answer (the payload) for a query; an error says the server's sentence
+  // The route's answer (the payload) for a query; an error says the server's sentence. One asked for `now` may come
+  // in part (components/live_route.py: "partial", its ladders without their steps, a quarter of the bytes): the
+  // figure draws that, and the whole is asked for once that picture is on screen (reading it first delayed the
+  // picture); this.wholes holds its promise for the part. Should it fail, the page's rerun brings the whole too.
   request(query, now = false) {
     const f = this.figure.data.fetch, headers = f.token ? { [f.header]: f.token } : {};
     if (now) headers["X-Playground-Now"] = "1";
-    return fetch(new URL(`${f.url}?${query}`, document.baseURI), { headers })
-      .then((r) => r.json().then((body) => {
-        if (!r.ok) throw new Error(body.error || `the server answered ${r.status}`);
-        return body;
-      }));
+    return fetch(new URL(`${f.url}?${query}`, document.baseURI), { headers }).then((r) => r.json().then((body) => {
+      if (!r.ok) throw new Error(body.error || `the server answered ${r.status}`);
+      if (body.partial) {
+        const shown = new Promise((done) => requestAnimationFrame(() => setTimeout(done)));
+        this.wholes.set(body, shown.then(() => this.request(query)).catch(() => null));
+      }
+      return body;
+    }));
   }
 
   // ask for a run before it is wanted (a failure: asked again when it is)
@@ -286,12 +303,28 @@ class RouteRuns {
     this.fetching = true;
     const ahead = this.kept.has(asked) ? Promise.resolve(this.kept.get(asked)) : this.ahead.get(asked);
     (ahead ? ahead.then((body) => body || this.request(asked, true)) : this.request(asked, true))
-      .then((body) => { if (figure.wanted() === asked) figure.fetched(body); })
+      .then((body) => {
+        this.whole(asked, body);
+        if (figure.wanted() === asked) figure.fetched(body);
+      })
       .catch((err) => { if (figure.wanted() === asked) figure.unfetched(err); })
       .finally(() => {
         this.fetching = false;
         if (figure.wanted() !== asked) this.run(); // the learner moved on
       });
+  }
+
+  // the whole of an answer that came in part (request): kept, and handed to the figure (completed) if it still
+  // shows that part
+  whole(query, first) {
+    const whole = this.wholes.get(first);
+    if (!whole) return;
+    whole.then((body) => {
+      if (!body) return;
+      this.keep(query, body);
+      const d = this.figure.data;
+      if (d && d.partial && d.own === first.own) this.figure.completed(body);
+    });
   }
 }
 

@@ -59,8 +59,9 @@ function fpValue(d, key) {
   return d.choices && key in d.choices ? d.query[key] : Number(d.query[key]);
 }
 
+// a block's arrays unpacked; a ladder in the first part of a route's answer has no params yet (live_route.py)
 function fpBlock(b) {
-  return { ...b, params: unpack(b.params), loss: unpack(b.loss), test: b.test ? unpack(b.test) : null,
+  return { ...b, params: b.params ? unpack(b.params) : null, loss: unpack(b.loss), test: b.test ? unpack(b.test) : null,
     optimum: unpack(b.optimum) };
 }
 
@@ -76,6 +77,8 @@ class FitPlayer extends RunPlayer {
   }
 
   frameCount() { return this.F; }
+
+  ladderOf(ladder) { return fpBlock(ladder); }
 
   // New data from Python: keep what is on screen when the page only caught up with this figure, else start over.
   // (A run the player fetched itself comes through here too, with fromPage false.)
@@ -100,7 +103,7 @@ class FitPlayer extends RunPlayer {
     this.grid = Array.from(unpack(data.grid).a);
     this.own = fpRun(fpBlock(data.own), 0, data.own.degree);
     this.ladders = {};
-    for (const [key, ladder] of Object.entries(data.ladders)) this.ladders[key] = fpBlock(ladder);
+    for (const [key, ladder] of Object.entries(data.ladders)) this.ladders[key] = this.ladderOf(ladder);
     this.sel = { degree: data.own.degree, weight_decay: data.own.weight_decay };
     this.configureSliders();
     // without a test set there are no held-out points, test loss or early stop to name
@@ -213,6 +216,7 @@ class FitPlayer extends RunPlayer {
     }
     const key = this.sel.degree !== own.degree ? "degree" : "weight_decay";
     const ladder = this.ladders[key], j = ladder.values.indexOf(this.sel[key]);
+    if (!ladder.params) return { run: this.own, label: own.label }; // not yet, in the first part of a route's answer
     return { run: fpRun(ladder, j, ladder.degrees[j]), label: ladder.labels[j], stop: ladder.stops[j] };
   }
 

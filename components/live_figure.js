@@ -77,8 +77,11 @@ function runOf(block, j) {
 // the four settings of the figure's sliders, of a run (data.own) or of the selection
 const settingsOf = (o) => ({ lr: o.lr, momentum: o.momentum, epochs: o.epochs, noise: o.noise });
 
+// a block's arrays unpacked; a ladder in the first part of a route's answer has its losses only (live_route.py)
 function unpackBlock(b) {
-  return { params: unpack(b.params), loss: unpack(b.loss), grad: unpack(b.grad), mom: unpack(b.mom) };
+  const out = {};
+  for (const key of ["params", "loss", "grad", "mom"]) if (b[key]) out[key] = unpack(b[key]);
+  return out;
 }
 
 const CHOICES = ["dataset", "method"]; // the sidebar's select boxes it follows (followSidebar)
@@ -106,6 +109,8 @@ class LiveFigure extends RunPlayer {
 
   frameCount() { return this.Fend; }
 
+  ladderOf(ladder) { return { ...ladder, ...unpackBlock(ladder) }; }
+
   // New data from Python: keep what is on screen when the page only caught up with this figure, else start over.
   // (Data the figure fetched itself comes through here too, with fromPage false.)
   update(data, setTrigger, fromPage = true) {
@@ -130,7 +135,7 @@ class LiveFigure extends RunPlayer {
     this.F = data.frames.length;
     this.own = runOf(unpackBlock(data.own), 0);
     this.ladders = {};
-    for (const [key, ladder] of Object.entries(data.ladders)) this.ladders[key] = { ...ladder, ...unpackBlock(ladder) };
+    for (const [key, ladder] of Object.entries(data.ladders)) this.ladders[key] = this.ladderOf(ladder);
     this.sel = { lr: data.own.lr, momentum: data.own.momentum, epochs: data.own.epochs, noise: data.own.noise };
     this.configureSliders();
     const resume = this.interrupted;
@@ -331,13 +336,14 @@ class LiveFigure extends RunPlayer {
   }
 
   // The run for the selected (lr, momentum): the page's own, or one of a ladder; the page's own meanwhile when the
-  // selection is a run the figure is fetching (held() is false).
+  // selection is a run the figure is fetching (held() is false), or one whose steps are on their way (completed).
   currentRun() {
     const { lr, momentum } = this.sel, own = this.data.own;
     const key = lr !== own.lr ? "lr" : momentum !== own.momentum ? "momentum" : null;
     const j = key && this.ladders[key] ? this.ladders[key].values.indexOf(this.sel[key]) : -1;
     const other = key === "lr" ? "momentum" : "lr";
-    if (j < 0 || this.sel[other] !== own[other]) return { run: this.own, label: own.label, lr: own.lr, momentum: own.momentum };
+    const steps = j >= 0 && this.ladders[key].params; // not yet, in the first part of a route's answer
+    if (!steps || this.sel[other] !== own[other]) return { run: this.own, label: own.label, lr: own.lr, momentum: own.momentum };
     const ladder = this.ladders[key], name = this.data.labels[key];
     return { run: runOf(ladder, j), label: `${name} ${ladder.labels[j]}`, lr, momentum };
   }

@@ -11,6 +11,12 @@ the same control values, and GET <base>/api/fit-player?<the page's query> the on
 (the same caches, so the page's catch-up finds them there), each with no controls of a teacher's link: the figure
 keeps its own. A malformed or refused query gets 400 and a sentence; a class password (server/access.py) is asked for
 as a token the admitted page hands its figure.
+
+A request for the run a figure draws now (its X-Playground-Now header, server/route_first.py) is answered in part
+(first_part): the payload without its ladders' steps, a quarter of the bytes and all the figure needs to draw the run,
+its surface and its sliders. The figure draws it, then asks for the whole (an ordinary request, from the cache).
+Reading, parsing and unpacking the ladders' parameters, gradients and momenta first delayed the picture
+(docs/performance.md).
 """
 
 from __future__ import annotations
@@ -27,11 +33,13 @@ from starlette.routing import Route
 import engine
 from compute import cache, overfit
 from server import access
+from server.route_first import NOW_HEADER
 from settings import controls
 
 PATH = "api/live-figure"
 FIT_PATH = "api/fit-player"
 TOKEN_HEADER = "X-Playground-Token"
+LATER = ("params", "grad", "mom")  # a ladder's arrays of every step of every run: not in the first part
 _LOG = logging.getLogger(__name__)
 
 
@@ -64,6 +72,16 @@ def fit_player(values: dict) -> dict:
     return overfit.cached_player(values, {}) | {"query": controls.to_query(values)}
 
 
+def first_part(body: dict) -> dict:
+    """A payload without its ladders' LATER arrays, marked "partial": the answer to a request for the run a figure
+    draws now (the ladders' values, labels and losses stay: the figure's sliders and loss axis are drawn from them).
+    A payload with no ladder (an adaptive optimizer's run, ...) is whole already."""
+    if not any(k in ladder for ladder in body["ladders"].values() for k in LATER):
+        return body
+    ladders = {key: {k: v for k, v in ladder.items() if k not in LATER} for key, ladder in body["ladders"].items()}
+    return body | {"ladders": ladders, "partial": True}
+
+
 def answer(query: dict[str, str], sent_token: str | None, payload=live_figure) -> tuple[int, dict]:
     """The status and JSON body for a query (a route's work, apart from HTTP); payload(values) computes the body."""
     wanted = token()
@@ -87,6 +105,8 @@ def _endpoint(payload):
             status, body = answer(dict(request.query_params), request.headers.get(TOKEN_HEADER), payload)
             if status != 200:
                 return _error(status, body["error"])
+            if NOW_HEADER in request.headers:  # the figure draws it at once: the whole once it has
+                body = first_part(body)
             return Response(json.dumps(body, allow_nan=False), media_type="application/json")
         except Exception:  # a message, never a traceback
             _LOG.exception("the %s route failed", payload.__name__)

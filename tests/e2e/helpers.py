@@ -216,6 +216,31 @@ def query_of(page: Page) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
 
 
+def route_requests(page: Page, path: str, key: str) -> list[str]:
+    """The `key` value of each request the page makes to a figure's route (`path`), in order, as it makes them: a
+    run asked for now or ahead by its value; the whole of one the route answered in part, which the figure asks for
+    once it drew that part (components/live_route.py), as "<value> whole": the next request for a value asked for
+    now (here every run asked for now has ladders, so it is answered in part)."""
+    asked: list[str] = []
+    in_part: set[str] = set()
+
+    def seen(request) -> None:
+        if path not in request.url:
+            return
+        value = {k: v[-1] for k, v in parse_qs(urlsplit(request.url).query).items()}[key]
+        if request.headers.get("x-playground-now"):
+            in_part.add(value)
+            asked.append(value)
+        elif value in in_part:
+            in_part.discard(value)
+            asked.append(f"{value} whole")
+        else:
+            asked.append(value)
+
+    page.on("request", seen)
+    return asked
+
+
 def open_root_once(browser, base: str) -> None:
     """Open the app's root once before deep links. A fresh server knows only the views/ folder until app.py has run
     (and called st.navigation) once: its first visitor on a deep link gets a "Page not found" dialog over the page,

@@ -17,6 +17,7 @@ from .helpers import (
     note_when_drawn,
     open_figure,
     query_of,
+    route_requests,
     shot,
     wait_idle,
     wait_until,
@@ -173,30 +174,85 @@ def test_a_noise_move_in_the_figure_draws_new_data_with_no_rerun_and_the_page_ca
 def test_stepping_through_noise_levels_the_next_is_fetched_ahead_and_one_just_left_is_kept(
     page: Page, app_server: str
 ) -> None:
-    asked: list[str] = []  # the noise level of each request to the figure's route, in order
-    page.on("request", lambda r: asked.append(query_of_url(r.url)["noise"]) if "/api/live-figure" in r.url else None)
+    asked = route_requests(page, "/api/live-figure", "noise")  # the noise level of each request, in order
     figure = open_figure(page, app_server, "?noise=1")
     page.wait_for_timeout(500)
     assert asked == []  # nothing is fetched for a learner who has not moved the figure's noise slider
     points = figure.locator(".lf-data .lf-points")
     noise = figure_slider(figure, "Noise level")
     noise.focus()
-    noise.press("ArrowRight")  # 1.1: fetched, then 1.2 fetched ahead
+    noise.press("ArrowRight")  # 1.1: fetched (in part, then whole, once drawn), and 1.2 fetched ahead
     expect(page).to_have_url(re.compile(r"[?&]noise=1\.1(&|$)"))
     wait_idle(page)
-    wait_until(page, lambda: asked == ["1.1", "1.2"], lambda: asked)
+    wait_until(page, lambda: asked == ["1.1", "1.2", "1.1 whole"], lambda: asked)
     before = points.get_attribute("d")
     noise.press("ArrowRight")  # 1.2: already in the browser, drawn without asking again; 1.3 fetched ahead
     expect(points).not_to_have_attribute("d", before)
     expect(page).to_have_url(re.compile(r"[?&]noise=1\.2(&|$)"))
-    wait_until(page, lambda: asked == ["1.1", "1.2", "1.3"], lambda: asked)
+    wait_until(page, lambda: asked == ["1.1", "1.2", "1.1 whole", "1.3"], lambda: asked)
     wait_idle(page)
     before = points.get_attribute("d")
-    noise.press("ArrowLeft")  # 1.1: back to a level the figure held, drawn from the browser; so is 1.0, next
+    noise.press("ArrowLeft")  # 1.1: back to a level the figure held (whole), drawn from the browser; so is 1.0
     expect(points).not_to_have_attribute("d", before)
     expect(page).to_have_url(re.compile(r"[?&]noise=1\.1(&|$)"))
     wait_idle(page)
-    assert asked == ["1.1", "1.2", "1.3"]
+    assert asked == ["1.1", "1.2", "1.1 whole", "1.3"]
+
+
+def test_a_run_asked_for_now_is_drawn_from_its_first_part_and_its_ladders_follow(page: Page, app_server: str) -> None:
+    """The route answers a run the figure draws now in part (components/live_route.py: its ladders without their
+    steps), and the figure asks for the whole once it drew that. Here the page cannot rerun (its messages to the
+    server are held) and the whole waits until the learner picked a learning rate in the figure: until the steps
+    come, the figure shows the run it holds; then it plays the picked one, at the new noise level. Then the page
+    catches up with both of the learner's moves, which came to rest within moments of each other."""
+    held: list = []  # the page's WebSocket messages to the server while `hold` is set
+    hold = [False]
+
+    def route_socket(ws) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(lambda message: held.append(message) if hold[0] else server.send(message))
+        held.append(server)  # the first item: where the held messages go
+
+    page.route_web_socket(re.compile(r"/_stcore/stream"), route_socket)
+    figure = open_figure(page, app_server, "?noise=1&seed=7")
+    wholes: list = []  # the requests for the whole run at noise 1.1, held (the next level, asked ahead, goes)
+
+    def route_figure(route) -> None:
+        whole = "noise=1.1&" in route.request.url and not route.request.headers.get("x-playground-now")
+        wholes.append(route) if whole else route.continue_()
+
+    page.route(re.compile(r"/api/live-figure\?"), route_figure)
+    hold[0] = True
+    points = figure.locator(".lf-data .lf-points")
+    before = points.get_attribute("d")
+    with page.expect_response(re.compile(r"/api/live-figure\?.*noise=1\.1")) as answered:
+        figure_slider(figure, "Noise level").press("ArrowRight")
+    first = answered.value.json()
+    assert first["partial"] is True and {"params", "grad", "mom"}.isdisjoint(first["ladders"]["lr"])
+    assert len(first["ladders"]["lr"]["values"]) == len(first["ladders"]["lr"]["labels"]) > 10
+    expect(points).not_to_have_attribute("d", before)  # drawn from the first part
+    expect(figure.locator(".lf-summary")).to_contain_text("Learning rate 0.1: converges")
+    wait_until(page, lambda: len(wholes) == 1, lambda: wholes)  # then the whole is asked for (and held here)
+    lr = figure_slider(figure, "Learning rate")
+    lr.focus()
+    lr.press("ArrowRight")  # before the ladders' steps came: the figure shows the run it holds
+    expect(figure.locator(".lf-slider[data-key=lr] output")).to_have_text("0.15")
+    expect(figure.locator(".lf-summary")).to_contain_text("Learning rate 0.1: converges")
+    wholes[0].continue_()  # the steps come: the picked run plays, at noise 1.1 (the page has not rerun)
+    expect(figure.locator(".lf-summary")).to_contain_text("Learning rate 0.15:")
+    expect(figure).to_have_attribute("data-query", re.compile(r"(^|&)noise=1\.1(&|$)"))
+    expect(figure.locator(".lf-readout")).to_contain_text(re.compile(r"Step \d+ of 60"))
+    assert "noise=1" in page.url and "noise=1.1" not in page.url
+    hold[0] = False  # the page's messages go, one rerun at a time (the figure's two moves, each its own)
+    server, *messages = held
+    for message in messages:
+        server.send(message)
+        page.wait_for_timeout(500)
+        wait_idle(page)
+    expect(page).to_have_url(re.compile(r"[?&]noise=1\.1(&|$)"))
+    expect(page).to_have_url(re.compile(r"[?&]lr=0\.15(&|$)"))
+    wait_idle(page)
+    expect(figure.locator(".lf-summary")).to_contain_text("Learning rate 0.15:")
 
 
 def sidebar_slider(page: Page, setting: str) -> Locator:

@@ -59,6 +59,37 @@ def test_it_answers_the_pages_own_payload_and_its_run_is_engine_trains(noise):
     np.testing.assert_allclose(own, h.params, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "values"),
+    [
+        (live_route.endpoint, DEFAULTS | {"noise": 1.7}),
+        (live_route.fit_endpoint, DEFAULTS | {"test_fraction": 0.25, "degree": 5, "noise": 0.9}),
+    ],
+)
+def test_a_run_drawn_now_is_answered_in_part_and_the_rest_is_the_wholes(endpoint, values):
+    """Asked for now (the figure draws it at once), a payload comes without its ladders' steps; the figure then asks
+    for the whole, which is the ordinary answer. Together the part and the steps left out are that whole."""
+    query = controls.to_query(values)
+    whole = get(query, endpoint=endpoint)[1]
+    status, part = get(query, {"X-Playground-Now": "1"}, endpoint=endpoint)
+    assert status == 200 and part.pop("partial") is True
+    assert part.keys() == whole.keys() and part["ladders"].keys() == whole["ladders"].keys() == set(part["ladders"])
+    assert {k: v for k, v in part.items() if k != "ladders"} == {k: v for k, v in whole.items() if k != "ladders"}
+    for key, ladder in whole["ladders"].items():
+        later = {k for k in ladder if k in live_route.LATER}
+        assert later and "params" in later and ladder.keys() - later == part["ladders"][key].keys()
+        assert part["ladders"][key] == {k: v for k, v in ladder.items() if k not in later}
+        assert "loss" in part["ladders"][key] and "labels" in part["ladders"][key]  # the sliders and loss axis
+    assert len(json.dumps(part)) < 0.45 * len(json.dumps(whole))
+
+
+def test_a_run_without_ladders_is_answered_whole_even_when_drawn_now():
+    values = DEFAULTS | {"optimizer": "adam", "noise": 0.4}  # an adaptive optimizer: no ladder describes it
+    status, body = get(controls.to_query(values), {"X-Playground-Now": "1"})
+    assert status == 200 and body["ladders"] == {} and "partial" not in body
+    assert body == get(controls.to_query(values))[1]
+
+
 def test_a_diverging_run_is_answered_in_strict_json():
     status, body = get(controls.to_query(DEFAULTS | {"lr": 5.0, "noise": 1.0}))
     assert status == 200 and "diverges" in body["own"]["label"]
