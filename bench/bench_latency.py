@@ -2,6 +2,7 @@
 
     python bench/bench_latency.py              # 10 key presses each way per case
     python bench/bench_latency.py --n 6 --no-sizes
+    python bench/bench_latency.py --n 10 --no-sizes --case "noise, new"     # one case (and the trivial app's)
 
 Starts two servers from the repository root (so both use its .streamlit/config.toml): the playground
 (`streamlit run app.py`) and a one-slider app written to a temporary file. In Chromium it then times, alternating

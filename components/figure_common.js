@@ -255,6 +255,9 @@ class RunPlayer {
 // completed(body) (the whole of a body it had in part, RunPlayer's) and unfetched(err).
 const AHEAD = 3; // runs asked ahead at most (a slider's two neighbours, the next step)
 
+// resolved once the next frame is on screen: what can wait for the picture waits for this
+const afterFrame = () => new Promise((done) => requestAnimationFrame(() => setTimeout(done)));
+
 class RouteRuns {
   constructor(figure, size) {
     this.figure = figure;
@@ -281,10 +284,7 @@ class RouteRuns {
     if (now) headers["X-Playground-Now"] = "1";
     return fetch(new URL(`${f.url}?${query}`, document.baseURI), { headers }).then((r) => r.json().then((body) => {
       if (!r.ok) throw new Error(body.error || `the server answered ${r.status}`);
-      if (body.partial) {
-        const shown = new Promise((done) => requestAnimationFrame(() => setTimeout(done)));
-        this.wholes.set(body, shown.then(() => this.request(query)).catch(() => null));
-      }
+      if (body.partial) this.wholes.set(body, afterFrame().then(() => this.request(query)).catch(() => null));
       return body;
     }));
   }

@@ -113,7 +113,9 @@ class FitPlayer extends RunPlayer {
     const keep = caughtUp || (same && this.plotted);
     if (fromPage) this.pending = null;
     this.selectRun(!keep);
-    if (this.stepping && fpValue(data, this.stepping.key) === this.stepping.value) this.fetchAhead();
+    if (this.stepping && fpValue(data, this.stepping.key) === this.stepping.value) {
+      afterFrame().then(() => this.fetchAhead()); // the server's work for it waits for the picture
+    }
   }
 
   configureSliders() {

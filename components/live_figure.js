@@ -312,7 +312,7 @@ class LiveFigure extends RunPlayer {
     this.dom.note.hidden = true;
     // what belongs to the page (a teacher's link, the route, the sidebar's labels) stays the page's
     this.update({ ...body, controls: d.controls, fetch: d.fetch, choices: d.choices }, this.setTrigger, false);
-    this.fetchAhead();
+    afterFrame().then(() => this.fetchAhead()); // the server's work for it waits for the picture
   }
 
   unfetched(err) {

@@ -181,22 +181,22 @@ def test_stepping_through_noise_levels_the_next_is_fetched_ahead_and_one_just_le
     points = figure.locator(".lf-data .lf-points")
     noise = figure_slider(figure, "Noise level")
     noise.focus()
-    noise.press("ArrowRight")  # 1.1: fetched (in part, then whole, once drawn), and 1.2 fetched ahead
+    noise.press("ArrowRight")  # 1.1: fetched (in part, then whole, once drawn); then 1.2 fetched ahead
     expect(page).to_have_url(re.compile(r"[?&]noise=1\.1(&|$)"))
     wait_idle(page)
-    wait_until(page, lambda: asked == ["1.1", "1.2", "1.1 whole"], lambda: asked)
+    wait_until(page, lambda: asked == ["1.1", "1.1 whole", "1.2"], lambda: asked)
     before = points.get_attribute("d")
     noise.press("ArrowRight")  # 1.2: already in the browser, drawn without asking again; 1.3 fetched ahead
     expect(points).not_to_have_attribute("d", before)
     expect(page).to_have_url(re.compile(r"[?&]noise=1\.2(&|$)"))
-    wait_until(page, lambda: asked == ["1.1", "1.2", "1.1 whole", "1.3"], lambda: asked)
+    wait_until(page, lambda: asked == ["1.1", "1.1 whole", "1.2", "1.3"], lambda: asked)
     wait_idle(page)
     before = points.get_attribute("d")
     noise.press("ArrowLeft")  # 1.1: back to a level the figure held (whole), drawn from the browser; so is 1.0
     expect(points).not_to_have_attribute("d", before)
     expect(page).to_have_url(re.compile(r"[?&]noise=1\.1(&|$)"))
     wait_idle(page)
-    assert asked == ["1.1", "1.2", "1.1 whole", "1.3"]
+    assert asked == ["1.1", "1.1 whole", "1.2", "1.3"]
 
 
 def test_a_run_asked_for_now_is_drawn_from_its_first_part_and_its_ladders_follow(page: Page, app_server: str) -> None:
