@@ -69,7 +69,7 @@ def arrows(quad: engine.Quadratic, params: np.ndarray, lrs, momenta, nesterov: b
     """At each step k of each run j (params: steps + 1, runs, p), the two parts of the next update p[k+1] - p[k]:
     the gradient's, -lr·g ((1 + β)·lr·g with Nesterov, whose step is lr·(g + β·v_new)), and the momentum's, the rest
     of the step (none without momentum). Both in the surface's columns; zero after the last step. All runs at once:
-    one run at a time was a third of the payload's time."""
+    one run at a time took half of the payload's time."""
     grad = quad.grad(params)  # (steps + 1, runs, p), float64, exact for this quadratic
     lrs, momenta = np.asarray(lrs, dtype=np.float64), np.asarray(momenta, dtype=np.float64)
     scale = lrs * np.where(nesterov & (momenta > 0), 1.0 + momenta, 1.0)
