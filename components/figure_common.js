@@ -150,7 +150,8 @@ function playBar(extra = []) {
 
 // Playback, the panels' redraw and the sliders' way back to Python, for a figure whose subclass has this.dom (play,
 // step, speed, sliders and summary), show(k), drawPanels(), pick(key, index), this.last (the last frame to play),
-// frameCount() (the frames on the scrubber), this.sel (the picked values) and this.data.own (the page's run's values).
+// frameCount() (the frames on the scrubber), this.sel (the picked values), this.data.own (the page's run's values)
+// and ownOf(own) and ladderOf(ladder) (a payload's run and ladder, unpacked).
 class RunPlayer {
   constructor(dom) {
     this.dom = dom;
@@ -227,12 +228,16 @@ class RunPlayer {
   stop() { this.interrupted = this.playing; this.pause(); }
 
   // The whole of a run whose first part it drew (RouteRuns.request): its ladders' steps too (ladderOf unpacks a
-  // ladder). The picture stays; a ladder's run that the learner picked meanwhile, shown as the page's own until now,
-  // plays.
+  // ladder), and the page's own run as engine.train computed it where the part had its ladder's (the same path to
+  // float32 rounding, live_route.py; ownOf unpacks it). The picture stays; a ladder's run that the learner picked
+  // meanwhile, shown as the page's own until now, plays.
   completed(body) {
-    this.data = { ...this.data, ladders: body.ladders, partial: false };
+    const ownChanged = body.own.params.bdata !== this.data.own.params.bdata;
+    this.data = { ...this.data, own: body.own, ladders: body.ladders, partial: false };
+    if (ownChanged) this.own = this.ownOf(body.own);
     for (const [key, ladder] of Object.entries(body.ladders)) this.ladders[key] = this.ladderOf(ladder);
     if (this.currentRun().run !== this.own) this.selectRun(true);
+    else if (ownChanged) this.selectRun(false, this.playing); // on at the same step
   }
 
   // The slider came to rest: tell the page (a trigger), once, after SETTLE_MS.

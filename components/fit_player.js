@@ -80,6 +80,8 @@ class FitPlayer extends RunPlayer {
 
   ladderOf(ladder) { return fpBlock(ladder); }
 
+  ownOf(own) { return fpRun(fpBlock(own), 0, own.degree); }
+
   // New data from Python: keep what is on screen when the page only caught up with this figure, else start over.
   // (A run the player fetched itself comes through here too, with fromPage false.)
   update(data, setTrigger, fromPage = true) {
@@ -101,7 +103,7 @@ class FitPlayer extends RunPlayer {
     this.features = [];
     for (let i = 0; i < this.G; i++) this.features.push(g.a.subarray(i * g.shape[1], (i + 1) * g.shape[1]));
     this.grid = Array.from(unpack(data.grid).a);
-    this.own = fpRun(fpBlock(data.own), 0, data.own.degree);
+    this.own = this.ownOf(data.own);
     this.ladders = {};
     for (const [key, ladder] of Object.entries(data.ladders)) this.ladders[key] = this.ladderOf(ladder);
     this.sel = { degree: data.own.degree, weight_decay: data.own.weight_decay };

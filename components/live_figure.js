@@ -111,6 +111,8 @@ class LiveFigure extends RunPlayer {
 
   ladderOf(ladder) { return { ...ladder, ...unpackBlock(ladder) }; }
 
+  ownOf(own) { return runOf(unpackBlock(own), 0); }
+
   // New data from Python: keep what is on screen when the page only caught up with this figure, else start over.
   // (Data the figure fetched itself comes through here too, with fromPage false.)
   update(data, setTrigger, fromPage = true) {
@@ -133,7 +135,7 @@ class LiveFigure extends RunPlayer {
       if (data.query[key] === this.extra[key] || (fromPage && !(this.pending && this.pending.key === key))) delete this.extra[key];
     }
     this.F = data.frames.length;
-    this.own = runOf(unpackBlock(data.own), 0);
+    this.own = this.ownOf(data.own);
     this.ladders = {};
     for (const [key, ladder] of Object.entries(data.ladders)) this.ladders[key] = this.ladderOf(ladder);
     this.sel = { lr: data.own.lr, momentum: data.own.momentum, epochs: data.own.epochs, noise: data.own.noise };

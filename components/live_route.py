@@ -14,9 +14,11 @@ as a token the admitted page hands its figure.
 
 A request for the run a figure draws now (its X-Playground-Now header, server/route_first.py) is answered in part
 (first_part): the payload without its ladders' steps, a quarter of the bytes and all the figure needs to draw the run,
-its surface and its sliders. The figure draws it, then asks for the whole (an ordinary request, from the cache).
-Reading, parsing and unpacking the ladders' parameters, gradients and momenta first delayed the picture
-(docs/performance.md).
+its surface and its sliders. The figure draws it, then asks for the whole (an ordinary request). Reading, parsing and
+unpacking the ladders' parameters, gradients and momenta first delayed the picture (docs/performance.md). A live
+figure's run not computed yet is then drawn from its ladders alone (compute.cache.live_first): the page's own run as
+its learning-rate ladder has it, engine.train's path to float32 rounding, in ~4 ms rather than ~11; the whole, which
+trains it, brings engine.train's own, and the figure takes it in where it is (RunPlayer.completed).
 """
 
 from __future__ import annotations
@@ -67,6 +69,14 @@ def live_figure(values: dict) -> dict:
     return cache.live_figure(values, {})
 
 
+def live_figure_now(values: dict) -> dict:
+    """The live figure's payload for a run it draws now: from the cache, else from its ladders alone where they stand
+    for the run (compute.cache.live_first: the page's own run comes with the whole), else the whole."""
+    if values["dataset"] == "custom":
+        return live_figure(values)
+    return cache.live_first(values) or live_figure(values)
+
+
 def fit_player(values: dict) -> dict:
     """The fit player's payload for these control values, with the query that asks for it (as the page's)."""
     return overfit.cached_player(values, {}) | {"query": controls.to_query(values)}
@@ -97,15 +107,17 @@ def answer(query: dict[str, str], sent_token: str | None, payload=live_figure) -
     return 200, body
 
 
-def _endpoint(payload):
+def _endpoint(payload, now_payload):
     def endpoint(request: Request) -> Response:
         """GET: a figure's payload for the query's control values (a plain function: Starlette runs it in a
         thread, so training here never holds up the server's event loop)."""
         try:
-            status, body = answer(dict(request.query_params), request.headers.get(TOKEN_HEADER), payload)
+            now = NOW_HEADER in request.headers  # the figure draws it at once: the whole once it has
+            query, sent_token = dict(request.query_params), request.headers.get(TOKEN_HEADER)
+            status, body = answer(query, sent_token, now_payload if now else payload)
             if status != 200:
                 return _error(status, body["error"])
-            if NOW_HEADER in request.headers:  # the figure draws it at once: the whole once it has
+            if now:
                 body = first_part(body)
             return Response(json.dumps(body, allow_nan=False), media_type="application/json")
         except Exception:  # a message, never a traceback
@@ -115,8 +127,8 @@ def _endpoint(payload):
     return endpoint
 
 
-endpoint = _endpoint(live_figure)
-fit_endpoint = _endpoint(fit_player)
+endpoint = _endpoint(live_figure, live_figure_now)
+fit_endpoint = _endpoint(fit_player, fit_player)
 
 
 def url_path(base_url_path: str, path: str = PATH) -> str:

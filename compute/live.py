@@ -38,12 +38,14 @@ def surface_for(result: runs.RunResult, families: list[charts.Family]) -> engine
     wider leaves through the edge too."""
     if not families:  # no ladder: the run's own panel, as its divergence message describes it
         return result.surface
-    h = result.history
-    lr_family = families[0]
+    return _ladder_surface(result.dataset, result.fit_bias, families[0], fallback=result.history.params[:1])
+
+
+def _ladder_surface(ds: engine.Dataset, fit_bias: bool, lr_family: charts.Family, fallback) -> engine.Surface:
     sweep = lr_family.sweep
     calm = sweep.params[:, sweep.came_down].reshape(-1, sweep.params.shape[-1])  # the page's run is one of them
     calm = calm[np.isfinite(calm).all(axis=1)]
-    return engine.loss_surface(result.dataset, result.fit_bias, path=calm if len(calm) else h.params[:1])
+    return engine.loss_surface(ds, fit_bias, path=calm if len(calm) else fallback)
 
 
 def control_states(values: Mapping, shown: set[str], hidden: frozenset, locked: frozenset) -> dict[str, str]:
@@ -80,12 +82,64 @@ def build(values: Mapping, custom: engine.Dataset | None = None, lock=None) -> t
     payload's "controls" (what a teacher's link hides or locks) are the page's to add: they are not the run's."""
     result = runs.compute(values, custom, lock)
     reason = family.unavailable(values)
-    families = [] if reason else [family.build(family.anchor(values, s), s, custom, lock) for s in SLIDERS]
+    families = [] if reason else _families(values, custom, lock)
+    return result, _payload(result, families, surface_for(result, families), values, reason)
+
+
+def _families(values: Mapping, custom: engine.Dataset | None, lock) -> list[charts.Family]:
+    return [family.build(family.anchor(values, s), s, custom, lock) for s in SLIDERS]
+
+
+def _payload(result: runs.RunResult, families: list[charts.Family], surface, values: Mapping, reason=None) -> dict:
     ladders = {s: ladder(f, s, float(values[s])) for s, f in zip(SLIDERS, families, strict=False)}
-    surface = surface_for(result, families)
     labels = LABELS | {"no_ladder": reason or ""}
-    payload = charts.live_payload(result, ladders, surface, {}, summary(result), labels, controls.EPOCH_GRID)
-    return result, payload
+    return charts.live_payload(result, ladders, surface, {}, summary(result), labels, controls.EPOCH_GRID)
+
+
+def first(values: Mapping, custom: engine.Dataset | None = None, lock=None) -> dict | None:
+    """The live figure's payload computed from its ladders alone, the page's own run taken from the learning-rate
+    ladder (engine.gd_sweep's run at the page's settings: engine.train's path to float32 rounding) rather than trained
+    again; None where a ladder does not stand for the page's run: no ladder, finite differences (whose estimate has
+    rounding of its own), a run that diverges (engine.train ends it at a step of its own). What the route answers a
+    figure that draws the run at once: engine.train, ~6 of the payload's ~11 ms, waits for the whole, which replaces
+    this run with the page's own (components/live_route.py)."""
+    if family.unavailable(values) or values["method"] == "finite-difference":
+        return None
+    raw, ds = runs.build_dataset(values, custom)
+    cfg = runs.build_config(values, ds)
+    families = _families(values, custom, lock)
+    lr_family = families[0]
+    k = int(np.flatnonzero(lr_family.values == float(values["lr"]))[0])  # (active: the anchor's rung, not the page's)
+    if lr_family.sweep.diverged[k]:
+        return None
+    params = lr_family.sweep.params[:, k]
+    quad = engine.Quadratic.of(ds, cfg.fit_bias)
+    stab = engine.stability(ds, cfg.fit_bias)
+    history = engine.History(
+        params=params,
+        loss=lr_family.sweep.loss[:, k],
+        grads=quad.grad(params[:-1]),
+        batch_loss=None,
+        diverged=False,
+        diverged_at=None,
+        steps_per_epoch=1,
+        param_names=tuple(ds.param_names(cfg.fit_bias)),
+        device="cpu",
+    )
+    surface = _ladder_surface(ds, cfg.fit_bias, lr_family, fallback=params[:1])
+    result = runs.RunResult(
+        dataset=ds,
+        raw=raw,
+        config=cfg,
+        history=history,
+        surface=surface,  # the ladders' panel: the payload's and the summary's (its minimum), not the run's own
+        stability=stab,
+        lr_limit=runs.lr_limit(stab, cfg),
+        batch_lr_limit=None,
+        optimum=quad.optimum,
+        optimum_note=None,
+    )
+    return _payload(result, families, surface, values)
 
 
 def start_values(result: runs.RunResult, point) -> dict[str, float]:

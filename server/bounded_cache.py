@@ -81,6 +81,14 @@ class BoundedCache:
             mine.set()
         return pickle.loads(blob)  # a copy, as a cache hit would give: the caller owns it
 
+    def peek(self, key: Hashable) -> Any | None:
+        """A copy of the cached value for `key`, or None when it is not in (nothing is computed, nor waited for)."""
+        with self._lock:
+            blob = self._items.get(key)
+            if blob is not None:
+                self._items.move_to_end(key)
+        return None if blob is None else pickle.loads(blob)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()

@@ -255,6 +255,52 @@ def test_a_run_asked_for_now_is_drawn_from_its_first_part_and_its_ladders_follow
     expect(figure.locator(".lf-summary")).to_contain_text("Learning rate 0.15:")
 
 
+def test_a_new_run_drawn_now_is_its_ladders_until_the_whole_brings_engine_trains(page: Page, app_server: str) -> None:
+    """Not computed yet, a run the figure draws now comes from its ladders alone (compute/live.first): the page's run
+    as its learning-rate ladder has it, engine.train's path to float32 rounding. The whole, asked for next, brings
+    engine.train's own, which takes its place at the step on screen: no replay. The page's rerun is held here, so
+    only the figure's own requests bring it."""
+    hold = [True]
+    page.route_web_socket(re.compile(r"/_stcore/stream"), lambda ws: _held_socket(ws, hold))
+    hold[0] = False
+    figure = open_figure(page, app_server, "?noise=1&seed=17")
+    wholes: list = []
+
+    def route_figure(route) -> None:
+        whole = "noise=1.1&" in route.request.url and not route.request.headers.get("x-playground-now")
+        wholes.append(route) if whole else route.continue_()
+
+    page.route(re.compile(r"/api/live-figure\?"), route_figure)
+    hold[0] = True
+    own = f"() => document.querySelector('{FIGURE}').parentElement.__liveFigure.data.own.params.bdata"
+    with page.expect_response(re.compile(r"/api/live-figure\?.*noise=1\.1")) as answered:
+        figure_slider(figure, "Noise level").press("ArrowRight")
+    first = answered.value.json()
+    assert first["partial"] is True and page.evaluate(own) == first["own"]["params"]["bdata"]
+    wait_until(page, lambda: len(wholes) == 1, lambda: wholes)
+    scrub = figure.get_by_role("slider", name="Step")
+    scrub.focus()
+    scrub.press("Home")
+    for _ in range(5):
+        scrub.press("ArrowRight")
+    expect(figure.locator(".lf-readout")).to_contain_text("Step 5 of 60")
+    with page.expect_response(lambda r: "noise=1.1&" in r.url and "x-playground-now" not in r.request.headers) as got:
+        wholes[0].continue_()
+    whole = got.value.json()
+    assert "partial" not in whole and whole["own"]["label"] == first["own"]["label"]
+    assert whole["own"]["params"]["bdata"] != first["own"]["params"]["bdata"]  # trained: engine.train's rounding
+    wait_until(page, lambda: page.evaluate(own) == whole["own"]["params"]["bdata"], lambda: "the whole not taken")
+    expect(figure.locator(".lf-readout")).to_contain_text("Step 5 of 60")  # where it was
+    expect(figure.locator(".lf-play")).to_have_text("▶ Play")
+    assert "noise=1.1" not in page.url  # the figure's own doing: the page has not rerun
+
+
+def _held_socket(ws, hold: list) -> None:
+    """Streamlit's WebSocket through Playwright: the page's messages to the server are dropped while hold[0]."""
+    server = ws.connect_to_server()
+    ws.on_message(lambda message: None if hold[0] else server.send(message))
+
+
 def sidebar_slider(page: Page, setting: str) -> Locator:
     """The sidebar's own slider of a setting (Streamlit's, keyed ctl_<setting>): its range input."""
     return page.locator(f"[data-testid=stSidebar] .st-key-ctl_{setting} input[type=range]")

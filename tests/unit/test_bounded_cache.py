@@ -47,6 +47,14 @@ def test_hits_are_copies_and_a_value_over_the_budget_is_not_kept():
     assert len(big) == 50_000 and len(c) == 1 and c.size <= c.budget
 
 
+def test_a_peek_computes_nothing_and_hands_out_a_copy():
+    c = BoundedCache(budget=10_000)
+    assert c.peek("k") is None and len(c) == 0
+    c.get("k", lambda: [1, 2])
+    c.peek("k").append(3)
+    assert c.peek("k") == [1, 2]
+
+
 def test_a_key_being_computed_is_waited_for_not_computed_twice():
     c = BoundedCache(budget=10_000)
     started, release, calls, got = threading.Event(), threading.Event(), [], []

@@ -141,6 +141,70 @@ def test_runs_no_ladder_describes_play_alone():
         np.testing.assert_allclose(_arr(p["own"]["params"])[0][: len(at)], h.params[at], rtol=1e-6)
 
 
+RUN_ARRAYS = ("params", "loss", "grad", "mom")  # a run's steps in the payload
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        {},
+        {"dataset": "plane", "momentum": 0.5},
+        {"dataset": "thermometer", "scaling": "standardize", "lr": 0.3},
+        {"dataset": "single-point", "momentum": 0.0},
+        {"nesterov": True, "epochs": 20, "method": "autograd"},
+        {"lr": 0.7, "method": "optimizer", "noise": 2.0},
+        {"epochs": 500, "momentum": 0.97},
+    ],
+)
+def test_the_payload_from_the_ladders_alone_is_the_whole_to_float32_rounding(case):
+    """live.first (the route's answer for a run the figure draws at once) takes the page's run from its learning-rate
+    ladder instead of training it: the same path as engine.train's to float32 rounding, and the rest of the payload
+    (surface, sliders, words, the ladders' other runs) the whole's exactly."""
+    values = DEFAULTS | case
+    whole, part = live.build(values)[1], live.first(values)
+    assert part is not None and part.keys() == whole.keys()
+    assert {k: v for k, v in part.items() if k not in ("own", "ladders")} == {
+        k: v for k, v in whole.items() if k not in ("own", "ladders")
+    }
+    assert {k: v for k, v in part["own"].items() if k not in RUN_ARRAYS} == {
+        k: v for k, v in whole["own"].items() if k not in RUN_ARRAYS
+    }  # the summary's words too
+    for name in RUN_ARRAYS:
+        mine, theirs = _arr(part["own"][name]), _arr(whole["own"][name])
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-5 * max(np.abs(theirs).max(), 1.0))
+    for setting, ladder in whole["ladders"].items():
+        shown = part["ladders"][setting]
+        assert {k: v for k, v in shown.items() if k not in RUN_ARRAYS} == {
+            k: v for k, v in ladder.items() if k not in RUN_ARRAYS
+        }
+        others = np.arange(len(ladder["values"])) != ladder["current"]  # the page's run differs by rounding only
+        for name in RUN_ARRAYS:
+            np.testing.assert_array_equal(_runs(part, setting, name)[others], _runs(whole, setting, name)[others])
+
+
+def test_the_payload_from_the_ladders_alone_is_the_tutorial_loops_run():
+    x, y = _xy(DEFAULTS)
+    ref = torch_optim_loop(x, y, (-1.0, -2.0), lr=0.1, epochs=60, momentum=0.8)
+    own = live.first(DEFAULTS)["own"]
+    np.testing.assert_allclose(_arr(own["params"])[0], ref["params"], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(_arr(own["loss"])[0], ref["loss"], rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        {"method": "finite-difference"},  # its estimate's rounding is its own: the ladder's path is not its path
+        {"lr": 5.0},  # diverges: engine.train ends it at a step of its own
+        {"optimizer": "adam", "method": "optimizer"},
+        {"batch": "single sample"},
+        {"zero_grad": False},
+        {"weight_decay": 0.1},
+    ],
+)
+def test_no_payload_from_the_ladders_where_they_do_not_stand_for_the_run(case):
+    assert live.first(DEFAULTS | case) is None
+
+
 def test_the_surface_is_around_the_runs_that_come_down():
     """Plain SGD, default data: lr 1 is just above the limit and grows for 60 steps without counting as diverged;
     the panel is the box around the learning-rate ladder's runs that come down (and the optimum), with

@@ -83,6 +83,45 @@ def test_a_run_drawn_now_is_answered_in_part_and_the_rest_is_the_wholes(endpoint
     assert len(json.dumps(part)) < 0.45 * len(json.dumps(whole))
 
 
+def _close_payloads(part: dict, whole: dict) -> None:
+    """The same payload, but for the page's run's steps (and so its place on the ladders) to float32 rounding."""
+    steps = ("params", "loss", "grad", "mom")
+    assert {k: v for k, v in part.items() if k not in ("own", "ladders")} == {
+        k: v for k, v in whole.items() if k not in ("own", "ladders")
+    }
+    for block, theirs in [(part["own"], whole["own"]), *((part["ladders"][k], v) for k, v in whole["ladders"].items())]:
+        assert {k: v for k, v in block.items() if k not in steps} == {k: v for k, v in theirs.items() if k not in steps}
+        for name in set(steps) & block.keys():
+            np.testing.assert_allclose(unpack(block[name]), unpack(theirs[name]), rtol=1e-5, atol=1e-5)
+
+
+def test_a_new_run_drawn_now_comes_from_its_ladders_and_once_cached_from_the_whole():
+    """Not computed yet, a run the figure draws now is answered from its ladders alone (compute/live.first: its own
+    run is its learning-rate ladder's, engine.train's path to float32 rounding) and nothing is cached; the whole asked
+    for next is the page's payload; then the same run drawn now is the whole's first part exactly."""
+    values = DEFAULTS | {"noise": 2.3, "seed": 11}
+    query, now = controls.to_query(values), {"X-Playground-Now": "1"}
+    cache.RUNS.clear()
+    status, part = get(query, now)
+    assert status == 200 and part["partial"] is True and len(cache.RUNS) == 0
+    whole = get(query)[1]
+    assert whole == json.loads(json.dumps(cache.live_figure(values, {})))
+    _close_payloads(part, live_route.first_part(whole))
+    assert part["own"]["params"] != whole["own"]["params"]  # not trained: the ladder's (gd_sweep's) rounding
+    again = get(query, now)[1]
+    assert again == json.loads(json.dumps(live_route.first_part(whole)))
+
+
+@pytest.mark.parametrize("changes", [{"method": "finite-difference"}, {"lr": 5.0}])
+def test_a_new_run_no_ladder_stands_for_is_trained_even_when_drawn_now(changes):
+    """Finite differences' own rounding, a run engine.train ends where it diverges: the first part is the whole's."""
+    values = DEFAULTS | changes | {"noise": 2.1}
+    query = controls.to_query(values)
+    cache.RUNS.clear()
+    part = get(query, {"X-Playground-Now": "1"})[1]
+    assert part == json.loads(json.dumps(live_route.first_part(get(query)[1])))
+
+
 def test_a_run_without_ladders_is_answered_whole_even_when_drawn_now():
     values = DEFAULTS | {"optimizer": "adam", "noise": 0.4}  # an adaptive optimizer: no ladder describes it
     status, body = get(controls.to_query(values), {"X-Playground-Now": "1"})
