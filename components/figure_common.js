@@ -201,11 +201,30 @@ class RunPlayer {
     this.plotted = key;
     try {
       this.drawPanels();
+      this.warmUp();
       return true;
     } catch (err) {
       this.failed(err);
       return false;
     }
+  }
+
+  // V8 compiles the panels' drawing code as it first runs it, and makes it fast only as it runs again: a learner's
+  // first move on new data drew in ~12 ms of script where the next ones took ~5 (docs/performance.md). So after the
+  // first picture the panels are drawn again, twice, each when the browser is idle: the same picture, and the code
+  // warm for that first move.
+  warmUp() {
+    if (this.warm !== undefined) return;
+    this.warm = 2;
+    const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 100));
+    const again = () => {
+      const key = this.plotted;
+      if (!key || !this.data) return;
+      this.plotted = null;
+      this.panelsFor(key);
+      if (--this.warm > 0) idle(again);
+    };
+    idle(again);
   }
 
   failed(err) { this.dom.summary.textContent = `The figure cannot be drawn: ${err.message}`; }

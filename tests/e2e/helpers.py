@@ -249,3 +249,33 @@ def open_root_once(browser, base: str) -> None:
     page.goto(base)
     page.locator(APP_IDLE).wait_for(timeout=DEFAULT_TIMEOUT_MS)
     page.close()
+
+
+# A figure's idle-time redraws (RunPlayer.warmUp) queued for the test to run (idle_redraws); other idle callbacks run
+# as ever. An init script: in place before the figure's first picture.
+IDLE_REDRAWS_JS = """(() => {
+  const native = window.requestIdleCallback.bind(window);
+  window.__idle = [];
+  window.requestIdleCallback = (fn, options) =>
+    fn.toString().includes("panelsFor") ? window.__idle.push(fn) : native(fn, options);
+})();"""
+
+
+def idle_redraws(page: Page, panel: str) -> int:
+    """Runs the figure's queued idle-time redraws (IDLE_REDRAWS_JS), and those they queue; how many there were, 0 when
+    the `panel` (an svg's selector) was not drawn anew."""
+    page.evaluate(f"() => {{ window.__old = document.querySelector('{panel}').firstChild; }}")
+    ran = page.evaluate("() => { let n = 0; while (window.__idle.length) { window.__idle.shift()(); n++; } return n; }")
+    return ran if page.evaluate("() => !window.__old.isConnected") else 0
+
+
+def picture(page: Page, figure: str) -> list[str]:
+    """What a figure's panels show: their markup (a draw's clip-path ids aside) and each canvas's pixels."""
+    return page.evaluate(
+        """(figure) => {
+          const panels = document.querySelector(figure).querySelector(".lf-panels");
+          const svgs = panels.innerHTML.replace(/pn-clip-[\\w-]+/g, "pn-clip");
+          return [svgs, ...Array.from(panels.querySelectorAll("canvas"), (c) => c.toDataURL())];
+        }""",
+        figure,
+    )

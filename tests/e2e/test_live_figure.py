@@ -13,9 +13,12 @@ from playwright.sync_api import Locator, Page, expect
 
 from .helpers import (
     FIGURE,
+    IDLE_REDRAWS_JS,
     guarded_page,
+    idle_redraws,
     note_when_drawn,
     open_figure,
+    picture,
     query_of,
     route_requests,
     shot,
@@ -299,6 +302,24 @@ def _held_socket(ws, hold: list) -> None:
     """Streamlit's WebSocket through Playwright: the page's messages to the server are dropped while hold[0]."""
     server = ws.connect_to_server()
     ws.on_message(lambda message: None if hold[0] else server.send(message))
+
+
+def test_the_panels_drawn_again_while_the_browser_is_idle_are_the_same_picture(page: Page, app_server: str) -> None:
+    """After its first picture the figure draws its panels again, twice, each when the browser is idle
+    (RunPlayer.warmUp: V8 then runs the drawing code fast for the learner's first move on new data). Here those
+    redraws wait for the test: they draw the panels anew, and the picture is the one before, at the same step."""
+    page.add_init_script(IDLE_REDRAWS_JS)
+    figure = open_figure(page, app_server)
+    scrub = figure.get_by_role("slider", name="Step")
+    scrub.focus()
+    scrub.press("Home")
+    for _ in range(7):
+        scrub.press("ArrowRight")
+    expect(figure.locator(".lf-readout")).to_contain_text("Step 7 of 60")
+    before = picture(page, FIGURE)
+    assert idle_redraws(page, f"{FIGURE} .lf-surface .pn-svg") == 2  # drawn anew, twice
+    assert picture(page, FIGURE) == before
+    expect(figure.locator(".lf-readout")).to_contain_text("Step 7 of 60")
 
 
 def sidebar_slider(page: Page, setting: str) -> Locator:

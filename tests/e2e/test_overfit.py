@@ -18,9 +18,12 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from .helpers import (
+    IDLE_REDRAWS_JS,
     guarded_page,
+    idle_redraws,
     note_when_drawn,
     open_root_once,
+    picture,
     route_requests,
     shot,
     wait_idle,
@@ -69,6 +72,26 @@ def open_overfit(page: Page, base: str, query: str = "") -> Locator:
 
 def player_slider(page: Page, name: str) -> Locator:
     return page.locator(PLAYER).get_by_role("slider", name=name, exact=True)
+
+
+def test_the_players_panels_drawn_again_while_idle_are_the_same_picture(page: Page, app_server: str) -> None:
+    """As the live figure's (RunPlayer.warmUp): after its first picture the player draws its panels twice more when
+    the browser is idle; here those redraws wait for the test, draw anew, and leave the picture and the step as
+    they were."""
+    page.add_init_script(IDLE_REDRAWS_JS)
+    open_overfit(page, app_server)
+    player = page.locator(PLAYER)
+    scrub = player.get_by_role("slider", name="Step")
+    scrub.focus()
+    scrub.press("Home")
+    for _ in range(9):
+        scrub.press("ArrowRight")
+    readout = player.locator(".lf-readout")
+    expect(readout).to_contain_text("Step")
+    shown = readout.text_content()
+    before = picture(page, PLAYER)
+    assert idle_redraws(page, f"{PLAYER} .fp-fit .pn-svg") == 2
+    assert picture(page, PLAYER) == before and readout.text_content() == shown
 
 
 @pytest.mark.parametrize("degree", [1, 3, 9])
