@@ -233,9 +233,44 @@ def _own_runs(result: Fit) -> charts.FitRuns:
 def player(values: Mapping) -> dict:
     """The fit player's payload (charts/fit_player.py): the page's run, the degree family (the degree sweep, every
     degree at the page's weight decay) and the weight-decay family (every rung at the page's degree)."""
-    result, degrees, decays = cached_fit(values), cached_degrees(values), cached_decay_family(values)
-    cfg, degree = result.config, result.degree
-    x, y = result.base.x.double().numpy()[:, 0], result.base.y.double().numpy()
+    result = cached_fit(values)
+    return _player(values, result.base, result.test_rows, result.config, _own_runs(result))
+
+
+def player_first(values: Mapping) -> dict | None:
+    """The fit player's payload from its families alone, the page's own run taken from the degree sweep (the same path
+    as engine.train's to float32 rounding) rather than trained, ~7 of the player's ~13 ms; None when the sweep's run
+    at the page's degree blows up (engine.train ends it at a step of its own). What the route answers a player that
+    draws a run at once (components/live_route.py): the whole, asked for next, trains it (cached_fit), and the player
+    takes engine.train's run in its place."""
+    degrees = cached_degrees(values)
+    base, data, cfg = setup(values)
+    degree, k = int(values["degree"]), int(values["degree"]) - 1
+    if degrees.degrees[k] != degree or degrees.diverged[k]:
+        return None
+    p = int(degrees.n_params[k])
+    test = None if degrees.test_loss is None else degrees.test_loss[:, k : k + 1]
+    sentence, short, stop = _words(degrees.loss[:, k], None if test is None else test[:, 0], -1)
+    own = charts.FitRuns(
+        values=[float(cfg.weight_decay)],
+        degrees=[degree],
+        params=degrees.params[:, k : k + 1, :p],
+        loss=degrees.loss[:, k : k + 1],
+        test_loss=test,
+        optimum=np.asarray(degrees.optimum[k], dtype=np.float64)[None, :p],
+        diverged=[False],
+        stops=[stop],
+        labels=[f"Degree {degree}, weight decay {cfg.weight_decay:g}: {sentence}"],
+        texts=[short],
+        current=0,
+    )
+    return _player(values, base, split_rows(data.n, cfg.test_fraction, cfg.seed)[1], cfg, own)
+
+
+def _player(values: Mapping, base: engine.Dataset, test_rows, cfg: engine.TrainConfig, own: charts.FitRuns) -> dict:
+    degrees, decays = cached_degrees(values), cached_decay_family(values)
+    degree = int(values["degree"])
+    x, y = base.x.double().numpy()[:, 0], base.y.double().numpy()
     grid, features = cached_curve(values)
     ladder = list(decays.weight_decays)
     families = {
@@ -255,11 +290,11 @@ def player(values: Mapping) -> dict:
     return charts.fit_payload(
         x,
         y,
-        result.test_rows,
+        test_rows,
         grid,
         features,
         frame_steps(cfg.epochs, max_frames=FRAMES),
-        _own_runs(result),
+        own,
         families,
         {"degree": "Degree", "weight_decay": "Weight decay"},
         {"degree": degree, "weight_decay": cfg.weight_decay},
@@ -412,6 +447,16 @@ def cached_player(values: Mapping, states: Mapping[str, str]) -> dict:
     key = _subset(values, FIT_KEYS)
     data = CACHE.get(("player", key), lambda: player(_values(key)))
     return data | {"controls": dict(states)}
+
+
+def player_now(values: Mapping) -> dict:
+    """The fit player's payload for a run it draws now: as the cache holds it, else from its families alone
+    (player_first), else the whole."""
+    key = _subset(values, FIT_KEYS)
+    data = CACHE.peek(("player", key))
+    if data is None:
+        data = player_first(_values(key))
+    return cached_player(values, {}) if data is None else data | {"controls": {}}
 
 
 def cached_conditioning(values: Mapping) -> engine.Conditioning:

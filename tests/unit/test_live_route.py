@@ -85,13 +85,13 @@ def test_a_run_drawn_now_is_answered_in_part_and_the_rest_is_the_wholes(endpoint
 
 def _close_payloads(part: dict, whole: dict) -> None:
     """The same payload, but for the page's run's steps (and so its place on the ladders) to float32 rounding."""
-    steps = ("params", "loss", "grad", "mom")
+    steps = ("params", "loss", "grad", "mom", "test")
     assert {k: v for k, v in part.items() if k not in ("own", "ladders")} == {
         k: v for k, v in whole.items() if k not in ("own", "ladders")
     }
     for block, theirs in [(part["own"], whole["own"]), *((part["ladders"][k], v) for k, v in whole["ladders"].items())]:
         assert {k: v for k, v in block.items() if k not in steps} == {k: v for k, v in theirs.items() if k not in steps}
-        for name in set(steps) & block.keys():
+        for name in {k for k in steps if block.get(k)}:
             np.testing.assert_allclose(unpack(block[name]), unpack(theirs[name]), rtol=1e-5, atol=1e-5)
 
 
@@ -110,6 +110,19 @@ def test_a_new_run_drawn_now_comes_from_its_ladders_and_once_cached_from_the_who
     assert part["own"]["params"] != whole["own"]["params"]  # not trained: the ladder's (gd_sweep's) rounding
     again = get(query, now)[1]
     assert again == json.loads(json.dumps(live_route.first_part(whole)))
+
+
+def test_a_new_run_the_fit_player_draws_now_comes_from_its_families():
+    """The same for the Overfitting page's player (compute/overfit.player_first: its own run the degree sweep's)."""
+    values = DEFAULTS | {"noise": 0.61, "degree": 5}
+    query, now = controls.to_query(values), {"X-Playground-Now": "1"}
+    overfit.CACHE.clear()
+    status, part = get(query, now, endpoint=live_route.fit_endpoint)
+    assert status == 200 and part["partial"] is True
+    whole = get(query, endpoint=live_route.fit_endpoint)[1]
+    _close_payloads(part, live_route.first_part(whole))
+    assert part["own"]["params"] != whole["own"]["params"]  # not trained: the sweep's rounding
+    assert get(query, now, endpoint=live_route.fit_endpoint)[1] == json.loads(json.dumps(live_route.first_part(whole)))
 
 
 @pytest.mark.parametrize("changes", [{"method": "finite-difference"}, {"lr": 5.0}])

@@ -113,6 +113,60 @@ def test_the_players_own_run_is_the_pages_run_and_its_curve_the_polynomial():
     assert sorted(payload["held_out"]) == sorted(result.test_rows.tolist())
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"shape": "wave", "degree": 9, "weight_decay": 0.01, "test_fraction": 0.0},
+        {"l1": 0.01, "degree": 7, "test_fraction": 0.3, "noise": 0.9},
+        {"degree": 1, "powers": "raw", "epochs": 300},
+        {"weight_decay": 0.03, "lr": 0.05},
+    ],
+)
+def test_the_players_payload_from_its_families_alone_is_the_whole_to_float32_rounding(changes):
+    """player_first (the route's answer for a run the player draws at once) takes the page's run from the degree sweep
+    instead of training it: engine.train's path to float32 rounding, the same words, and the rest of the payload the
+    whole's exactly."""
+    values = BASE | changes
+    overfit.CACHE.clear()
+    first, whole, result = overfit.player_first(values), overfit.player(values), overfit.fit(values)
+    assert first is not None and first.keys() == whole.keys()
+    assert {k: v for k, v in first.items() if k != "own"} == {k: v for k, v in whole.items() if k != "own"}
+    runs = ("params", "loss", "test", "stop", "label")
+    assert {k: v for k, v in first["own"].items() if k not in runs} == {
+        k: v for k, v in whole["own"].items() if k not in runs
+    }
+    # the step of the lowest test loss: where that loss is flat to float32 rounding, rounding may pick a neighbour
+    stop, words = first["own"]["stop"], re.sub(r"at step \d+", "", first["own"]["label"])
+    assert words == re.sub(r"at step \d+", "", whole["own"]["label"])
+    if result.history.test_loss is None:
+        assert stop == whole["own"]["stop"] == -1
+    else:
+        lowest = result.history.test_loss[whole["own"]["stop"]]
+        assert f"at step {stop}" in first["own"]["label"]
+        assert abs(result.history.test_loss[stop] - lowest) <= 1e-6 * lowest
+    frames = first["frames"]
+    own = _unpacked(first["own"]["params"])[0]
+    np.testing.assert_allclose(own, result.history.params[frames], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(_unpacked(first["own"]["loss"])[0], result.history.loss[frames], rtol=1e-4, atol=1e-6)
+    if result.history.test_loss is not None:
+        test = _unpacked(first["own"]["test"])[0]
+        np.testing.assert_allclose(test, result.history.test_loss[frames], rtol=1e-4, atol=1e-6)
+
+
+def test_no_payload_from_the_families_for_a_run_that_blows_up():
+    assert overfit.player_first(BASE | {"degree": 6, "powers": "raw"}) is None
+
+
+def test_a_run_the_player_draws_now_comes_from_the_cache_once_it_is_there():
+    values = BASE | {"noise": 0.77}
+    overfit.CACHE.clear()
+    part = overfit.player_now(values)
+    assert ("player", overfit._subset(values, overfit.FIT_KEYS)) not in overfit.CACHE._items  # not trained yet
+    whole = overfit.cached_player(values, {})
+    assert part["own"]["label"] == whole["own"]["label"] and overfit.player_now(values) == whole
+
+
 @pytest.mark.parametrize("degree", [1, 5, 9])
 def test_every_degree_on_the_players_slider_is_engine_train_at_that_degree(degree):
     payload = overfit.player(BASE | {"shape": "wave"})
