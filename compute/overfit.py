@@ -243,6 +243,7 @@ def player_first(values: Mapping) -> dict | None:
     at the page's degree blows up (engine.train ends it at a step of its own). What the route answers a player that
     draws a run at once (components/live_route.py): the whole, asked for next, trains it (cached_fit), and the player
     takes engine.train's run in its place."""
+    cached_families(values)
     degrees = cached_degrees(values)
     base, data, cfg = setup(values)
     degree, k = int(values["degree"]), int(values["degree"]) - 1
@@ -419,6 +420,23 @@ def _cached(kind: str, key: str, compute):
     return CACHE.get((kind, key), computed)
 
 
+def _compute_all(tasks, lock=None) -> list:
+    """[compute(values) for each (compute, cache key)], in one call (to a worker)."""
+    return [_compute(compute, key, lock) for compute, key in tasks]
+
+
+def _cached_together(parts) -> None:
+    """Of the (kind, key, compute) parts, those not cached yet computed in one call to the worker and cached: one round
+    trip rather than one each (about a millisecond each beside the browser, `python bench/bench_overfit_latency.py`)."""
+    missing = [(kind, key, compute) for kind, key, compute in parts if (kind, key) not in CACHE]
+    if len(missing) < 2:
+        return
+    long = max(int(_values(key).get("epochs", 0)) for _, key, _ in missing) > worker.LONG_STEPS
+    results = worker.run(_compute_all, [(compute, key) for _, key, compute in missing], lock=TRAIN_LOCK, long=long)
+    for (kind, key, _), result in zip(missing, results, strict=True):
+        CACHE.get((kind, key), lambda result=result: result)
+
+
 def cached_fit(values: Mapping) -> Fit:
     return _cached("fit", _subset(values, FIT_KEYS), fit)
 
@@ -431,15 +449,29 @@ def cached_decays(values: Mapping) -> engine.FitSweep:
     return _cached("decays", _subset(values, DECAY_KEYS), decay_sweep)
 
 
-def cached_decay_family(values: Mapping) -> engine.FitSweep:
-    """Keyed without the weight decay, unless a link put it between the ladder's rungs (then the ladder has it)."""
+def _decay_family_key(values: Mapping) -> str:
+    """Without the weight decay, unless a link put it between the ladder's rungs (then the ladder has it)."""
     off_grid = float(values["weight_decay"]) not in controls.DECAY_GRID
-    keys = DECAY_KEYS | ({"weight_decay"} if off_grid else set())
-    return _cached("decay family", _subset(values, keys), decay_family)
+    return _subset(values, DECAY_KEYS | ({"weight_decay"} if off_grid else set()))
+
+
+def cached_decay_family(values: Mapping) -> engine.FitSweep:
+    return _cached("decay family", _decay_family_key(values), decay_family)
 
 
 def cached_curve(values: Mapping) -> tuple[np.ndarray, np.ndarray]:
     return _cached("curve", _subset(values, DATA_KEYS | {"powers"}), curve)
+
+
+def cached_families(values: Mapping) -> None:
+    """The fit player's families and curve in the cache, those not there yet computed in one worker call."""
+    _cached_together(
+        [
+            ("degrees", _subset(values, DEGREE_KEYS), degree_sweep),
+            ("decay family", _decay_family_key(values), decay_family),
+            ("curve", _subset(values, DATA_KEYS | {"powers"}), curve),
+        ]
+    )
 
 
 def cached_player(values: Mapping, states: Mapping[str, str]) -> dict:

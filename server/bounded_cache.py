@@ -81,6 +81,10 @@ class BoundedCache:
             mine.set()
         return pickle.loads(blob)  # a copy, as a cache hit would give: the caller owns it
 
+    def __contains__(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._items
+
     def peek(self, key: Hashable) -> Any | None:
         """A copy of the cached value for `key`, or None when it is not in (nothing is computed, nor waited for)."""
         with self._lock:

@@ -154,6 +154,17 @@ def test_the_players_payload_from_its_families_alone_is_the_whole_to_float32_rou
         np.testing.assert_allclose(test, result.history.test_loss[frames], rtol=1e-4, atol=1e-6)
 
 
+def test_the_players_families_are_computed_together_and_cached_as_each_alone():
+    values = BASE | {"noise": 0.83, "weight_decay": 0.03}  # a decay between the rungs: the family's own key
+    overfit.CACHE.clear()
+    overfit.cached_families(values)
+    assert len(overfit.CACHE) == 3
+    np.testing.assert_array_equal(overfit.cached_degrees(values).loss, overfit.degree_sweep(values).loss)
+    np.testing.assert_array_equal(overfit.cached_decay_family(values).loss, overfit.decay_family(values).loss)
+    np.testing.assert_array_equal(overfit.cached_curve(values)[1], overfit.curve(values)[1])
+    assert len(overfit.CACHE) == 3  # found there, not computed again
+
+
 def test_no_payload_from_the_families_for_a_run_that_blows_up():
     assert overfit.player_first(BASE | {"degree": 6, "powers": "raw"}) is None
 
