@@ -279,3 +279,12 @@ def picture(page: Page, figure: str) -> list[str]:
         }""",
         figure,
     )
+
+
+def scrub_to(player: Locator, step: int) -> None:
+    """A figure's Step slider moved by the keyboard to `step` (from step 0): the figure pauses there."""
+    scrub = player.get_by_role("slider", name="Step")
+    scrub.focus()
+    scrub.press("Home")
+    for _ in range(step):
+        scrub.press("ArrowRight")

@@ -21,6 +21,7 @@ from .helpers import (
     picture,
     query_of,
     route_requests,
+    scrub_to,
     shot,
     wait_idle,
     wait_until,
@@ -281,11 +282,7 @@ def test_a_new_run_drawn_now_is_its_ladders_until_the_whole_brings_engine_trains
     first = answered.value.json()
     assert first["partial"] is True and page.evaluate(own) == first["own"]["params"]["bdata"]
     wait_until(page, lambda: len(wholes) == 1, lambda: wholes)
-    scrub = figure.get_by_role("slider", name="Step")
-    scrub.focus()
-    scrub.press("Home")
-    for _ in range(5):
-        scrub.press("ArrowRight")
+    scrub_to(figure, 5)
     expect(figure.locator(".lf-readout")).to_contain_text("Step 5 of 60")
     with page.expect_response(lambda r: "noise=1.1&" in r.url and "x-playground-now" not in r.request.headers) as got:
         wholes[0].continue_()
@@ -310,11 +307,7 @@ def test_the_panels_drawn_again_while_the_browser_is_idle_are_the_same_picture(p
     redraws wait for the test: they draw the panels anew, and the picture is the one before, at the same step."""
     page.add_init_script(IDLE_REDRAWS_JS)
     figure = open_figure(page, app_server)
-    scrub = figure.get_by_role("slider", name="Step")
-    scrub.focus()
-    scrub.press("Home")
-    for _ in range(7):
-        scrub.press("ArrowRight")
+    scrub_to(figure, 7)
     expect(figure.locator(".lf-readout")).to_contain_text("Step 7 of 60")
     before = picture(page, FIGURE)
     assert idle_redraws(page, f"{FIGURE} .lf-surface .pn-svg") == 2  # drawn anew, twice

@@ -25,6 +25,7 @@ from .helpers import (
     open_root_once,
     picture,
     route_requests,
+    scrub_to,
     shot,
     wait_idle,
     wait_until,
@@ -81,11 +82,7 @@ def test_the_players_panels_drawn_again_while_idle_are_the_same_picture(page: Pa
     page.add_init_script(IDLE_REDRAWS_JS)
     open_overfit(page, app_server)
     player = page.locator(PLAYER)
-    scrub = player.get_by_role("slider", name="Step")
-    scrub.focus()
-    scrub.press("Home")
-    for _ in range(9):
-        scrub.press("ArrowRight")
+    scrub_to(player, 9)
     readout = player.locator(".lf-readout")
     expect(readout).to_contain_text("Step")
     shown = readout.text_content()
