@@ -210,18 +210,25 @@ class RunPlayer {
   }
 
   // V8 compiles the panels' drawing code as it first runs it, and makes it fast only as it runs again: a learner's
-  // first move on new data drew in ~12 ms of script where the next ones took ~5 (docs/performance.md). So after the
-  // first picture the panels are drawn again, twice, each when the browser is idle: the same picture, and the code
-  // warm for that first move.
+  // first move on new data drew in 11-17 ms of script where the next ones took 4-7 (docs/performance.md). So a figure
+  // that draws new runs itself (from its route) draws its panels twice more after its first picture, each when the
+  // browser is idle, into spare panels off the page: the same code on the same data, and nothing on the page moves.
   warmUp() {
-    if (this.warm !== undefined) return;
-    this.warm = 2;
+    if (this.warm !== undefined || !this.runs) return;
+    this.warm = 2; // the drawings left to make
     const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 100));
     const again = () => {
-      const key = this.plotted;
-      if (!key || !this.data) return;
-      this.plotted = null;
-      this.panelsFor(key);
+      const shown = this.panels;
+      if (!shown || !this.data) return;
+      this.panels = {};
+      for (const [name, p] of Object.entries(shown)) this.panels[name] = new Panel(html("div"), { size: p.drawn });
+      try {
+        this.drawPanels();
+      } catch (err) {
+        // only the spare panels were being drawn: the page's are as they were
+      } finally {
+        this.panels = shown;
+      }
       if (--this.warm > 0) idle(again);
     };
     idle(again);

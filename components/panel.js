@@ -93,8 +93,9 @@ function starPath(cx, cy, r) {
 
 class Panel {
   // el: the panel's element (its CSS gives the height). onTap(x, y): a click or tap in the plot area, in the axes'
-  // units (none: the plot is not clickable). tapHint: what hovering the plot says after the coordinates.
-  constructor(el, { onTap = null, tapHint = "" } = {}) {
+  // units (none: the plot is not clickable). tapHint: what hovering the plot says after the coordinates. size:
+  // [width, height] for a panel drawn off the page at a size of its own (RunPlayer.warmUp), which no resize redraws.
+  constructor(el, { onTap = null, tapHint = "", size = null } = {}) {
     this.el = el;
     this.canvas = html("canvas", { class: "pn-canvas", "aria-hidden": "true" });
     this.svg = svg("svg", { class: "pn-svg", "aria-hidden": "true" });
@@ -112,8 +113,9 @@ class Panel {
     // a new size (a phone turned, a window resized; CSS sets the height, so drawing never changes it) draws the panel
     // again, and the marks over it follow. The size is read here, after the browser's layout: read in draw(), it
     // would force a layout of the whole page first (2-4 ms a panel on a Streamlit page, three panels for new data).
-    this.size = null; // [width, height] as the last layout left them
+    this.size = size; // [width, height] as the last layout left them
     this.drawn = [0, 0]; // the size it was drawn at
+    if (size) return;
     new ResizeObserver(() => {
       const [W, H] = (this.size = [this.el.clientWidth, this.el.clientHeight]);
       if (this.spec && (W !== this.drawn[0] || H !== this.drawn[1])) requestAnimationFrame(() => this.draw(this.spec));

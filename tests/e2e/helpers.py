@@ -251,22 +251,22 @@ def open_root_once(browser, base: str) -> None:
     page.close()
 
 
-# A figure's idle-time redraws (RunPlayer.warmUp) queued for the test to run (idle_redraws); other idle callbacks run
+# A figure's idle-time drawings (RunPlayer.warmUp) queued for the test to run (idle_redraws); other idle callbacks run
 # as ever. An init script: in place before the figure's first picture.
 IDLE_REDRAWS_JS = """(() => {
   const native = window.requestIdleCallback.bind(window);
   window.__idle = [];
   window.requestIdleCallback = (fn, options) =>
-    fn.toString().includes("panelsFor") ? window.__idle.push(fn) : native(fn, options);
+    fn.toString().includes("drawPanels") ? window.__idle.push(fn) : native(fn, options);
 })();"""
 
 
 def idle_redraws(page: Page, panel: str) -> int:
-    """Runs the figure's queued idle-time redraws (IDLE_REDRAWS_JS), and those they queue; how many there were, 0 when
-    the `panel` (an svg's selector) was not drawn anew."""
+    """Runs the figure's queued idle-time drawings (IDLE_REDRAWS_JS), and those they queue: how many there were; 0
+    when the page's `panel` (an svg's selector) was drawn anew meanwhile (they draw spare panels off the page)."""
     page.evaluate(f"() => {{ window.__old = document.querySelector('{panel}').firstChild; }}")
     ran = page.evaluate("() => { let n = 0; while (window.__idle.length) { window.__idle.shift()(); n++; } return n; }")
-    return ran if page.evaluate("() => !window.__old.isConnected") else 0
+    return ran if page.evaluate("() => window.__old.isConnected") else 0
 
 
 def picture(page: Page, figure: str) -> list[str]:

@@ -75,10 +75,10 @@ def player_slider(page: Page, name: str) -> Locator:
     return page.locator(PLAYER).get_by_role("slider", name=name, exact=True)
 
 
-def test_the_players_panels_drawn_again_while_idle_are_the_same_picture(page: Page, app_server: str) -> None:
-    """As the live figure's (RunPlayer.warmUp): after its first picture the player draws its panels twice more when
-    the browser is idle; here those redraws wait for the test, draw anew, and leave the picture and the step as
-    they were."""
+def test_the_players_panels_drawn_off_the_page_while_idle_leave_the_picture(page: Page, app_server: str) -> None:
+    """As the live figure's (RunPlayer.warmUp): after its first picture the player draws its panels twice more into
+    spare panels off the page when the browser is idle; here those drawings wait for the test, run, and leave the
+    page's panels, picture and step as they were."""
     page.add_init_script(IDLE_REDRAWS_JS)
     open_overfit(page, app_server)
     player = page.locator(PLAYER)
@@ -88,6 +88,7 @@ def test_the_players_panels_drawn_again_while_idle_are_the_same_picture(page: Pa
     shown = readout.text_content()
     before = picture(page, PLAYER)
     assert idle_redraws(page, f"{PLAYER} .fp-fit .pn-svg") == 2
+    assert page.evaluate(f"() => document.querySelector('{PLAYER}').parentElement.__fitPlayer.warm") == 0
     assert picture(page, PLAYER) == before and readout.text_content() == shown
 
 
