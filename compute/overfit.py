@@ -234,7 +234,7 @@ def player(values: Mapping) -> dict:
     """The fit player's payload (charts/fit_player.py): the page's run, the degree family (the degree sweep, every
     degree at the page's weight decay) and the weight-decay family (every rung at the page's degree)."""
     result = cached_fit(values)
-    return _player(values, result.base, result.test_rows, result.config, _own_runs(result))
+    return _player(values, result.base, result.test_rows, result.config, _own_runs(result), cached_degrees(values))
 
 
 def player_first(values: Mapping) -> dict | None:
@@ -265,11 +265,12 @@ def player_first(values: Mapping) -> dict | None:
         texts=[short],
         current=0,
     )
-    return _player(values, base, split_rows(data.n, cfg.test_fraction, cfg.seed)[1], cfg, own)
+    return _player(values, base, split_rows(data.n, cfg.test_fraction, cfg.seed)[1], cfg, own, degrees)
 
 
-def _player(values: Mapping, base: engine.Dataset, test_rows, cfg: engine.TrainConfig, own: charts.FitRuns) -> dict:
-    degrees, decays = cached_degrees(values), cached_decay_family(values)
+def _player(values: Mapping, base: engine.Dataset, test_rows, cfg, own: charts.FitRuns, degrees) -> dict:
+    """The payload around the page's run `own` and its degree sweep `degrees` (each caller holds it already)."""
+    decays = cached_decay_family(values)
     degree = int(values["degree"])
     x, y = base.x.double().numpy()[:, 0], base.y.double().numpy()
     grid, features = cached_curve(values)
